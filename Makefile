@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` and `make test`. Both create .venv,
+# install the pinned requirements, and start a private PostgreSQL and Redis when
+# DATABASE_URL / REDIS_URL are not set.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?= -n 2
+
+.PHONY: run test lint format bench migrations clean
+
+$(STAMP): requirements/base.txt requirements/dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m devstack run
+
+test: $(STAMP)
+	$(PY) -m devstack test $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	$(PY) -m bench rls --json
+	$(PY) -m bench api-overhead --json
+
+migrations: $(STAMP)
+	$(PY) -m devstack exec -- $(PY) manage.py makemigrations
+
+clean:
+	rm -rf $(VENV) var

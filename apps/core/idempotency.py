@@ -1,0 +1,69 @@
+"""Idempotency-Key for creating and money-moving POSTs (DESIGN.md §5).
+
+The same key with the same request replays the first response; the same key with
+a different request answers 422 IDEMPOTENCY_KEY_REUSED. The record is written in
+the request's transaction, so a request that failed leaves no record and may be
+retried with its key; a concurrent duplicate waits on the unique index until the
+first commits, then replays it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import wraps
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from rest_framework.response import Response
+
+from apps.core.context import current_organization_id
+from apps.core.errors import DomainError, ErrorCode, ValidationFailed
+from apps.core.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+def _fingerprint(request) -> str:
+    body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _claim(request, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                user=request.user, organization_id=current_organization_id(), key=key,
+                method=request.method, path=request.path[:500], request_fingerprint=fingerprint,
+            )
+        return record, True
+    except IntegrityError:
+        return IdempotencyRecord.objects.get(user=request.user, key=key), False
+
+
+def idempotent(view_method):
+    """Decorate a POST handler of an APIView to honour the Idempotency-Key header."""
+
+    @wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view_method(self, request, *args, **kwargs)
+        if not 1 <= len(key) <= 255:
+            raise ValidationFailed(f"{HEADER} must be 1 to 255 characters.", details={HEADER: ["Invalid length."]})
+        fingerprint = _fingerprint(request)
+        record, created = _claim(request, key, fingerprint)
+        if not created:
+            if record.request_fingerprint != fingerprint:
+                raise DomainError(
+                    f"This {HEADER} was already used for a different request.", code=ErrorCode.IDEMPOTENCY_KEY_REUSED
+                )
+            return Response(record.response_body, status=record.response_status, headers={REPLAY_HEADER: "true"})
+        response = view_method(self, request, *args, **kwargs)
+        record.response_status = response.status_code
+        record.response_body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+        record.save(update_fields=["response_status", "response_body"])
+        return response
+
+    return wrapper

@@ -1,0 +1,47 @@
+"""The list envelope of DESIGN.md §5: {"data": [...], "meta": {"total", "page", "limit", "totalPages"}}."""
+
+import math
+
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+
+class PagePagination(PageNumberPagination):
+    page_size = 20
+    page_query_param = "page"
+    page_size_query_param = "limit"
+    max_page_size = 100
+
+    def get_paginated_response(self, data):
+        total = self.page.paginator.count
+        limit = self.get_page_size(self.request)
+        return Response(
+            {
+                "data": data,
+                "meta": {
+                    "total": total,
+                    "page": self.page.number,
+                    "limit": limit,
+                    "totalPages": math.ceil(total / limit) if limit else 0,
+                },
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["data", "meta"],
+            "properties": {
+                "data": schema,
+                "meta": {
+                    "type": "object",
+                    "required": ["total", "page", "limit", "totalPages"],
+                    "properties": {
+                        "total": {"type": "integer"},
+                        "page": {"type": "integer"},
+                        "limit": {"type": "integer"},
+                        "totalPages": {"type": "integer"},
+                    },
+                },
+            },
+        }

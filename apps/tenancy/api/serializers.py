@@ -1,0 +1,139 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from apps.tenancy.features import FEATURES
+from apps.tenancy.models import Membership, Organization
+from apps.tenancy.roles import Role, permissions_of
+
+User = get_user_model()
+
+
+class OrganizationSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug"]
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = [
+            "id", "name", "legal_name", "slug", "tax_id", "registration_number", "contact_email", "contact_phone",
+            "website", "address_line1", "address_line2", "city", "region", "postal_code", "country",
+            "business_type", "verification_level", "subscription_plan", "subscription_status", "settings",
+            "is_active", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class OrganizationUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    legal_name = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    tax_id = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    registration_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    website = serializers.URLField(required=False, allow_blank=True)
+    address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    country = serializers.RegexField(r"^[A-Z]{2}$", required=False, allow_blank=True,
+                                     error_messages={"invalid": "Use an ISO 3166-1 alpha-2 code, e.g. DE."})
+    business_type = serializers.ChoiceField(choices=Organization.BusinessType.choices, required=False)
+    settings = serializers.JSONField(required=False)
+
+    def validate_settings(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("settings must be a JSON object.")
+        return value
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer(read_only=True)
+    invited_by = serializers.UUIDField(source="invited_by_id", read_only=True, allow_null=True)
+    permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "role", "extra_permissions", "permissions", "is_active", "invited_by",
+                  "joined_at", "created_at"]
+        read_only_fields = fields
+
+    def get_permissions(self, membership) -> list[str]:
+        return sorted(permissions_of(membership.role, membership.extra_permissions))
+
+
+class MemberInviteSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    first_name = serializers.CharField(max_length=150, required=False, default="")
+    last_name = serializers.CharField(max_length=150, required=False, default="")
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    extra_permissions = serializers.ListField(child=serializers.CharField(max_length=80), required=False,
+                                              max_length=100)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give role and/or extra_permissions.")
+        return attrs
+
+
+class MyMembershipSerializer(serializers.ModelSerializer):
+    organization = OrganizationSummarySerializer(read_only=True)
+    permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Membership
+        fields = ["id", "organization", "role", "permissions", "joined_at"]
+        read_only_fields = fields
+
+    def get_permissions(self, membership) -> list[str]:
+        return sorted(permissions_of(membership.role, membership.extra_permissions))
+
+
+class MeSerializer(serializers.ModelSerializer):
+    memberships = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "phone", "timezone", "language", "is_staff",
+                  "created_at", "last_login", "memberships"]
+        read_only_fields = fields
+
+    def get_memberships(self, user) -> list[dict]:
+        return MyMembershipSerializer(self.context["memberships"], many=True).data
+
+
+class FeatureStateSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField(source="feature.label")
+    description = serializers.CharField(source="feature.description")
+    toggled_by = serializers.CharField(source="feature.toggled_by")
+    is_entitled = serializers.BooleanField()
+    is_enabled = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+    config = serializers.JSONField()
+
+
+class FeatureUpdateSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField(required=False)
+    config = serializers.DictField(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give enabled and/or config.")
+        return attrs
+
+
+FEATURE_NAMES = sorted(FEATURES)

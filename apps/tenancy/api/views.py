@@ -1,0 +1,169 @@
+"""Tenancy API: the current user, their organizations, members and feature flags."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.context import Scope, switch
+from apps.core.errors import NotFound
+from apps.core.idempotency import idempotent
+from apps.core.pagination import PagePagination
+from apps.tenancy import selectors, services
+from apps.tenancy.api import serializers as s
+from apps.tenancy.permissions import HasPermission
+
+ORGANIZATION_HEADER = OpenApiParameter(
+    "X-Organization-ID", str, OpenApiParameter.HEADER, required=False,
+    description="The organization to act for, when the user belongs to several.",
+)
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="Retries with the same key and body replay the first response.",
+)
+
+
+def _paginate(view: APIView, queryset, serializer_class) -> Response:
+    paginator = PagePagination()
+    page = paginator.paginate_queryset(queryset, view.request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class OrganizationScopedView(APIView):
+    """Base of /organizations/{organization_id}/...: the organization in the path is the tenant.
+
+    A user who is not an active member gets 404, as for any row of another tenant.
+    """
+
+    permission_classes = [IsAuthenticated, HasPermission]
+    required_permissions: dict[str, str] = {}
+
+    def check_permissions(self, request):
+        if request.user.is_authenticated:
+            self._scope_to_path_organization(request)
+        super().check_permissions(request)
+
+    def _scope_to_path_organization(self, request) -> None:
+        organization_id = self.kwargs["organization_id"]
+        django_request = request._request
+        membership = django_request.memberships.get(organization_id)
+        if membership is None:
+            raise NotFound("Organization not found.")
+        if django_request.membership is not membership:
+            switch(Scope(user_id=request.user.id, organization_id=organization_id))
+            django_request.membership = membership
+
+    @property
+    def organization_id(self):
+        return self.kwargs["organization_id"]
+
+
+class MeView(APIView):
+    @extend_schema(responses=s.MeSerializer, summary="The current user with their memberships")
+    def get(self, request):
+        memberships = list(request._request.memberships.values())
+        return Response(s.MeSerializer(request.user, context={"memberships": memberships}).data)
+
+
+class OrganizationListView(APIView):
+    @extend_schema(responses=s.OrganizationSerializer(many=True), summary="Organizations the user belongs to")
+    def get(self, request):
+        return _paginate(self, selectors.organization_list(user_id=request.user.id), s.OrganizationSerializer)
+
+
+class OrganizationDetailView(OrganizationScopedView):
+    required_permissions = {"GET": "organization:read", "PATCH": "organization:update"}
+
+    @extend_schema(responses=s.OrganizationSerializer, summary="One organization")
+    def get(self, request, organization_id):
+        organization = selectors.organization_get(organization_id=organization_id)
+        return Response(s.OrganizationSerializer(organization).data)
+
+    @extend_schema(request=s.OrganizationUpdateSerializer, responses=s.OrganizationSerializer,
+                   summary="Update the organization (org admin)")
+    def patch(self, request, organization_id):
+        data = s.OrganizationUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = services.organization_update(
+            organization=selectors.organization_get(organization_id=organization_id),
+            actor_id=request.user.id,
+            data=data.validated_data,
+        )
+        return Response(s.OrganizationSerializer(organization).data)
+
+
+class MemberListView(OrganizationScopedView):
+    required_permissions = {"GET": "member:read", "POST": "member:invite"}
+
+    @extend_schema(responses=s.MembershipSerializer(many=True), summary="Members of the organization")
+    def get(self, request, organization_id):
+        return _paginate(self, selectors.member_list(organization_id=organization_id), s.MembershipSerializer)
+
+    @extend_schema(request=s.MemberInviteSerializer, responses={201: s.MembershipSerializer},
+                   parameters=[IDEMPOTENCY_HEADER], summary="Invite a person with a role")
+    @idempotent
+    def post(self, request, organization_id):
+        data = s.MemberInviteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.member_invite(
+            organization=selectors.organization_get(organization_id=organization_id),
+            actor_id=request.user.id,
+            **data.validated_data,
+        )
+        membership = selectors.member_get(organization_id=organization_id, member_id=membership.id)
+        return Response(s.MembershipSerializer(membership).data, status=201)
+
+
+class MemberDetailView(OrganizationScopedView):
+    required_permissions = {"PATCH": "member:update", "DELETE": "member:deactivate"}
+
+    @extend_schema(request=s.MemberUpdateSerializer, responses=s.MembershipSerializer,
+                   summary="Change a member's role or extra permissions")
+    def patch(self, request, organization_id, member_id):
+        data = s.MemberUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.member_update(
+            membership=selectors.member_get(organization_id=organization_id, member_id=member_id),
+            actor_id=request.user.id,
+            **data.validated_data,
+        )
+        membership = selectors.member_get(organization_id=organization_id, member_id=membership.id)
+        return Response(s.MembershipSerializer(membership).data)
+
+    @extend_schema(responses={204: None}, summary="Deactivate a member")
+    def delete(self, request, organization_id, member_id):
+        services.member_deactivate(
+            membership=selectors.member_get(organization_id=organization_id, member_id=member_id),
+            actor_id=request.user.id,
+        )
+        return Response(status=204)
+
+
+class FeatureListView(OrganizationScopedView):
+    required_permissions = {"GET": "feature:read"}
+
+    @extend_schema(responses=s.FeatureStateSerializer(many=True), summary="Feature flags of the organization")
+    def get(self, request, organization_id):
+        states = selectors.feature_states(organization_id=organization_id)
+        return Response({"data": s.FeatureStateSerializer(states.values(), many=True).data})
+
+
+class FeatureDetailView(OrganizationScopedView):
+    required_permissions = {"PATCH": "feature:update"}
+
+    @extend_schema(request=s.FeatureUpdateSerializer, responses=s.FeatureStateSerializer,
+                   summary="Switch an entitled feature on or off (org admin)")
+    def patch(self, request, organization_id, name):
+        data = s.FeatureUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.feature_set_enabled(
+            organization_id=organization_id,
+            actor_id=request.user.id,
+            name=name,
+            enabled=data.validated_data.get("enabled"),
+            config=data.validated_data.get("config"),
+        )
+        state = selectors.feature_states(organization_id=organization_id)[name]
+        return Response(s.FeatureStateSerializer(state).data)

@@ -1,0 +1,81 @@
+"""Demo data for `make run`: a platform admin, three organizations, a user per role (idempotent)."""
+
+from django.core.management.base import BaseCommand
+
+from apps.accounts.services import user_create, user_get_by_email
+from apps.accounts.tokens import issue_access_token
+from apps.core.context import system_scope
+from apps.tenancy import services
+from apps.tenancy.models import Organization
+from apps.tenancy.roles import Role
+
+DEMO_PASSWORD = "manifest-demo-2026"
+ADMIN_EMAIL = "admin@manifest.local"
+
+ORGANIZATIONS = [
+    {
+        "slug": "baltic-shippers", "name": "Baltic Shippers", "legal_name": "Baltic Shippers OU", "country": "EE",
+        "business_type": Organization.BusinessType.CLIENT, "city": "Tallinn",
+        "members": [Role.ORG_ADMIN, Role.SHIPPER, Role.BUYER],
+        "features": {},
+    },
+    {
+        "slug": "volga-carriers", "name": "Volga Carriers", "legal_name": "OOO Volga Carriers", "country": "RU",
+        "business_type": Organization.BusinessType.SUPPLIER, "city": "Kazan",
+        "members": [Role.ORG_ADMIN, Role.CARRIER, Role.SUPPLIER, Role.EXPERT, Role.ENGINEER, Role.QC_INSPECTOR],
+        "features": {"device_passports": (True, True), "expert_services": (True, True)},
+    },
+    {
+        "slug": "parcel-bridge", "name": "Parcel Bridge", "legal_name": "Parcel Bridge GmbH", "country": "DE",
+        "business_type": Organization.BusinessType.BOTH, "city": "Hamburg",
+        "members": [Role.ORG_ADMIN, Role.WAREHOUSE_MANAGER, Role.WAREHOUSE_STAFF, Role.PURCHASE_AGENT,
+                    Role.CUSTOMER_SERVICE, Role.CUSTOMER, Role.OPERATOR],
+        # The forwarder: assisted purchase on; self purchase entitled but switched off.
+        "features": {"assisted_purchase": (True, True), "self_purchase": (True, False)},
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo organizations and users (safe to run again)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tokens", action="store_true", help="Also print an access token per demo user.")
+
+    def handle(self, *args, **options):
+        admin = user_get_by_email(email=ADMIN_EMAIL) or user_create(
+            email=ADMIN_EMAIL, password=DEMO_PASSWORD, first_name="Platform", last_name="Admin",
+            is_staff=True, is_superuser=True,
+        )
+        lines = ["Demo logins (password for all: %s)" % DEMO_PASSWORD, f"  platform admin  {ADMIN_EMAIL}"]
+        tokens = []
+        with system_scope(reason="seed_demo", actor_id=admin.id):
+            for spec in ORGANIZATIONS:
+                organization = self._organization(spec, admin.id)
+                for role in spec["members"]:
+                    email = f"{role.value.replace('_', '.')}@{spec['slug']}.demo"
+                    user = user_get_by_email(email=email) or user_create(
+                        email=email, password=DEMO_PASSWORD, first_name=role.label, last_name=spec["name"]
+                    )
+                    if not organization.memberships.filter(user=user).exists():
+                        services.member_invite(
+                            organization=organization, actor_id=admin.id, email=email, role=role.value
+                        )
+                    lines.append(f"  {spec['name']:<16} {role.value:<18} {email}")
+                    tokens.append((email, user))
+                for name, (entitled, enabled) in spec["features"].items():
+                    services.feature_set_entitlement(
+                        organization_id=organization.id, actor_id=admin.id, name=name,
+                        entitled=entitled, enabled=enabled,
+                    )
+        self.stdout.write("\n".join(lines))
+        if options["tokens"]:
+            for email, user in tokens:
+                self.stdout.write(f"{email} {issue_access_token(user)}")
+
+    def _organization(self, spec, admin_id):
+        organization = Organization.objects.filter(slug=spec["slug"]).first()
+        if organization:
+            return organization
+        fields = {k: v for k, v in spec.items() if k not in {"members", "features", "slug", "name"}}
+        return services.organization_create(actor_id=admin_id, name=spec["name"], slug=spec["slug"], **fields)

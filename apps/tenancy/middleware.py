@@ -1,0 +1,113 @@
+"""TenantMiddleware: who is asking, for which organization, inside one transaction.
+
+Every request runs in one transaction whose first statement sets the row-level
+security scope; the view's queries follow in the same transaction, so PostgreSQL
+itself limits them to the tenant. Outline:
+
+1. a bearer token, when present, is checked here (401 in the envelope if bad);
+   otherwise the session user of Django's AuthenticationMiddleware stands;
+2. `X-Organization-ID` (optional) must be a UUID (400) naming an organization the
+   user is an active member of (403 TENANT_ACCESS_DENIED); without it a user
+   with one organization acts for it, a user with several for none until asked;
+3. platform staff in the admin act in the audited all-tenants scope.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import connections
+
+from apps.accounts.tokens import TokenRejected, user_from_access_token
+from apps.core.context import Client, Scope, activate, client_var, switch, system_scope
+from apps.core.errors import ErrorCode, error_response
+from apps.tenancy.selectors import active_memberships_of
+
+ADMIN_PREFIX = "/admin/"
+UNSCOPED_PREFIXES = ("/health", "/ready", "/metrics", "/static/")
+
+
+def _bearer_token(request) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip()
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class TenantMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(UNSCOPED_PREFIXES):
+            return self.get_response(request)
+
+        token = _bearer_token(request)
+        if token is not None:
+            try:
+                request.user = user_from_access_token(token)
+            except TokenRejected as error:
+                return error_response(401, error.code, error.message, headers={"WWW-Authenticate": "Bearer"})
+            request.auth_method = "jwt"
+        else:
+            request.auth_method = "session" if request.user.is_authenticated else None
+
+        requested = request.headers.get("X-Organization-ID", "").strip()
+        requested_id = None
+        if requested:
+            try:
+                requested_id = uuid.UUID(requested)
+            except ValueError:
+                return error_response(
+                    400, ErrorCode.VALIDATION_FIELD_INVALID, "X-Organization-ID must be an organization id (UUID).",
+                    {"X-Organization-ID": ["Not a valid UUID."]},
+                )
+
+        client_token = client_var.set(
+            Client(ip_address=_client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+        )
+        try:
+            return self._respond(request, requested_id)
+        finally:
+            client_var.reset(client_token)
+
+    def _respond(self, request, requested_id):
+        user = request.user
+        request.membership = None
+        request.memberships = {}
+        if not user.is_authenticated:
+            with activate(Scope()):  # no user, no tenant: every tenant table reads empty
+                return self._finish(self.get_response(request))
+
+        if user.is_staff and request.path.startswith(ADMIN_PREFIX):
+            with system_scope(reason=f"admin {request.method} {request.path}"[:200], actor_id=user.id):
+                return self._finish(self.get_response(request))
+
+        with activate(Scope(user_id=user.id)):
+            request.memberships = {m.organization_id: m for m in active_memberships_of(user_id=user.id)}
+            if requested_id is not None:
+                request.membership = request.memberships.get(requested_id)
+                if request.membership is None:
+                    return error_response(
+                        403, ErrorCode.TENANT_ACCESS_DENIED, "You are not a member of that organization."
+                    )
+            elif len(request.memberships) == 1:
+                request.membership = next(iter(request.memberships.values()))
+            if request.membership is not None:
+                switch(Scope(user_id=user.id, organization_id=request.membership.organization_id))
+            return self._finish(self.get_response(request))
+
+    @staticmethod
+    def _finish(response):
+        # Errors below were already turned into responses, so the transaction would
+        # commit: a server error must change nothing.
+        if response.status_code >= 500:
+            for connection in connections.all(initialized_only=True):
+                if connection.in_atomic_block:
+                    connection.set_rollback(True)
+        return response

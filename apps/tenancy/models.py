@@ -1,0 +1,150 @@
+"""Organizations (the tenants), their members, feature flags and the audit log."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from apps.core.models import TimeStampedModel
+from apps.core.rls import AppendOnly, Owned, TenantRoot
+from apps.tenancy.features import FEATURES
+from apps.tenancy.roles import Role
+
+
+class Organization(TimeStampedModel):
+    class BusinessType(models.TextChoices):
+        CLIENT = "client", "Client"
+        SUPPLIER = "supplier", "Supplier"
+        BOTH = "both", "Client and supplier"
+
+    class VerificationLevel(models.TextChoices):
+        NONE = "none", "Not verified"
+        BASIC = "basic", "Basic"
+        ENHANCED = "enhanced", "Enhanced"
+        PREMIUM = "premium", "Premium"
+
+    class Plan(models.TextChoices):
+        FREE = "free", "Free"
+        STANDARD = "standard", "Standard"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    class SubscriptionStatus(models.TextChoices):
+        TRIALING = "trialing", "Trialing"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Past due"
+        CANCELLED = "cancelled", "Cancelled"
+
+    row_visibility = TenantRoot(membership_table="tenancy_membership")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    legal_name = models.CharField(max_length=300, blank=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    tax_id = models.CharField("tax id (INN/VAT)", max_length=32, blank=True)
+    registration_number = models.CharField(max_length=32, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=32, blank=True)
+    website = models.URLField(blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    business_type = models.CharField(max_length=10, choices=BusinessType.choices, default=BusinessType.CLIENT)
+    verification_level = models.CharField(
+        max_length=10, choices=VerificationLevel.choices, default=VerificationLevel.NONE
+    )
+    subscription_plan = models.CharField(max_length=12, choices=Plan.choices, default=Plan.FREE)
+    subscription_status = models.CharField(
+        max_length=10, choices=SubscriptionStatus.choices, default=SubscriptionStatus.TRIALING
+    )
+    settings = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TimeStampedModel):
+    """A user's place in an organization: one role, plus extra permissions granted one by one."""
+
+    row_visibility = Owned(personal="user_id")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=24, choices=Role.choices)
+    extra_permissions = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    joined_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_organization_user_unique")
+        ]
+        indexes = [models.Index(fields=["user", "organization"], name="membership_user_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.organization_id} as {self.role}"
+
+
+class OrganizationFeature(TimeStampedModel):
+    """A feature flag of one organization: staff grant the entitlement, org admins switch it."""
+
+    row_visibility = Owned()
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="features")
+    name = models.CharField(max_length=40, choices=[(f.name, f.label) for f in FEATURES.values()])
+    is_entitled = models.BooleanField(default=False)
+    is_enabled = models.BooleanField(default=False)
+    config = models.JSONField(default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="feature_organization_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'on' if self.is_enabled else 'off'})"
+
+
+class AuditLog(models.Model):
+    """Append-only: the application role has no UPDATE/DELETE grant, no policy allows them,
+    and a trigger refuses them for everyone, the owner included."""
+
+    row_visibility = AppendOnly()
+
+    occurred_at = models.DateTimeField(auto_now_add=True)
+    # Plain ids, not foreign keys: the record outlives the user or organization it names.
+    actor_id = models.UUIDField(null=True, blank=True)
+    organization_id = models.UUIDField(null=True, blank=True)
+    action = models.CharField(max_length=60)
+    resource_type = models.CharField(max_length=60, blank=True)
+    resource_id = models.CharField(max_length=64, blank=True)
+    old_values = models.JSONField(null=True, blank=True)
+    new_values = models.JSONField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["organization_id", "occurred_at"], name="audit_org_time_idx"),
+            models.Index(fields=["resource_type", "resource_id"], name="audit_resource_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.resource_type}:{self.resource_id}"

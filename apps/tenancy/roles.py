@@ -1,0 +1,112 @@
+"""Roles and the role → permission matrix of DESIGN.md §4, in one place.
+
+A permission is `resource:action` or `resource:action:own`; `:own` limits the grant
+to rows the user created or is the customer of. `*` stands for any resource or
+action. A membership's permissions are its role's plus its `extra_permissions`.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ORG_ADMIN = "org_admin", "Organization admin"
+    WAREHOUSE_MANAGER = "warehouse_manager", "Warehouse manager"
+    WAREHOUSE_STAFF = "warehouse_staff", "Warehouse staff"
+    PURCHASE_AGENT = "purchase_agent", "Purchase agent"
+    CUSTOMER_SERVICE = "customer_service", "Customer service"
+    CUSTOMER = "customer", "Customer"
+    SHIPPER = "shipper", "Shipper"
+    CARRIER = "carrier", "Carrier"
+    BUYER = "buyer", "Buyer"
+    SUPPLIER = "supplier", "Supplier"
+    EXPERT = "expert", "Expert"
+    ENGINEER = "engineer", "Engineer"
+    QC_INSPECTOR = "qc_inspector", "QC inspector"
+    OPERATOR = "operator", "Operator"
+
+
+_EVERY_MEMBER = {"organization:read", "member:read", "feature:read"}
+
+MATRIX: dict[str, frozenset[str]] = {
+    role: frozenset(permissions | _EVERY_MEMBER)
+    for role, permissions in {
+        Role.ORG_ADMIN: {"*:*"},
+        Role.WAREHOUSE_MANAGER: {
+            "warehouse:*", "package:*", "order:read", "order:update", "return:read", "return:update",
+            "document:read", "tracking:*",
+        },
+        Role.WAREHOUSE_STAFF: {
+            "warehouse:read", "package:read", "package:update", "package:receive", "order:read", "tracking:create",
+        },
+        Role.PURCHASE_AGENT: {"order:read", "order:update", "purchase:*", "document:read"},
+        Role.CUSTOMER_SERVICE: {
+            "order:read", "order:update", "return:*", "chat:*", "dispute:read", "dispute:update", "document:read",
+        },
+        Role.CUSTOMER: {
+            "order:create", "order:read:own", "order:cancel:own", "return:create", "return:read:own",
+            "chat:read:own", "chat:create:own", "document:read:own", "tracking:read:own",
+        },
+        Role.SHIPPER: {
+            "rfq:*", "offer:read", "offer:accept", "order:create", "order:read", "order:cancel", "escrow:read",
+            "escrow:fund", "escrow:release", "dispute:create", "dispute:read", "document:read", "tracking:read",
+            "chat:*", "service:read",
+        },
+        Role.CARRIER: {
+            "service:*", "tariff:*", "rfq:read", "offer:create", "offer:read:own", "offer:update:own",
+            "offer:withdraw:own", "order:read", "order:update", "tracking:*", "document:create", "document:read",
+            "escrow:read", "dispute:read", "dispute:create", "chat:*",
+        },
+        Role.BUYER: {
+            "listing:read", "order:create", "order:read:own", "escrow:fund", "dispute:create", "chat:*",
+        },
+        Role.SUPPLIER: {"listing:*", "order:read", "order:update", "escrow:read", "chat:*", "document:create"},
+        Role.EXPERT: {"work_order:read:own", "work_order:update:own", "passport:read", "expert_profile:*:own"},
+        Role.ENGINEER: {"passport:read", "passport:update", "work_order:read", "work_order:update"},
+        Role.QC_INSPECTOR: {"passport:read", "passport:inspect", "order:read", "document:read"},
+        Role.OPERATOR: {"order:read", "order:update", "package:read", "workflow:read", "integration:read"},
+    }.items()
+}
+
+
+class Grant(Enum):
+    """How far a permission reaches for one membership."""
+
+    NONE = 0
+    OWN = 1  # only rows the user created or is the customer of
+    ALL = 2
+
+
+def _covers(held: str, resource: str, action: str) -> Grant:
+    parts = held.split(":")
+    if len(parts) not in (2, 3):
+        return Grant.NONE
+    held_resource, held_action = parts[0], parts[1]
+    if held_resource not in ("*", resource) or held_action not in ("*", action):
+        return Grant.NONE
+    return Grant.OWN if len(parts) == 3 and parts[2] == "own" else Grant.ALL
+
+
+def permissions_of(role: str, extra_permissions: list[str] | tuple[str, ...] = ()) -> frozenset[str]:
+    return MATRIX.get(role, frozenset()) | frozenset(extra_permissions)
+
+
+def grant_for(role: str, extra_permissions, permission: str) -> Grant:
+    """The widest grant the role plus extras give for `resource:action`."""
+    resource, action = permission.split(":")[:2]
+    best = Grant.NONE
+    for held in permissions_of(role, extra_permissions):
+        grant = _covers(held, resource, action)
+        if grant.value > best.value:
+            best = grant
+            if best is Grant.ALL:
+                break
+    return best
+
+
+def is_valid_permission(permission: str) -> bool:
+    parts = permission.split(":")
+    return len(parts) in (2, 3) and all(parts) and (len(parts) == 2 or parts[2] == "own")

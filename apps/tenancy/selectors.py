@@ -1,0 +1,109 @@
+"""Reads of the tenancy context. Row-level security already limits every query to the
+current scope; these selectors shape the querysets and raise NOT_FOUND for the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from apps.core.errors import NotFound
+from apps.tenancy.features import FEATURES, Feature
+from apps.tenancy.models import AuditLog, Membership, Organization, OrganizationFeature
+
+FEATURE_CACHE_SECONDS = 300
+
+
+def active_memberships_of(*, user_id: UUID) -> list[Membership]:
+    """The user's active memberships with their organizations (one query)."""
+    return list(
+        Membership.objects.filter(user_id=user_id, is_active=True, organization__is_active=True)
+        .select_related("organization")
+        .order_by("created_at")
+    )
+
+
+def organization_list(*, user_id: UUID) -> QuerySet[Organization]:
+    return Organization.objects.filter(memberships__user_id=user_id, memberships__is_active=True).order_by("name")
+
+
+def organization_get(*, organization_id: UUID) -> Organization:
+    organization = Organization.objects.filter(id=organization_id).first()
+    if organization is None:
+        raise NotFound("Organization not found.")
+    return organization
+
+
+def member_list(*, organization_id: UUID) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organization_id=organization_id)
+        .select_related("user", "invited_by")
+        .order_by("created_at")
+    )
+
+
+def member_get(*, organization_id: UUID, member_id: UUID) -> Membership:
+    membership = member_list(organization_id=organization_id).filter(id=member_id).first()
+    if membership is None:
+        raise NotFound("Member not found.")
+    return membership
+
+
+def active_admin_count(*, organization_id: UUID) -> int:
+    return Membership.objects.filter(organization_id=organization_id, role="org_admin", is_active=True).count()
+
+
+@dataclass(frozen=True)
+class FeatureState:
+    feature: Feature
+    is_entitled: bool
+    is_enabled: bool
+    config: dict
+
+    @property
+    def name(self) -> str:
+        return self.feature.name
+
+    @property
+    def is_active(self) -> bool:
+        """On for the organization: entitled by staff and switched on."""
+        return self.is_entitled and self.is_enabled
+
+
+def feature_cache_key(organization_id: UUID) -> str:
+    return f"features:{organization_id}"
+
+
+def feature_states(*, organization_id: UUID) -> dict[str, FeatureState]:
+    """Every catalogued feature for the organization: its row if any, else the catalogue default.
+
+    Cached per organization; services delete the entry when a flag changes.
+    """
+    key = feature_cache_key(organization_id)
+    rows = cache.get(key)
+    if rows is None:
+        rows = {
+            row.name: (row.is_entitled, row.is_enabled, row.config)
+            for row in OrganizationFeature.objects.filter(organization_id=organization_id)
+        }
+        cache.set(key, rows, FEATURE_CACHE_SECONDS)
+    states = {}
+    for name, feature in FEATURES.items():
+        entitled, enabled, config = rows.get(name, (feature.default_entitled, feature.default_enabled, {}))
+        states[name] = FeatureState(feature, entitled, enabled, config)
+    return states
+
+
+def feature_is_active(*, organization_id: UUID | None, name: str) -> bool:
+    if organization_id is None:
+        return False
+    return feature_states(organization_id=organization_id)[name].is_active
+
+
+def audit_list(*, organization_id: UUID | None = None) -> QuerySet[AuditLog]:
+    queryset = AuditLog.objects.all()
+    if organization_id:
+        queryset = queryset.filter(organization_id=organization_id)
+    return queryset

@@ -1,0 +1,317 @@
+"""Writes of the tenancy context: organizations, members, feature flags, the audit log."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from apps.core.context import Client, client_var, current_organization_id, current_user_id, request_id_var
+from apps.core.errors import DomainError, ErrorCode, FeatureDisabled, PermissionDenied, ValidationFailed
+from apps.core.services import outbox_publish
+from apps.tenancy import events
+from apps.tenancy.features import FEATURES, ToggledBy
+from apps.tenancy.models import AuditLog, Membership, Organization, OrganizationFeature
+from apps.tenancy.roles import Role, is_valid_permission
+from apps.tenancy.selectors import active_admin_count, feature_cache_key
+
+User = get_user_model()
+
+ORGANIZATION_EDITABLE_FIELDS = (
+    "name", "legal_name", "tax_id", "registration_number", "contact_email", "contact_phone", "website",
+    "address_line1", "address_line2", "city", "region", "postal_code", "country", "business_type", "settings",
+)
+
+
+# --- Audit ---------------------------------------------------------------------------------
+
+
+def _jsonable(values: dict | None) -> dict | None:
+    if values is None:
+        return None
+    return {key: value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
+            for key, value in values.items()}
+
+
+def audit_record(
+    *,
+    action: str,
+    resource_type: str = "",
+    resource_id: str | UUID = "",
+    old_values: dict | None = None,
+    new_values: dict | None = None,
+    organization_id: UUID | None = None,
+    actor_id: UUID | None = None,
+    client: Client | None = None,
+) -> AuditLog:
+    """Append one audit row; who, where from and which request come from the current scope."""
+    client = client or client_var.get()
+    return AuditLog.objects.create(
+        action=action,
+        resource_type=resource_type,
+        resource_id=str(resource_id),
+        old_values=_jsonable(old_values),
+        new_values=_jsonable(new_values),
+        organization_id=organization_id or current_organization_id(),
+        actor_id=actor_id or current_user_id(),
+        ip_address=client.ip_address,
+        user_agent=client.user_agent[:500],
+        request_id=request_id_var.get() or "",
+    )
+
+
+def client_of(request) -> Client:
+    if request is None:
+        return client_var.get()
+    return Client(
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+
+
+@transaction.atomic
+def audit_auth_event(*, action: str, user_id: UUID | None, request=None, details: dict | None = None) -> AuditLog:
+    return audit_record(
+        action=action,
+        resource_type="user",
+        resource_id=user_id or "",
+        new_values=details,
+        actor_id=user_id,
+        client=client_of(request),
+    )
+
+
+def audit_rls_bypass(*, reason: str, actor_id: UUID | None) -> AuditLog:
+    """settings.RLS_BYPASS_AUDITOR: every audited entry into the all-tenants scope."""
+    return audit_record(action="rls.bypass", resource_type="scope", new_values={"reason": reason}, actor_id=actor_id)
+
+
+def _changes(instance, fields, data: dict) -> tuple[dict, dict]:
+    old = model_to_dict(instance, fields=fields)
+    changed = {field: value for field, value in data.items() if field in fields and old.get(field) != value}
+    return {field: old[field] for field in changed}, changed
+
+
+# --- Organizations -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, actor_id: UUID, data: dict) -> Organization:
+    """Update the editable fields given in `data`; audited, and published as organization.updated."""
+    old, changed = _changes(organization, ORGANIZATION_EDITABLE_FIELDS, data)
+    if not changed:
+        return organization
+    for field, value in changed.items():
+        setattr(organization, field, value)
+    organization.full_clean(exclude=["slug"])
+    organization.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        action="organization.updated", resource_type="organization", resource_id=organization.id,
+        old_values=old, new_values=changed, organization_id=organization.id, actor_id=actor_id,
+    )
+    outbox_publish(events.OrganizationUpdated(organization_id=organization.id, changed_fields=sorted(changed)))
+    return organization
+
+
+# --- Members -------------------------------------------------------------------------------
+
+
+def _check_role(role: str) -> None:
+    if role not in Role.values:
+        raise ValidationFailed(f"Unknown role {role!r}.", details={"role": [f"Choose one of: {', '.join(Role.values)}."]})
+
+
+def _check_permissions(permissions: list[str]) -> None:
+    invalid = [p for p in permissions if not isinstance(p, str) or not is_valid_permission(p)]
+    if invalid:
+        raise ValidationFailed(
+            "Permissions are strings resource:action or resource:action:own.",
+            details={"extra_permissions": [f"Invalid: {', '.join(map(str, invalid))}."]},
+        )
+
+
+@transaction.atomic
+def member_invite(
+    *, organization: Organization, actor_id: UUID, email: str, role: str, first_name: str = "", last_name: str = ""
+) -> Membership:
+    """Add a person to the organization with a role, creating their account if they have none.
+
+    A new account has no usable password until its owner sets one (the invitation
+    email and password set-up belong to the accounts and notifications contexts).
+    """
+    _check_role(role)
+    email = User.objects.normalize_email(email).lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=None, first_name=first_name, last_name=last_name)
+    membership = Membership.objects.filter(organization=organization, user=user).first()
+    if membership and membership.is_active:
+        raise DomainError(
+            f"{email} is already a member of this organization.",
+            code=ErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
+            status_code=400,
+            details={"email": ["Already a member."]},
+        )
+    if membership:  # a former member comes back with the new role
+        membership.role, membership.is_active, membership.invited_by_id = role, True, actor_id
+        membership.save(update_fields=["role", "is_active", "invited_by", "updated_at"])
+    else:
+        membership = Membership.objects.create(
+            organization=organization, user=user, role=role, invited_by_id=actor_id, joined_at=timezone.now()
+        )
+    audit_record(
+        action="member.invited", resource_type="membership", resource_id=membership.id,
+        new_values={"email": email, "role": role}, organization_id=organization.id, actor_id=actor_id,
+    )
+    outbox_publish(events.MemberInvited(organization_id=organization.id, membership_id=membership.id,
+                                        user_id=user.id, role=role))
+    return membership
+
+
+def _ensure_an_admin_remains(membership: Membership, *, new_role: str | None, deactivating: bool) -> None:
+    losing_admin = membership.role == Role.ORG_ADMIN and membership.is_active and (
+        deactivating or (new_role is not None and new_role != Role.ORG_ADMIN)
+    )
+    if losing_admin and active_admin_count(organization_id=membership.organization_id) <= 1:
+        raise DomainError(
+            "An organization must keep at least one active organization admin.",
+            code=ErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
+        )
+
+
+@transaction.atomic
+def member_update(
+    *, membership: Membership, actor_id: UUID, role: str | None = None, extra_permissions: list[str] | None = None
+) -> Membership:
+    """Change a member's role and/or extra permissions."""
+    if role is not None:
+        _check_role(role)
+    if extra_permissions is not None:
+        _check_permissions(extra_permissions)
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    _ensure_an_admin_remains(membership, new_role=role, deactivating=False)
+    old = {"role": membership.role, "extra_permissions": membership.extra_permissions}
+    if role is not None:
+        membership.role = role
+    if extra_permissions is not None:
+        membership.extra_permissions = sorted(set(extra_permissions))
+    membership.save(update_fields=["role", "extra_permissions", "updated_at"])
+    new = {"role": membership.role, "extra_permissions": membership.extra_permissions}
+    audit_record(
+        action="member.updated", resource_type="membership", resource_id=membership.id,
+        old_values=old, new_values=new, organization_id=membership.organization_id, actor_id=actor_id,
+    )
+    outbox_publish(events.MemberUpdated(organization_id=membership.organization_id, membership_id=membership.id,
+                                        role=membership.role))
+    return membership
+
+
+@transaction.atomic
+def member_deactivate(*, membership: Membership, actor_id: UUID) -> Membership:
+    """Take a member out of the organization; the row stays for history."""
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if not membership.is_active:
+        return membership
+    _ensure_an_admin_remains(membership, new_role=None, deactivating=True)
+    membership.is_active = False
+    membership.save(update_fields=["is_active", "updated_at"])
+    audit_record(
+        action="member.deactivated", resource_type="membership", resource_id=membership.id,
+        old_values={"is_active": True}, new_values={"is_active": False},
+        organization_id=membership.organization_id, actor_id=actor_id,
+    )
+    outbox_publish(events.MemberDeactivated(organization_id=membership.organization_id,
+                                            membership_id=membership.id))
+    return membership
+
+
+# --- Feature flags -------------------------------------------------------------------------
+
+
+def _feature_row(organization_id: UUID, name: str) -> OrganizationFeature:
+    if name not in FEATURES:
+        raise DomainError(f"Unknown feature {name!r}.", code=ErrorCode.NOT_FOUND, status_code=404)
+    feature = FEATURES[name]
+    row, _ = OrganizationFeature.objects.select_for_update().get_or_create(
+        organization_id=organization_id,
+        name=name,
+        defaults={"is_entitled": feature.default_entitled, "is_enabled": feature.default_enabled},
+    )
+    return row
+
+
+def _after_feature_change(organization_id: UUID, row: OrganizationFeature, old: dict, actor_id: UUID) -> None:
+    new = {"is_entitled": row.is_entitled, "is_enabled": row.is_enabled, "config": row.config}
+    audit_record(
+        action="feature.changed", resource_type="feature", resource_id=row.name,
+        old_values=old, new_values=new, organization_id=organization_id, actor_id=actor_id,
+    )
+    outbox_publish(events.FeatureChanged(organization_id=organization_id, name=row.name,
+                                         is_entitled=row.is_entitled, is_enabled=row.is_enabled))
+    key = feature_cache_key(organization_id)
+    cache.delete(key)  # now, for this transaction's own reads
+    transaction.on_commit(lambda: cache.delete(key))  # and after commit, against racing readers
+
+
+@transaction.atomic
+def feature_set_enabled(
+    *, organization_id: UUID, actor_id: UUID, name: str, enabled: bool | None = None, config: dict | None = None
+) -> OrganizationFeature:
+    """An org admin switches an entitled flag on or off (and may set its config)."""
+    row = _feature_row(organization_id, name)
+    if FEATURES[name].toggled_by == ToggledBy.STAFF:
+        raise PermissionDenied(f"The feature {name!r} is switched by platform staff only.")
+    if not row.is_entitled:
+        raise FeatureDisabled(f"The organization is not entitled to {name!r}; ask platform staff to grant it.")
+    old = {"is_entitled": row.is_entitled, "is_enabled": row.is_enabled, "config": row.config}
+    if enabled is not None:
+        row.is_enabled = enabled
+    if config is not None:
+        row.config = config
+    row.updated_by_id = actor_id
+    row.save()
+    _after_feature_change(organization_id, row, old, actor_id)
+    return row
+
+
+@transaction.atomic
+def feature_set_entitlement(
+    *, organization_id: UUID, actor_id: UUID, name: str, entitled: bool, enabled: bool | None = None
+) -> OrganizationFeature:
+    """Platform staff grant or withdraw a feature (withdrawing also switches it off)."""
+    row = _feature_row(organization_id, name)
+    old = {"is_entitled": row.is_entitled, "is_enabled": row.is_enabled, "config": row.config}
+    row.is_entitled = entitled
+    if enabled is not None:
+        row.is_enabled = enabled
+    if not entitled:
+        row.is_enabled = False
+    if (row.is_entitled, row.is_enabled) == (old["is_entitled"], old["is_enabled"]):
+        return row
+    row.updated_by_id = actor_id
+    row.save()
+    _after_feature_change(organization_id, row, old, actor_id)
+    return row
+
+
+@transaction.atomic
+def organization_create(*, actor_id: UUID | None, name: str, slug: str, admin_user_id: UUID | None = None,
+                        **fields) -> Organization:
+    """Create an organization (and its first admin). Needs the all-tenants scope: no tenant owns it yet."""
+    organization = Organization(name=name, slug=slug, **fields)
+    organization.full_clean()
+    organization.save()
+    if admin_user_id:
+        Membership.objects.create(
+            organization=organization, user_id=admin_user_id, role=Role.ORG_ADMIN, joined_at=timezone.now()
+        )
+    audit_record(
+        action="organization.created", resource_type="organization", resource_id=organization.id,
+        new_values={"name": name, "slug": slug}, organization_id=organization.id, actor_id=actor_id,
+    )
+    outbox_publish(events.OrganizationCreated(organization_id=organization.id, name=name))
+    return organization

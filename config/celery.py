@@ -1,0 +1,18 @@
+"""The Celery application: queues of DESIGN.md §7, settings from Django (CELERY_*)."""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+app = Celery("manifest")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [Queue(name) for name in ("default", "sync", "documents", "notifications")]
+app.conf.task_routes = {
+    "apps.integrations.*": {"queue": "sync"},
+    "apps.documents.*": {"queue": "documents"},
+    "apps.notifications.*": {"queue": "notifications"},
+}
+app.autodiscover_tasks()

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.core.api import views as core_views
+
+handler400 = "apps.core.errors.handler400"
+handler403 = "apps.core.errors.handler403"
+handler404 = "apps.core.errors.handler404"
+handler500 = "apps.core.errors.handler500"
+
+urlpatterns = [
+    path("health", core_views.health, name="health"),
+    path("health/detailed", core_views.health_detailed, name="health-detailed"),
+    path("ready", core_views.ready, name="ready"),
+    path("metrics", ExportToDjangoView, name="metrics"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("apps.tenancy.api.urls")),
+]
+
+if settings.DEBUG or getattr(settings, "BENCHMARK_BARE_VIEW", False):
+    urlpatterns.append(path("bench/bare", core_views.bare, name="bench-bare"))

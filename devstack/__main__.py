@@ -1,0 +1,144 @@
+"""`python -m devstack run|test|exec`: the two commands of the README, and a helper.
+
+run   set up (services, database role, migrations, demo data), then serve web,
+      worker and beat until one Ctrl-C stops everything.
+test  the same set-up, then pytest with the arguments given after `test`.
+exec  the same environment, then any command (used by bench and by hand).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from devstack.services import ROOT, ensure_environment
+
+PYTHON = sys.executable
+
+
+def _manage(*args: str, settings: str = "config.settings.dev") -> None:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings}
+    subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], check=True, env=env, cwd=ROOT)
+
+
+def _prepare(settings: str) -> dict[str, str]:
+    started = ensure_environment()
+    _manage("setup_database", settings=settings)
+    return started
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def run() -> int:
+    port = int(os.environ.get("PORT", "8000"))
+    if not _port_is_free(port):
+        print(
+            f"Port {port} is already in use on 127.0.0.1. "
+            f"Stop what uses it, or choose another port: PORT={port + 1} make run",
+            file=sys.stderr,
+        )
+        return 1
+    started = _prepare("config.settings.dev")
+    _manage("migrate", "--no-input")
+    banner = subprocess.run(
+        [PYTHON, str(ROOT / "manage.py"), "seed_demo"],
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
+    commands = {
+        "web": [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+                "--port", str(port), "--lifespan", "off"],
+        "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
+                   "--queues", "default,sync,documents,notifications", "--concurrency", "2"],
+        "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+                 "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
+    }
+    processes = {
+        name: subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+        for name, command in commands.items()
+    }
+    base = f"http://127.0.0.1:{port}"
+    print(
+        "\nManifest is up.\n"
+        f"  API        {base}/api/v1/\n"
+        f"  API docs   {base}/api/docs/\n"
+        f"  Admin      {base}/admin/\n"
+        f"  Health     {base}/health/detailed\n"
+        f"  WebSocket  ws://127.0.0.1:{port}/ws/v1/events/?token=<access token>\n"
+        f"  Database   {started['postgres']}, Redis {started['redis']}\n"
+        f"{banner}\n"
+        "Ctrl-C stops the web server, the worker, beat and the embedded services.\n",
+        flush=True,
+    )
+
+    stopping = False
+
+    def stop(signum, frame):  # noqa: ARG001 - signal handler signature
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                print(f"{name} exited with {process.returncode}; stopping the rest.", file=sys.stderr)
+                stopping, exit_code = True, 1
+        time.sleep(0.3)
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes.values():
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    print("Stopped.")
+    return exit_code
+
+
+def test(pytest_args: list[str]) -> int:
+    _prepare("config.settings.test")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], env=env, cwd=ROOT).returncode
+
+
+def exec_(command: list[str]) -> int:
+    _prepare(os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.dev"))
+    return subprocess.run(command, cwd=ROOT).returncode
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"run", "test", "exec"}:
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    if command == "run":
+        return run()
+    if command == "test":
+        return test(rest)
+    return exec_(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
