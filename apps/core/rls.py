@@ -64,7 +64,7 @@ def _any_column_is_tenant(columns: tuple[str, ...]) -> str:
 class Visibility:
     """Base of the visibility classes of DESIGN.md §3."""
 
-    def policies(self) -> list[Policy]:
+    def policies(self, table: str) -> list[Policy]:
         raise NotImplementedError
 
     @property
@@ -99,7 +99,7 @@ class Owned(Visibility):
     def columns(self):
         return (self.column, self.personal) if self.personal else (self.column,)
 
-    def policies(self):
+    def policies(self, table):
         tenant = f"{self.column} = {TENANT} OR {BYPASS}"
         policies = [Policy("tenant_rows", "ALL", tenant, tenant)]
         if self.personal:
@@ -118,7 +118,7 @@ class Personal(Visibility):
     def columns(self):
         return (self.column,)
 
-    def policies(self):
+    def policies(self, table):
         own = f"{self.column} = {USER} OR {BYPASS}"
         return [Policy("personal_rows", "ALL", own, own)]
 
@@ -134,10 +134,10 @@ class TenantRoot(Visibility):
     def columns(self):
         return ("id",)
 
-    def policies(self):
+    def policies(self, table):
         own = f"id = {TENANT} OR {BYPASS}"
         member = (
-            f"EXISTS (SELECT 1 FROM {self.membership_table} m WHERE m.organization_id = id"
+            f'EXISTS (SELECT 1 FROM {self.membership_table} m WHERE m.organization_id = "{table}".id'
             f" AND m.user_id = {USER} AND m.is_active)"
         )
         return [Policy("tenant_rows", "ALL", own, own), Policy("member_read", "SELECT", member)]
@@ -155,7 +155,7 @@ class Published(Visibility):
     def columns(self):
         return (self.column,)
 
-    def policies(self):
+    def policies(self, table):
         owner = f"{self.column} = {TENANT} OR {BYPASS}"
         published = f"({self.published_condition}) AND {TENANT} IS NOT NULL"
         return [Policy("tenant_rows", "ALL", owner, owner), Policy("published_read", "SELECT", published)]
@@ -174,7 +174,7 @@ class SharedByParties(Visibility):
     def columns(self):
         return self.party_columns
 
-    def policies(self):
+    def policies(self, table):
         parties = f"{_any_column_is_tenant(self.party_columns)} OR {BYPASS}"
         return [Policy("party_rows", "ALL", parties, parties)]
 
@@ -186,7 +186,7 @@ class Derived(SharedByParties):
     def __init__(self, *party_columns: str):
         self.party_columns = tuple(party_columns)
 
-    def policies(self):
+    def policies(self, table):
         parties = f"{_any_column_is_tenant(self.party_columns)} OR {BYPASS}"
         return [Policy("derived_rows", "ALL", parties, parties)]
 
@@ -203,7 +203,7 @@ class AppendOnly(Visibility):
     def columns(self):
         return (self.column,)
 
-    def policies(self):
+    def policies(self, table):
         read = f"{self.column} = {TENANT} OR {BYPASS}"
         append = f"{self.column} IS NULL OR {self.column} = {TENANT} OR {BYPASS}"
         return [Policy("tenant_read", "SELECT", read), Policy("append", "INSERT", None, append)]
@@ -222,7 +222,7 @@ def forward_sql(table: str, visibility: Visibility) -> list[str]:
         f" WHERE schemaname = current_schema() AND tablename = {_quote_literal(table)} LOOP"
         f" EXECUTE format('DROP POLICY %I ON %I', p.policyname, {_quote_literal(table)}); END LOOP; END $$",
     ]
-    for policy in visibility.policies():
+    for policy in visibility.policies(table):
         sql = f'CREATE POLICY "{policy.name}" ON "{table}" FOR {policy.command}'
         if policy.using:
             sql += f" USING ({policy.using})"
@@ -236,7 +236,7 @@ def forward_sql(table: str, visibility: Visibility) -> list[str]:
 
 
 def backward_sql(table: str, visibility: Visibility) -> list[str]:
-    statements = [f'DROP POLICY IF EXISTS "{policy.name}" ON "{table}"' for policy in visibility.policies()]
+    statements = [f'DROP POLICY IF EXISTS "{policy.name}" ON "{table}"' for policy in visibility.policies(table)]
     statements += [
         f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY',
         f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY',

@@ -2,14 +2,16 @@
 
 import os
 
-from .base import *  # noqa: F403
-from .base import CACHES, CHANNEL_LAYERS, REDIS_DB
+# Each pytest-xdist worker (gw0, gw1, ...) gets its own Redis database, so caches,
+# queues and channel groups of parallel workers never meet. Set before base reads it.
+os.environ["REDIS_DB"] = str(1 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0))
+
+from .base import *  # noqa: E402, F403
+from .base import CACHES, CHANNEL_LAYERS, REDIS_DB  # noqa: E402
 
 DEBUG = False
 # Fast hashing: tests create many users; production keeps Django's default hasher.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Each pytest-xdist worker gets its own Redis database (REDIS_DB, set in conftest) so
-# caches, queues and channel groups of parallel workers never meet.
 CACHES["default"]["KEY_PREFIX"] = f"test{REDIS_DB}"
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test{REDIS_DB}"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]

@@ -1,0 +1,101 @@
+"""Test set-up: one real PostgreSQL database per xdist worker, migrated by the owner,
+queried by the application role with row-level security on; Redis per worker.
+
+Two ways to touch the database:
+- `db` (pytest-django): the test runs inside a transaction rolled back at the end;
+- `committed`: real commits (for a Celery worker, a server thread, a WebSocket),
+  every table emptied afterwards by the owner (the audit log is append-only and
+  keeps its rows; tests never depend on its being empty).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connections
+from rest_framework.test import APIClient
+
+from apps.accounts.tokens import issue_access_token
+from apps.core.provisioning import drop_database, ensure_application_role, ensure_database
+
+# Tables the `committed` clean-up keeps: framework catalogues and the append-only audit log.
+KEPT_TABLES = {"django_migrations", "django_content_type", "auth_permission", "tenancy_auditlog"}
+
+
+def _set_database_name(name: str) -> None:
+    for alias in ("default", "owner"):
+        connection = connections[alias]
+        connection.close()
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()
+        connection.settings_dict["NAME"] = name
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker):
+    owner = settings.DATABASES["owner"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"test_{owner['NAME']}_{worker}"
+    with django_db_blocker.unblock():
+        ensure_database(owner, name, recreate=True)
+        _set_database_name(name)
+        ensure_application_role(owner, name)
+        call_command("migrate", database="owner", verbosity=0)
+    yield name
+    with django_db_blocker.unblock():
+        _set_database_name(name)
+        for alias in ("default", "owner"):
+            connections[alias].close()
+            if hasattr(connections[alias], "close_pool"):
+                connections[alias].close_pool()
+        drop_database(owner, name)
+
+
+def _empty_tables() -> None:
+    with connections["owner"].cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        tables = [row[0] for row in cursor.fetchall() if row[0] not in KEPT_TABLES]
+        if tables:
+            cursor.execute("TRUNCATE " + ", ".join(f'"{table}"' for table in tables) + " CASCADE")
+
+
+@pytest.fixture
+def committed(request, django_db_setup, django_db_blocker):
+    """Real transactions: what the test writes is committed and visible to other connections."""
+    if request.node.get_closest_marker("django_db"):
+        raise pytest.UsageError("`committed` tests must not be marked django_db (that wraps them in a transaction)")
+    with django_db_blocker.unblock():
+        try:
+            yield
+        finally:
+            for connection in connections.all(initialized_only=True):
+                if connection.alias != "owner":
+                    connection.close()
+            _empty_tables()
+            cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request):
+    """Each test starts with an empty cache (feature flags are cached per organization)."""
+    if "db" in request.fixturenames or "committed" in request.fixturenames:
+        cache.clear()
+
+
+@pytest.fixture
+def api():
+    """api(user, organization=None) -> an APIClient that sends the user's bearer token."""
+
+    def make(user=None, organization=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token(user)}")
+        if organization is not None:
+            client.defaults["HTTP_X_ORGANIZATION_ID"] = str(getattr(organization, "id", organization))
+        return client
+
+    return make

@@ -1,0 +1,156 @@
+"""Row-level security as PostgreSQL enforces it, read with raw SQL on the application's connection."""
+
+import re
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import connection, models
+
+from apps.core.context import Scope, activate, system_scope, tenant_scope
+from apps.core.models import IdempotencyRecord, OutboxEvent
+from apps.core.rls import Visibility
+from apps.tenancy import services
+from apps.tenancy.models import Organization
+from tests.factories import FeatureFactory, OrganizationFactory, member
+
+pytestmark = pytest.mark.django_db
+
+
+def tenant_models() -> list[type[models.Model]]:
+    return [model for model in apps.get_models() if isinstance(getattr(model, "row_visibility", None), Visibility)]
+
+
+def _refers_to_organization(model) -> bool:
+    for field in model._meta.get_fields():
+        if getattr(field, "related_model", None) is Organization and field.concrete:
+            return True
+        if field.concrete and "organization" in field.name:
+            return True
+    return False
+
+
+def _raw(sql: str, params=()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@pytest.fixture
+def two_tenants():
+    """Organizations A and B, each with a row in every tenant table."""
+    tenants = {}
+    for label in ("A", "B"):
+        organization = OrganizationFactory(name=f"Tenant {label}")
+        admin = member(organization)
+        FeatureFactory(organization=organization)
+        with tenant_scope(organization.id, user_id=admin.id):
+            services.audit_record(action="test.row", resource_type="test", organization_id=organization.id)
+            OutboxEvent.objects.create(
+                organization=organization, event_type="test.row", aggregate_type="test", aggregate_id="1"
+            )
+        with activate(Scope(user_id=admin.id)):
+            IdempotencyRecord.objects.create(
+                user=admin, organization_id=organization.id, key=f"key-{label}", method="POST",
+                path="/x", request_fingerprint="f",
+            )
+        tenants[label] = (organization, admin)
+    return tenants
+
+
+def _owner_ids(label, tenants, column) -> set[str]:
+    organization, admin = tenants[label]
+    return {str(admin.id)} if column == "user_id" else {str(organization.id)}
+
+
+def test_every_tenant_table_hides_other_tenants_rows_from_raw_sql(two_tenants):
+    organization_a, admin_a = two_tenants["A"]
+    checked = 0
+    with tenant_scope(organization_a.id, user_id=admin_a.id):
+        for model in tenant_models():
+            table = model._meta.db_table
+            for column in model.row_visibility.columns:
+                rows = _raw(f'SELECT "{column}"::text FROM "{table}"')
+                seen = {value for (value,) in rows}
+                foreign = _owner_ids("B", two_tenants, column)
+                assert not (seen & foreign), f"{table}.{column}: tenant A sees B's rows {seen & foreign}"
+                assert seen & _owner_ids("A", two_tenants, column), f"{table}.{column}: A does not see its own rows"
+                checked += 1
+    assert checked >= len(tenant_models())
+
+
+def test_with_no_tenant_set_every_tenant_table_reads_empty(two_tenants):
+    with system_scope(reason="test: the rows exist", audit=False):
+        for model in tenant_models():
+            assert _raw(f'SELECT count(*) FROM "{model._meta.db_table}"')[0][0] > 0, model._meta.db_table
+    with activate(Scope()):
+        for model in tenant_models():
+            assert _raw(f'SELECT * FROM "{model._meta.db_table}"') == [], model._meta.db_table
+
+
+def test_tenant_cannot_write_rows_for_another_tenant(two_tenants):
+    organization_a, admin_a = two_tenants["A"]
+    organization_b, _ = two_tenants["B"]
+    with tenant_scope(organization_a.id, user_id=admin_a.id), pytest.raises(Exception, match="row-level security"):
+        OutboxEvent.objects.create(
+            organization_id=organization_b.id, event_type="x", aggregate_type="x", aggregate_id="1"
+        )
+
+
+def test_application_role_is_neither_superuser_nor_bypassrls(db):
+    (role, session_role, superuser, bypass) = _raw(
+        "SELECT current_user, session_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    )[0]
+    assert role == session_role == settings.APP_DB_USER
+    assert superuser is False
+    assert bypass is False
+
+
+def test_every_model_with_an_organization_or_party_column_declares_its_visibility():
+    undeclared = [
+        model._meta.label
+        for model in apps.get_models()
+        if _refers_to_organization(model) and not isinstance(getattr(model, "row_visibility", None), Visibility)
+    ]
+    assert undeclared == [], f"declare row_visibility (DESIGN.md §3) on: {undeclared}"
+
+
+def test_every_declared_table_has_forced_rls_and_the_policies_of_its_declaration(db):
+    for model in tenant_models():
+        table, visibility = model._meta.db_table, model.row_visibility
+        enabled, forced = _raw("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", [table])[0]
+        assert enabled and forced, f"{table}: RLS enabled={enabled} forced={forced}"
+        policies = dict(
+            _raw(
+                "SELECT p.policyname, obj_description(pol.oid, 'pg_policy') FROM pg_policies p"
+                " JOIN pg_policy pol ON pol.polname = p.policyname AND pol.polrelid = %s::regclass"
+                " WHERE p.tablename = %s",
+                [table, table],
+            )
+        )
+        expected = {policy.name for policy in visibility.policies(table)}
+        assert set(policies) == expected, f"{table}: policies {set(policies)} != {expected}; migrate the declaration"
+        assert set(policies.values()) == {visibility.signature()}, (
+            f"{table}: migrated as {set(policies.values())}, declared {visibility.signature()}: add a migration "
+            "with ApplyRowLevelSecurity"
+        )
+
+
+def test_every_policy_column_leads_an_index(db):
+    for model in tenant_models():
+        table = model._meta.db_table
+        for column in model.row_visibility.columns:
+            leading = _raw(
+                "SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+                " WHERE i.indrelid = %s::regclass AND a.attname = %s",
+                [table, column],
+            )
+            assert leading, f"{table}.{column} is used by a policy but no index starts with it"
+
+
+def test_policies_call_their_helpers_once_per_query(db):
+    """Helpers wrapped in (select ...) become init plans, evaluated once, not once per row."""
+    for qual, check in _raw("SELECT coalesce(qual, ''), coalesce(with_check, '') FROM pg_policies"):
+        for expression in (qual, check):
+            bare_calls = re.findall(r"(?<!SELECT )app_(?:current_tenant|current_user_id|rls_bypass)\(\)", expression)
+            assert not bare_calls, expression
