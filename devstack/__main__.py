@@ -63,16 +63,47 @@ def run() -> int:
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
     commands = {
-        "web": [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-                "--port", str(port), "--lifespan", "off"],
-        "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-                   "--queues", "default,sync,documents,notifications", "--concurrency", "2"],
-        "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-                 "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
+        "web": [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+        ],
+        "worker": [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--queues",
+            "default,sync,documents,notifications",
+            "--concurrency",
+            "2",
+        ],
+        "beat": [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+        ],
     }
     processes = {
-        name: subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
-        for name, command in commands.items()
+        name: subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True) for name, command in commands.items()
     }
     base = f"http://127.0.0.1:{port}"
     print(
@@ -90,7 +121,7 @@ def run() -> int:
 
     stopping = False
 
-    def stop(signum, frame):  # noqa: ARG001 - signal handler signature
+    def stop(signum, frame):
         nonlocal stopping
         stopping = True
 

@@ -92,13 +92,20 @@ class EmbeddedRedis:
             self.process = subprocess.Popen(
                 [
                     redis_server,
-                    "--port", "0",
-                    "--unixsocket", str(self.socket),
-                    "--unixsocketperm", "700",
-                    "--dir", str(self.directory),
-                    "--save", "60 1",
-                    "--appendonly", "no",
-                    "--logfile", str(self.directory / "redis.log"),
+                    "--port",
+                    "0",
+                    "--unixsocket",
+                    str(self.socket),
+                    "--unixsocketperm",
+                    "700",
+                    "--dir",
+                    str(self.directory),
+                    "--save",
+                    "60 1",
+                    "--appendonly",
+                    "no",
+                    "--logfile",
+                    str(self.directory / "redis.log"),
                 ],
                 start_new_session=True,  # Ctrl-C reaches the supervisor, which stops us last
             )

@@ -64,7 +64,5 @@ class FeatureFactory(ScopedFactory):
 
 def member(organization=None, role=Role.ORG_ADMIN, **kwargs):
     """A user who is an active member of `organization` (a new one if None) with `role`."""
-    membership = MembershipFactory(
-        organization=organization or OrganizationFactory(), role=role, **kwargs
-    )
+    membership = MembershipFactory(organization=organization or OrganizationFactory(), role=role, **kwargs)
     return membership.user

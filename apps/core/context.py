@@ -47,7 +47,7 @@ class Client:
     user_agent: str = ""
 
 
-client_var: ContextVar[Client] = ContextVar("manifest_client", default=Client())
+client_var: ContextVar[Client] = ContextVar("manifest_client", default=Client())  # noqa: B039 - frozen
 
 
 def current_scope() -> Scope:

@@ -58,8 +58,14 @@ class DomainError(Exception):
     status_code = 422
     code = ErrorCode.VALIDATION_CONSTRAINT_VIOLATION
 
-    def __init__(self, message: str, *, code: ErrorCode | None = None, details: dict | None = None,
-                 status_code: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: ErrorCode | None = None,
+        details: dict | None = None,
+        status_code: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.details = details or {}

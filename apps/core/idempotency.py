@@ -34,8 +34,12 @@ def _claim(request, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
-                user=request.user, organization_id=current_organization_id(), key=key,
-                method=request.method, path=request.path[:500], request_fingerprint=fingerprint,
+                user=request.user,
+                organization_id=current_organization_id(),
+                key=key,
+                method=request.method,
+                path=request.path[:500],
+                request_fingerprint=fingerprint,
             )
         return record, True
     except IntegrityError:

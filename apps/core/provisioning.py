@@ -54,9 +54,9 @@ def ensure_application_role(owner_settings: dict, name: str) -> None:
     with _connect(owner_settings, name) as connection:
         exists = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
         verb = "ALTER" if exists else "CREATE"
-        statement = sql.SQL(
-            "{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT"
-        ).format(sql.SQL(verb), sql.Identifier(role))
+        statement = sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT").format(
+            sql.SQL(verb), sql.Identifier(role)
+        )
         if password:
             statement = sql.SQL("{} PASSWORD {}").format(statement, sql.Literal(password))
         connection.execute(statement)

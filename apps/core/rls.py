@@ -229,9 +229,7 @@ def forward_sql(table: str, visibility: Visibility) -> list[str]:
         if policy.check:
             sql += f" WITH CHECK ({policy.check})"
         statements.append(sql)
-        statements.append(
-            f'COMMENT ON POLICY "{policy.name}" ON "{table}" IS {_quote_literal(visibility.signature())}'
-        )
+        statements.append(f'COMMENT ON POLICY "{policy.name}" ON "{table}" IS {_quote_literal(visibility.signature())}')
     return statements
 
 
@@ -276,4 +274,8 @@ class ApplyRowLevelSecurity(Operation):
         return f"rls_{self.model_name.lower()}"
 
     def deconstruct(self):
-        return ("apps.core.rls.ApplyRowLevelSecurity", [], {"model_name": self.model_name, "visibility": self.visibility})
+        return (
+            "apps.core.rls.ApplyRowLevelSecurity",
+            [],
+            {"model_name": self.model_name, "visibility": self.visibility},
+        )

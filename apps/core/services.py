@@ -41,20 +41,27 @@ def outbox_publish(event: DomainEvent) -> OutboxEvent:
     return row
 
 
+def _deliver_one(event) -> str | None:
+    """Run every handler of the event; the first failure, described, or None."""
+    for handler_name, handler in handlers_for(event.event_type):
+        try:
+            handler(event)
+        except Exception as exc:  # a consumer's failure must not lose the event: retry later
+            logger.warning("outbox.delivery_failed", extra={"event_id": str(event.id), "handler": handler_name})
+            return f"{handler_name}: {exc.__class__.__name__}: {exc}"[:2000]
+    return None
+
+
 def _deliver(events) -> int:
     delivered = 0
     for event in events:
-        try:
-            for name, handler in handlers_for(event.event_type):
-                handler(event)
-        except Exception as exc:
-            event.attempts += 1
-            event.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+        event.attempts += 1
+        failure = _deliver_one(event)
+        if failure:
+            event.last_error = failure
             event.save(update_fields=["attempts", "last_error"])
-            logger.warning("outbox.delivery_failed", extra={"event_id": str(event.id), "handler": name})
             continue
         event.published_at = timezone.now()
-        event.attempts += 1
         event.save(update_fields=["published_at", "attempts"])
         delivered += 1
     return delivered
@@ -66,15 +73,13 @@ def outbox_relay(*, organization_id: UUID | None, event_ids: list[UUID] | None =
     Rows are locked with SKIP LOCKED so that two relays never deliver the same event
     at the same time. Returns how many were delivered.
     """
-    scope = (
-        tenant_scope(organization_id)
-        if organization_id
-        else system_scope(reason="outbox.relay_platform_events")
-    )
+    scope = tenant_scope(organization_id) if organization_id else system_scope(reason="outbox.relay_platform_events")
     with scope:
         pending = OutboxEvent.objects.filter(published_at__isnull=True)
-        pending = pending.filter(organization_id=organization_id) if organization_id else pending.filter(
-            organization__isnull=True
+        pending = (
+            pending.filter(organization_id=organization_id)
+            if organization_id
+            else pending.filter(organization__isnull=True)
         )
         if event_ids:
             pending = pending.filter(id__in=event_ids)

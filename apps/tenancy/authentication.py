@@ -5,6 +5,7 @@ before the view runs). Session users reach the API only through DRF's
 SessionAuthentication, which enforces CSRF.
 """
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 
 
@@ -17,3 +18,13 @@ class RequestUserAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema describes RequestUserAuthentication: a bearer JWT."""
+
+    target_class = RequestUserAuthentication
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -59,12 +59,15 @@ def _may_subscribe(user_id, organization_id, group: str) -> bool:
 class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope["user"]
+        # Accept, then close with a reason code: a refused handshake would tell the client nothing.
         if not user.is_authenticated:
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         requested = parse_qs(self.scope.get("query_string", b"").decode()).get("organization", [None])[0]
         self.organization_id = await _organization_for(user.id, requested)
         if self.organization_id is None:
+            await self.accept()
             await self.close(code=CLOSE_TENANT_DENIED)
             return
         self.groups_joined: set[str] = set()
@@ -74,8 +77,13 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         action, group = content.get("action"), str(content.get("group", ""))
         if action not in {"subscribe", "unsubscribe"} or not group:
-            await self.send_json({"type": "error", "error_code": "VALIDATION_FIELD_INVALID",
-                                  "message": 'Send {"action": "subscribe"|"unsubscribe", "group": "<kind>.<id>"}.'})
+            await self.send_json(
+                {
+                    "type": "error",
+                    "error_code": "VALIDATION_FIELD_INVALID",
+                    "message": 'Send {"action": "subscribe"|"unsubscribe", "group": "<kind>.<id>"}.',
+                }
+            )
             return
         if action == "unsubscribe":
             if group in self.groups_joined:
@@ -85,8 +93,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         if not await _may_subscribe(self.scope["user"].id, self.organization_id, group):
             # Same answer for "does not exist" and "not yours": cross-tenant reads are 404s.
-            await self.send_json({"type": "error", "error_code": "NOT_FOUND", "group": group,
-                                  "message": "No such resource."})
+            await self.send_json(
+                {"type": "error", "error_code": "NOT_FOUND", "group": group, "message": "No such resource."}
+            )
             return
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.add(group)

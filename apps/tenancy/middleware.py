@@ -64,7 +64,9 @@ class TenantMiddleware:
                 requested_id = uuid.UUID(requested)
             except ValueError:
                 return error_response(
-                    400, ErrorCode.VALIDATION_FIELD_INVALID, "X-Organization-ID must be an organization id (UUID).",
+                    400,
+                    ErrorCode.VALIDATION_FIELD_INVALID,
+                    "X-Organization-ID must be an organization id (UUID).",
                     {"X-Organization-ID": ["Not a valid UUID."]},
                 )
 

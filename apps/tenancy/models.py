@@ -126,6 +126,9 @@ class AuditLog(models.Model):
 
     row_visibility = AppendOnly()
 
+    # A client-made key: an INSERT ... RETURNING would have to pass the read policy,
+    # which rows of no organization (failed logins) never do.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     occurred_at = models.DateTimeField(auto_now_add=True)
     # Plain ids, not foreign keys: the record outlives the user or organization it names.
     actor_id = models.UUIDField(null=True, blank=True)

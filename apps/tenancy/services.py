@@ -22,8 +22,21 @@ from apps.tenancy.selectors import active_admin_count, feature_cache_key
 User = get_user_model()
 
 ORGANIZATION_EDITABLE_FIELDS = (
-    "name", "legal_name", "tax_id", "registration_number", "contact_email", "contact_phone", "website",
-    "address_line1", "address_line2", "city", "region", "postal_code", "country", "business_type", "settings",
+    "name",
+    "legal_name",
+    "tax_id",
+    "registration_number",
+    "contact_email",
+    "contact_phone",
+    "website",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "business_type",
+    "settings",
 )
 
 
@@ -33,8 +46,10 @@ ORGANIZATION_EDITABLE_FIELDS = (
 def _jsonable(values: dict | None) -> dict | None:
     if values is None:
         return None
-    return {key: value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
-            for key, value in values.items()}
+    return {
+        key: value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
+        for key, value in values.items()
+    }
 
 
 def audit_record(
@@ -110,8 +125,13 @@ def organization_update(*, organization: Organization, actor_id: UUID, data: dic
     organization.full_clean(exclude=["slug"])
     organization.save(update_fields=[*changed, "updated_at"])
     audit_record(
-        action="organization.updated", resource_type="organization", resource_id=organization.id,
-        old_values=old, new_values=changed, organization_id=organization.id, actor_id=actor_id,
+        action="organization.updated",
+        resource_type="organization",
+        resource_id=organization.id,
+        old_values=old,
+        new_values=changed,
+        organization_id=organization.id,
+        actor_id=actor_id,
     )
     outbox_publish(events.OrganizationUpdated(organization_id=organization.id, changed_fields=sorted(changed)))
     return organization
@@ -122,7 +142,9 @@ def organization_update(*, organization: Organization, actor_id: UUID, data: dic
 
 def _check_role(role: str) -> None:
     if role not in Role.values:
-        raise ValidationFailed(f"Unknown role {role!r}.", details={"role": [f"Choose one of: {', '.join(Role.values)}."]})
+        raise ValidationFailed(
+            f"Unknown role {role!r}.", details={"role": [f"Choose one of: {', '.join(Role.values)}."]}
+        )
 
 
 def _check_permissions(permissions: list[str]) -> None:
@@ -164,17 +186,24 @@ def member_invite(
             organization=organization, user=user, role=role, invited_by_id=actor_id, joined_at=timezone.now()
         )
     audit_record(
-        action="member.invited", resource_type="membership", resource_id=membership.id,
-        new_values={"email": email, "role": role}, organization_id=organization.id, actor_id=actor_id,
+        action="member.invited",
+        resource_type="membership",
+        resource_id=membership.id,
+        new_values={"email": email, "role": role},
+        organization_id=organization.id,
+        actor_id=actor_id,
     )
-    outbox_publish(events.MemberInvited(organization_id=organization.id, membership_id=membership.id,
-                                        user_id=user.id, role=role))
+    outbox_publish(
+        events.MemberInvited(organization_id=organization.id, membership_id=membership.id, user_id=user.id, role=role)
+    )
     return membership
 
 
 def _ensure_an_admin_remains(membership: Membership, *, new_role: str | None, deactivating: bool) -> None:
-    losing_admin = membership.role == Role.ORG_ADMIN and membership.is_active and (
-        deactivating or (new_role is not None and new_role != Role.ORG_ADMIN)
+    losing_admin = (
+        membership.role == Role.ORG_ADMIN
+        and membership.is_active
+        and (deactivating or (new_role is not None and new_role != Role.ORG_ADMIN))
     )
     if losing_admin and active_admin_count(organization_id=membership.organization_id) <= 1:
         raise DomainError(
@@ -202,11 +231,19 @@ def member_update(
     membership.save(update_fields=["role", "extra_permissions", "updated_at"])
     new = {"role": membership.role, "extra_permissions": membership.extra_permissions}
     audit_record(
-        action="member.updated", resource_type="membership", resource_id=membership.id,
-        old_values=old, new_values=new, organization_id=membership.organization_id, actor_id=actor_id,
+        action="member.updated",
+        resource_type="membership",
+        resource_id=membership.id,
+        old_values=old,
+        new_values=new,
+        organization_id=membership.organization_id,
+        actor_id=actor_id,
     )
-    outbox_publish(events.MemberUpdated(organization_id=membership.organization_id, membership_id=membership.id,
-                                        role=membership.role))
+    outbox_publish(
+        events.MemberUpdated(
+            organization_id=membership.organization_id, membership_id=membership.id, role=membership.role
+        )
+    )
     return membership
 
 
@@ -220,12 +257,15 @@ def member_deactivate(*, membership: Membership, actor_id: UUID) -> Membership:
     membership.is_active = False
     membership.save(update_fields=["is_active", "updated_at"])
     audit_record(
-        action="member.deactivated", resource_type="membership", resource_id=membership.id,
-        old_values={"is_active": True}, new_values={"is_active": False},
-        organization_id=membership.organization_id, actor_id=actor_id,
+        action="member.deactivated",
+        resource_type="membership",
+        resource_id=membership.id,
+        old_values={"is_active": True},
+        new_values={"is_active": False},
+        organization_id=membership.organization_id,
+        actor_id=actor_id,
     )
-    outbox_publish(events.MemberDeactivated(organization_id=membership.organization_id,
-                                            membership_id=membership.id))
+    outbox_publish(events.MemberDeactivated(organization_id=membership.organization_id, membership_id=membership.id))
     return membership
 
 
@@ -247,11 +287,19 @@ def _feature_row(organization_id: UUID, name: str) -> OrganizationFeature:
 def _after_feature_change(organization_id: UUID, row: OrganizationFeature, old: dict, actor_id: UUID) -> None:
     new = {"is_entitled": row.is_entitled, "is_enabled": row.is_enabled, "config": row.config}
     audit_record(
-        action="feature.changed", resource_type="feature", resource_id=row.name,
-        old_values=old, new_values=new, organization_id=organization_id, actor_id=actor_id,
+        action="feature.changed",
+        resource_type="feature",
+        resource_id=row.name,
+        old_values=old,
+        new_values=new,
+        organization_id=organization_id,
+        actor_id=actor_id,
     )
-    outbox_publish(events.FeatureChanged(organization_id=organization_id, name=row.name,
-                                         is_entitled=row.is_entitled, is_enabled=row.is_enabled))
+    outbox_publish(
+        events.FeatureChanged(
+            organization_id=organization_id, name=row.name, is_entitled=row.is_entitled, is_enabled=row.is_enabled
+        )
+    )
     key = feature_cache_key(organization_id)
     cache.delete(key)  # now, for this transaction's own reads
     transaction.on_commit(lambda: cache.delete(key))  # and after commit, against racing readers
@@ -299,8 +347,9 @@ def feature_set_entitlement(
 
 
 @transaction.atomic
-def organization_create(*, actor_id: UUID | None, name: str, slug: str, admin_user_id: UUID | None = None,
-                        **fields) -> Organization:
+def organization_create(
+    *, actor_id: UUID | None, name: str, slug: str, admin_user_id: UUID | None = None, **fields
+) -> Organization:
     """Create an organization (and its first admin). Needs the all-tenants scope: no tenant owns it yet."""
     organization = Organization(name=name, slug=slug, **fields)
     organization.full_clean()
@@ -310,8 +359,12 @@ def organization_create(*, actor_id: UUID | None, name: str, slug: str, admin_us
             organization=organization, user_id=admin_user_id, role=Role.ORG_ADMIN, joined_at=timezone.now()
         )
     audit_record(
-        action="organization.created", resource_type="organization", resource_id=organization.id,
-        new_values={"name": name, "slug": slug}, organization_id=organization.id, actor_id=actor_id,
+        action="organization.created",
+        resource_type="organization",
+        resource_id=organization.id,
+        new_values={"name": name, "slug": slug},
+        organization_id=organization.id,
+        actor_id=actor_id,
     )
     outbox_publish(events.OrganizationCreated(organization_id=organization.id, name=name))
     return organization

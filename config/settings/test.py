@@ -6,8 +6,8 @@ import os
 # queues and channel groups of parallel workers never meet. Set before base reads it.
 os.environ["REDIS_DB"] = str(1 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0))
 
-from .base import *  # noqa: E402, F403
-from .base import CACHES, CHANNEL_LAYERS, REDIS_DB  # noqa: E402
+from .base import *  # noqa: F403
+from .base import CACHES, CHANNEL_LAYERS, REDIS_DB
 
 DEBUG = False
 # Fast hashing: tests create many users; production keeps Django's default hasher.

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 def audit_actions(organization_id) -> list[str]:
     with system_scope(reason="test: read audit", audit=False):
         return list(
-            AuditLog.objects.filter(organization_id=organization_id).order_by("id").values_list("action", flat=True)
+            AuditLog.objects.filter(organization_id=organization_id)
+            .order_by("occurred_at")
+            .values_list("action", flat=True)
         )
 
 
@@ -68,8 +70,9 @@ def test_token_with_algorithm_none_is_rejected(api):
     import jwt
 
     user = member()
-    forged = jwt.encode({"sub": str(user.id), "token_type": "access", "exp": 4102444800, "jti": "x"}, None,
-                        algorithm="none")
+    forged = jwt.encode(
+        {"sub": str(user.id), "token_type": "access", "exp": 4102444800, "jti": "x"}, None, algorithm="none"
+    )
     client = api()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
 
@@ -167,8 +170,9 @@ def test_org_admin_updates_the_organization_and_the_change_is_audited(api):
     organization = OrganizationFactory(name="Old name")
     admin = member(organization)
 
-    response = api(admin).patch(f"/api/v1/organizations/{organization.id}", {"name": "New name", "country": "FR"},
-                                format="json")
+    response = api(admin).patch(
+        f"/api/v1/organizations/{organization.id}", {"name": "New name", "country": "FR"}, format="json"
+    )
 
     assert response.status_code == 200, response.content
     assert response.json()["name"] == "New name"
@@ -193,8 +197,9 @@ def test_invalid_update_is_400_with_field_details_and_changes_nothing(api):
     admin = member(organization)
     client = api(admin)
 
-    response = client.patch(f"/api/v1/organizations/{organization.id}", {"name": "Other", "country": "Germany"},
-                            format="json")
+    response = client.patch(
+        f"/api/v1/organizations/{organization.id}", {"name": "Other", "country": "Germany"}, format="json"
+    )
 
     assert response.status_code == 400
     body = response.json()
@@ -211,7 +216,8 @@ def test_org_admin_invites_a_new_person_who_then_sees_the_organization(api):
     admin = member(organization)
 
     response = api(admin).post(
-        f"/api/v1/organizations/{organization.id}/members", {"email": "New.Person@Example.test", "role": "carrier"},
+        f"/api/v1/organizations/{organization.id}/members",
+        {"email": "New.Person@Example.test", "role": "carrier"},
         format="json",
     )
 
@@ -250,7 +256,8 @@ def test_carrier_cannot_invite(api):
     carrier = member(organization, role=Role.CARRIER)
 
     response = api(carrier).post(
-        f"/api/v1/organizations/{organization.id}/members", {"email": "x@example.test", "role": "carrier"},
+        f"/api/v1/organizations/{organization.id}/members",
+        {"email": "x@example.test", "role": "carrier"},
         format="json",
     )
 
@@ -280,7 +287,8 @@ def test_malformed_extra_permission_is_400(api):
 
     response = api(admin).patch(
         f"/api/v1/organizations/{organization.id}/members/{colleague.id}",
-        {"extra_permissions": ["everything"]}, format="json",
+        {"extra_permissions": ["everything"]},
+        format="json",
     )
 
     assert response.status_code == 400
@@ -356,8 +364,9 @@ def test_same_idempotency_key_with_another_body_is_422(api):
     url = f"/api/v1/organizations/{organization.id}/members"
     client.post(url, {"email": "one@example.test", "role": "carrier"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
 
-    response = client.post(url, {"email": "two@example.test", "role": "carrier"}, format="json",
-                           HTTP_IDEMPOTENCY_KEY="k")
+    response = client.post(
+        url, {"email": "two@example.test", "role": "carrier"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
 
     assert response.status_code == 422
     assert response.json()["error_code"] == "IDEMPOTENCY_KEY_REUSED"
@@ -387,8 +396,9 @@ def test_org_admin_switches_an_entitled_flag_and_the_next_read_sees_it(api):
     client = api(admin)
     client.get(f"/api/v1/organizations/{organization.id}/features")  # fills the cache
 
-    response = client.patch(f"/api/v1/organizations/{organization.id}/features/self_purchase", {"enabled": True},
-                            format="json")
+    response = client.patch(
+        f"/api/v1/organizations/{organization.id}/features/self_purchase", {"enabled": True}, format="json"
+    )
 
     assert response.status_code == 200, response.content
     assert response.json()["is_active"] is True
@@ -401,8 +411,9 @@ def test_switching_a_flag_the_organization_is_not_entitled_to_is_403_feature_dis
     organization = OrganizationFactory()
     admin = member(organization)
 
-    response = api(admin).patch(f"/api/v1/organizations/{organization.id}/features/self_purchase",
-                                {"enabled": True}, format="json")
+    response = api(admin).patch(
+        f"/api/v1/organizations/{organization.id}/features/self_purchase", {"enabled": True}, format="json"
+    )
 
     assert response.status_code == 403
     assert response.json()["error_code"] == "FEATURE_DISABLED"
@@ -413,8 +424,9 @@ def test_staff_only_flag_cannot_be_switched_by_org_admin(api):
     admin = member(organization)
     FeatureFactory(organization=organization, name="cold_chain", is_entitled=True, is_enabled=False)
 
-    response = api(admin).patch(f"/api/v1/organizations/{organization.id}/features/cold_chain",
-                                {"enabled": True}, format="json")
+    response = api(admin).patch(
+        f"/api/v1/organizations/{organization.id}/features/cold_chain", {"enabled": True}, format="json"
+    )
 
     assert response.status_code == 403
     assert response.json()["error_code"] == "RBAC_PERMISSION_DENIED"
@@ -424,8 +436,9 @@ def test_unknown_feature_is_404(api):
     organization = OrganizationFactory()
     admin = member(organization)
 
-    response = api(admin).patch(f"/api/v1/organizations/{organization.id}/features/teleport", {"enabled": True},
-                                format="json")
+    response = api(admin).patch(
+        f"/api/v1/organizations/{organization.id}/features/teleport", {"enabled": True}, format="json"
+    )
 
     assert response.status_code == 404
 
@@ -435,7 +448,8 @@ def test_non_admin_cannot_switch_flags(api):
     shipper = member(organization, role=Role.SHIPPER)
     FeatureFactory(organization=organization, name="self_purchase", is_entitled=True, is_enabled=False)
 
-    response = api(shipper).patch(f"/api/v1/organizations/{organization.id}/features/self_purchase",
-                                  {"enabled": True}, format="json")
+    response = api(shipper).patch(
+        f"/api/v1/organizations/{organization.id}/features/self_purchase", {"enabled": True}, format="json"
+    )
 
     assert response.status_code == 403

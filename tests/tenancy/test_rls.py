@@ -51,8 +51,12 @@ def two_tenants():
             )
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
-                user=admin, organization_id=organization.id, key=f"key-{label}", method="POST",
-                path="/x", request_fingerprint="f",
+                user=admin,
+                organization_id=organization.id,
+                key=f"key-{label}",
+                method="POST",
+                path="/x",
+                request_fingerprint="f",
             )
         tenants[label] = (organization, admin)
     return tenants
@@ -118,7 +122,9 @@ def test_every_model_with_an_organization_or_party_column_declares_its_visibilit
 def test_every_declared_table_has_forced_rls_and_the_policies_of_its_declaration(db):
     for model in tenant_models():
         table, visibility = model._meta.db_table, model.row_visibility
-        enabled, forced = _raw("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", [table])[0]
+        enabled, forced = _raw("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", [table])[
+            0
+        ]
         assert enabled and forced, f"{table}: RLS enabled={enabled} forced={forced}"
         policies = dict(
             _raw(

@@ -60,8 +60,12 @@ def health(request):
 
 def health_detailed(request):
     """Every dependency, each with its status; 503 when one is down."""
-    checks = [_check("database", _database), _check("redis", _redis), _check("broker", _broker),
-              _check("storage", _storage)]
+    checks = [
+        _check("database", _database),
+        _check("redis", _redis),
+        _check("broker", _broker),
+        _check("storage", _storage),
+    ]
     healthy = all(check["status"] == "up" for check in checks)
     return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503)
 
@@ -70,8 +74,9 @@ def ready(request):
     """Readiness: database reachable with every migration applied, and Redis reachable."""
     checks = [_check("database", _database), _check("migrations", _migrations_applied), _check("redis", _redis)]
     healthy = all(check["status"] == "up" for check in checks)
-    return JsonResponse({"status": "ready" if healthy else "not_ready", "checks": checks},
-                        status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ready" if healthy else "not_ready", "checks": checks}, status=200 if healthy else 503
+    )
 
 
 def bare(request):

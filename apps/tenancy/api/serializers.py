@@ -18,10 +18,29 @@ class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = [
-            "id", "name", "legal_name", "slug", "tax_id", "registration_number", "contact_email", "contact_phone",
-            "website", "address_line1", "address_line2", "city", "region", "postal_code", "country",
-            "business_type", "verification_level", "subscription_plan", "subscription_status", "settings",
-            "is_active", "created_at", "updated_at",
+            "id",
+            "name",
+            "legal_name",
+            "slug",
+            "tax_id",
+            "registration_number",
+            "contact_email",
+            "contact_phone",
+            "website",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "business_type",
+            "verification_level",
+            "subscription_plan",
+            "subscription_status",
+            "settings",
+            "is_active",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -39,8 +58,12 @@ class OrganizationUpdateSerializer(serializers.Serializer):
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     region = serializers.CharField(max_length=100, required=False, allow_blank=True)
     postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    country = serializers.RegexField(r"^[A-Z]{2}$", required=False, allow_blank=True,
-                                     error_messages={"invalid": "Use an ISO 3166-1 alpha-2 code, e.g. DE."})
+    country = serializers.RegexField(
+        r"^[A-Z]{2}$",
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid": "Use an ISO 3166-1 alpha-2 code, e.g. DE."},
+    )
     business_type = serializers.ChoiceField(choices=Organization.BusinessType.choices, required=False)
     settings = serializers.JSONField(required=False)
 
@@ -63,8 +86,17 @@ class MembershipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "user", "role", "extra_permissions", "permissions", "is_active", "invited_by",
-                  "joined_at", "created_at"]
+        fields = [
+            "id",
+            "user",
+            "role",
+            "extra_permissions",
+            "permissions",
+            "is_active",
+            "invited_by",
+            "joined_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_permissions(self, membership) -> list[str]:
@@ -80,8 +112,9 @@ class MemberInviteSerializer(serializers.Serializer):
 
 class MemberUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
-    extra_permissions = serializers.ListField(child=serializers.CharField(max_length=80), required=False,
-                                              max_length=100)
+    extra_permissions = serializers.ListField(
+        child=serializers.CharField(max_length=80), required=False, max_length=100
+    )
 
     def validate(self, attrs):
         if not attrs:
@@ -107,8 +140,19 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name", "phone", "timezone", "language", "is_staff",
-                  "created_at", "last_login", "memberships"]
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "timezone",
+            "language",
+            "is_staff",
+            "created_at",
+            "last_login",
+            "memberships",
+        ]
         read_only_fields = fields
 
     def get_memberships(self, user) -> list[dict]:

@@ -16,11 +16,17 @@ from apps.tenancy.api import serializers as s
 from apps.tenancy.permissions import HasPermission
 
 ORGANIZATION_HEADER = OpenApiParameter(
-    "X-Organization-ID", str, OpenApiParameter.HEADER, required=False,
+    "X-Organization-ID",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
     description="The organization to act for, when the user belongs to several.",
 )
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
     description="Retries with the same key and body replay the first response.",
 )
 
@@ -81,8 +87,11 @@ class OrganizationDetailView(OrganizationScopedView):
         organization = selectors.organization_get(organization_id=organization_id)
         return Response(s.OrganizationSerializer(organization).data)
 
-    @extend_schema(request=s.OrganizationUpdateSerializer, responses=s.OrganizationSerializer,
-                   summary="Update the organization (org admin)")
+    @extend_schema(
+        request=s.OrganizationUpdateSerializer,
+        responses=s.OrganizationSerializer,
+        summary="Update the organization (org admin)",
+    )
     def patch(self, request, organization_id):
         data = s.OrganizationUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -101,8 +110,12 @@ class MemberListView(OrganizationScopedView):
     def get(self, request, organization_id):
         return _paginate(self, selectors.member_list(organization_id=organization_id), s.MembershipSerializer)
 
-    @extend_schema(request=s.MemberInviteSerializer, responses={201: s.MembershipSerializer},
-                   parameters=[IDEMPOTENCY_HEADER], summary="Invite a person with a role")
+    @extend_schema(
+        request=s.MemberInviteSerializer,
+        responses={201: s.MembershipSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Invite a person with a role",
+    )
     @idempotent
     def post(self, request, organization_id):
         data = s.MemberInviteSerializer(data=request.data)
@@ -119,8 +132,11 @@ class MemberListView(OrganizationScopedView):
 class MemberDetailView(OrganizationScopedView):
     required_permissions = {"PATCH": "member:update", "DELETE": "member:deactivate"}
 
-    @extend_schema(request=s.MemberUpdateSerializer, responses=s.MembershipSerializer,
-                   summary="Change a member's role or extra permissions")
+    @extend_schema(
+        request=s.MemberUpdateSerializer,
+        responses=s.MembershipSerializer,
+        summary="Change a member's role or extra permissions",
+    )
     def patch(self, request, organization_id, member_id):
         data = s.MemberUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -153,8 +169,11 @@ class FeatureListView(OrganizationScopedView):
 class FeatureDetailView(OrganizationScopedView):
     required_permissions = {"PATCH": "feature:update"}
 
-    @extend_schema(request=s.FeatureUpdateSerializer, responses=s.FeatureStateSerializer,
-                   summary="Switch an entitled feature on or off (org admin)")
+    @extend_schema(
+        request=s.FeatureUpdateSerializer,
+        responses=s.FeatureStateSerializer,
+        summary="Switch an entitled feature on or off (org admin)",
+    )
     def patch(self, request, organization_id, name):
         data = s.FeatureUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

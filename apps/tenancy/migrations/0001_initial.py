@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='AuditLog',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('occurred_at', models.DateTimeField(auto_now_add=True)),
                 ('actor_id', models.UUIDField(blank=True, null=True)),
                 ('organization_id', models.UUIDField(blank=True, null=True)),

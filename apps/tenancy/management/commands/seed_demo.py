@@ -14,22 +14,41 @@ ADMIN_EMAIL = "admin@manifest.local"
 
 ORGANIZATIONS = [
     {
-        "slug": "baltic-shippers", "name": "Baltic Shippers", "legal_name": "Baltic Shippers OU", "country": "EE",
-        "business_type": Organization.BusinessType.CLIENT, "city": "Tallinn",
+        "slug": "baltic-shippers",
+        "name": "Baltic Shippers",
+        "legal_name": "Baltic Shippers OU",
+        "country": "EE",
+        "business_type": Organization.BusinessType.CLIENT,
+        "city": "Tallinn",
         "members": [Role.ORG_ADMIN, Role.SHIPPER, Role.BUYER],
         "features": {},
     },
     {
-        "slug": "volga-carriers", "name": "Volga Carriers", "legal_name": "OOO Volga Carriers", "country": "RU",
-        "business_type": Organization.BusinessType.SUPPLIER, "city": "Kazan",
+        "slug": "volga-carriers",
+        "name": "Volga Carriers",
+        "legal_name": "OOO Volga Carriers",
+        "country": "RU",
+        "business_type": Organization.BusinessType.SUPPLIER,
+        "city": "Kazan",
         "members": [Role.ORG_ADMIN, Role.CARRIER, Role.SUPPLIER, Role.EXPERT, Role.ENGINEER, Role.QC_INSPECTOR],
         "features": {"device_passports": (True, True), "expert_services": (True, True)},
     },
     {
-        "slug": "parcel-bridge", "name": "Parcel Bridge", "legal_name": "Parcel Bridge GmbH", "country": "DE",
-        "business_type": Organization.BusinessType.BOTH, "city": "Hamburg",
-        "members": [Role.ORG_ADMIN, Role.WAREHOUSE_MANAGER, Role.WAREHOUSE_STAFF, Role.PURCHASE_AGENT,
-                    Role.CUSTOMER_SERVICE, Role.CUSTOMER, Role.OPERATOR],
+        "slug": "parcel-bridge",
+        "name": "Parcel Bridge",
+        "legal_name": "Parcel Bridge GmbH",
+        "country": "DE",
+        "business_type": Organization.BusinessType.BOTH,
+        "city": "Hamburg",
+        "members": [
+            Role.ORG_ADMIN,
+            Role.WAREHOUSE_MANAGER,
+            Role.WAREHOUSE_STAFF,
+            Role.PURCHASE_AGENT,
+            Role.CUSTOMER_SERVICE,
+            Role.CUSTOMER,
+            Role.OPERATOR,
+        ],
         # The forwarder: assisted purchase on; self purchase entitled but switched off.
         "features": {"assisted_purchase": (True, True), "self_purchase": (True, False)},
     },
@@ -44,10 +63,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         admin = user_get_by_email(email=ADMIN_EMAIL) or user_create(
-            email=ADMIN_EMAIL, password=DEMO_PASSWORD, first_name="Platform", last_name="Admin",
-            is_staff=True, is_superuser=True,
+            email=ADMIN_EMAIL,
+            password=DEMO_PASSWORD,
+            first_name="Platform",
+            last_name="Admin",
+            is_staff=True,
+            is_superuser=True,
         )
-        lines = ["Demo logins (password for all: %s)" % DEMO_PASSWORD, f"  platform admin  {ADMIN_EMAIL}"]
+        lines = [f"Demo logins (password for all: {DEMO_PASSWORD})", f"  platform admin  {ADMIN_EMAIL}"]
         tokens = []
         with system_scope(reason="seed_demo", actor_id=admin.id):
             for spec in ORGANIZATIONS:
@@ -65,8 +88,11 @@ class Command(BaseCommand):
                     tokens.append((email, user))
                 for name, (entitled, enabled) in spec["features"].items():
                     services.feature_set_entitlement(
-                        organization_id=organization.id, actor_id=admin.id, name=name,
-                        entitled=entitled, enabled=enabled,
+                        organization_id=organization.id,
+                        actor_id=admin.id,
+                        name=name,
+                        entitled=entitled,
+                        enabled=enabled,
                     )
         self.stdout.write("\n".join(lines))
         if options["tokens"]:
