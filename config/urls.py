@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -24,3 +24,7 @@ urlpatterns = [
 
 if settings.DEBUG or getattr(settings, "BENCHMARK_BARE_VIEW", False):
     urlpatterns.append(path("bench/bare", core_views.bare, name="bench-bare"))
+
+# Last: any other path answers the 404 envelope, with DEBUG on too (Django's debug
+# 404 page would otherwise replace handler404 and list every route).
+urlpatterns.append(re_path(r"^(?!admin/|static/).*$", core_views.not_found, name="not-found"))

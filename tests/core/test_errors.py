@@ -84,3 +84,12 @@ def test_server_error_is_500_envelope_without_a_stack_trace(api, settings):
     assert response.json()["error_code"] == "INTERNAL_SERVER_ERROR"
     assert b"secret internals" not in response.content
     assert b"Traceback" not in response.content
+
+
+def test_unknown_path_is_the_envelope_with_debug_on_too(client, settings):
+    settings.DEBUG = True
+
+    response = client.get("/definitely/not/here")
+
+    assert response.status_code == 404
+    assert response.json()["error_code"] == "NOT_FOUND"

@@ -15,6 +15,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from kombu import Connection
 
+from apps.core.errors import handler404
+
 logger = logging.getLogger(__name__)
 
 
@@ -82,3 +84,7 @@ def ready(request):
 def bare(request):
     """A view that does nothing: the api-overhead benchmark's baseline."""
     return JsonResponse({"data": []})
+
+
+def not_found(request):
+    return handler404(request)
