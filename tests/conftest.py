@@ -20,7 +20,7 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from apps.accounts.tokens import issue_access_token
-from apps.core.provisioning import drop_database, ensure_application_role, ensure_database
+from apps.core.provisioning import drop_database, ensure_database, grant_database_access
 
 # Tables the `committed` clean-up keeps: framework catalogues and the append-only audit log.
 KEPT_TABLES = {"django_migrations", "django_content_type", "auth_permission", "tenancy_auditlog"}
@@ -43,7 +43,7 @@ def django_db_setup(django_db_blocker):
     with django_db_blocker.unblock():
         ensure_database(owner, name, recreate=True)
         _set_database_name(name)
-        ensure_application_role(owner, name)
+        grant_database_access(owner, name)  # the role itself was made by `setup_database`
         call_command("migrate", database="owner", verbosity=0)
     yield name
     with django_db_blocker.unblock():

@@ -48,10 +48,16 @@ def drop_database(owner_settings: dict, name: str) -> None:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+# Roles are cluster-wide: concurrent ALTER ROLE from two set-ups (parallel test workers)
+# fails with "tuple concurrently updated", so role changes take this advisory lock.
+_ROLE_LOCK = 7_245_311
+
+
 def ensure_application_role(owner_settings: dict, name: str) -> None:
     """Create (or correct) the application role and let it into database `name`."""
     role, password = settings.APP_DB_USER, settings.APP_DB_PASSWORD
-    with _connect(owner_settings, name) as connection:
+    with _connect(owner_settings, "postgres") as connection, connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", [_ROLE_LOCK])
         exists = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
         verb = "ALTER" if exists else "CREATE"
         statement = sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT").format(
@@ -60,11 +66,16 @@ def ensure_application_role(owner_settings: dict, name: str) -> None:
         if password:
             statement = sql.SQL("{} PASSWORD {}").format(statement, sql.Literal(password))
         connection.execute(statement)
-        connection.execute(
-            sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(role))
-        )
-        connection.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(sql.Identifier(role)))
+    grant_database_access(owner_settings, name)
     logger.info("database.role_ready", extra={"role": role, "database": name})
+
+
+def grant_database_access(owner_settings: dict, name: str) -> None:
+    """Let the (existing) application role connect to database `name` and use its schema."""
+    role = sql.Identifier(settings.APP_DB_USER)
+    with _connect(owner_settings, name) as connection:
+        connection.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(sql.Identifier(name), role))
+        connection.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))
 
 
 def grant_application_role(using: str = "owner", **kwargs) -> None:
