@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from apps.accounts.services import user_create, user_get_by_email
 from apps.core.context import Client, client_var, current_organization_id, current_user_id, request_id_var
 from apps.core.errors import DomainError, ErrorCode, FeatureDisabled, PermissionDenied, ValidationFailed
 from apps.core.services import outbox_publish
@@ -18,8 +18,6 @@ from apps.tenancy.features import FEATURES, ToggledBy
 from apps.tenancy.models import AuditLog, Membership, Organization, OrganizationFeature
 from apps.tenancy.roles import Role, is_valid_permission
 from apps.tenancy.selectors import active_admin_count, feature_cache_key
-
-User = get_user_model()
 
 ORGANIZATION_EDITABLE_FIELDS = (
     "name",
@@ -166,10 +164,10 @@ def member_invite(
     email and password set-up belong to the accounts and notifications contexts).
     """
     _check_role(role)
-    email = User.objects.normalize_email(email).lower()
-    user = User.objects.filter(email__iexact=email).first()
-    if user is None:
-        user = User.objects.create_user(email=email, password=None, first_name=first_name, last_name=last_name)
+    email = email.strip().lower()
+    user = user_get_by_email(email=email) or user_create(
+        email=email, password=None, first_name=first_name, last_name=last_name
+    )
     membership = Membership.objects.filter(organization=organization, user=user).first()
     if membership and membership.is_active:
         raise DomainError(
