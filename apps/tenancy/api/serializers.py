@@ -4,6 +4,7 @@ from rest_framework import serializers
 from apps.tenancy.features import FEATURES
 from apps.tenancy.models import Membership, Organization
 from apps.tenancy.roles import Role, permissions_of
+from apps.tenancy.services import ORGANIZATION_EDITABLE_FIELDS
 
 User = get_user_model()
 
@@ -45,27 +46,20 @@ class OrganizationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrganizationUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False)
-    legal_name = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    tax_id = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    registration_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    contact_email = serializers.EmailField(required=False, allow_blank=True)
-    contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    website = serializers.URLField(required=False, allow_blank=True)
-    address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+class OrganizationUpdateSerializer(serializers.ModelSerializer):
+    """Input of PATCH /organizations/{id}: the fields an org admin may edit, each optional."""
+
     country = serializers.RegexField(
         r"^[A-Z]{2}$",
         required=False,
         allow_blank=True,
         error_messages={"invalid": "Use an ISO 3166-1 alpha-2 code, e.g. DE."},
     )
-    business_type = serializers.ChoiceField(choices=Organization.BusinessType.choices, required=False)
-    settings = serializers.JSONField(required=False)
+
+    class Meta:
+        model = Organization
+        fields = list(ORGANIZATION_EDITABLE_FIELDS)
+        extra_kwargs = {field: {"required": False} for field in ORGANIZATION_EDITABLE_FIELDS}
 
     def validate_settings(self, value):
         if not isinstance(value, dict):
