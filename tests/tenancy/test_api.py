@@ -453,3 +453,31 @@ def test_non_admin_cannot_switch_flags(api):
     )
 
     assert response.status_code == 403
+
+
+def test_organization_list_runs_the_same_number_of_queries_for_1_or_6_organizations(api, django_assert_num_queries):
+    user = member()
+    client = api(user)
+    client.get("/api/v1/organizations")
+
+    # user, savepoint, user scope, memberships, tenant scope, count, page, release, restore
+    with django_assert_num_queries(9) as few:
+        assert client.get("/api/v1/organizations").json()["meta"]["total"] == 1
+    for _ in range(5):
+        MembershipFactory(user=user)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert client.get("/api/v1/organizations").json()["meta"]["total"] == 6
+
+
+def test_feature_list_reads_the_flags_once_then_from_the_cache(api, django_assert_num_queries):
+    organization = OrganizationFactory()
+    admin = member(organization)
+    FeatureFactory(organization=organization)
+    client = api(admin)
+    url = f"/api/v1/organizations/{organization.id}/features"
+
+    # user, savepoint, user scope, memberships, tenant scope, flags, release, restore...
+    with django_assert_num_queries(8):
+        client.get(url)
+    with django_assert_num_queries(7):  # ...and no flag query once cached
+        assert len(client.get(url).json()["data"]) == 10
