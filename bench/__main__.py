@@ -1,0 +1,66 @@
+"""`python -m bench <scenario> [--json]`: run one benchmark of DESIGN.md §9.
+
+Scenarios:
+  rls           a tenant-scoped list query with and without row-level security
+  api-overhead  an authenticated list endpoint against a bare view on the same ASGI server
+
+Each scenario starts what it needs (embedded PostgreSQL and Redis unless DATABASE_URL /
+REDIS_URL are set), creates a database of its own, seeds it, measures, and removes the
+processes and the database it made. With --json, stdout carries one JSON object per
+line: {"scenario", "metric", "value", "unit"}; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from bench import environment
+
+SCENARIOS = {
+    "rls": ("bench.rls", "RLS cost on a tenant-scoped list query"),
+    "api-overhead": ("bench.api_overhead", "authenticated list endpoint vs the bare view"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    scenarios = parser.add_subparsers(dest="scenario", required=True, metavar="scenario")
+    for name, (module_name, summary) in SCENARIOS.items():
+        sub = scenarios.add_parser(name, help=summary, description=summary)
+        sub.add_argument("--json", action="store_true", help="print one JSON object per metric on stdout")
+        sub.add_argument("--keep-database", action="store_true", help="leave the benchmark database behind")
+        importlib.import_module(module_name).add_arguments(sub)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    module_name, _ = SCENARIOS[args.scenario]
+    scenario = importlib.import_module(module_name)
+
+    environment.configure(scenario.DATABASE)
+    environment.create_database()
+    try:
+        metrics, notes = scenario.run(args)
+    finally:
+        if args.keep_database:
+            environment.close_connections()
+        else:
+            environment.drop_database()
+
+    if args.json:
+        for metric in metrics:
+            print(metric.json_line(), flush=True)
+    else:
+        print(f"\n{args.scenario}")
+        for metric in metrics:
+            print(f"  {metric.metric:<28} {metric.value:>12} {metric.unit}")
+        for note in notes:
+            print(f"\n{note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
