@@ -1,0 +1,63 @@
+"""Back-office for user accounts: platform staff only (organization admins manage
+their members through the membership pages of the tenancy admin)."""
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from apps.tenancy.services import audit_record
+
+User = get_user_model()
+
+
+class UserAddForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("email",)
+
+
+class UserEditForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserAddForm
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_superuser", "is_active", "last_login"]
+    list_filter = ["is_staff", "is_superuser", "is_active"]
+    search_fields = ["email", "first_name", "last_name", "phone"]
+    ordering = ["email"]
+    readonly_fields = ["last_login", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Person", {"fields": ["first_name", "last_name", "phone", "timezone", "language"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("History", {"fields": ["last_login", "created_at", "updated_at"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "usable_password", "password1", "password2"]})]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # accounts are deactivated (is_active), so that their history stays attributed
+
+    # Django's admin builds a change message and calls log_change after every change,
+    # the password form included: the audit log records who changed which fields
+    # (for the password, only that it changed).
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        request.audited_fields = sorted(
+            {"password" if field.startswith("password") else field for field in form.changed_data}
+        )
+        return super().construct_change_message(request, form, formsets, add)
+
+    def log_addition(self, request, obj, message):
+        audit_record(action="user.created", resource_type="user", resource_id=obj.pk, new_values={"email": obj.email})
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        fields = getattr(request, "audited_fields", [])
+        audit_record(action="user.updated", resource_type="user", resource_id=obj.pk, new_values={"fields": fields})
+        return super().log_change(request, obj, message)

@@ -1,0 +1,24 @@
+"""Back-office for the shared kernel: the outbox, read-only, for platform staff to watch
+events that wait or fail."""
+
+from django.contrib import admin
+
+from apps.core.models import OutboxEvent
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "event_type", "aggregate_type", "aggregate_id", "published_at", "attempts"]
+    list_filter = ["event_type", ("published_at", admin.EmptyFieldListFilter)]
+    search_fields = ["aggregate_id", "event_type", "request_id"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

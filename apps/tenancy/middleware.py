@@ -9,7 +9,8 @@ itself limits them to the tenant. Outline:
 2. `X-Organization-ID` (optional) must be a UUID (400) naming an organization the
    user is an active member of (403 TENANT_ACCESS_DENIED); without it a user
    with one organization acts for it, a user with several for none until asked;
-3. platform staff in the admin act in the audited all-tenants scope.
+3. platform staff in the admin act in the audited all-tenants scope; an organization
+   admin in the admin acts for the organization chosen for the session.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from django.db import connections
 from apps.accounts.tokens import TokenRejected, user_from_access_token
 from apps.core.context import Client, Scope, activate, client_var, switch, system_scope
 from apps.core.errors import ErrorCode, error_response
+from apps.tenancy.roles import Role
 from apps.tenancy.selectors import active_memberships_of
+
+ADMIN_ORGANIZATION_SESSION_KEY = "admin_organization_id"
 
 ADMIN_PREFIX = "/admin/"
 UNSCOPED_PREFIXES = ("/health", "/ready", "/metrics", "/static/")
@@ -37,6 +41,18 @@ def _bearer_token(request) -> str | None:
 
 def _client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
+
+
+def _admin_membership(request):
+    """An organization admin's organization in the back-office: the one chosen for the
+    session (see ManifestAdminSite.switch_organization), else the first they administer."""
+    administered = [m for m in request.memberships.values() if m.role == Role.ORG_ADMIN]
+    request.admin_memberships = administered
+    chosen = request.session.get(ADMIN_ORGANIZATION_SESSION_KEY)
+    request.admin_membership = next(
+        (m for m in administered if str(m.organization_id) == chosen), administered[0] if administered else None
+    )
+    return request.admin_membership
 
 
 class TenantMiddleware:
@@ -82,6 +98,8 @@ class TenantMiddleware:
         user = request.user
         request.membership = None
         request.memberships = {}
+        request.admin_membership = None
+        request.admin_memberships = []
         if not user.is_authenticated:
             with activate(Scope()):  # no user, no tenant: every tenant table reads empty
                 return self._finish(self.get_response(request))
@@ -92,7 +110,9 @@ class TenantMiddleware:
 
         with activate(Scope(user_id=user.id)):
             request.memberships = {m.organization_id: m for m in active_memberships_of(user_id=user.id)}
-            if requested_id is not None:
+            if request.path.startswith(ADMIN_PREFIX):
+                request.membership = _admin_membership(request)
+            elif requested_id is not None:
                 request.membership = request.memberships.get(requested_id)
                 if request.membership is None:
                     return error_response(

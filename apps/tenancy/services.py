@@ -36,6 +36,9 @@ ORGANIZATION_EDITABLE_FIELDS = (
     "business_type",
     "settings",
 )
+# What platform staff may change besides: the commercial terms and whether the
+# organization may work at all. (verification_level belongs to KYC.)
+STAFF_EDITABLE_FIELDS = (*ORGANIZATION_EDITABLE_FIELDS, "subscription_plan", "subscription_status", "is_active")
 
 
 # --- Audit ---------------------------------------------------------------------------------
@@ -113,9 +116,15 @@ def _changes(instance, fields, data: dict) -> tuple[dict, dict]:
 
 
 @transaction.atomic
-def organization_update(*, organization: Organization, actor_id: UUID, data: dict) -> Organization:
-    """Update the editable fields given in `data`; audited, and published as organization.updated."""
-    old, changed = _changes(organization, ORGANIZATION_EDITABLE_FIELDS, data)
+def organization_update(
+    *, organization: Organization, actor_id: UUID, data: dict, by_staff: bool = False
+) -> Organization:
+    """Update the editable fields given in `data`; audited, and published as organization.updated.
+
+    Keys outside the editable fields (STAFF_EDITABLE_FIELDS with `by_staff`) are ignored.
+    """
+    fields = STAFF_EDITABLE_FIELDS if by_staff else ORGANIZATION_EDITABLE_FIELDS
+    old, changed = _changes(organization, fields, data)
     if not changed:
         return organization
     for field, value in changed.items():

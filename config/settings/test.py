@@ -17,3 +17,6 @@ CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test{REDIS_DB}"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 LOGGING["root"]["level"] = os.environ["LOG_LEVEL"]  # noqa: F405
+
+# Nothing is collected for tests; the admin pages they render link to static files only.
+STATIC_ROOT = None

@@ -1,0 +1,148 @@
+"""The back-office: one Django admin for platform staff and for organization admins.
+
+Platform staff see every organization (the TenantMiddleware puts their admin
+requests in the audited all-tenants scope). An organization admin (an active
+`org_admin` membership, no staff flag) sees only the organization chosen for the
+session: the middleware sets that tenant for PostgreSQL, so row-level security
+limits every admin query, and `OrganizationScopedAdmin` filters by it as well.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from apps.core.context import user_scope
+from apps.tenancy.middleware import ADMIN_ORGANIZATION_SESSION_KEY
+from apps.tenancy.roles import Role
+from apps.tenancy.selectors import active_memberships_of
+
+
+def administered_memberships(*, user_id: UUID) -> list:
+    """The user's active org_admin memberships: the organizations they may run in the admin."""
+    return [m for m in active_memberships_of(user_id=user_id) if m.role == Role.ORG_ADMIN]
+
+
+def admin_organization_id(request) -> UUID | None:
+    """The organization an organization admin is working on (None for staff and everyone else)."""
+    membership = getattr(request, "admin_membership", None)
+    return membership.organization_id if membership else None
+
+
+def is_platform_staff(request) -> bool:
+    return request.user.is_active and request.user.is_staff
+
+
+class BackOfficeAuthenticationForm(AdminAuthenticationForm):
+    """Lets in platform staff and organization admins; everyone else gets the usual message."""
+
+    def confirm_login_allowed(self, user):
+        if user.is_active and not user.is_staff:
+            # Nobody is logged in yet, so the request's scope shows no memberships:
+            # look at this user's own rows only.
+            with user_scope(user.id):
+                if administered_memberships(user_id=user.id):
+                    return
+        super().confirm_login_allowed(user)
+
+
+class ManifestAdminSite(admin.AdminSite):
+    site_header = "Manifest back-office"
+    site_title = "Manifest"
+    index_title = "Operations"
+    site_url = None  # there is no public site behind "/": the API lives under /api/
+    login_form = BackOfficeAuthenticationForm
+
+    def has_permission(self, request):
+        return is_platform_staff(request) or (
+            request.user.is_active and getattr(request, "admin_membership", None) is not None
+        )
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        membership = getattr(request, "admin_membership", None)
+        context["admin_membership"] = membership
+        context["admin_memberships"] = getattr(request, "admin_memberships", [])
+        return context
+
+    def get_urls(self):
+        switch = self.admin_view(require_POST(self.switch_organization))
+        return [path("switch-organization/", switch, name="switch_organization"), *super().get_urls()]
+
+    def switch_organization(self, request):
+        """Store the chosen organization in the session; the next request works on it."""
+        form = SwitchOrganizationForm(request.POST)
+        administered = {m.organization_id: m for m in getattr(request, "admin_memberships", [])}
+        if form.is_valid() and form.cleaned_data["organization"] in administered:
+            chosen = administered[form.cleaned_data["organization"]]
+            request.session[ADMIN_ORGANIZATION_SESSION_KEY] = str(chosen.organization_id)
+            messages.success(request, f"You are now working on {chosen.organization.name}.")
+        else:
+            messages.error(request, "You are not an administrator of that organization.")
+        target = request.POST.get("next") or reverse("admin:index")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = reverse("admin:index")
+        return HttpResponseRedirect(target)
+
+
+class SwitchOrganizationForm(forms.Form):
+    organization = forms.UUIDField()
+
+
+class OrganizationScopedAdmin(admin.ModelAdmin):
+    """Base of every admin page an organization admin may use.
+
+    Staff keep Django's model permissions. An organization admin gets the actions named
+    in `org_admin_actions` on rows of their organization only. Writes go through the
+    context's services (override `save_model`/`delete_model`), never the bare ORM.
+    """
+
+    organization_lookup = "organization_id"
+    org_admin_actions: frozenset[str] = frozenset({"view"})
+    # Django 6's default, chosen now: a bare "example.com" means https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if is_platform_staff(request):
+            return queryset
+        organization_id = admin_organization_id(request)
+        if organization_id is None:
+            return queryset.none()
+        return queryset.filter(**{self.organization_lookup: organization_id})
+
+    def _org_admin_may(self, request, action: str) -> bool:
+        return admin_organization_id(request) is not None and action in self.org_admin_actions
+
+    def has_module_permission(self, request):
+        if is_platform_staff(request):
+            return super().has_module_permission(request)
+        return self._org_admin_may(request, "view")
+
+    def has_view_permission(self, request, obj=None):
+        if is_platform_staff(request):
+            return super().has_view_permission(request, obj)
+        return self._org_admin_may(request, "view") or self._org_admin_may(request, "change")
+
+    def has_add_permission(self, request):
+        if is_platform_staff(request):
+            return super().has_add_permission(request)
+        return self._org_admin_may(request, "add")
+
+    def has_change_permission(self, request, obj=None):
+        if is_platform_staff(request):
+            return super().has_change_permission(request, obj)
+        return self._org_admin_may(request, "change")
+
+    def has_delete_permission(self, request, obj=None):
+        if is_platform_staff(request):
+            return super().has_delete_permission(request, obj)
+        return self._org_admin_may(request, "delete")
