@@ -16,9 +16,10 @@ tenants, so drift on a shared machine hits both alike.
 Also measured, and printed as extra metrics:
 - the server's own planning and execution times of both queries (EXPLAIN
   ANALYZE), where the policy's share is not diluted by the round trip;
-- the same comparison over a connection that prepares its statements (psycopg,
-  server-side binding), so the plan, the policy's part of it included, is cached;
-  Django's default (client-side binding) plans every query anew;
+- the same comparison over a connection that does not prepare its statements
+  (Django's default, client-side binding: every query is planned anew, the policy
+  included), which is what DB_PREPARE_THRESHOLD=off gives; the application's
+  settings prepare a statement from its fifth run on a connection (config/settings/base.py);
 - the same list on the RLS table with *no* explicit filter, relying on the policy
   alone: what a selector that forgets the filter would cost.
 """
@@ -39,7 +40,7 @@ RLS_TABLE = "bench_shipment_rls"
 PLAIN_TABLE = "bench_shipment_plain"
 COLUMNS = "id, organization_id, reference, status, weight_kg, created_at, updated_at"
 PAGE = 20
-PREPARED_ALIAS = "bench_prepared"
+UNPREPARED_ALIAS = "bench_unprepared"
 
 
 def add_arguments(parser) -> None:
@@ -174,18 +175,19 @@ def _plan(sql: str, params: list, tenant: uuid.UUID) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def _add_prepared_alias() -> None:
-    """A second application-role connection with psycopg's prepared statements switched on.
+def _add_unprepared_alias() -> None:
+    """A second application-role connection without prepared statements (DB_PREPARE_THRESHOLD=off).
 
-    The same settings as `default` plus the two OPTIONS Django needs for that
-    (server_side_binding, prepare_threshold): a statement run 5 times on a connection
-    is prepared, and PostgreSQL reuses its plan, policy included.
+    The same settings as `default` without the two OPTIONS that switch them on
+    (server_side_binding, prepare_threshold): Django's default, where PostgreSQL plans
+    every query, policy included, on every call.
     """
     from django.db import connections
 
     settings_dict = copy.deepcopy(connections["default"].settings_dict)
-    settings_dict["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
-    connections.settings[PREPARED_ALIAS] = settings_dict
+    settings_dict["OPTIONS"].pop("server_side_binding", None)
+    settings_dict["OPTIONS"].pop("prepare_threshold", None)
+    connections.settings[UNPREPARED_ALIAS] = settings_dict
 
 
 def _compare(tenant_ids, randomness: random.Random, *, iterations: int, warmup: int, using: str):
@@ -214,9 +216,11 @@ def run(args) -> tuple[list[Metric], list[str]]:
     randomness = random.Random(args.seed)
     progress(f"warming up ({args.warmup} queries per table), then {args.iterations} timed queries per table")
     samples = _compare(tenant_ids, randomness, iterations=args.iterations, warmup=args.warmup, using="default")
-    progress("again with prepared statements")
-    _add_prepared_alias()
-    prepared = _compare(tenant_ids, randomness, iterations=args.iterations, warmup=args.warmup, using=PREPARED_ALIAS)
+    progress("again without prepared statements")
+    _add_unprepared_alias()
+    unprepared = _compare(
+        tenant_ids, randomness, iterations=args.iterations, warmup=args.warmup, using=UNPREPARED_ALIAS
+    )
 
     # Diagnostics: the server's own planning and execution times, and the policy alone.
     planning: dict[str, list[float]] = {"rls": [], "plain": []}
@@ -252,14 +256,15 @@ def run(args) -> tuple[list[Metric], list[str]]:
         metric("server_planning_median_ms_plain", median(planning["plain"]), "ms"),
         metric("server_execution_median_ms_rls", median(execution["rls"]), "ms"),
         metric("server_execution_median_ms_plain", median(execution["plain"]), "ms"),
-        metric("ratio_prepared", p95(prepared["rls"]) / p95(prepared["plain"]), "p95_rls/p95_plain"),
-        metric("p95_ms_rls_prepared", p95(prepared["rls"]), "ms"),
-        metric("p95_ms_plain_prepared", p95(prepared["plain"]), "ms"),
+        metric("ratio_unprepared", p95(unprepared["rls"]) / p95(unprepared["plain"]), "p95_rls/p95_plain"),
+        metric("p95_ms_rls_unprepared", p95(unprepared["rls"]), "ms"),
+        metric("p95_ms_plain_unprepared", p95(unprepared["plain"]), "ms"),
         metric("p95_ms_rls_policy_only", p95(policy_only), "ms"),
     ]
     notes = [
         f"{args.rows} rows per table, {args.tenants} tenants, {args.iterations} timed list queries per table "
-        f"(page of {PAGE}, newest first), as role {_current_role()} with row-level security forced.",
+        f"(page of {PAGE}, newest first), as role {_current_role()} with row-level security forced, "
+        f"prepare_threshold {_prepare_threshold()} (the application's settings).",
         "ratio = p95 with RLS / p95 without (goal <= 1.10); client-side time of the list query, "
         "round trip included, inside the tenant's transaction.",
         "Plan with RLS:\n    " + _plan(rls_sql, [tenant_ids[0]], tenant_ids[0]).replace("\n", "\n    "),
@@ -273,3 +278,10 @@ def _current_role() -> str:
     from django.conf import settings
 
     return settings.DATABASES["default"]["USER"]
+
+
+def _prepare_threshold() -> str:
+    from django.conf import settings
+
+    threshold = settings.DATABASES["default"]["OPTIONS"].get("prepare_threshold")
+    return "off" if threshold is None else str(threshold)

@@ -120,17 +120,41 @@ if not APP_DATABASE_URL:
 _POOL = {"min_size": env_int("DB_POOL_MIN", 1), "max_size": env_int("DB_POOL_MAX", 20), "timeout": 10}
 
 
-def _database(url: str, *, pool: bool) -> dict:
+def _prepare_threshold() -> int | None:
+    """Executions of one statement on a connection before psycopg prepares it; None: never.
+
+    Prepared statements are planned once per connection, and with row-level security
+    planning is the expensive part of a short query (the policy and its helper functions
+    are inlined on every plan; docs/benchmarks.md). The scope is safe with them: the
+    helpers read the transaction-local settings when the statement executes, not when it
+    is planned. Turn them off (DB_PREPARE_THRESHOLD=off) behind a pooler that cannot
+    track them, e.g. PgBouncer in transaction mode before 1.21 or without
+    max_prepared_statements.
+    """
+    value = os.environ.get("DB_PREPARE_THRESHOLD", "5").strip().lower()
+    if value in {"", "off", "none"}:
+        return None
+    return int(value)
+
+
+def _database(url: str, *, pool: bool, prepare_threshold: int | None = None) -> dict:
     config = dj_database_url.parse(url, conn_max_age=0)
     options = config.setdefault("OPTIONS", {})
     options["application_name"] = "manifest"
     if pool:
         options["pool"] = _POOL
+    if prepare_threshold is not None:
+        # psycopg prepares only with server-side parameter binding (Django's default binds
+        # on the client and sends one-off query texts).
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = prepare_threshold
     config["TEST"] = {"NAME": None}
     return config
 
 
-DATABASES = {"default": _database(APP_DATABASE_URL, pool=env_bool("DB_POOL", True))}
+DATABASES = {
+    "default": _database(APP_DATABASE_URL, pool=env_bool("DB_POOL", True), prepare_threshold=_prepare_threshold())
+}
 if OWNER_DATABASE_URL:
     DATABASES["owner"] = _database(OWNER_DATABASE_URL, pool=False)
 
