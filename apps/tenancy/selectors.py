@@ -14,13 +14,52 @@ from apps.tenancy.features import FEATURES, Feature
 from apps.tenancy.models import AuditLog, Membership, Organization, OrganizationFeature
 
 FEATURE_CACHE_SECONDS = 300
+# What the request's caller resolution, the permission checks and /me read of the caller's
+# memberships (apps.tenancy.middleware, permissions, MyMembershipSerializer).
+CALLER_MEMBERSHIP_FIELDS = (
+    "id",
+    "organization_id",
+    "user_id",
+    "role",
+    "extra_permissions",
+    "is_active",
+    "joined_at",
+    "created_at",
+    "organization__id",
+    "organization__name",
+    "organization__slug",
+    "organization__is_active",
+)
+# What MembershipSerializer reads: keep the two in step (an unlisted field still works,
+# at one extra query per row; the member list's query-count test would catch it).
+MEMBER_FIELDS = (
+    "id",
+    "organization_id",
+    "role",
+    "extra_permissions",
+    "is_active",
+    "invited_by_id",
+    "joined_at",
+    "created_at",
+    "user__id",
+    "user__email",
+    "user__first_name",
+    "user__last_name",
+)
 
 
 def active_memberships_of(*, user_id: UUID) -> list[Membership]:
-    """The user's active memberships with their organizations (one query)."""
+    """The user's active memberships with their organizations' id, name and slug (one query).
+
+    Runs on every authenticated request: what the caller may do needs the membership,
+    what /me shows needs the organization's summary; its other columns (the JSON
+    settings among them) would be fetched and discarded each time. Reading one of
+    them still works, at one more query.
+    """
     return list(
         Membership.objects.filter(user_id=user_id, is_active=True, organization__is_active=True)
         .select_related("organization")
+        .only(*CALLER_MEMBERSHIP_FIELDS)
         .order_by("created_at")
     )
 
@@ -37,9 +76,17 @@ def organization_get(*, organization_id: UUID) -> Organization:
 
 
 def member_list(*, organization_id: UUID) -> QuerySet[Membership]:
+    """Members with the user fields MembershipSerializer shows, and nothing more.
+
+    A page is 20 rows on every call of the list: the users' password hashes, the
+    timestamps nobody shows and a join for `invited_by` (only its id is shown) cost
+    more to fetch and turn into objects than the rest of the request. Services that
+    write a membership re-read their own row with a lock.
+    """
     return (
         Membership.objects.filter(organization_id=organization_id)
-        .select_related("user", "invited_by")
+        .select_related("user")
+        .only(*MEMBER_FIELDS)
         .order_by("created_at")
     )
 
