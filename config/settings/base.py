@@ -245,7 +245,33 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.errors.api_exception_handler",
     "PAGE_SIZE": 20,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Rates from RATE_LIMITS below; a view's own throttle_classes replace these.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "apps.core.throttling.ApiUserRateThrottle",
+        "apps.core.throttling.ApiIpRateThrottle",
+    ],
 }
+
+# --- Rate limits (apps/core/throttling.py, docs/rate-limits.md) --------------------------
+# Fixed windows counted in Redis, shared by every process. "N/unit" or "N/Kunit" (a window
+# of K units), unit s|sec|second|min|minute|hour|day. Each scope is overridable from the
+# environment: RATE_LIMIT_<SCOPE>, e.g. RATE_LIMIT_LOGIN_IP=20/min.
+
+
+def env_rate_limits(defaults: dict[str, str]) -> dict[str, str]:
+    return {scope: os.environ.get(f"RATE_LIMIT_{scope.upper()}", rate) for scope, rate in defaults.items()}
+
+
+RATE_LIMITS = env_rate_limits(
+    {
+        "api_user": "600/min",  # every request of a signed-in user
+        "api_ip": "1200/min",  # anonymous requests per client IP
+        "login_ip": "20/min",
+        "login_account": "10/min",  # per email being signed in, whoever tries it
+        "reset_ip": "10/hour",
+        "reset_account": "5/hour",
+    }
+)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),

@@ -7,7 +7,7 @@ import os
 os.environ["REDIS_DB"] = str(1 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0))
 
 from .base import *  # noqa: F403
-from .base import CACHES, CHANNEL_LAYERS, REDIS_DB
+from .base import CACHES, CHANNEL_LAYERS, RATE_LIMITS, REDIS_DB, env_rate_limits
 
 DEBUG = False
 # Fast hashing: tests create many users; production keeps Django's default hasher.
@@ -15,6 +15,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES["default"]["KEY_PREFIX"] = f"test{REDIS_DB}"
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test{REDIS_DB}"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# No test trips a limit by accident; tests of the limits set their own (the `settings`
+# fixture, or RATE_LIMIT_<SCOPE> in the environment of a server they start).
+RATE_LIMITS = env_rate_limits({scope: "1000000/min" for scope in RATE_LIMITS})
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 LOGGING["root"]["level"] = os.environ["LOG_LEVEL"]  # noqa: F405
 
