@@ -14,6 +14,7 @@ app.conf.task_routes = {
     "apps.integrations.*": {"queue": "sync"},
     "apps.documents.*": {"queue": "documents"},
     "apps.notifications.*": {"queue": "notifications"},
+    "apps.accounts.tasks.send_*": {"queue": "notifications"},
 }
 app.autodiscover_tasks()
 

@@ -11,16 +11,22 @@ Two ways to touch the database:
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 
 import pytest
+import uvicorn
+from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
 from rest_framework.test import APIClient
 
-from apps.accounts.tokens import issue_access_token
+from apps.accounts.services import session_start
 from apps.core.provisioning import drop_database, ensure_database, grant_database_access
+from config.celery import app as celery_app
 
 # Tables the `committed` clean-up keeps: framework catalogues and the append-only audit log.
 KEPT_TABLES = {"django_migrations", "django_content_type", "auth_permission", "tenancy_auditlog"}
@@ -85,8 +91,9 @@ def committed(request, django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _fresh_cache(request):
     """Each test starts with an empty cache (feature flags are cached per organization)."""
-    if "db" in request.fixturenames or "committed" in request.fixturenames:
-        cache.clear()
+    uses_database = request.node.get_closest_marker("django_db") or {"db", "committed"} & set(request.fixturenames)
+    if uses_database:
+        cache.clear()  # also lockout and rate-limit counters: no test inherits another's
 
 
 @pytest.fixture
@@ -96,9 +103,37 @@ def api():
     def make(user=None, organization=None) -> APIClient:
         client = APIClient()
         if user is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token(user)}")
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {session_start(user=user).access}")
         if organization is not None:
             client.defaults["HTTP_X_ORGANIZATION_ID"] = str(getattr(organization, "id", organization))
         return client
 
     return make
+
+
+# --- Real parts: a Celery worker and an ASGI server, in this process, on committed data ---
+
+
+@pytest.fixture
+def celery_worker(committed):
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+        yield
+
+
+@pytest.fixture
+def asgi_server(committed):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config("config.asgi:application", host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "ASGI server did not start"
+        time.sleep(0.05)
+    yield f"127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

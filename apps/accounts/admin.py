@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from apps.accounts.services import user_unlock
 from apps.tenancy.services import audit_record
 
 User = get_user_model()
@@ -27,18 +28,43 @@ class UserEditForm(UserChangeForm):
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserAddForm
-    list_display = ["email", "first_name", "last_name", "is_staff", "is_superuser", "is_active", "last_login"]
-    list_filter = ["is_staff", "is_superuser", "is_active"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "locked_until",
+        "last_login",
+    ]
+    list_filter = ["is_staff", "is_superuser", "is_active", ("locked_until", admin.EmptyFieldListFilter)]
+    actions = ["unlock_sign_in"]
     search_fields = ["email", "first_name", "last_name", "phone"]
     ordering = ["email"]
-    readonly_fields = ["last_login", "created_at", "updated_at"]
+    readonly_fields = [
+        "last_login",
+        "email_verified_at",
+        "password_changed_at",
+        "failed_login_count",
+        "locked_until",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Person", {"fields": ["first_name", "last_name", "phone", "timezone", "language"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Sign-in", {"fields": ["email_verified_at", "password_changed_at", "failed_login_count", "locked_until"]}),
         ("History", {"fields": ["last_login", "created_at", "updated_at"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "usable_password", "password1", "password2"]})]
+
+    @admin.action(description="Lift the sign-in lockout of the selected users")
+    def unlock_sign_in(self, request, queryset):
+        for user_id in queryset.values_list("pk", flat=True):
+            user_unlock(user_id=user_id, actor_id=request.user.id)
+        self.message_user(request, "Sign-in lockout lifted.")
 
     def has_delete_permission(self, request, obj=None):
         return False  # accounts are deactivated (is_active), so that their history stays attributed

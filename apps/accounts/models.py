@@ -6,6 +6,10 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django_otp.models import Device
+
+from apps.core.rls import Personal
 
 
 class UserManager(BaseUserManager):
@@ -44,6 +48,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(
         default=False, help_text="Platform staff: may use the Django admin across all organizations."
     )
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    # Lockout (apps.accounts.services.login_*): consecutive failed sign-ins, and until when
+    # sign-in is refused after too many.
+    failed_login_count = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -67,3 +77,95 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    def is_locked(self, now) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+
+class AuthSession(models.Model):
+    """One signed-in device: created at sign-in, kept alive by refresh-token rotation.
+
+    The access tokens it issues carry its id (`sid`); revoking it makes them fail at
+    once (see apps.accounts.tokens) and its refresh tokens useless.
+    """
+
+    row_visibility = Personal()
+
+    class Method(models.TextChoices):
+        PASSWORD = "password", "Password"
+        PASSWORD_TOTP = "password+totp", "Password and authenticator code"
+        PASSWORD_BACKUP_CODE = "password+backup", "Password and backup code"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    method = models.CharField(max_length=20, choices=Method.choices, default=Method.PASSWORD)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-last_used_at"]
+        indexes = [models.Index(fields=["user", "revoked_at", "expires_at"], name="auth_session_user_live_idx")]
+
+    def __str__(self) -> str:
+        return f"session {self.id} of {self.user_id}"
+
+
+class RefreshToken(models.Model):
+    """A refresh token ever issued for a session, by hash only.
+
+    Each refresh marks the presented token rotated and issues the next one; a rotated
+    token presented again is reuse (a copy is in someone else's hands) and revokes the
+    whole session.
+    """
+
+    row_visibility = Personal()
+
+    id = models.BigAutoField(primary_key=True)
+    session = models.ForeignKey(AuthSession, on_delete=models.CASCADE, related_name="refresh_tokens")
+    # The session's user again, so that row-level security can read the row alone.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh token {self.id} of session {self.session_id}"
+
+
+class BackupCodeDevice(Device):
+    """Single-use backup codes as a django-otp device, stored as keyed hashes only.
+
+    (django-otp's StaticDevice keeps its codes in clear.) The codes are random, so a
+    keyed HMAC is enough: a slow password hash would only slow every sign-in down.
+
+    Like django-otp's own device tables (and the user table) it has no row-level
+    security: django-otp's middleware loads the device that verified an admin session
+    before any scope exists; only keyed hashes are stored.
+    """
+
+    code_hashes = models.JSONField(default=list, blank=True)
+
+    class Meta(Device.Meta):
+        verbose_name = "backup code device"
+
+    @staticmethod
+    def hash_code(code: str) -> str:
+        normalized = code.replace("-", "").replace(" ", "").upper()
+        return salted_hmac("apps.accounts.backup-code", normalized).hexdigest()
+
+    def verify_token(self, token) -> bool:
+        """Consume the code if it is one of the unused ones (single use)."""
+        digest = self.hash_code(str(token))
+        locked = type(self).objects.select_for_update().get(pk=self.pk)
+        for stored in locked.code_hashes:
+            if constant_time_compare(stored, digest):
+                locked.code_hashes = [h for h in locked.code_hashes if h != stored]
+                locked.save(update_fields=["code_hashes"])
+                self.code_hashes = locked.code_hashes
+                return True
+        return False

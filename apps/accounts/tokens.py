@@ -1,18 +1,29 @@
-"""Access tokens (JWT, HS256) for the API and WebSockets.
+"""Access tokens (JWT, HS256 by default) for the API and WebSockets, and the opaque
+refresh tokens behind them.
 
-The sign-in, refresh and session endpoints come with the accounts issue; this
-module is what every request needs now: read a bearer token into a user.
+An access token names its user (`sub`) and its sign-in session (`sid`). Revoking a
+session writes a revocation mark to Redis that lives as long as an access token
+can (ACCESS_TOKEN_LIFETIME), and every request checks it: the session's access
+tokens stop working at once. Should the mark be lost (Redis flushed), they still
+die within their lifetime, 15 minutes at most; refresh is checked against the
+database and never comes back for a revoked session.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.core.errors import DomainError, ErrorCode
+
+REVOKED_SESSION_KEY = "auth:revoked-session:{}"
 
 
 class TokenRejected(DomainError):
@@ -20,25 +31,61 @@ class TokenRejected(DomainError):
     code = ErrorCode.AUTH_TOKEN_INVALID
 
 
-def issue_access_token(user) -> str:
-    return str(AccessToken.for_user(user))
+def issue_access_token(user, *, session_id: uuid.UUID) -> str:
+    token = AccessToken.for_user(user)
+    token["sid"] = str(session_id)
+    return str(token)
 
 
-def user_from_access_token(raw: str):
-    """The active user a valid access token names; TokenRejected (401) otherwise."""
+def new_refresh_token() -> tuple[str, str]:
+    """A fresh opaque refresh token and the hash that is stored in its place."""
+    raw = secrets.token_urlsafe(48)
+    return raw, refresh_token_hash(raw)
+
+
+def refresh_token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def mark_session_revoked(session_id: uuid.UUID) -> None:
+    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    cache.set(REVOKED_SESSION_KEY.format(session_id), 1, timeout=int(lifetime.total_seconds()) + 5)
+
+
+def _decode(raw: str) -> AccessToken:
     try:
-        token = AccessToken(raw)
+        return AccessToken(raw)
     except TokenError as exc:
         expired = "expired" in str(exc).lower()
         raise TokenRejected(
             "The access token has expired." if expired else "The access token is invalid.",
             code=ErrorCode.AUTH_TOKEN_EXPIRED if expired else ErrorCode.AUTH_TOKEN_INVALID,
         ) from exc
+
+
+def session_id_of(raw: str) -> uuid.UUID:
+    """The sign-in session a valid access token belongs to."""
     try:
-        user_id = uuid.UUID(str(token.get("sub")))
+        return uuid.UUID(str(_decode(raw).get("sid")))
     except ValueError as exc:
         raise TokenRejected("The access token is invalid.") from exc
+
+
+def user_from_access_token(raw: str):
+    """The active user a valid, unrevoked access token names; TokenRejected (401) otherwise.
+
+    The user carries `auth_session_id`, the session the token belongs to.
+    """
+    token = _decode(raw)
+    try:
+        user_id = uuid.UUID(str(token.get("sub")))
+        session_id = uuid.UUID(str(token.get("sid")))
+    except ValueError as exc:
+        raise TokenRejected("The access token is invalid.") from exc
+    if cache.get(REVOKED_SESSION_KEY.format(session_id)):
+        raise TokenRejected("The session of this access token has been signed out.")
     user = get_user_model().objects.filter(id=user_id, is_active=True).first()
     if user is None:
         raise TokenRejected("The access token is invalid.")
+    user.auth_session_id = session_id
     return user

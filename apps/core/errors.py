@@ -57,6 +57,10 @@ class DomainError(Exception):
 
     status_code = 422
     code = ErrorCode.VALIDATION_CONSTRAINT_VIOLATION
+    # An error normally changes nothing. A refusal that must itself be recorded (a
+    # failed sign-in counted towards lockout, a reused refresh token revoking its
+    # session) sets this: what the service wrote before raising is committed.
+    keeps_changes = False
 
     def __init__(
         self,
@@ -65,10 +69,12 @@ class DomainError(Exception):
         code: ErrorCode | None = None,
         details: dict | None = None,
         status_code: int | None = None,
+        headers: dict | None = None,
     ):
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        self.headers = headers or {}
         if code is not None:
             self.code = code
         if status_code is not None:
@@ -175,10 +181,12 @@ BACKING_SERVICE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError
 
 
 def api_exception_handler(exc, context):
-    """DRF's EXCEPTION_HANDLER: every API error in the envelope, and nothing committed."""
-    _roll_back_open_transactions()
+    """DRF's EXCEPTION_HANDLER: every API error in the envelope, and nothing committed
+    (unless the error is a recorded refusal, see DomainError.keeps_changes)."""
+    if not (isinstance(exc, DomainError) and exc.keeps_changes):
+        _roll_back_open_transactions()
     if isinstance(exc, DomainError):
-        return error_response(exc.status_code, exc.code, exc.message, exc.details)
+        return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -20,10 +20,13 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from apps.accounts import services as accounts
 from apps.core.context import user_scope
 from apps.tenancy.middleware import ADMIN_ORGANIZATION_SESSION_KEY
 from apps.tenancy.roles import Role
 from apps.tenancy.selectors import active_memberships_of
+
+LOCKED_MESSAGE = "Too many failed sign-ins: sign-in is locked for a while. Try again later or ask an administrator."
 
 
 def administered_memberships(*, user_id: UUID) -> list:
@@ -42,7 +45,52 @@ def is_platform_staff(request) -> bool:
 
 
 class BackOfficeAuthenticationForm(AdminAuthenticationForm):
-    """Lets in platform staff and organization admins; everyone else gets the usual message."""
+    """Lets in platform staff and organization admins; everyone else gets the usual message.
+
+    Staff, and anyone who has turned two-factor on, also give an authenticator code
+    or a backup code (django-otp then marks the session verified). Failed attempts
+    count towards the same lockout as the API's sign-in.
+    """
+
+    otp_token = forms.CharField(
+        label="Authenticator code",
+        required=False,
+        max_length=32,
+        help_text="The 6-digit code from your authenticator app, or a backup code.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )
+
+    def clean(self):
+        email = (self.cleaned_data.get("username") or "").strip().lower()
+        ip = self.request.META.get("REMOTE_ADDR") if self.request else None
+        known = accounts.user_get_by_email(email=email) if email else None
+        if email and accounts.lockout_seconds_left(email=email, ip=ip, user=known):
+            raise forms.ValidationError(LOCKED_MESSAGE, code="locked")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError as error:
+            if email and error.code == "invalid_login":
+                accounts.lockout_record_failure(email=email, ip=ip, user=known)
+            raise
+        user = self.get_user()
+        if user is not None and (user.is_staff or accounts.has_two_factor(user)):
+            self._check_second_factor(user, email=email, ip=ip)
+        return cleaned
+
+    def _check_second_factor(self, user, *, email: str, ip: str | None) -> None:
+        if not accounts.has_two_factor(user):
+            raise forms.ValidationError(
+                "Platform staff need two-factor authentication: turn it on through the API "
+                "(POST /api/v1/auth/enable-2fa) before using the back-office.",
+                code="2fa_not_enrolled",
+            )
+        device = accounts.second_factor_match(user=user, code=self.cleaned_data.get("otp_token", ""))
+        if device is None:
+            accounts.lockout_record_failure(email=email, ip=ip, user=user)
+            raise forms.ValidationError(
+                "Enter a current authenticator code or an unused backup code.", code="invalid_otp"
+            )
+        user.otp_device = device  # django-otp stores it in the session when Django logs the user in
 
     def confirm_login_allowed(self, user):
         if user.is_active and not user.is_staff:
@@ -62,9 +110,9 @@ class ManifestAdminSite(admin.AdminSite):
     login_form = BackOfficeAuthenticationForm
 
     def has_permission(self, request):
-        return is_platform_staff(request) or (
-            request.user.is_active and getattr(request, "admin_membership", None) is not None
-        )
+        if is_platform_staff(request):
+            return request.user.is_verified()  # passed TOTP at this session's login
+        return request.user.is_active and getattr(request, "admin_membership", None) is not None
 
     def each_context(self, request):
         context = super().each_context(request)

@@ -21,7 +21,7 @@ from django.db import connections
 
 from apps.accounts.tokens import TokenRejected, user_from_access_token
 from apps.core.context import Client, Scope, activate, client_var, switch, system_scope
-from apps.core.errors import ErrorCode, error_response
+from apps.core.errors import BACKING_SERVICE_ERRORS, ErrorCode, error_response, unavailable_response
 from apps.tenancy.roles import Role
 from apps.tenancy.selectors import active_memberships_of
 
@@ -69,6 +69,8 @@ class TenantMiddleware:
                 request.user = user_from_access_token(token)
             except TokenRejected as error:
                 return error_response(401, error.code, error.message, headers={"WWW-Authenticate": "Bearer"})
+            except BACKING_SERVICE_ERRORS as error:  # the revocation list or the user is out of reach
+                return unavailable_response(error)
             request.auth_method = "jwt"
         else:
             request.auth_method = "session" if request.user.is_authenticated else None

@@ -45,6 +45,7 @@ MEMBER_FIELDS = (
     "user__email",
     "user__first_name",
     "user__last_name",
+    "user__locked_until",
 )
 
 

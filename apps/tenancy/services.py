@@ -9,7 +9,7 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from apps.accounts.services import user_create, user_get_by_email
+from apps.accounts.services import user_create, user_get_by_email, user_unlock
 from apps.core.context import Client, client_var, current_organization_id, current_user_id, request_id_var
 from apps.core.errors import DomainError, ErrorCode, FeatureDisabled, PermissionDenied, ValidationFailed
 from apps.core.services import outbox_publish
@@ -273,6 +273,13 @@ def member_deactivate(*, membership: Membership, actor_id: UUID) -> Membership:
         actor_id=actor_id,
     )
     outbox_publish(events.MemberDeactivated(organization_id=membership.organization_id, membership_id=membership.id))
+    return membership
+
+
+@transaction.atomic
+def member_unlock(*, membership: Membership, actor_id: UUID) -> Membership:
+    """Lift a member's sign-in lockout (the account is the person's, across organizations)."""
+    user_unlock(user_id=membership.user_id, actor_id=actor_id)
     return membership
 
 

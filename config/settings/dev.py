@@ -1,5 +1,7 @@
 """Local development (`make run`): debug on, everything else as in base."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import env_bool
 
@@ -9,3 +11,6 @@ DEBUG = env_bool("DEBUG", True)
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Account emails (verification, password reset) are printed by the Celery worker.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -121,6 +121,7 @@ def test_with_the_database_down_health_is_503_and_the_api_a_clean_5xx(db):
         health = httpx.get(f"{base}/health/detailed", timeout=10)
         token = AccessToken()
         token["sub"] = str(uuid.uuid4())  # valid signature: the server must reach the database to go on
+        token["sid"] = str(uuid.uuid4())
         api = httpx.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
         anonymous = httpx.get(f"{base}/api/v1/organizations", timeout=10)
     finally:

@@ -4,54 +4,15 @@ channels-redis. Everything here commits for real."""
 
 import asyncio
 import json
-import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 import websockets
-from celery.contrib.testing.worker import start_worker
 
-from apps.accounts.tokens import issue_access_token
+from apps.accounts.services import session_start
 from apps.core.context import system_scope
 from apps.core.models import OutboxEvent
-from config.celery import app as celery_app
 from tests.factories import OrganizationFactory, member
-
-
-@pytest.fixture
-def celery_worker(committed):
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
-        yield
-
-
-@pytest.fixture
-def asgi_server(committed):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config("config.asgi:application", host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "ASGI server did not start"
-        time.sleep(0.05)
-    yield f"127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def wait_until(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+from tests.support import wait_until
 
 
 def published(event_type: str) -> bool:
@@ -80,7 +41,7 @@ async def _receive_until(ws, predicate, timeout=20.0):
 def test_websocket_client_receives_its_organizations_events_end_to_end(asgi_server, celery_worker, api):
     organization, other = OrganizationFactory(), OrganizationFactory()
     admin = member(organization)
-    token = issue_access_token(admin)
+    token = session_start(user=admin).access
 
     async def scenario():
         url = f"ws://{asgi_server}/ws/v1/events/?token={token}"
@@ -110,6 +71,23 @@ def test_websocket_client_receives_its_organizations_events_end_to_end(asgi_serv
 def test_websocket_without_a_valid_token_is_closed(asgi_server):
     async def scenario():
         url = f"ws://{asgi_server}/ws/v1/events/?token=forged"
+        async with websockets.connect(url, origin=f"http://{asgi_server}") as ws:
+            await ws.recv()
+
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        asyncio.run(scenario())
+    assert closed.value.rcvd.code == 4401
+
+
+def test_websocket_with_the_token_of_a_signed_out_session_is_closed(asgi_server):
+    from apps.accounts.services import session_revoke
+
+    user = member(OrganizationFactory())
+    tokens = session_start(user=user)
+    session_revoke(user_id=user.id, session_id=tokens.session_id)
+
+    async def scenario():
+        url = f"ws://{asgi_server}/ws/v1/events/?token={tokens.access}"
         async with websockets.connect(url, origin=f"http://{asgi_server}") as ws:
             await ws.recv()
 

@@ -3,9 +3,13 @@ changes only the organization chosen for their session, through the tenancy serv
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.core.context import system_scope
 from apps.tenancy.models import AuditLog, Membership, Organization, OrganizationFeature
@@ -18,8 +22,14 @@ PASSWORD = "correct-horse-battery"
 
 
 def logged_in(user) -> Client:
+    """A client with the user's admin session; staff also passed TOTP (django-otp's session key)."""
     client = Client()
     client.force_login(user)
+    if user.is_staff:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     return client
 
 
@@ -328,3 +338,88 @@ def test_staff_password_change_is_audited_without_the_password(staff):
         entry = AuditLog.objects.filter(action="user.updated", resource_id=str(person.pk)).get()
     assert entry.new_values == {"fields": ["password"]}
     assert "a-new-long-password-2026" not in str(entry.new_values)
+
+
+# --- Staff pass a second factor -------------------------------------------------------------
+
+
+def staff_with_authenticator():
+    from apps.accounts.services import totp_provision
+
+    user = UserFactory(is_staff=True, is_superuser=True)
+    otpauth_uri, backup_codes = totp_provision(user=user)
+    secret = re.search(r"secret=([A-Z2-7]+)", otpauth_uri).group(1)
+    return user, secret, backup_codes
+
+
+def admin_login(email: str, otp_token: str = "", password: str = PASSWORD):
+    client = Client()
+    response = client.post(
+        reverse("admin:login"), {"username": email, "password": password, "otp_token": otp_token, "next": "/admin/"}
+    )
+    return client, response
+
+
+def test_staff_signs_in_to_the_admin_with_an_authenticator_code():
+    from tests.accounts.test_two_factor import code_for
+
+    user, secret, _ = staff_with_authenticator()
+
+    client, response = admin_login(user.email, code_for(secret))
+
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_staff_signs_in_with_a_backup_code_once():
+    user, _, backup_codes = staff_with_authenticator()
+
+    _, first = admin_login(user.email, backup_codes[0])
+    _, again = admin_login(user.email, backup_codes[0])
+
+    assert first.status_code == 302
+    assert again.status_code == 200
+    assert b"unused backup code" in again.content
+
+
+def test_staff_without_a_code_is_refused():
+    user, _, _ = staff_with_authenticator()
+
+    client, response = admin_login(user.email)
+
+    assert response.status_code == 200
+    assert b"Enter a current authenticator code" in response.content
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_staff_without_two_factor_cannot_use_the_admin():
+    user = UserFactory(is_staff=True, is_superuser=True)
+
+    _, response = admin_login(user.email)
+
+    assert response.status_code == 200
+    assert b"need two-factor authentication" in response.content
+
+
+def test_a_staff_session_that_skipped_the_second_factor_is_sent_to_the_login_page():
+    user = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(user)  # password only: not verified by django-otp
+
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(reverse("admin:login"))
+
+
+def test_failed_admin_sign_ins_count_towards_the_lockout():
+    user, secret, _ = staff_with_authenticator()
+    for _ in range(5):
+        admin_login(user.email, password="wrong-password-123")
+
+    from tests.accounts.test_two_factor import code_for
+
+    _, response = admin_login(user.email, code_for(secret))
+
+    assert response.status_code == 200
+    assert b"Too many failed sign-ins" in response.content

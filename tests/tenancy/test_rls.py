@@ -7,6 +7,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection, models
 
+from apps.accounts.services import session_start
 from apps.core.context import Scope, activate, system_scope, tenant_scope
 from apps.core.models import IdempotencyRecord, OutboxEvent
 from apps.core.rls import Visibility
@@ -58,6 +59,7 @@ def two_tenants():
                 path="/x",
                 request_fingerprint="f",
             )
+        session_start(user=admin)  # an AuthSession and its RefreshToken
         tenants[label] = (organization, admin)
     return tenants
 

@@ -77,6 +77,7 @@ class MembershipSerializer(serializers.ModelSerializer):
     user = UserSummarySerializer(read_only=True)
     invited_by = serializers.UUIDField(source="invited_by_id", read_only=True, allow_null=True)
     permissions = serializers.SerializerMethodField()
+    sign_in_locked_until = serializers.DateTimeField(source="user.locked_until", read_only=True, allow_null=True)
 
     class Meta:
         model = Membership
@@ -87,6 +88,7 @@ class MembershipSerializer(serializers.ModelSerializer):
             "extra_permissions",
             "permissions",
             "is_active",
+            "sign_in_locked_until",
             "invited_by",
             "joined_at",
             "created_at",

@@ -12,6 +12,11 @@ urlpatterns = [
         views.MemberDetailView.as_view(),
         name="member-detail",
     ),
+    path(
+        "organizations/<uuid:organization_id>/members/<uuid:member_id>/unlock",
+        views.MemberUnlockView.as_view(),
+        name="member-unlock",
+    ),
     path("organizations/<uuid:organization_id>/features", views.FeatureListView.as_view(), name="feature-list"),
     path(
         "organizations/<uuid:organization_id>/features/<slug:name>",

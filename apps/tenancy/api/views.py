@@ -157,6 +157,18 @@ class MemberDetailView(OrganizationScopedView):
         return Response(status=204)
 
 
+class MemberUnlockView(OrganizationScopedView):
+    required_permissions = {"POST": "member:unlock"}
+
+    @extend_schema(request=None, responses={204: None}, summary="Lift a member's sign-in lockout (org admin)")
+    def post(self, request, organization_id, member_id):
+        services.member_unlock(
+            membership=selectors.member_get(organization_id=organization_id, member_id=member_id),
+            actor_id=request.user.id,
+        )
+        return Response(status=204)
+
+
 class FeatureListView(OrganizationScopedView):
     required_permissions = {"GET": "feature:read"}
 

@@ -2,8 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from apps.accounts.services import user_create, user_get_by_email
-from apps.accounts.tokens import issue_access_token
+from apps.accounts.services import session_start, totp_provision, user_create, user_get_by_email
 from apps.core.context import system_scope
 from apps.tenancy import services
 from apps.tenancy.models import Organization
@@ -69,8 +68,17 @@ class Command(BaseCommand):
             last_name="Admin",
             is_staff=True,
             is_superuser=True,
+            email_verified=True,
         )
-        lines = [f"Demo logins (password for all: {DEMO_PASSWORD})", f"  platform admin  {ADMIN_EMAIL}"]
+        # The admin asks staff for an authenticator code: the demo admin's authenticator
+        # secret is printed (add it to any TOTP app), with fresh backup codes each run.
+        otpauth_uri, backup_codes = totp_provision(user=admin)
+        lines = [
+            f"Demo logins (password for all: {DEMO_PASSWORD})",
+            f"  platform admin  {ADMIN_EMAIL}",
+            f"    authenticator (add to a TOTP app): {otpauth_uri}",
+            f"    backup codes (one use each, new every run): {', '.join(backup_codes[:4])}",
+        ]
         tokens = []
         with system_scope(reason="seed_demo", actor_id=admin.id):
             for spec in ORGANIZATIONS:
@@ -78,7 +86,11 @@ class Command(BaseCommand):
                 for role in spec["members"]:
                     email = f"{role.value.replace('_', '.')}@{spec['slug']}.demo"
                     user = user_get_by_email(email=email) or user_create(
-                        email=email, password=DEMO_PASSWORD, first_name=role.label, last_name=spec["name"]
+                        email=email,
+                        password=DEMO_PASSWORD,
+                        first_name=role.label,
+                        last_name=spec["name"],
+                        email_verified=True,
                     )
                     if not organization.memberships.filter(user=user).exists():
                         services.member_invite(
@@ -97,7 +109,7 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
         if options["tokens"]:
             for email, user in tokens:
-                self.stdout.write(f"{email} {issue_access_token(user)}")
+                self.stdout.write(f"{email} {session_start(user=user).access}")
 
     def _organization(self, spec, admin_id):
         organization = Organization.objects.filter(slug=spec["slug"]).first()

@@ -1,0 +1,88 @@
+from rest_framework import serializers
+
+from apps.accounts.models import AuthSession
+
+
+class RegisterInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    organization_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="When given, an organization is created and the new user becomes its org_admin.",
+    )
+
+
+class TokenInput(serializers.Serializer):
+    token = serializers.CharField(max_length=1000)
+
+
+class LoginInput(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class SecondFactorInput(serializers.Serializer):
+    challenge = serializers.CharField(max_length=1000)
+    code = serializers.CharField(max_length=32, help_text="A 6-digit authenticator code or a backup code.")
+
+
+class RefreshInput(serializers.Serializer):
+    refresh = serializers.CharField(max_length=200)
+
+
+class TokensOutput(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    token_type = serializers.CharField(default="Bearer")
+    expires_in = serializers.IntegerField(source="access_expires_in", help_text="Seconds the access token lives.")
+    refresh_expires_at = serializers.DateTimeField()
+    session_id = serializers.UUIDField()
+
+
+class SessionOutput(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuthSession
+        fields = ["id", "method", "ip_address", "user_agent", "created_at", "last_used_at", "expires_at", "current"]
+
+    def get_current(self, session) -> bool:
+        return session.id == self.context.get("current_session_id")
+
+
+class CodeInput(serializers.Serializer):
+    code = serializers.CharField(max_length=32)
+
+
+class TotpEnrollmentOutput(serializers.Serializer):
+    otpauth_uri = serializers.CharField()
+    secret_base32 = serializers.CharField()
+    qr_svg = serializers.CharField(help_text="The otpauth URI as a QR code (SVG markup).")
+
+
+class BackupCodesOutput(serializers.Serializer):
+    backup_codes = serializers.ListField(child=serializers.CharField(), help_text="Shown once; each works once.")
+
+
+class PasswordChangeInput(serializers.Serializer):
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class ResetRequestInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class ResetConfirmInput(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class DetailOutput(serializers.Serializer):
+    detail = serializers.CharField()

@@ -1,0 +1,17 @@
+"""Reads of the accounts context."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from apps.accounts.models import AuthSession
+
+
+def session_list(*, user_id: UUID) -> QuerySet[AuthSession]:
+    """The user's live sessions, most recently used first (row-level security: own rows only)."""
+    return AuthSession.objects.filter(user_id=user_id, revoked_at__isnull=True, expires_at__gt=timezone.now()).order_by(
+        "-last_used_at"
+    )
