@@ -5,8 +5,9 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.accounts.services import user_unlock
+from apps.accounts.services import two_factor_reset, user_unlock
 from apps.tenancy.services import audit_record
 
 User = get_user_model()
@@ -39,7 +40,7 @@ class UserAdmin(DjangoUserAdmin):
         "last_login",
     ]
     list_filter = ["is_staff", "is_superuser", "is_active", ("locked_until", admin.EmptyFieldListFilter)]
-    actions = ["unlock_sign_in"]
+    actions = ["unlock_sign_in", "reset_two_factor"]
     search_fields = ["email", "first_name", "last_name", "phone"]
     ordering = ["email"]
     readonly_fields = [
@@ -66,6 +67,13 @@ class UserAdmin(DjangoUserAdmin):
             user_unlock(user_id=user_id, actor_id=request.user.id)
         self.message_user(request, "Sign-in lockout lifted.")
 
+    @admin.action(description="Turn off two-factor for the selected users (they enrol again)")
+    def reset_two_factor(self, request, queryset):
+        reset = sum(
+            two_factor_reset(user_id=pk, actor_id=request.user.id) for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"Two-factor turned off for {reset} user(s).")
+
     def has_delete_permission(self, request, obj=None):
         return False  # accounts are deactivated (is_active), so that their history stays attributed
 
@@ -87,3 +95,8 @@ class UserAdmin(DjangoUserAdmin):
         fields = getattr(request, "audited_fields", [])
         audit_record(action="user.updated", resource_type="user", resource_id=obj.pk, new_values={"fields": fields})
         return super().log_change(request, obj, message)
+
+
+# django-otp's own device admin shows and edits the TOTP secrets: nobody needs that.
+# Staff turn a user's two-factor off with the action above instead.
+admin.site.unregister(TOTPDevice)

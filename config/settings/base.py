@@ -37,6 +37,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # Before our apps, so that apps.accounts.admin can take django-otp's device admin away.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "apps.core",
     "apps.accounts",
     "apps.tenancy",
@@ -51,8 +54,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "channels",
     "django_celery_beat",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
     "django_prometheus",
 ]
 
@@ -242,6 +243,7 @@ LOGIN_LOCKOUT_THRESHOLD_PER_IP = env_int("LOGIN_LOCKOUT_THRESHOLD_PER_IP", 20)
 LOGIN_LOCKOUT_DURATION = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 TWO_FACTOR_CHALLENGE_MAX_AGE = 300  # seconds between the password and the second factor
 OTP_TOTP_ISSUER = "Manifest"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # should django-otp's device admin ever come back
 EMAIL_VERIFICATION_MAX_AGE = 3 * 24 * 3600  # seconds
 PASSWORD_RESET_TIMEOUT = 3600  # seconds; Django's reset tokens also die with the password
 # Where the links in account emails point (the web front end; the API takes the tokens).

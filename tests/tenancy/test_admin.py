@@ -423,3 +423,18 @@ def test_failed_admin_sign_ins_count_towards_the_lockout():
 
     assert response.status_code == 200
     assert b"Too many failed sign-ins" in response.content
+
+
+def test_staff_turn_off_a_users_two_factor_and_the_secret_is_not_shown_in_the_admin(staff):
+    user, _, _ = staff_with_authenticator()
+    client = logged_in(staff)
+
+    response = client.post(
+        reverse("admin:accounts_user_changelist"), {"action": "reset_two_factor", "_selected_action": [user.pk]}
+    )
+
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert "totp" not in client.get(reverse("admin:index")).content.decode().lower()
+    with system_scope(reason="test", audit=False):
+        assert AuditLog.objects.filter(action="auth.2fa_reset", resource_id=str(user.pk)).exists()

@@ -24,6 +24,7 @@ from apps.accounts.services.two_factor import (
     totp_enable_confirm,
     totp_enable_start,
     totp_provision,
+    two_factor_reset,
 )
 from apps.accounts.services.users import (
     email_verification_token,
@@ -68,6 +69,7 @@ __all__ = [
     "totp_enable_confirm",
     "totp_enable_start",
     "totp_provision",
+    "two_factor_reset",
     "user_create",
     "user_get_by_email",
     "user_register",

@@ -143,6 +143,17 @@ def totp_disable(*, user, code: str) -> None:
     _audit(action="auth.2fa_disabled", resource_type="user", resource_id=user.id, actor_id=user.id)
 
 
+@transaction.atomic
+def two_factor_reset(*, user_id, actor_id) -> bool:
+    """Platform staff turn a user's two-factor off (a lost phone, no backup codes left);
+    the user enrols again. True when there was something to turn off."""
+    removed, _ = TOTPDevice.objects.filter(user_id=user_id).delete()
+    removed_codes, _ = BackupCodeDevice.objects.filter(user_id=user_id).delete()
+    if removed or removed_codes:
+        _audit(action="auth.2fa_reset", resource_type="user", resource_id=user_id, actor_id=actor_id)
+    return bool(removed or removed_codes)
+
+
 def backup_codes_remaining(*, user) -> int:
     device = BackupCodeDevice.objects.filter(user=user, confirmed=True).first()
     return len(device.code_hashes) if device else 0
