@@ -6,13 +6,8 @@ from django.contrib import admin
 from apps.core.models import OutboxEvent
 
 
-@admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "event_type", "aggregate_type", "aggregate_id", "published_at", "attempts"]
-    list_filter = ["event_type", ("published_at", admin.EmptyFieldListFilter)]
-    search_fields = ["aggregate_id", "event_type", "request_id"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
+class ReadOnlyAdminMixin:
+    """For records nobody edits by hand (the database often refuses anyway): view only."""
 
     def has_add_permission(self, request):
         return False
@@ -22,3 +17,12 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "event_type", "aggregate_type", "aggregate_id", "published_at", "attempts"]
+    list_filter = ["event_type", ("published_at", admin.EmptyFieldListFilter)]
+    search_fields = ["aggregate_id", "event_type", "request_id"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False

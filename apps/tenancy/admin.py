@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.errors import DomainError
 from apps.tenancy import services
 from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_organization_id, is_platform_staff
@@ -315,7 +316,7 @@ class MembershipAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(OrganizationScopedAdmin):
+class AuditLogAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
     """Read-only for everyone: the database refuses changes anyway."""
 
     org_admin_actions = frozenset({"view"})
@@ -337,12 +338,3 @@ class AuditLogAdmin(OrganizationScopedAdmin):
         if is_platform_staff(request):
             return [*self.list_display, "organization_id"]
         return self.list_display
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

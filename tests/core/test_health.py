@@ -1,10 +1,5 @@
 """Health, readiness and metrics, with the real dependencies up and with one down."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 
 import httpx
@@ -12,6 +7,7 @@ import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
 from tests.factories import OrganizationFactory, member
+from tests.support import free_port, web_process
 
 pytestmark = pytest.mark.django_db
 
@@ -75,58 +71,16 @@ def test_metrics_are_exposed_for_prometheus(client):
     assert b"django_http_requests_total_by_method_total" in response.content
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_with_the_database_down_health_is_503_and_the_api_a_clean_5xx(db):
     """A real server whose database does not answer: no stack trace anywhere."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "APP_DATABASE_URL": f"postgresql://manifest_app@127.0.0.1:{_free_port()}/nothing",
-        "DB_POOL": "false",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
-
+    dead_database = f"postgresql://manifest_app@127.0.0.1:{free_port()}/nothing"
+    with web_process(APP_DATABASE_URL=dead_database, DB_POOL="false") as base:
         health = httpx.get(f"{base}/health/detailed", timeout=10)
         token = AccessToken()
         token["sub"] = str(uuid.uuid4())  # valid signature: the server must reach the database to go on
         token["sid"] = str(uuid.uuid4())
         api = httpx.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
         anonymous = httpx.get(f"{base}/api/v1/organizations", timeout=10)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     assert health.status_code == 503
     assert {c["name"]: c["status"] for c in health.json()["checks"]}["database"] == "down"

@@ -9,11 +9,7 @@ their requests (which would restart the count) is practically impossible; the re
 uses a two-second window and waits out the Retry-After it is given.
 """
 
-import os
 import secrets
-import socket
-import subprocess
-import sys
 import time
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,6 +25,7 @@ from rest_framework.views import APIView
 
 from apps.core.throttling import IpRateThrottle, RequestFieldRateThrottle, parse_rate
 from tests.factories import OrganizationFactory, member
+from tests.support import web_processes
 
 DEAD_REDIS = "unix:///nonexistent/redis.sock?db=0"
 
@@ -236,71 +233,19 @@ def test_with_redis_down_requests_pass_unlimited_and_a_warning_is_logged(db, cli
 # --- Two web processes on one Redis ---------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _start_server(port: int, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def _wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{base}/health", timeout=1)
-            return
-        except httpx.TransportError:
-            assert time.monotonic() < deadline, f"server at {base} did not start"
-            time.sleep(0.1)
-
-
 def test_a_limit_spent_on_one_web_process_is_enforced_by_another(db, django_db_setup):
     # Anonymous calls to the schema (an API view open to anyone) count against api_ip, from
     # a loopback address of this test's own (all of 127.0.0.0/8 reaches the servers).
     # The servers read this test run's database and, through the inherited REDIS_DB, its Redis.
     database_url = urlunsplit(urlsplit(django_settings.APP_DATABASE_URL)._replace(path=f"/{django_db_setup}"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "APP_DATABASE_URL": database_url,
-        "DB_POOL": "false",
-        "RATE_LIMIT_API_IP": "2/hour",
-    }
-    ports = _free_port(), _free_port()
-    servers = [_start_server(port, env) for port in ports]
-    try:
-        first, second = (f"http://127.0.0.1:{port}" for port in ports)
-        _wait_until_up(first)
-        _wait_until_up(second)
-
+    with web_processes(2, APP_DATABASE_URL=database_url, DB_POOL="false", RATE_LIMIT_API_IP="2/hour") as (
+        first,
+        second,
+    ):
         transport = httpx.HTTPTransport(local_address=fresh_loopback_address())
         with httpx.Client(transport=transport, timeout=30) as caller:
             spent = [caller.get(f"{first}/api/schema/") for _ in range(2)]
             response = caller.get(f"{second}/api/schema/")
-    finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=10)
 
     assert [r.status_code for r in spent] == [200, 200], spent[-1].text
     assert_rate_limited(response)
