@@ -45,3 +45,10 @@ class PagePagination(PageNumberPagination):
                 },
             },
         }
+
+
+def paginated_response(view, queryset, serializer_class, *, context: dict | None = None) -> Response:
+    """One page of `queryset` in the list envelope, serialized with `serializer_class`."""
+    paginator = PagePagination()
+    page = paginator.paginate_queryset(queryset, view.request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)

@@ -129,7 +129,7 @@ def test_sessions_lists_the_users_live_sessions_and_marks_the_current_one():
     bearer(signed_out["access"]).post("/api/v1/auth/logout")
     stranger = sign_in(UserFactory().email).json()
 
-    sessions = bearer(current["access"]).get("/api/v1/auth/sessions").json()
+    sessions = bearer(current["access"]).get("/api/v1/auth/sessions").json()["data"]
 
     assert {s["id"] for s in sessions} == {current["session_id"], other["session_id"]}
     assert [s["current"] for s in sessions if s["id"] == current["session_id"]] == [True]
@@ -174,3 +174,19 @@ def test_a_deactivated_user_cannot_refresh_or_use_the_api():
 
     assert refresh(tokens["refresh"]).status_code == 401
     assert bearer(tokens["access"]).get("/api/v1/me").status_code == 401
+
+
+def test_session_list_runs_the_same_number_of_queries_for_2_or_12_sessions(django_assert_num_queries):
+    user = UserFactory()
+    client = bearer(sign_in(user.email).json()["access"])
+    sign_in(user.email)
+    client.get("/api/v1/auth/sessions")
+
+    # user, savepoint, user scope, memberships, session count, page, release, restore
+    with django_assert_num_queries(8) as few:
+        assert client.get("/api/v1/auth/sessions").json()["meta"]["total"] == 2
+    expected = len(few.captured_queries)  # read now: each request empties Django's query log
+    for _ in range(10):
+        sign_in(user.email)
+    with django_assert_num_queries(expected):
+        assert client.get("/api/v1/auth/sessions").json()["meta"]["total"] == 12

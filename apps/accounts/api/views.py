@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from apps.accounts import selectors, services
 from apps.accounts.api import serializers as s
 from apps.accounts.api.throttles import LOGIN_THROTTLES, RESET_THROTTLES
+from apps.core.pagination import paginated_response
 from apps.core.throttling import ApiIpRateThrottle
 
 ACCEPTED = "If the details are valid, an email is on its way."
@@ -101,7 +102,7 @@ class SessionListView(APIView):
     def get(self, request):
         sessions = selectors.session_list(user_id=request.user.id)
         context = {"current_session_id": _current_session_id(request)}
-        return Response(s.SessionOutput(sessions, many=True, context=context).data)
+        return paginated_response(self, sessions, s.SessionOutput, context=context)
 
 
 class SessionDetailView(APIView):

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from apps.core.context import Scope, switch
 from apps.core.errors import NotFound
 from apps.core.idempotency import idempotent
-from apps.core.pagination import PagePagination
+from apps.core.pagination import paginated_response
 from apps.tenancy import selectors, services
 from apps.tenancy.api import serializers as s
 from apps.tenancy.permissions import HasPermission
@@ -29,12 +29,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     required=False,
     description="Retries with the same key and body replay the first response.",
 )
-
-
-def _paginate(view: APIView, queryset, serializer_class) -> Response:
-    paginator = PagePagination()
-    page = paginator.paginate_queryset(queryset, view.request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class OrganizationScopedView(APIView):
@@ -76,7 +70,7 @@ class MeView(APIView):
 class OrganizationListView(APIView):
     @extend_schema(responses=s.OrganizationSerializer(many=True), summary="Organizations the user belongs to")
     def get(self, request):
-        return _paginate(self, selectors.organization_list(user_id=request.user.id), s.OrganizationSerializer)
+        return paginated_response(self, selectors.organization_list(user_id=request.user.id), s.OrganizationSerializer)
 
 
 class OrganizationDetailView(OrganizationScopedView):
@@ -108,7 +102,7 @@ class MemberListView(OrganizationScopedView):
 
     @extend_schema(responses=s.MembershipSerializer(many=True), summary="Members of the organization")
     def get(self, request, organization_id):
-        return _paginate(self, selectors.member_list(organization_id=organization_id), s.MembershipSerializer)
+        return paginated_response(self, selectors.member_list(organization_id=organization_id), s.MembershipSerializer)
 
     @extend_schema(
         request=s.MemberInviteSerializer,
