@@ -1,0 +1,458 @@
+"""Pure checks on KYC documents: identifier checksums, uploaded files, expiry, previews.
+
+Nothing here touches the database or storage: each function takes values and returns
+CheckResult objects (or preview bytes), so services, the API and the admin can show the
+same sentences to a person and tests can call them directly.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import threading
+import unicodedata
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import pypdfium2
+from django.db import models
+from PIL import Image, ImageOps
+from pypdf import PdfReader
+from stdnum import exceptions as stdnum_exceptions
+from stdnum.ru import inn as stdnum_inn
+from stdnum.ru import ogrn as stdnum_ogrn
+
+logger = logging.getLogger(__name__)
+
+PDF = "application/pdf"
+JPEG = "image/jpeg"
+PNG = "image/png"
+
+EXTENSIONS_BY_CONTENT_TYPE = {PDF: (".pdf",), JPEG: (".jpg", ".jpeg"), PNG: (".png",)}
+KIND_BY_CONTENT_TYPE = {PDF: "a PDF", JPEG: "a JPEG image", PNG: "a PNG image"}
+
+# Names browsers and phones send for the same three types.
+CONTENT_TYPE_ALIASES = {
+    "application/x-pdf": PDF,
+    "image/jpg": JPEG,
+    "image/pjpeg": JPEG,
+    "image/x-png": PNG,
+}
+
+# Things people upload by mistake, named so the message can say what the file looks like.
+LOOKALIKES = (
+    (b"PK\x03\x04", "a ZIP archive (Word and Excel files are ZIP archives too)"),
+    (b"PK\x05\x06", "an empty ZIP archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document (.doc or .xls)"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body")
+
+# Bank of Russia weights for the account control key ("Порядок расчета контрольного ключа в
+# номере лицевого счета", letter No. 515 of 1997-09-08), repeated over BIC part + account.
+ACCOUNT_KEY_WEIGHTS = ((7, 1, 3) * 8)[:23]
+
+# PDFium may not be entered from two threads at once, even for different documents
+# (pypdfium2 docs, "Incompatibility with Threading"); web servers and thread pools would.
+PDFIUM_LOCK = threading.Lock()
+
+# Previews stay small even for hostile files: a tall PDF page or a huge PNG (a few MB can hold
+# a hundred million pixels) would otherwise take gigabytes to draw.
+PREVIEW_MAX_HEIGHT_PER_WIDTH = 4
+PREVIEW_MAX_SOURCE_PIXELS = 64_000_000
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class DocumentType(models.TextChoices):
+    INN = "inn", "INN (tax id)"
+    OGRN = "ogrn", "OGRN / OGRNIP (registration number)"
+    PASSPORT = "passport", "Passport or ID"
+    BUSINESS_LICENSE = "business_license", "Business license"
+    INSURANCE_CERTIFICATE = "insurance_certificate", "Insurance certificate"
+    BANK_DETAILS = "bank_details", "Bank details"
+
+
+def _without_spaces(value: str) -> str:
+    return "".join(value.split())
+
+
+# --- numbers -------------------------------------------------------------------------------
+
+
+def check_inn(number: str) -> CheckResult:
+    """Passes when `number` is a 10-digit (company) or 12-digit (person) INN with valid check digits."""
+    name = "inn_checksum"
+    number = stdnum_inn.compact(number or "")
+    if not number:
+        return CheckResult(name, False, "No INN was given.")
+    try:
+        stdnum_inn.validate(number)
+    except stdnum_exceptions.InvalidLength:
+        return CheckResult(
+            name,
+            False,
+            f"INN {number} has {len(number)} digits; a company's INN has 10 digits and a person's has 12.",
+        )
+    except stdnum_exceptions.InvalidFormat:  # after InvalidLength, its subclass
+        return CheckResult(name, False, f"INN {number} must contain digits only.")
+    except stdnum_exceptions.ValidationError:
+        return CheckResult(name, False, f"INN {number} has a wrong check digit; check the number for typos.")
+    if len(number) == 10:
+        return CheckResult(name, True, f"INN {number} (a company's, 10 digits) has a valid check digit.")
+    return CheckResult(name, True, f"INN {number} (a person's, 12 digits) has valid check digits.")
+
+
+def _is_ogrnip_with_two_digit_remainder(number: str) -> bool:
+    # stdnum.ru.ogrn (2.2) compares the last digit with the whole remainder modulo 13, so it
+    # rejects every OGRNIP whose remainder is 10, 11 or 12. The check digit is the remainder's
+    # last digit (the Russian Wikipedia article on OGRNIP that stdnum cites: "младший разряд
+    # остатка"), as stdnum already does for the 13-digit OGRN (% 11 % 10).
+    return len(number) == 15 and number[0] == "3" and number[-1] == str(int(number[:-1]) % 13 % 10)
+
+
+def check_ogrn(number: str) -> CheckResult:
+    """Passes when `number` is a 13-digit company OGRN or 15-digit sole proprietor's OGRNIP with a valid check digit."""
+    name = "ogrn_checksum"
+    number = stdnum_ogrn.compact(number or "")
+    if not number:
+        return CheckResult(name, False, "No OGRN or OGRNIP was given.")
+    kind = {13: "OGRN", 15: "OGRNIP"}.get(len(number), "OGRN")
+    try:
+        stdnum_ogrn.validate(number)
+    except stdnum_exceptions.InvalidLength:
+        return CheckResult(
+            name,
+            False,
+            f"{number} has {len(number)} digits; a company's OGRN has 13 digits and a sole proprietor's OGRNIP has 15.",
+        )
+    except stdnum_exceptions.InvalidFormat:  # after InvalidLength, its subclass
+        return CheckResult(name, False, f"{kind} {number} must contain digits only.")
+    except stdnum_exceptions.InvalidComponent:
+        first = "1 or 5" if kind == "OGRN" else "3"
+        return CheckResult(name, False, f"{kind} {number} cannot start with {number[0]}; it should start with {first}.")
+    except stdnum_exceptions.InvalidChecksum:
+        if not _is_ogrnip_with_two_digit_remainder(number):
+            return CheckResult(name, False, f"{kind} {number} has a wrong check digit; check the number for typos.")
+    if kind == "OGRN":
+        return CheckResult(name, True, f"OGRN {number} (a company's registration number) has a valid check digit.")
+    return CheckResult(
+        name, True, f"OGRNIP {number} (a sole proprietor's registration number) has a valid check digit."
+    )
+
+
+def check_bic(bic: str) -> CheckResult:
+    """Passes when `bic` looks like a Russian bank's BIC: 9 digits starting with 04."""
+    name = "bic_format"
+    bic = _without_spaces(bic or "")
+    if not bic:
+        return CheckResult(name, False, "No BIC was given.")
+    if not bic.isascii() or not bic.isdigit():
+        return CheckResult(name, False, f"BIC {bic} must contain digits only.")
+    if len(bic) != 9:
+        return CheckResult(name, False, f"BIC {bic} has {len(bic)} digits; a BIC has 9.")
+    if not bic.startswith("04"):
+        return CheckResult(name, False, f"BIC {bic} does not start with 04, as a Russian bank's BIC does.")
+    return CheckResult(name, True, f"BIC {bic} has the form of a Russian bank's BIC.")
+
+
+def check_bank_account(account: str, bic: str) -> CheckResult:
+    """Passes when the 20-digit `account` carries the control key the Bank of Russia algorithm gives with `bic`.
+
+    The key is computed over 23 digits: three taken from the BIC, then the account. A
+    correspondent account (301...) is held at a Bank of Russia settlement-cash centre, so the
+    three digits are "0" + BIC digits 5-6; any other account is held at the bank itself and
+    uses the BIC's last three digits. Weights 7, 1, 3 repeat; the sum must end in 0.
+    """
+    name = "bank_account_checksum"
+    account = _without_spaces(account or "")
+    if not account:
+        return CheckResult(name, False, "No bank account number was given.")
+    if not account.isascii() or not account.isdigit():
+        return CheckResult(name, False, f"Account {account} must contain digits only.")
+    if len(account) != 20:
+        return CheckResult(name, False, f"Account {account} has {len(account)} digits; a bank account has 20.")
+    bic_result = check_bic(bic)
+    if not bic_result.passed:
+        return CheckResult(
+            name, False, f"Account {account} cannot be checked without a valid BIC: {bic_result.message}"
+        )
+    bic = _without_spaces(bic)
+    is_correspondent_account = account.startswith("301")
+    bic_part = "0" + bic[4:6] if is_correspondent_account else bic[-3:]
+    total = sum(int(digit) * weight for digit, weight in zip(bic_part + account, ACCOUNT_KEY_WEIGHTS, strict=True))
+    if total % 10 != 0:
+        return CheckResult(
+            name,
+            False,
+            f"Account {account} does not match BIC {bic}: the control key is wrong. Check both numbers for typos.",
+        )
+    return CheckResult(name, True, f"Account {account} has a valid control key for BIC {bic}.")
+
+
+def number_checks(document_type: str, number: str, fields: dict) -> list[CheckResult]:
+    """The checksum checks that apply to `document_type`; [] for documents without such a number.
+
+    Raises ValueError for a `document_type` that is not a DocumentType.
+    """
+    if document_type not in DocumentType.values:
+        raise ValueError(f"Unknown document type {document_type!r}.")
+    if document_type == DocumentType.INN:
+        return [check_inn(number)]
+    if document_type == DocumentType.OGRN:
+        return [check_ogrn(number)]
+    if document_type != DocumentType.BANK_DETAILS:
+        return []
+    bic = fields.get("bic")
+    account = fields.get("account")
+    bic_missing = bic is None or not str(bic).strip()
+    account_missing = account is None or not str(account).strip()
+    results = [
+        CheckResult("bic_format", False, "Bank details need the bank's BIC; none was given.")
+        if bic_missing
+        else check_bic(str(bic))
+    ]
+    if account_missing:
+        results.append(
+            CheckResult("bank_account_checksum", False, "Bank details need an account number; none was given.")
+        )
+    elif bic_missing:
+        results.append(
+            CheckResult("bank_account_checksum", False, "The account number cannot be checked without the bank's BIC.")
+        )
+    else:
+        results.append(check_bank_account(str(account), str(bic)))
+    return results
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The type the first bytes announce: "application/pdf", "image/jpeg", "image/png", or None."""
+    if head.startswith(b"%PDF-"):
+        return PDF
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    return None
+
+
+def _looks_like(head: bytes) -> str | None:
+    for magic, description in LOOKALIKES:
+        if head.startswith(magic):
+            return description
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(HTML_STARTS) or (text.startswith(b"<?xml") and b"<html" in text):
+        return "an HTML page"
+    return None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _file_name_check(filename: str) -> CheckResult:
+    name = "file_name"
+    if not filename:
+        return CheckResult(name, False, "The file has no name.")
+    if any(unicodedata.category(character) in ("Cc", "Cf") for character in filename):
+        # Cf covers right-to-left overrides, which disguise "fdp.exe" as "exe.pdf".
+        return CheckResult(name, False, "The file name contains control or invisible formatting characters.")
+    if any(separator in filename for separator in ("/", "\\", ":")) or filename in (".", ".."):
+        return CheckResult(name, False, f"The file name {filename!r} contains a folder or drive; give the name only.")
+    return CheckResult(name, True, f"The file name {filename!r} is a plain name.")
+
+
+def _pdf_checks(data: bytes) -> list[CheckResult]:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            return [
+                CheckResult("file_readable", True, "The PDF can be opened."),
+                CheckResult(
+                    "pdf_not_encrypted", False, "The PDF is password-protected; upload a copy without a password."
+                ),
+            ]
+        page_count = len(reader.pages)
+    # pypdf raises many exception types on malformed input; any of them means unreadable.
+    except Exception:
+        logger.info("kyc.pdf_unreadable", exc_info=True)
+        return [CheckResult("file_readable", False, "The PDF is damaged or incomplete and cannot be read.")]
+    if page_count == 0:
+        return [CheckResult("file_readable", False, "The PDF has no pages.")]
+    pages = "1 page" if page_count == 1 else f"{page_count} pages"
+    return [
+        CheckResult("file_readable", True, f"The PDF can be read ({pages})."),
+        CheckResult("pdf_not_encrypted", True, "The PDF is not password-protected."),
+    ]
+
+
+def _image_checks(data: bytes, kind: str) -> list[CheckResult]:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    # Pillow, like pypdf, has no single exception type for a broken file.
+    except Exception:
+        logger.info("kyc.image_unreadable", exc_info=True)
+        return [CheckResult("file_readable", False, f"The file starts like {kind} but is damaged and cannot be read.")]
+    return [CheckResult("file_readable", True, f"The file is {kind} that can be read.")]
+
+
+def file_checks(*, data: bytes, filename: str, declared_content_type: str | None, max_bytes: int) -> list[CheckResult]:
+    """Every check an uploaded document file must pass; the upload is acceptable when all results passed.
+
+    Checks that an earlier failure makes meaningless are left out: an empty file gets no type
+    check, a file that is not a PDF no encryption check, and an oversized file is not parsed.
+    """
+    results = [_file_name_check(filename)]
+    if not data:
+        results.append(CheckResult("file_not_empty", False, "The file is empty."))
+        return results
+    results.append(CheckResult("file_not_empty", True, "The file is not empty."))
+
+    too_large = len(data) > max_bytes
+    if too_large:
+        results.append(
+            CheckResult(
+                "file_size",
+                False,
+                f"The file is {_megabytes(len(data))}; the limit is {_megabytes(max_bytes)}.",
+            )
+        )
+    else:
+        results.append(
+            CheckResult(
+                "file_size", True, f"The file is {_megabytes(len(data))}, within the {_megabytes(max_bytes)} limit."
+            )
+        )
+
+    sniffed = sniff_content_type(data[:16])
+    if sniffed is None:
+        lookalike = _looks_like(data[:512])
+        what = f"it looks like {lookalike}" if lookalike else "its type could not be recognised"
+        results.append(CheckResult("file_type", False, f"The file is not a PDF, JPEG or PNG: {what}."))
+        return results
+    kind = KIND_BY_CONTENT_TYPE[sniffed]
+    results.append(CheckResult("file_type", True, f"The file is {kind}."))
+
+    extension = os.path.splitext(filename)[1].lower()
+    expected_extensions = EXTENSIONS_BY_CONTENT_TYPE[sniffed]
+    if extension in expected_extensions:
+        results.append(CheckResult("file_extension", True, f"The extension {extension} matches {kind}."))
+    else:
+        shown = f"The extension {extension}" if extension else "A file name without an extension"
+        results.append(
+            CheckResult(
+                "file_extension",
+                False,
+                f"{shown} does not match the content, which is {kind}; expected {' or '.join(expected_extensions)}.",
+            )
+        )
+
+    if declared_content_type is not None:
+        declared = declared_content_type.split(";")[0].strip().lower()
+        declared = CONTENT_TYPE_ALIASES.get(declared, declared)
+        if declared == sniffed:
+            results.append(CheckResult("file_declared_type", True, f"The declared type {declared} matches {kind}."))
+        else:
+            results.append(
+                CheckResult(
+                    "file_declared_type",
+                    False,
+                    f"The file was sent as {declared_content_type} but its content is {kind}.",
+                )
+            )
+
+    if too_large:
+        return results
+    if sniffed == PDF:
+        results.extend(_pdf_checks(data))
+    else:
+        results.extend(_image_checks(data, kind))
+    return results
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+
+def expiry_check(expires_on: date | None, today: date) -> CheckResult:
+    """Passes unless the document's expiry date is before `today` (a document is valid on its last day)."""
+    name = "not_expired"
+    if expires_on is None:
+        return CheckResult(name, True, "The document has no expiry date.")
+    if expires_on < today:
+        return CheckResult(name, False, f"The document expired on {expires_on.isoformat()}.")
+    if expires_on == today:
+        return CheckResult(name, True, f"The document is valid until {expires_on.isoformat()}, which is today.")
+    return CheckResult(name, True, f"The document is valid until {expires_on.isoformat()}.")
+
+
+# --- previews ------------------------------------------------------------------------------
+
+
+def _png_bytes(image: Image.Image) -> bytes:
+    if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _image_preview(data: bytes, max_width: int) -> bytes | None:
+    with Image.open(io.BytesIO(data)) as opened:
+        if opened.width * opened.height > PREVIEW_MAX_SOURCE_PIXELS:
+            return None
+        # Phone photos store their orientation in EXIF; without this they show sideways.
+        image = ImageOps.exif_transpose(opened)
+        image.thumbnail((max_width, image.height), Image.Resampling.LANCZOS)
+        return _png_bytes(image)
+
+
+def _pdf_preview(data: bytes, max_width: int) -> bytes | None:
+    with PDFIUM_LOCK:
+        document = pypdfium2.PdfDocument(data)
+        try:
+            page = document[0]
+            try:
+                width, height = page.get_size()
+                if width <= 0 or height <= 0:
+                    return None
+                scale = min(max_width / width, max_width * PREVIEW_MAX_HEIGHT_PER_WIDTH / height)
+                bitmap = page.render(scale=scale)
+                try:
+                    image = bitmap.to_pil().copy()
+                finally:
+                    bitmap.close()
+            finally:
+                page.close()
+        finally:
+            document.close()
+    return _png_bytes(image)
+
+
+def render_preview_png(data: bytes, content_type: str, *, max_width: int = 800) -> bytes | None:
+    """A PNG at most `max_width` pixels wide showing the image or a PDF's first page; None if it cannot be drawn."""
+    try:
+        if content_type == PDF:
+            return _pdf_preview(data, max_width)
+        if content_type in (JPEG, PNG):
+            return _image_preview(data, max_width)
+    # A preview is a convenience: a file Pillow or PDFium cannot draw gets none.
+    except Exception:
+        logger.info("kyc.preview_failed", extra={"content_type": content_type}, exc_info=True)
+    return None
