@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("apps.accounts.api.urls")),
     path("api/v1/", include("apps.tenancy.api.urls")),
+    path("api/v1/", include("apps.kyc.api.urls")),
 ]
 
 if settings.DEBUG or getattr(settings, "BENCHMARK_BARE_VIEW", False):

@@ -63,3 +63,19 @@ def _answers(url: str) -> bool:
         return True
     except httpx.TransportError:
         return False
+
+
+def admin_client(user):
+    """A client with the user's admin session; staff also passed TOTP (django-otp's session key)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    client.force_login(user)
+    if user.is_staff:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

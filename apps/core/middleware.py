@@ -33,7 +33,8 @@ class RequestIdMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse bodies over MAX_REQUEST_BODY_BYTES with 413 before anything reads them."""
+    """Refuse bodies over MAX_REQUEST_BODY_BYTES (MAX_UPLOAD_BODY_BYTES for multipart uploads)
+    with 413 before anything reads them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -44,7 +45,9 @@ class BodySizeLimitMiddleware:
             length = int(declared)
         except ValueError:
             return error_response(400, ErrorCode.VALIDATION_FIELD_INVALID, "Content-Length is not a number.")
-        limit = settings.MAX_REQUEST_BODY_BYTES
+        # File uploads (multipart) may be larger; the view still checks each file's size.
+        is_upload = request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
+        limit = settings.MAX_UPLOAD_BODY_BYTES if is_upload else settings.MAX_REQUEST_BODY_BYTES
         if length > limit:
             return error_response(
                 413,

@@ -155,3 +155,12 @@ def audit_list(*, organization_id: UUID | None = None) -> QuerySet[AuditLog]:
     if organization_id:
         queryset = queryset.filter(organization_id=organization_id)
     return queryset
+
+
+def organization_admin_emails(*, organization_id: UUID) -> list[str]:
+    """Where notices for an organization go: its active admins' addresses."""
+    return list(
+        Membership.objects.filter(organization_id=organization_id, role="org_admin", is_active=True)
+        .order_by("created_at")
+        .values_list("user__email", flat=True)
+    )

@@ -144,6 +144,29 @@ def organization_update(
     return organization
 
 
+@transaction.atomic
+def organization_set_verification_level(*, organization_id: UUID, level: str, actor_id: UUID | None) -> Organization:
+    """The KYC context reports the level the organization's approved documents reach."""
+    organization = Organization.objects.select_for_update().get(pk=organization_id)
+    if organization.verification_level == level:
+        return organization
+    old = organization.verification_level
+    organization.verification_level = level
+    organization.full_clean(exclude=["slug"])
+    organization.save(update_fields=["verification_level", "updated_at"])
+    audit_record(
+        action="organization.verification_level_changed",
+        resource_type="organization",
+        resource_id=organization.id,
+        old_values={"verification_level": old},
+        new_values={"verification_level": level},
+        organization_id=organization.id,
+        actor_id=actor_id,
+    )
+    outbox_publish(events.OrganizationUpdated(organization_id=organization.id, changed_fields=["verification_level"]))
+    return organization
+
+
 # --- Members -------------------------------------------------------------------------------
 
 
@@ -329,6 +352,10 @@ def feature_set_enabled(
         raise PermissionDenied(f"The feature {name!r} is switched by platform staff only.")
     if not row.is_entitled:
         raise FeatureDisabled(f"The organization is not entitled to {name!r}; ask platform staff to grant it.")
+    if enabled and not row.is_enabled:
+        from apps.kyc.gate import require_verified  # kyc builds on tenancy: import at the call
+
+        require_verified(organization_id=organization_id, action=f"feature.{name}.enable")
     old = {"is_entitled": row.is_entitled, "is_enabled": row.is_enabled, "config": row.config}
     if enabled is not None:
         row.is_enabled = enabled

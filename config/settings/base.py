@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.tenancy",
+    "apps.kyc",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -225,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.core.tasks.outbox_relay_pending",
         "schedule": timedelta(seconds=60),
     },
+    "kyc-expiry-sweep": {
+        "task": "apps.kyc.tasks.kyc_expiry_sweep",
+        "schedule": crontab(hour=2, minute=15),  # daily, after midnight UTC
+    },
 }
 OUTBOX_RELAY_STALE_AFTER = timedelta(seconds=30)
 
@@ -315,12 +321,35 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several serializers have a field called `status` with different choices.
+    "ENUM_NAME_OVERRIDES": {
+        "KycDocumentStatusEnum": "apps.kyc.models.DocumentStatus",
+        "KycReviewDecisionEnum": "apps.kyc.api.serializers.REVIEW_DECISIONS",
+    },
 }
 
 # Request bodies: larger ones are refused with 413 before anything reads them.
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1 * 1024 * 1024)
+# KYC_MAX_FILE_BYTES below, plus room for the form's other fields.
+MAX_UPLOAD_BODY_BYTES = env_int("MAX_UPLOAD_BODY_BYTES", 11 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+
+# --- KYC (apps/kyc, docs/kyc.md) -------------------------------------------------------
+KYC_MAX_FILE_BYTES = env_int("KYC_MAX_FILE_BYTES", 10 * 1024 * 1024)
+KYC_EXPIRY_WARNING_DAYS = 30
+KYC_DOWNLOAD_URL_MAX_AGE = 300  # seconds a signed download link works
+# The documents each level needs (each level includes the one before).
+KYC_LEVEL_REQUIREMENTS = {
+    "basic": ["inn", "ogrn"],
+    "enhanced": ["inn", "ogrn", "bank_details", "business_license"],
+    "premium": ["inn", "ogrn", "bank_details", "business_license", "insurance_certificate", "passport"],
+}
+# Actions that need a verified organization (apps.kyc.gate.require_verified): 422 KYC_NOT_VERIFIED.
+KYC_GATED_ACTIONS = env_list(
+    "KYC_GATED_ACTIONS",
+    ["offer.submit", "offer.accept", "listing.publish", "escrow.fund", "escrow.release", "feature.escrow.enable"],
+)
 
 # --- Files ------------------------------------------------------------------------------
 STATIC_URL = "static/"

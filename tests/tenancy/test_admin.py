@@ -8,29 +8,17 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.core.context import system_scope
 from apps.tenancy.models import AuditLog, Membership, Organization, OrganizationFeature
 from apps.tenancy.roles import Role
 from tests.factories import FeatureFactory, MembershipFactory, OrganizationFactory, UserFactory, member
+from tests.support import admin_client as logged_in
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct-horse-battery"
-
-
-def logged_in(user) -> Client:
-    """A client with the user's admin session; staff also passed TOTP (django-otp's session key)."""
-    client = Client()
-    client.force_login(user)
-    if user.is_staff:
-        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-    return client
 
 
 def audit_actions(organization_id) -> list[str]:

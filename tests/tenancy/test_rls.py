@@ -11,6 +11,7 @@ from apps.accounts.services import session_start
 from apps.core.context import Scope, activate, system_scope, tenant_scope
 from apps.core.models import IdempotencyRecord, OutboxEvent
 from apps.core.rls import Visibility
+from apps.kyc.models import KycDocument, OrganizationVerification
 from apps.tenancy import services
 from apps.tenancy.models import Organization
 from tests.factories import FeatureFactory, OrganizationFactory, member
@@ -47,6 +48,16 @@ def two_tenants():
         FeatureFactory(organization=organization)
         with tenant_scope(organization.id, user_id=admin.id):
             services.audit_record(action="test.row", resource_type="test", organization_id=organization.id)
+            OrganizationVerification.objects.create(organization=organization)
+            KycDocument.objects.create(
+                organization=organization,
+                document_type="inn",
+                file=f"kyc/{organization.id}/test.pdf",
+                original_filename="test.pdf",
+                content_type="application/pdf",
+                size_bytes=1,
+                sha256="0" * 64,
+            )
             OutboxEvent.objects.create(
                 organization=organization, event_type="test.row", aggregate_type="test", aggregate_id="1"
             )

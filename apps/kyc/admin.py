@@ -1,0 +1,175 @@
+"""The KYC review queue: staff see each document beside its automated checks and decide,
+with a reason when they reject; organization admins see their own documents, read-only."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from apps.core.admin import ReadOnlyAdminMixin
+from apps.core.errors import DomainError
+from apps.kyc import services
+from apps.kyc.checks import render_preview_png
+from apps.kyc.models import DocumentStatus, KycDocument, OrganizationVerification
+from apps.tenancy.admin_site import OrganizationScopedAdmin, is_platform_staff
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = "waiting for"
+    parameter_name = "age"
+    BUCKETS = {"today": (None, 1), "week": (1, 7), "older": (7, None)}
+
+    def lookups(self, request, model_admin):
+        return [("today", "less than a day"), ("week", "1 to 7 days"), ("older", "more than 7 days")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.BUCKETS:
+            return queryset
+        newest_days, oldest_days = self.BUCKETS[self.value()]
+        now = timezone.now()
+        if newest_days is not None:
+            queryset = queryset.filter(created_at__lte=now - timedelta(days=newest_days))
+        if oldest_days is not None:
+            queryset = queryset.filter(created_at__gt=now - timedelta(days=oldest_days))
+        return queryset
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")], widget=forms.RadioSelect)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Required to reject: the organization sees it.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "reject" and not cleaned.get("reason", "").strip():
+            self.add_error("reason", "Say why the document is rejected.")
+        return cleaned
+
+
+@admin.register(KycDocument)
+class KycDocumentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
+    org_admin_actions = frozenset({"view"})
+    list_display = [
+        "created_at",
+        "organization",
+        "document_type",
+        "version",
+        "status",
+        "flagged_for_review",
+        "checks_summary",
+    ]
+    list_filter = ["status", "document_type", "flagged_for_review", "organization__verification_level", AgeFilter]
+    list_select_related = ["organization"]
+    search_fields = ["organization__name", "number", "original_filename"]
+    ordering = ["created_at"]
+    show_full_result_count = False
+    fieldsets = [
+        (None, {"fields": ["review_link", "organization", "document_type", "status", "version", "previous_version"]}),
+        ("The document", {"fields": ["preview", "original_filename", "content_type", "size_bytes", "sha256"]}),
+        ("What it says", {"fields": ["number", "fields", "issued_on", "expires_on"]}),
+        ("Automated checks", {"fields": ["checks_table", "flagged_for_review", "checks_completed_at"]}),
+        ("Review", {"fields": ["reviewer", "reviewed_at", "review_note", "uploaded_by", "created_at"]}),
+    ]
+    readonly_fields = [
+        "review_link",
+        "preview",
+        "checks_table",
+        *[field.name for field in KycDocument._meta.fields if field.name not in {"file", "check_results", "id"}],
+    ]
+
+    @admin.display(description="checks")
+    def checks_summary(self, document):
+        failed = [check["name"] for check in document.check_results if not check["passed"]]
+        if not document.check_results:
+            return "-"
+        return f"{len(document.check_results) - len(failed)} passed" + (
+            f", failed: {', '.join(failed)}" if failed else ""
+        )
+
+    @admin.display(description="automated checks")
+    def checks_table(self, document):
+        if not document.check_results:
+            return "Not run yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((c["name"], "passed" if c["passed"] else "FAILED", c["message"]) for c in document.check_results),
+        )
+        return format_html("<table><tr><th>check</th><th>result</th><th>message</th></tr>{}</table>", rows)
+
+    @admin.display(description="preview")
+    def preview(self, document):
+        try:
+            with document.file.open("rb") as stored:
+                png = render_preview_png(stored.read(), document.content_type)
+        except OSError:
+            png = None
+        if png is None:
+            return "No preview for this file."
+        encoded = base64.b64encode(png).decode()
+        return format_html(
+            '<img src="data:image/png;base64,{}" style="max-width:800px;border:1px solid #ccc">', encoded
+        )
+
+    @admin.display(description="decision")
+    def review_link(self, document):
+        if document.status != DocumentStatus.PENDING_REVIEW:
+            return document.get_status_display()
+        url = reverse("admin:kyc_kycdocument_review", args=[document.pk])
+        return format_html('<a class="button" href="{}">Approve or reject</a>', url)
+
+    def get_urls(self):
+        review = self.admin_site.admin_view(self.review_view)
+        return [path("<uuid:object_id>/review/", review, name="kyc_kycdocument_review"), *super().get_urls()]
+
+    def review_view(self, request, object_id):
+        if not is_platform_staff(request):
+            raise PermissionDenied
+        document = self.get_queryset(request).filter(pk=object_id).first()
+        if document is None:
+            raise PermissionDenied
+        form = ReviewForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.document_review(
+                    document_id=document.pk,
+                    reviewer_id=request.user.id,
+                    approve=form.cleaned_data["decision"] == "approve",
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, f"{document}: {form.cleaned_data['decision']}d.")
+                return HttpResponseRedirect(reverse("admin:kyc_kycdocument_changelist") + "?status=pending_review")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Review: {document.get_document_type_display()} of {document.organization}",
+            "opts": self.model._meta,
+            "original": document,
+            "form": form,
+            "preview": self.preview(document),
+            "checks": self.checks_table(document),
+        }
+        return TemplateResponse(request, "admin/kyc/kycdocument/review.html", context)
+
+
+@admin.register(OrganizationVerification)
+class OrganizationVerificationAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
+    org_admin_actions = frozenset({"view"})
+    list_display = ["organization", "status", "target_level", "verified_level", "submitted_at", "decided_at"]
+    list_filter = ["status", "target_level", "verified_level"]
+    list_select_related = ["organization"]
+    search_fields = ["organization__name"]

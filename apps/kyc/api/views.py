@@ -1,0 +1,205 @@
+"""KYC API: an organization's documents and verification; staff decisions; signed downloads."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.conf import settings
+from django.core import signing
+from django.http import FileResponse
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.context import system_scope, tenant_scope
+from apps.core.errors import NotFound
+from apps.core.pagination import paginated_response
+from apps.core.parsers import StrictMultiPartParser
+from apps.kyc import selectors, services
+from apps.kyc.api import serializers as s
+from apps.kyc.checks import DocumentType
+from apps.kyc.models import DocumentStatus
+from apps.tenancy.permissions import HasPermission, current_membership
+
+DOWNLOAD_SALT = "apps.kyc.download"
+
+
+class IsPlatformStaff(BasePermission):
+    message = "Only platform staff review KYC documents."
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class KycView(APIView):
+    """Acts for the current organization (X-Organization-ID when the user has several)."""
+
+    permission_classes = [IsAuthenticated, HasPermission]
+
+    @property
+    def organization_id(self) -> UUID:
+        return current_membership(self.request._request).organization_id
+
+
+def _upload(file) -> services.Upload:
+    return services.Upload(name=file.name or "", data=file.read(), content_type=file.content_type)
+
+
+def _download_url(request, document) -> str:
+    token = signing.dumps(
+        {"document": str(document.id), "organization": str(document.organization_id)}, salt=DOWNLOAD_SALT
+    )
+    return request.build_absolute_uri(reverse("kyc-document-file", args=[token]))
+
+
+def _detail(request, document) -> Response:
+    context = {
+        "download_url": _download_url(request, document),
+        "download_url_expires_in": settings.KYC_DOWNLOAD_URL_MAX_AGE,
+    }
+    return Response(s.DocumentDetailOutput(document, context=context).data)
+
+
+class DocumentListView(KycView):
+    parser_classes = [StrictMultiPartParser]
+    required_permissions = {"GET": "kyc:read", "POST": "kyc:create"}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=DocumentStatus.values),
+            OpenApiParameter("document_type", str, enum=DocumentType.values),
+        ],
+        responses=s.DocumentOutput(many=True),
+        summary="The organization's KYC documents, newest first",
+    )
+    def get(self, request):
+        documents = selectors.document_list(
+            organization_id=self.organization_id,
+            status=request.query_params.get("status"),
+            document_type=request.query_params.get("document_type"),
+        )
+        return paginated_response(self, documents, s.DocumentOutput)
+
+    @extend_schema(
+        request={"multipart/form-data": s.DocumentUploadInput},
+        responses={201: s.DocumentDetailOutput},
+        summary="Upload a KYC document (checked at once; the automated checks follow)",
+    )
+    def post(self, request):
+        data = s.DocumentUploadInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        document = services.document_upload(
+            organization_id=self.organization_id,
+            actor_id=request.user.id,
+            upload=_upload(values.pop("file")),
+            **values,
+        )
+        response = _detail(request, document)
+        response.status_code = 201
+        return response
+
+
+class DocumentDetailView(KycView):
+    required_permissions = {"GET": "kyc:read"}
+
+    @extend_schema(responses=s.DocumentDetailOutput, summary="One document, with a short-lived download link")
+    def get(self, request, document_id):
+        return _detail(request, selectors.document_get(organization_id=self.organization_id, document_id=document_id))
+
+
+class ResubmitView(KycView):
+    parser_classes = [StrictMultiPartParser]
+    required_permissions = {"POST": "kyc:create"}
+
+    @extend_schema(
+        request={"multipart/form-data": s.ResubmitInput},
+        responses={201: s.DocumentDetailOutput},
+        summary="Upload a new version of a document (the old one is kept, superseded)",
+    )
+    def post(self, request):
+        data = s.ResubmitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        document = services.document_resubmit(
+            organization_id=self.organization_id,
+            actor_id=request.user.id,
+            previous_document_id=values.pop("previous_document_id"),
+            upload=_upload(values.pop("file")),
+            **values,
+        )
+        response = _detail(request, document)
+        response.status_code = 201
+        return response
+
+
+class VerificationStatusView(KycView):
+    parser_classes = [JSONParser]
+    required_permissions = {"GET": "kyc:read", "PATCH": "kyc:update"}
+
+    @extend_schema(responses=s.VerificationStatusOutput, summary="The organization's verification and what it needs")
+    def get(self, request):
+        return Response(
+            s.VerificationStatusOutput(selectors.verification_status(organization_id=self.organization_id)).data
+        )
+
+    @extend_schema(request=s.TargetLevelInput, responses=s.VerificationStatusOutput, summary="Ask for a level")
+    def patch(self, request):
+        data = s.TargetLevelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.verification_set_target_level(
+            organization_id=self.organization_id, actor_id=request.user.id, level=data.validated_data["target_level"]
+        )
+        return self.get(request)
+
+
+class DocumentStatusView(APIView):
+    """Platform staff decide on a document of any organization."""
+
+    parser_classes = [JSONParser]
+    permission_classes = [IsAuthenticated, IsPlatformStaff]
+
+    @extend_schema(
+        request=s.ReviewInput,
+        responses={200: s.DocumentOutput, 422: OpenApiResponse(description="INVALID_STATE_TRANSITION")},
+        summary="Approve or reject a document (staff; a reason is required to reject)",
+    )
+    def put(self, request, document_id):
+        data = s.ReviewInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        with system_scope(reason=f"kyc review of document {document_id}", actor_id=request.user.id):
+            document = services.document_review(
+                document_id=document_id,
+                reviewer_id=request.user.id,
+                approve=data.validated_data["status"] == "approved",
+                reason=data.validated_data["reason"],
+            )
+        return Response(s.DocumentOutput(document).data)
+
+
+class DocumentFileView(APIView):
+    """The file behind a signed, short-lived link (the link is the permission, as with S3)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes}, summary="Download a document's file")
+    def get(self, request, token):
+        try:
+            claims = signing.loads(token, salt=DOWNLOAD_SALT, max_age=settings.KYC_DOWNLOAD_URL_MAX_AGE)
+        except signing.BadSignature as error:
+            raise NotFound("The link is invalid or has expired.") from error
+        with tenant_scope(UUID(claims["organization"])):
+            document = selectors.document_get(
+                organization_id=UUID(claims["organization"]), document_id=UUID(claims["document"])
+            )
+            handle = document.file.open("rb")
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=document.original_filename,
+            content_type=document.content_type or "application/octet-stream",
+        )

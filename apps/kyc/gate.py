@@ -1,0 +1,42 @@
+"""The KYC gate other contexts call before money and trade: `require_verified`.
+
+Which actions are gated is configuration (settings.KYC_GATED_ACTIONS). Call sites:
+- now: switching the `escrow` feature on (apps.tenancy.services.feature_set_enabled,
+  action "feature.escrow.enable");
+- the marketplace issue: submitting an offer ("offer.submit"), accepting one
+  ("offer.accept"), publishing a listing ("listing.publish"), with the acting
+  organization;
+- the escrow issue: funding ("escrow.fund", the payer) and releasing ("escrow.release",
+  the payee) an escrow.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.conf import settings
+
+from apps.core.errors import DomainError, ErrorCode
+from apps.kyc.models import OrganizationVerification, VerificationStatus
+
+
+class KycNotVerified(DomainError):
+    status_code = 422
+    code = ErrorCode.KYC_NOT_VERIFIED
+
+
+def is_verified(*, organization_id: UUID) -> bool:
+    return OrganizationVerification.objects.filter(
+        organization_id=organization_id, status=VerificationStatus.VERIFIED
+    ).exists()
+
+
+def require_verified(*, organization_id: UUID, action: str) -> None:
+    """Raise 422 KYC_NOT_VERIFIED when `action` is gated and the organization is not verified."""
+    if action not in settings.KYC_GATED_ACTIONS:
+        return
+    if not is_verified(organization_id=organization_id):
+        raise KycNotVerified(
+            "The organization must pass KYC verification first (see GET /api/v1/kyc/verification-status).",
+            details={"action": action},
+        )
