@@ -3,6 +3,7 @@
 Scenarios:
   rls           a tenant-scoped list query with and without row-level security
   api-overhead  an authenticated list endpoint against a bare view on the same ASGI server
+  auth-overhead the same tenant-scoped list endpoint with JWT authentication and without
 
 Each scenario starts what it needs (embedded PostgreSQL and Redis unless DATABASE_URL /
 REDIS_URL are set), creates a database of its own, seeds it, measures, and removes the
@@ -21,6 +22,7 @@ from bench import environment
 SCENARIOS = {
     "rls": ("bench.rls", "RLS cost on a tenant-scoped list query"),
     "api-overhead": ("bench.api_overhead", "authenticated list endpoint vs the bare view"),
+    "auth-overhead": ("bench.auth_overhead", "the same list endpoint with JWT auth vs a pre-resolved user"),
 }
 
 

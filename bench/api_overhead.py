@@ -71,7 +71,7 @@ def _seed(*, tenants: int, members: int):
                 email=f"member{member_number:03d}@tenant{organization_number:02d}.bench",
                 first_name=f"Member{member_number:03d}",
                 last_name=f"Tenant{organization_number:02d}",
-                password=make_password(None),  # unusable: nobody signs in, the token is issued directly
+                password=make_password(None),  # unusable: the admin's session is opened directly, no password
             )
             users.append(user)
             role = Role.ORG_ADMIN if admin is None else roles[member_number % len(roles)]
@@ -181,10 +181,16 @@ def _load(url: str, headers: list[str], args, seconds: float, latencies_path: st
 
 
 def run(args) -> tuple[list[Metric], list[str]]:
-    from apps.accounts.tokens import issue_access_token
+    from django.contrib.auth import get_user_model
+
+    from apps.accounts.services import session_start
 
     organization, admin = _seed(tenants=args.tenants, members=args.members)
-    token = issue_access_token(admin)
+    # A real sign-in session (the token carries its id), opened on the application's
+    # connection: the seeded instance belongs to the owner's, and Django refuses to
+    # relate rows across connections.
+    admin = get_user_model().objects.get(pk=admin.pk)
+    token = session_start(user=admin).access
     path = f"/api/v1/organizations/{organization.id}/members"
     queries, in_process_endpoint_ms = _in_process(path, {"HTTP_AUTHORIZATION": f"Bearer {token}"})
     bare_queries, in_process_bare_ms = _in_process("/bench/bare", {})
