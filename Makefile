@@ -32,6 +32,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench rls --json
 	$(PY) -m bench api-overhead --json
+	$(PY) -m bench auth-overhead --json
 
 migrations: $(STAMP)
 	$(PY) -m devstack exec -- $(PY) manage.py makemigrations

@@ -263,7 +263,8 @@ def _looks_like(head: bytes) -> str | None:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+    # Binary megabytes, as the limit is set (10 * 1024 * 1024 reads "10.0 MB", not "10.5 MB").
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _file_name_check(filename: str) -> CheckResult:

@@ -60,6 +60,9 @@ class OrganizationVerification(TimeStampedModel):
     )
     note = models.TextField(blank=True)
 
+    class Meta:
+        verbose_name = "organization verification"
+
     def __str__(self) -> str:
         return f"KYC of {self.organization_id}: {self.status}"
 
@@ -102,6 +105,7 @@ class KycDocument(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "KYC document"
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["organization", "status"], name="kyc_document_org_status_idx"),

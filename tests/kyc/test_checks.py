@@ -24,7 +24,7 @@ from apps.kyc.checks import (
     sniff_content_type,
 )
 
-MB = 1_000_000
+MB = 1024 * 1024
 
 # Published by the companies themselves (checked with stdnum.ru.inn / stdnum.ru.ogrn).
 REAL_COMPANIES = [
