@@ -247,5 +247,11 @@ def handler403(request, exception=None):
     return error_response(403, ErrorCode.RBAC_PERMISSION_DENIED, "You do not have permission to do this.")
 
 
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the envelope instead of Django's HTML page (the API itself is
+    exempt; this answers unsafe requests to the plain Django views and the admin)."""
+    return error_response(403, ErrorCode.RBAC_PERMISSION_DENIED, f"CSRF verification failed: {reason}".strip(": "))
+
+
 def handler400(request, exception=None):
     return error_response(400, ErrorCode.VALIDATION_FIELD_INVALID, "The request could not be understood.")

@@ -36,6 +36,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "apps.core.errors.csrf_failure"  # the error envelope, not an HTML page
 
 INSTALLED_APPS = [
     # Before our apps, so that apps.accounts.admin can take django-otp's device admin away.
