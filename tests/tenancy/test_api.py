@@ -354,6 +354,7 @@ def test_features_list_every_catalogued_flag_with_its_state(api):
     body = api(admin).get(f"/api/v1/organizations/{organization.id}/features").json()
 
     states = {row["name"]: row for row in body["data"]}
+    assert body["meta"] == {"total": len(states), "page": 1, "limit": 20, "totalPages": 1}
     assert states["assisted_purchase"]["is_active"] is True
     assert states["self_purchase"]["is_active"] is False
     assert "cold_chain" in states

@@ -20,7 +20,7 @@ from apps.core.pagination import paginated_response
 from apps.core.parsers import StrictMultiPartParser
 from apps.kyc import selectors, services
 from apps.kyc.api import serializers as s
-from apps.kyc.checks import DocumentType
+from apps.kyc.checks import EXTENSIONS_BY_CONTENT_TYPE, DocumentType
 from apps.kyc.models import DocumentStatus
 from apps.tenancy.permissions import HasPermission, current_membership
 
@@ -186,7 +186,11 @@ class DocumentFileView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes}, summary="Download a document's file")
+    @extend_schema(
+        # The file's own type (the upload checks admit these); octet-stream if it was never sniffed.
+        responses={(200, kind): bytes for kind in (*EXTENSIONS_BY_CONTENT_TYPE, "application/octet-stream")},
+        summary="Download a document's file",
+    )
     def get(self, request, token):
         try:
             claims = signing.loads(token, salt=DOWNLOAD_SALT, max_age=settings.KYC_DOWNLOAD_URL_MAX_AGE)

@@ -16,6 +16,11 @@ class OrganizationSummarySerializer(serializers.ModelSerializer):
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
+    # Blank until an admin fills them in: read-only model fields would lose allow_blank,
+    # and the schema would then promise an email address and a URL that are not there.
+    contact_email = serializers.EmailField(read_only=True, allow_blank=True)
+    website = serializers.URLField(read_only=True, allow_blank=True)
+
     class Meta:
         model = Organization
         fields = [

@@ -169,7 +169,7 @@ class FeatureListView(OrganizationScopedView):
     @extend_schema(responses=s.FeatureStateSerializer(many=True), summary="Feature flags of the organization")
     def get(self, request, organization_id):
         states = selectors.feature_states(organization_id=organization_id)
-        return Response({"data": s.FeatureStateSerializer(states.values(), many=True).data})
+        return paginated_response(self, list(states.values()), s.FeatureStateSerializer)
 
 
 class FeatureDetailView(OrganizationScopedView):
