@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("apps.accounts.api.urls")),
     path("api/v1/", include("apps.tenancy.api.urls")),
     path("api/v1/", include("apps.kyc.api.urls")),
+    path("api/v1/", include("apps.orders.api.urls")),
 ]
 
 if settings.DEBUG or getattr(settings, "BENCHMARK_BARE_VIEW", False):

@@ -7,23 +7,24 @@ from apps.tenancy.consumers import organization_group
 
 
 def broadcast_to_organization(event) -> None:
-    """Push every event of an organization to its live feed (`org.<id>` group).
+    """Push every event of an organization to its live feed (`org.<id>` group), and to each
+    party's feed when the event is about a record shared by parties.
 
     Idempotent for clients: the event id travels with it.
     """
-    if event.organization_id is None:
-        return
-    async_to_sync(get_channel_layer().group_send)(
-        organization_group(event.organization_id),
-        {
-            "type": "event.message",
-            "event": {
-                "id": str(event.id),
-                "event_type": event.event_type,
-                "aggregate_type": event.aggregate_type,
-                "aggregate_id": event.aggregate_id,
-                "payload": event.payload,
-                "created_at": event.created_at.isoformat(),
-            },
+    audience = {str(event.organization_id)} if event.organization_id else set()
+    # Records shared by parties (orders) name every party organization in the payload.
+    audience.update(str(organization_id) for organization_id in event.payload.get("party_organization_ids", ()))
+    message = {
+        "type": "event.message",
+        "event": {
+            "id": str(event.id),
+            "event_type": event.event_type,
+            "aggregate_type": event.aggregate_type,
+            "aggregate_id": event.aggregate_id,
+            "payload": event.payload,
+            "created_at": event.created_at.isoformat(),
         },
-    )
+    }
+    for organization_id in sorted(audience):
+        async_to_sync(get_channel_layer().group_send)(organization_group(organization_id), message)

@@ -164,3 +164,15 @@ def organization_admin_emails(*, organization_id: UUID) -> list[str]:
         .order_by("created_at")
         .values_list("user__email", flat=True)
     )
+
+
+def organization_names(*, organization_ids) -> dict:
+    """Public names of organizations by id, whichever tenant asks (counterparties of an
+    order or an RFQ may not read each other's organization rows).
+
+    Read-only and limited to the name: the all-tenants scope is entered without an audit row.
+    """
+    from apps.core.context import system_scope
+
+    with system_scope(reason="public names of counterparties", audit=False):
+        return dict(Organization.objects.filter(id__in=list(organization_ids)).values_list("id", "name"))

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.tenancy",
     "apps.kyc",
+    "apps.orders",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -326,6 +327,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KycDocumentStatusEnum": "apps.kyc.models.DocumentStatus",
         "KycReviewDecisionEnum": "apps.kyc.api.serializers.REVIEW_DECISIONS",
+        "OrderStatusEnum": "apps.orders.models.OrderStatus",
+        "OrderStatusMoveEnum": "apps.orders.api.serializers.STATUS_MOVES",
     },
 }
 

@@ -1,6 +1,7 @@
 """Row-level security as PostgreSQL enforces it, read with raw SQL on the application's connection."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -12,6 +13,7 @@ from apps.core.context import Scope, activate, system_scope, tenant_scope
 from apps.core.models import IdempotencyRecord, OutboxEvent
 from apps.core.rls import Visibility
 from apps.kyc.models import KycDocument, OrganizationVerification
+from apps.orders import services as order_services
 from apps.tenancy import services
 from apps.tenancy.models import Organization
 from tests.factories import FeatureFactory, OrganizationFactory, member
@@ -49,6 +51,23 @@ def two_tenants():
         with tenant_scope(organization.id, user_id=admin.id):
             services.audit_record(action="test.row", resource_type="test", organization_id=organization.id)
             OrganizationVerification.objects.create(organization=organization)
+            # An order with the organization on both sides: every party column names it.
+            warehouse = order_services.warehouse_create(
+                organization_id=organization.id,
+                actor_id=admin.id,
+                data={"name": "Main", "code": "main", "country": "DE", "city": "Hamburg", "address_line1": "Kai 1"},
+            )
+            order_services.order_create(
+                order_input=order_services.OrderInput(
+                    kind="freight",
+                    client_organization_id=organization.id,
+                    supplier_organization_id=organization.id,
+                    currency="EUR",
+                    items=[order_services.ItemInput(name="Pallet", quantity=1, unit_price=Decimal("10"))],
+                    destination_warehouse_id=warehouse.id,
+                ),
+                created_by_id=admin.id,
+            )
             KycDocument.objects.create(
                 organization=organization,
                 document_type="inn",
