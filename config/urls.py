@@ -5,6 +5,7 @@ from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core.api import views as core_views
+from apps.documents import public as documents_public
 
 handler400 = "apps.core.errors.handler400"
 handler403 = "apps.core.errors.handler403"
@@ -23,6 +24,8 @@ urlpatterns = [
     path("api/v1/", include("apps.tenancy.api.urls")),
     path("api/v1/", include("apps.kyc.api.urls")),
     path("api/v1/", include("apps.orders.api.urls")),
+    path("api/v1/", include("apps.documents.api.urls")),
+    path("verify/<str:token>", documents_public.verify_page, name="document-public-verify"),
 ]
 
 if settings.DEBUG or getattr(settings, "BENCHMARK_BARE_VIEW", False):

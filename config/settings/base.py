@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.tenancy",
     "apps.kyc",
     "apps.orders",
+    "apps.documents",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -329,6 +330,9 @@ SPECTACULAR_SETTINGS = {
         "KycReviewDecisionEnum": "apps.kyc.api.serializers.REVIEW_DECISIONS",
         "OrderStatusEnum": "apps.orders.models.OrderStatus",
         "OrderStatusMoveEnum": "apps.orders.api.serializers.STATUS_MOVES",
+        "GeneratedDocumentStatusEnum": "apps.documents.models.GeneratedDocumentStatus",
+        "ShippingDocumentTypeEnum": "apps.documents.models.DocumentType",
+        "KycDocumentTypeEnum": "apps.kyc.checks.DocumentType",
     },
 }
 
@@ -354,6 +358,27 @@ KYC_GATED_ACTIONS = env_list(
     "KYC_GATED_ACTIONS",
     ["offer.submit", "offer.accept", "listing.publish", "escrow.fund", "escrow.release", "feature.escrow.enable"],
 )
+
+# --- Shipping documents (apps/documents, docs/documents.md) -----------------------------
+# The platform's signing certificate. Production names a key and a certificate from a real
+# CA; with DOCUMENT_SIGNING_DEVELOPMENT_CERTIFICATE on (not in production) a self-signed pair
+# is generated into var/signing/ the first time it is needed. Never commit a private key.
+DOCUMENT_SIGNING_KEY_FILE = Path(
+    os.environ.get("DOCUMENT_SIGNING_KEY_FILE", BASE_DIR / "var" / "signing" / "development-key.pem")
+)
+DOCUMENT_SIGNING_CERT_FILE = Path(
+    os.environ.get("DOCUMENT_SIGNING_CERT_FILE", BASE_DIR / "var" / "signing" / "development-cert.pem")
+)
+DOCUMENT_SIGNING_KEY_PASSPHRASE = os.environ.get("DOCUMENT_SIGNING_KEY_PASSPHRASE", "")
+# Extra PEM files: the CA chain sent with signatures and trusted when verifying (the
+# certificate itself is trusted when it is self-signed).
+DOCUMENT_SIGNING_CHAIN_FILES = env_list("DOCUMENT_SIGNING_CHAIN_FILES", [])
+DOCUMENT_SIGNING_DEVELOPMENT_CERTIFICATE = env_bool("DOCUMENT_SIGNING_DEVELOPMENT_CERTIFICATE", True)
+DOCUMENT_SIGNER_NAME = os.environ.get("DOCUMENT_SIGNER_NAME", "Manifest platform")
+# Where the QR code on a document leads: <base>/verify/<token>.
+DOCUMENT_VERIFICATION_BASE_URL = os.environ.get("DOCUMENT_VERIFICATION_BASE_URL", FRONTEND_URL)
+DOCUMENT_DOWNLOAD_URL_MAX_AGE = 300  # seconds a signed download link works
+DOCUMENT_LOGO_MAX_BYTES = 512 * 1024
 
 # --- Files ------------------------------------------------------------------------------
 STATIC_URL = "static/"

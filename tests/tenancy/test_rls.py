@@ -12,6 +12,7 @@ from apps.accounts.services import session_start
 from apps.core.context import Scope, activate, system_scope, tenant_scope
 from apps.core.models import IdempotencyRecord, OutboxEvent
 from apps.core.rls import Visibility
+from apps.documents.models import DocumentTemplate, GeneratedDocument
 from apps.kyc.models import KycDocument, OrganizationVerification
 from apps.orders import services as order_services
 from apps.tenancy import services
@@ -57,7 +58,7 @@ def two_tenants():
                 actor_id=admin.id,
                 data={"name": "Main", "code": "main", "country": "DE", "city": "Hamburg", "address_line1": "Kai 1"},
             )
-            order_services.order_create(
+            order = order_services.order_create(
                 order_input=order_services.OrderInput(
                     kind="freight",
                     client_organization_id=organization.id,
@@ -67,6 +68,19 @@ def two_tenants():
                     destination_warehouse_id=warehouse.id,
                 ),
                 created_by_id=admin.id,
+            )
+            DocumentTemplate.objects.create(organization=organization, document_type="cmr")
+            GeneratedDocument.objects.create(
+                organization=organization,
+                client_organization=organization,
+                supplier_organization=organization,
+                order=order,
+                order_number=order.number,
+                document_type="cmr",
+                version=1,
+                language="en",
+                verification_token=f"token-{label}",
+                verification_url=f"https://manifest.example/verify/token-{label}",
             )
             KycDocument.objects.create(
                 organization=organization,

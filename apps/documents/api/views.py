@@ -1,0 +1,239 @@
+"""Documents API: generate (202, rendered by a worker), read, sign, verify; templates; signed downloads."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.conf import settings
+from django.core import signing
+from django.http import FileResponse
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.context import tenant_scope
+from apps.core.errors import NotFound, ValidationFailed
+from apps.core.pagination import paginated_response
+from apps.documents import selectors, services
+from apps.documents.api import serializers as s
+from apps.documents.models import DocumentType, GeneratedDocumentStatus
+from apps.tenancy.permissions import HasPermission, current_membership
+from apps.tenancy.roles import Grant
+
+DOWNLOAD_SALT = "apps.documents.download"
+
+
+class DocumentsView(APIView):
+    """Acts for the current organization (X-Organization-ID when the user has several)."""
+
+    permission_classes = [IsAuthenticated, HasPermission]
+
+    @property
+    def organization_id(self) -> UUID:
+        return current_membership(self.request._request).organization_id
+
+    def own_customer_id(self):
+        """With an `:own` grant, only documents of orders whose customer is the user."""
+        grant = getattr(self.request, "permission_grant", Grant.ALL)
+        return self.request.user.id if grant is Grant.OWN else None
+
+
+def _download_url(request, document) -> str:
+    token = signing.dumps(
+        {"document": str(document.id), "organization": str(document.organization_id)}, salt=DOWNLOAD_SALT
+    )
+    return request.build_absolute_uri(reverse("document-file", args=[token]))
+
+
+def _detail(request, document, status: int = 200) -> Response:
+    context = {}
+    if document.status == GeneratedDocumentStatus.READY:
+        context = {
+            "download_url": _download_url(request, document),
+            "download_url_expires_in": settings.DOCUMENT_DOWNLOAD_URL_MAX_AGE,
+        }
+    return Response(s.GeneratedDocumentDetailOutput(document, context=context).data, status=status)
+
+
+class DocumentListView(DocumentsView):
+    required_permissions = {"GET": "document:read"}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("order_id", UUID),
+            OpenApiParameter("document_type", str, enum=DocumentType.values),
+        ],
+        responses=s.GeneratedDocumentOutput(many=True),
+        summary="Documents of the organization's orders (every version), newest first",
+    )
+    def get(self, request):
+        order_id = request.query_params.get("order_id")
+        try:
+            order_id = UUID(order_id) if order_id else None
+        except ValueError as error:
+            raise ValidationFailed("order_id is not a UUID.", details={"order_id": ["Not a valid UUID."]}) from error
+        document_type = request.query_params.get("document_type")
+        documents = selectors.document_list(
+            organization_id=self.organization_id,
+            order_id=order_id,
+            document_type=document_type if document_type in DocumentType.values else None,
+            customer_id=self.own_customer_id(),
+        )
+        return paginated_response(self, documents, s.GeneratedDocumentOutput)
+
+
+class GenerateView(DocumentsView):
+    required_permissions = {"POST": "document:create"}
+
+    @extend_schema(
+        request=s.DocumentGenerateInput,
+        responses={
+            202: s.DocumentGenerateOutput,
+            422: OpenApiResponse(description="INVALID_STATE_TRANSITION: the latest version is signed"),
+        },
+        summary="Generate a document of an order (the next version); a worker renders it",
+    )
+    def post(self, request):
+        data = s.DocumentGenerateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        document = services.document_generate(
+            organization_id=self.organization_id,
+            actor_id=request.user.id,
+            customer_id=self.own_customer_id(),
+            **data.validated_data,
+        )
+        return Response(s.DocumentGenerateOutput(document).data, status=202)
+
+
+class DocumentDetailView(DocumentsView):
+    required_permissions = {"GET": "document:read"}
+
+    @extend_schema(
+        responses=s.GeneratedDocumentDetailOutput, summary="One document version, with a short-lived download link"
+    )
+    def get(self, request, document_id):
+        document = selectors.document_get(
+            organization_id=self.organization_id, document_id=document_id, customer_id=self.own_customer_id()
+        )
+        return _detail(request, document)
+
+
+class SignView(DocumentsView):
+    required_permissions = {"POST": "document:create"}
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.GeneratedDocumentDetailOutput,
+            422: OpenApiResponse(description="INVALID_STATE_TRANSITION: not ready, signed already, or superseded"),
+        },
+        summary="Sign the document with the platform's certificate (the version is then frozen)",
+    )
+    def post(self, request, document_id):
+        document = services.document_sign(
+            organization_id=self.organization_id, actor_id=request.user.id, document_id=document_id
+        )
+        return _detail(request, document)
+
+
+class VerifyView(DocumentsView):
+    required_permissions = {"GET": "document:read"}
+
+    @extend_schema(responses=s.DocumentVerificationOutput, summary="Check the stored file's signature with pyHanko")
+    def get(self, request, document_id):
+        document = selectors.document_get(
+            organization_id=self.organization_id, document_id=document_id, customer_id=self.own_customer_id()
+        )
+        verification = services.document_verify(document=document)
+        result = verification.result
+        return Response(
+            s.DocumentVerificationOutput(
+                {
+                    "valid": result.valid and verification.matches_record,
+                    "intact": result.intact,
+                    "trusted": result.trusted,
+                    "signer": result.signer,
+                    "signed_at": result.signed_at,
+                    "sha256": result.sha256,
+                    "matches_record": verification.matches_record,
+                    "message": result.message,
+                }
+            ).data
+        )
+
+
+class TemplateListView(DocumentsView):
+    required_permissions = {"GET": "document:read", "POST": "document_template:create"}
+
+    @extend_schema(responses=s.DocumentTemplateOutput(many=True), summary="The organization's document templates")
+    def get(self, request):
+        return paginated_response(
+            self, selectors.template_list(organization_id=self.organization_id), s.DocumentTemplateOutput
+        )
+
+    @extend_schema(
+        request=s.DocumentTemplateInput,
+        responses={201: s.DocumentTemplateOutput},
+        summary="Create the organization's template for a document type (org admins)",
+    )
+    def post(self, request):
+        data = s.DocumentTemplateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        template = services.template_create(
+            organization_id=self.organization_id,
+            actor_id=request.user.id,
+            document_type=values.pop("document_type"),
+            values=values,
+        )
+        return Response(s.DocumentTemplateOutput(template).data, status=201)
+
+
+class TemplateDetailView(DocumentsView):
+    required_permissions = {"PUT": "document_template:update"}
+
+    @extend_schema(
+        request=s.DocumentTemplateUpdateInput,
+        responses=s.DocumentTemplateOutput,
+        summary="Change a template (org admins)",
+    )
+    def put(self, request, template_id):
+        data = s.DocumentTemplateUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        template = services.template_update(
+            organization_id=self.organization_id,
+            actor_id=request.user.id,
+            template_id=template_id,
+            values=dict(data.validated_data),
+        )
+        return Response(s.DocumentTemplateOutput(template).data)
+
+
+class DocumentFileView(APIView):
+    """The PDF behind a signed, short-lived link (the link is the permission, as with S3)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses={(200, "application/pdf"): bytes}, summary="Download a document's PDF")
+    def get(self, request, token):
+        try:
+            claims = signing.loads(token, salt=DOWNLOAD_SALT, max_age=settings.DOCUMENT_DOWNLOAD_URL_MAX_AGE)
+        except signing.BadSignature as error:
+            raise NotFound("The link is invalid or has expired.") from error
+        organization_id = UUID(claims["organization"])
+        with tenant_scope(organization_id):
+            document = selectors.document_get(organization_id=organization_id, document_id=UUID(claims["document"]))
+            stored = document.signed_file if document.is_signed else document.file
+            if not stored:
+                raise NotFound("The document has no file yet.")
+            handle = stored.open("rb")
+        suffix = "-signed" if document.is_signed else ""
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=f"{document.document_type}-{document.order_number}-v{document.version}{suffix}.pdf",
+            content_type="application/pdf",
+        )

@@ -1,0 +1,79 @@
+"""Reads of the documents context. Row-level security already limits generated documents to
+orders where the current organization is a party, and templates to the organization's own."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+
+from apps.core.errors import NotFound
+from apps.documents.content import DEFAULT_TEMPLATE, OptionalField, TemplateOptions
+from apps.documents.models import DocumentTemplate, GeneratedDocument, Language
+
+DEFAULT_LANGUAGE = Language.ENGLISH
+
+
+def _party_filter(organization_id: UUID) -> Q:
+    return Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id)
+
+
+def document_list(
+    *,
+    organization_id: UUID,
+    order_id: UUID | None = None,
+    document_type: str | None = None,
+    customer_id: UUID | None = None,
+) -> QuerySet[GeneratedDocument]:
+    """Every version of the documents of the organization's orders, newest first."""
+    queryset = GeneratedDocument.objects.filter(_party_filter(organization_id)).select_related("signed_by")
+    if order_id is not None:
+        queryset = queryset.filter(order_id=order_id)
+    if document_type:
+        queryset = queryset.filter(document_type=document_type)
+    if customer_id is not None:
+        queryset = queryset.filter(customer_id=customer_id)
+    return queryset.order_by("-created_at", "-version")
+
+
+def document_get(*, organization_id: UUID, document_id: UUID, customer_id: UUID | None = None) -> GeneratedDocument:
+    queryset = GeneratedDocument.objects.filter(_party_filter(organization_id), pk=document_id)
+    if customer_id is not None:
+        queryset = queryset.filter(customer_id=customer_id)
+    document = queryset.select_related("signed_by").first()
+    if document is None:
+        raise NotFound("Document not found.")
+    return document
+
+
+def template_list(*, organization_id: UUID) -> QuerySet[DocumentTemplate]:
+    return DocumentTemplate.objects.filter(organization_id=organization_id).order_by("document_type")
+
+
+def template_get(*, organization_id: UUID, template_id: UUID) -> DocumentTemplate:
+    template = DocumentTemplate.objects.filter(organization_id=organization_id, pk=template_id).first()
+    if template is None:
+        raise NotFound("Template not found.")
+    return template
+
+
+def template_for(*, organization_id: UUID, document_type: str) -> DocumentTemplate | None:
+    """The organization's template of the type, or None: the built-in default applies."""
+    return DocumentTemplate.objects.filter(organization_id=organization_id, document_type=document_type).first()
+
+
+def template_options(template: DocumentTemplate | None) -> tuple[TemplateOptions, str]:
+    """What the renderer needs from a template row (or the default), and the language."""
+    if template is None:
+        return DEFAULT_TEMPLATE, DEFAULT_LANGUAGE
+    logo = None
+    if template.logo:
+        with template.logo.open("rb") as stored:
+            logo = stored.read()
+    options = TemplateOptions(
+        header_text=template.header_text,
+        footer_text=template.footer_text,
+        logo_png=logo,
+        visible_fields=frozenset(OptionalField(name) for name in template.visible_fields),
+    )
+    return options, template.language
