@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import models
@@ -66,9 +67,43 @@ class Warehouse(TimeStampedModel):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["organization", "code"], name="warehouse_org_code_unique")]
+        # Granted per warehouse (django-guardian) to the warehouse staff who work there.
+        permissions = [("work_at_warehouse", "Work at this warehouse (receive, see its packages)")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+
+def purchase_invoice_path(order: Order, filename: str) -> str:
+    # Our own name: the client's file name is kept only as data (purchase_invoice_filename).
+    return f"orders/{order.client_organization_id}/{order.id}/invoice{PurePosixPath(filename).suffix.lower()}"
+
+
+def return_photo_path(photo: ReturnPhoto, filename: str) -> str:
+    suffix = PurePosixPath(filename).suffix.lower()
+    return f"returns/{photo.client_organization_id}/{photo.order_return_id}/{photo.id}{suffix}"
+
+
+class Product(TimeStampedModel):
+    """A product a forwarder was asked to buy (assisted purchase), as found at its shop."""
+
+    row_visibility = Owned()
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    external_url = models.URLField(max_length=2000)
+    title = models.CharField(max_length=300, blank=True)
+    # Unknown until the purchase agent quotes.
+    price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    source_platform = models.CharField(max_length=32, help_text="e.g. amazon_de; 'other' for unknown shops.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "created_at"], name="product_org_created_idx")]
+
+    def __str__(self) -> str:
+        return self.title or self.external_url
 
 
 class OrderNumberSequence(models.Model):
@@ -127,11 +162,27 @@ class Order(TimeStampedModel):
     metadata = models.JSONField(default=dict, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.TextField(blank=True)
+    # Parcel forwarding: what an arriving parcel is matched by, and who buys (assisted purchase).
+    product = models.ForeignKey("orders.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    purchase_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    external_tracking_number = models.CharField(max_length=64, blank=True)
+    declared_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    purchase_invoice = models.FileField(upload_to=purchase_invoice_path, max_length=300, blank=True)
+    purchase_invoice_filename = models.CharField(max_length=255, blank=True)
+    purchase_invoice_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["client_organization", "number"], name="order_client_number_unique")
+            models.UniqueConstraint(fields=["client_organization", "number"], name="order_client_number_unique"),
+            # The forwarder (supplier side) matches arriving parcels by this number.
+            models.UniqueConstraint(
+                fields=["supplier_organization", "external_tracking_number"],
+                condition=~models.Q(external_tracking_number=""),
+                name="order_supplier_tracking_unique",
+            ),
         ]
         indexes = [
             models.Index(fields=["client_organization", "created_at"], name="order_client_created_idx"),
@@ -186,3 +237,174 @@ class OrderStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class PackageStatus(models.TextChoices):
+    AT_WAREHOUSE = "at_warehouse", "At the warehouse"
+    IN_TRANSIT = "in_transit", "In transit"
+    DELIVERED = "delivered", "Delivered"
+
+
+class Package(TimeStampedModel):
+    """A physical parcel of an order, created when a warehouse receives it."""
+
+    row_visibility = Derived(*PARTIES)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="packages")
+    client_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    supplier_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    tracking_number = models.CharField(max_length=64)
+    weight_g = models.PositiveIntegerField()
+    length_cm = models.PositiveIntegerField()
+    width_cm = models.PositiveIntegerField()
+    height_cm = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=PackageStatus.choices, default=PackageStatus.AT_WAREHOUSE)
+    current_warehouse = models.ForeignKey(
+        Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="packages"
+    )
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    received_at = models.DateTimeField()
+    estimated_delivery_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            # Unique within the forwarder: a global constraint would tell one tenant that
+            # another holds a number (DESIGN.md §3).
+            models.UniqueConstraint(
+                fields=["supplier_organization", "tracking_number"], name="package_supplier_tracking_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["client_organization", "received_at"], name="package_client_received_idx")]
+
+    def __str__(self) -> str:
+        return self.tracking_number
+
+
+class UnmatchedArrival(TimeStampedModel):
+    """A parcel a warehouse received that no order names: kept for staff, never dropped."""
+
+    row_visibility = Owned()
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="unmatched_arrivals")
+    tracking_number = models.CharField(max_length=64)
+    weight_g = models.PositiveIntegerField()
+    length_cm = models.PositiveIntegerField()
+    width_cm = models.PositiveIntegerField()
+    height_cm = models.PositiveIntegerField()
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Why it could not be matched: no order names the number, or the order it names cannot
+    # take a parcel now (e.g. cancelled).
+    note = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "tracking_number"], name="unmatched_arrival_org_tracking_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_number
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    RECEIVED = "received", "Received back"
+    REFUNDED = "refunded", "Refunded"
+
+
+class OrderReturn(TimeStampedModel):
+    """A return of some items of a delivered order; both parties see it."""
+
+    row_visibility = Derived(*PARTIES)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    client_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    supplier_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=ReturnStatus.choices, default=ReturnStatus.REQUESTED)
+    reason = models.TextField()
+    rejection_reason = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["client_organization", "created_at"], name="return_client_created_idx")]
+
+    def __str__(self) -> str:
+        return f"return {self.id} of {self.order_id}"
+
+
+class ReturnItem(models.Model):
+    row_visibility = Derived(*PARTIES)
+
+    order_return = models.ForeignKey(OrderReturn, on_delete=models.CASCADE, related_name="items")
+    order_item = models.ForeignKey(OrderItem, on_delete=models.PROTECT, related_name="+")
+    client_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    supplier_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.order_item_id}"
+
+
+class ReturnPhoto(models.Model):
+    row_visibility = Derived(*PARTIES)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order_return = models.ForeignKey(OrderReturn, on_delete=models.CASCADE, related_name="photos")
+    client_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    supplier_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to=return_photo_path, max_length=300)
+    original_filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=64)
+    size_bytes = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_filename
+
+
+class ReturnStatusChange(models.Model):
+    """A return's history: one row per move, written by the service that makes it."""
+
+    row_visibility = Derived(*PARTIES)
+
+    order_return = models.ForeignKey(OrderReturn, on_delete=models.CASCADE, related_name="status_changes")
+    client_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    supplier_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_return_id}: {self.from_status or '-'} -> {self.to_status}"

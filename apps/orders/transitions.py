@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from apps.core.errors import DomainError, ErrorCode, InvalidStateTransition
-from apps.orders.models import OrderKind
+from apps.orders.models import OrderKind, ReturnStatus
 from apps.orders.models import OrderStatus as S
 
 CLIENT, SUPPLIER = "client", "supplier"
@@ -73,6 +73,50 @@ def move_for(kind: str, current: str, target: str) -> Move:
         allowed = ", ".join(sorted(moves)) or "none"
         raise InvalidStateTransition(
             f"An order cannot go from {current} to {target}.",
+            code=ErrorCode.INVALID_STATE_TRANSITION,
+            details={"status": [f"Allowed from {current}: {allowed}."]},
+        )
+    return moves[target]
+
+
+# --- Receiving at a warehouse -----------------------------------------------------------------
+# Receiving is the warehouse's act (package:receive at that warehouse), not a move a party
+# picks, so it has its own table: {kind: {from: to}}. A self purchase that arrives is
+# `confirmed`: the forwarder holds the goods and has taken the order on; shipping
+# (in_transit) is a later, separate move. It may arrive before the customer submitted
+# the order (draft): the parcel is the submission. An assisted purchase arrives once bought.
+RECEIVING = {
+    OrderKind.SELF_PURCHASE: {S.DRAFT: S.CONFIRMED, S.PENDING: S.CONFIRMED},
+    OrderKind.ASSISTED_PURCHASE: {S.PURCHASED: S.RECEIVED_AT_WAREHOUSE},
+}
+
+
+def receiving_move(kind: str, current: str) -> str | None:
+    """The status an order of `kind` in `current` takes when its parcel is received, or None."""
+    return RECEIVING.get(kind, {}).get(current)
+
+
+# --- Returns ----------------------------------------------------------------------------------
+# Only delivered goods come back. The forwarder's side (supplier) decides, receives and refunds.
+RETURNABLE_ORDER_STATUSES = {S.DELIVERED, S.COMPLETED}
+RETURN_DECIDE = _move(SUPPLIER, permission="return:update")
+
+RETURNS = {
+    ReturnStatus.REQUESTED: {ReturnStatus.APPROVED: RETURN_DECIDE, ReturnStatus.REJECTED: RETURN_DECIDE},
+    ReturnStatus.APPROVED: {ReturnStatus.RECEIVED: RETURN_DECIDE},
+    ReturnStatus.RECEIVED: {ReturnStatus.REFUNDED: RETURN_DECIDE},
+    ReturnStatus.REJECTED: {},
+    ReturnStatus.REFUNDED: {},
+}
+
+
+def return_move_for(current: str, target: str) -> Move:
+    """The move of a return from `current` to `target`; 422 INVALID_STATE_TRANSITION if none."""
+    moves = RETURNS.get(current, {})
+    if target not in moves:
+        allowed = ", ".join(sorted(moves)) or "none"
+        raise InvalidStateTransition(
+            f"A return cannot go from {current} to {target}.",
             code=ErrorCode.INVALID_STATE_TRANSITION,
             details={"status": [f"Allowed from {current}: {allowed}."]},
         )

@@ -60,7 +60,18 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "django_prometheus",
+    "guardian",
 ]
+
+# Object permissions (django-guardian, DESIGN.md §1): which warehouses a warehouse staff
+# member works at. No anonymous user: every API call is authenticated, and guardian's
+# anonymous user would need the email our User model logs in with.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+ANONYMOUS_USER_NAME = None
+GUARDIAN_MONKEY_PATCH_USER = False
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",

@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, models
+from django.utils import timezone
 
 from apps.accounts.services import session_start
 from apps.core.context import Scope, activate, system_scope, tenant_scope
@@ -15,6 +16,15 @@ from apps.core.rls import Visibility
 from apps.documents.models import DocumentTemplate, GeneratedDocument
 from apps.kyc.models import KycDocument, OrganizationVerification
 from apps.orders import services as order_services
+from apps.orders.models import (
+    OrderReturn,
+    Package,
+    Product,
+    ReturnItem,
+    ReturnPhoto,
+    ReturnStatusChange,
+    UnmatchedArrival,
+)
 from apps.tenancy import services
 from apps.tenancy.models import Organization
 from tests.factories import FeatureFactory, OrganizationFactory, member
@@ -94,6 +104,7 @@ def two_tenants():
             OutboxEvent.objects.create(
                 organization=organization, event_type="test.row", aggregate_type="test", aggregate_id="1"
             )
+            _forwarding_rows(organization, order, warehouse)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
                 user=admin,
@@ -106,6 +117,27 @@ def two_tenants():
         session_start(user=admin)  # an AuthSession and its RefreshToken
         tenants[label] = (organization, admin)
     return tenants
+
+
+def _forwarding_rows(organization, order, warehouse):
+    """A product, a package, an unmatched arrival and a return (items, photo, history)."""
+    parties = {"client_organization_id": organization.id, "supplier_organization_id": organization.id}
+    Product.objects.create(organization=organization, external_url="https://www.amazon.de/dp/1", source_platform="x")
+    measures = {"weight_g": 1, "length_cm": 1, "width_cm": 1, "height_cm": 1}
+    Package.objects.create(order=order, tracking_number="T1", received_at=timezone.now(), **measures, **parties)
+    UnmatchedArrival.objects.create(organization=organization, warehouse=warehouse, tracking_number="U1", **measures)
+    order_return = OrderReturn.objects.create(order=order, reason="Broken", **parties)
+    ReturnItem.objects.create(order_return=order_return, order_item=order.items.first(), quantity=1, **parties)
+    ReturnPhoto.objects.create(
+        order_return=order_return,
+        file="returns/x.png",
+        original_filename="x.png",
+        content_type="image/png",
+        size_bytes=1,
+        sha256="0" * 64,
+        **parties,
+    )
+    ReturnStatusChange.objects.create(order_return=order_return, to_status="requested", **parties)
 
 
 def _owner_ids(label, tenants, column) -> set[str]:

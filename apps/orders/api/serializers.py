@@ -1,7 +1,21 @@
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.orders.models import Order, OrderItem, OrderStatus, OrderStatusChange, Warehouse
+from apps.orders.models import (
+    Order,
+    OrderItem,
+    OrderReturn,
+    OrderStatus,
+    OrderStatusChange,
+    Package,
+    ReturnItem,
+    ReturnPhoto,
+    ReturnStatus,
+    UnmatchedArrival,
+    Warehouse,
+)
 
 
 class PartyOutput(serializers.Serializer):
@@ -128,3 +142,304 @@ class WarehouseSerializer(serializers.ModelSerializer):
 
 class OrderOptionsOutput(serializers.Serializer):
     kinds = serializers.ListField(child=serializers.CharField(), help_text="Order kinds this organization can start.")
+
+
+# --- Parcel forwarding --------------------------------------------------------------------
+
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-]{5,22}$"
+
+
+class AddressSerializer(serializers.Serializer):
+    """A shipping address: one structure for every kind of order."""
+
+    name = serializers.CharField(max_length=200)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=20)
+    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2, e.g. DE.")
+    phone = serializers.RegexField(PHONE_PATTERN, max_length=24, help_text="International format, e.g. +49 40 1234567.")
+
+    def validate_country(self, value: str) -> str:
+        if not (value.isascii() and value.isalpha()):
+            raise serializers.ValidationError("An ISO 3166-1 alpha-2 code, e.g. DE.")
+        return value.upper()
+
+    def validate_phone(self, value: str) -> str:
+        digits = "".join(character for character in value if character.isdigit())
+        if not 7 <= len(digits) <= 15:
+            raise serializers.ValidationError("A phone number has 7 to 15 digits.")
+        return value.strip()
+
+
+def _http_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    if urlsplit(value).scheme.lower() not in ("http", "https"):
+        raise serializers.ValidationError("An http or https link.")
+    return value
+
+
+class AssistedPurchaseInput(serializers.Serializer):
+    product_url = serializers.URLField(max_length=2000, validators=[_http_url])
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    quantity = serializers.IntegerField(min_value=1, max_value=10)
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    shipping_address = AddressSerializer()
+
+
+class ProductOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    external_url = serializers.URLField()
+    title = serializers.CharField()
+    price = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    source_platform = serializers.CharField()
+
+
+class ForwardingDetailOutput(OrderDetailOutput):
+    """An order with its parcel forwarding fields."""
+
+    purchase_agent = serializers.UUIDField(source="purchase_agent_id", read_only=True, allow_null=True)
+    product = serializers.UUIDField(source="product_id", read_only=True, allow_null=True)
+    purchase_invoice_filename = serializers.CharField(read_only=True)
+
+    class Meta(OrderDetailOutput.Meta):
+        fields = [
+            *OrderDetailOutput.Meta.fields,
+            "purchase_agent",
+            "product",
+            "external_tracking_number",
+            "declared_value",
+            "purchase_invoice_filename",
+        ]
+        read_only_fields = fields
+
+
+class AssistedPurchaseOutput(serializers.Serializer):
+    order = ForwardingDetailOutput()
+    product = ProductOutput()
+    purchase_agent_assigned = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+CURRENCY = {"min_length": 3, "max_length": 3, "help_text": "ISO 4217, e.g. EUR."}
+
+
+def _currency(value: str) -> str:
+    if not (value.isascii() and value.isalpha()):
+        raise serializers.ValidationError("An ISO 4217 code, e.g. EUR.")
+    return value.upper()
+
+
+class QuoteInput(serializers.Serializer):
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), help_text="Per piece.")
+    currency = serializers.CharField(**CURRENCY, validators=[_currency])
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PurchaseInput(serializers.Serializer):
+    tracking_number = serializers.CharField(max_length=64)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class SelfPurchaseInput(serializers.Serializer):
+    tracking_number = serializers.CharField(max_length=64)
+    declared_value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    currency = serializers.CharField(**CURRENCY, validators=[_currency])
+    description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    invoice = serializers.FileField(
+        allow_empty_file=True, help_text="The purchase invoice: PDF, JPEG or PNG, at most 10 MB."
+    )
+    shipping_address = serializers.JSONField(help_text="An address object (see AddressSerializer), as JSON text.")
+
+    def validate_shipping_address(self, value):
+        if isinstance(value, str):
+            import json
+
+            try:
+                value = json.loads(value)
+            except ValueError as error:
+                raise serializers.ValidationError("JSON text of an address object.") from error
+        address = AddressSerializer(data=value)
+        if not isinstance(value, dict) or not address.is_valid():
+            raise serializers.ValidationError(address.errors if isinstance(value, dict) else "An address object.")
+        return address.validated_data
+
+
+# --- Receiving, packages ------------------------------------------------------------------
+
+
+class DimensionsSerializer(serializers.Serializer):
+    length = serializers.IntegerField(min_value=1, max_value=1000)
+    width = serializers.IntegerField(min_value=1, max_value=1000)
+    height = serializers.IntegerField(min_value=1, max_value=1000)
+
+
+class ReceiveInput(serializers.Serializer):
+    tracking_number = serializers.CharField(max_length=64)
+    weight_g = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    dimensions_cm = DimensionsSerializer()
+
+    def validate_tracking_number(self, value: str) -> str:
+        if not "".join(value.split()):
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+class PackageOrderOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    number = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class PackageOutput(serializers.ModelSerializer):
+    order = PackageOrderOutput(read_only=True)
+    current_warehouse = serializers.UUIDField(source="current_warehouse_id", read_only=True, allow_null=True)
+    dimensions_cm = serializers.SerializerMethodField()
+
+    @extend_schema_field(DimensionsSerializer)
+    def get_dimensions_cm(self, package) -> dict:
+        return {"length": package.length_cm, "width": package.width_cm, "height": package.height_cm}
+
+    class Meta:
+        model = Package
+        fields = [
+            "id",
+            "tracking_number",
+            "order",
+            "weight_g",
+            "dimensions_cm",
+            "status",
+            "current_warehouse",
+            "received_at",
+            "estimated_delivery_at",
+            "delivered_at",
+        ]
+        read_only_fields = fields
+
+
+class UnmatchedArrivalOutput(serializers.ModelSerializer):
+    warehouse = serializers.UUIDField(source="warehouse_id", read_only=True)
+    dimensions_cm = serializers.SerializerMethodField()
+
+    @extend_schema_field(DimensionsSerializer)
+    def get_dimensions_cm(self, arrival) -> dict:
+        return {"length": arrival.length_cm, "width": arrival.width_cm, "height": arrival.height_cm}
+
+    class Meta:
+        model = UnmatchedArrival
+        fields = ["id", "tracking_number", "warehouse", "weight_g", "dimensions_cm", "note", "created_at"]
+        read_only_fields = fields
+
+
+class ReceiveOrderOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+
+
+class ReceiveOutput(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["matched", "already_received", "unmatched"])
+    message = serializers.CharField()
+    package = PackageOutput(allow_null=True)
+    order = ReceiveOrderOutput(allow_null=True)
+    unmatched_arrival = UnmatchedArrivalOutput(allow_null=True, source="arrival")
+
+
+class StaffAssignInput(serializers.Serializer):
+    user_id = serializers.UUIDField()
+
+
+# --- Returns ------------------------------------------------------------------------------
+
+
+class ReturnItemInputSerializer(serializers.Serializer):
+    order_item = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class ReturnItemsField(serializers.JSONField):
+    """A list of {order_item, quantity}: a JSON array, or its JSON text in a multipart form."""
+
+    def to_internal_value(self, data):
+        import json
+
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError as error:
+                raise serializers.ValidationError("JSON text of a list of {order_item, quantity}.") from error
+        items = ReturnItemInputSerializer(data=data, many=True)
+        if not isinstance(data, list) or not items.is_valid():
+            raise serializers.ValidationError(items.errors if isinstance(data, list) else "A list of items.")
+        if not items.validated_data:
+            raise serializers.ValidationError("At least one item.")
+        return items.validated_data
+
+
+@extend_schema_field(ReturnItemInputSerializer(many=True))
+class DocumentedReturnItemsField(ReturnItemsField):
+    pass
+
+
+class ReturnCreateInput(serializers.Serializer):
+    order = serializers.UUIDField()
+    reason = serializers.CharField(max_length=2000)
+    items = DocumentedReturnItemsField(help_text="[{order_item, quantity}]; in a multipart form, as JSON text.")
+    photos = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        default=list,
+        max_length=5,
+        help_text="JPEG or PNG photos, at most 5, each at most 10 MB.",
+    )
+
+
+class ReturnItemOutput(serializers.ModelSerializer):
+    order_item = serializers.IntegerField(source="order_item_id", read_only=True)
+
+    class Meta:
+        model = ReturnItem
+        fields = ["order_item", "quantity"]
+        read_only_fields = fields
+
+
+class ReturnPhotoOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ReturnPhoto
+        fields = ["id", "original_filename", "content_type", "size_bytes", "created_at"]
+        read_only_fields = fields
+
+
+class ReturnOutput(serializers.ModelSerializer):
+    order = serializers.UUIDField(source="order_id", read_only=True)
+    order_number = serializers.CharField(source="order.number", read_only=True)
+    items = ReturnItemOutput(many=True, read_only=True)
+    photos = ReturnPhotoOutput(many=True, read_only=True)
+
+    class Meta:
+        model = OrderReturn
+        fields = [
+            "id",
+            "order",
+            "order_number",
+            "status",
+            "reason",
+            "rejection_reason",
+            "items",
+            "photos",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+RETURN_MOVES = [choice for choice in ReturnStatus.choices if choice[0] != ReturnStatus.REQUESTED]
+
+
+class ReturnStatusInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=RETURN_MOVES)
+    note = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="", help_text="Required to reject: the reason."
+    )

@@ -1,5 +1,5 @@
-"""Writes of the orders context: creating orders, moving them through their lifecycle,
-warehouses. Other contexts (marketplace awards, e-commerce imports) create orders
+"""Writes of the orders context: creating orders and moving them through their lifecycle.
+Other contexts (marketplace awards, e-commerce imports) create orders
 through `order_create`."""
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from apps.orders.models import (
     OrderNumberSequence,
     OrderStatus,
     OrderStatusChange,
-    Warehouse,
 )
 from apps.orders.transitions import CLIENT, SUPPLIER, move_for
 from apps.tenancy.roles import Grant, grant_for
@@ -63,6 +62,11 @@ class OrderInput:
     source_warehouse_id: UUID | None = None
     destination_warehouse_id: UUID | None = None
     metadata: dict = field(default_factory=dict)
+    # Parcel forwarding.
+    product_id: UUID | None = None
+    purchase_agent_id: UUID | None = None
+    external_tracking_number: str = ""
+    declared_value: Decimal | None = None
 
 
 def _next_number(organization_id: UUID, prefix: str) -> str:
@@ -85,7 +89,7 @@ def _prefix(order_input: OrderInput) -> str:
     }[order_input.kind]
 
 
-def _publish(order: Order, event, *, acting_organization_id: UUID | None) -> None:
+def publish(order: Order, event, *, acting_organization_id: UUID | None) -> None:
     """One outbox row, owned by the acting organization (the only one row-level security
     lets this transaction write for); the payload names both parties, and subscribers
     (the live feed) tell each of them."""
@@ -104,6 +108,17 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
                 "Item quantities are whole numbers from 1 and prices are not negative.",
                 details={"items": [f"{item.name}: quantity {item.quantity}, price {item.unit_price}."]},
             )
+    tracking_number = order_input.external_tracking_number
+    if (
+        tracking_number
+        and Order.objects.filter(
+            supplier_organization_id=order_input.supplier_organization_id, external_tracking_number=tracking_number
+        ).exists()
+    ):
+        raise ValidationFailed(
+            "Another order already expects a parcel with this tracking number.",
+            details={"tracking_number": ["Already used by another order."]},
+        )
     total = sum((item.unit_price * item.quantity for item in order_input.items), Decimal(0))
     names = organization_names(
         organization_ids=[order_input.client_organization_id, order_input.supplier_organization_id]
@@ -125,6 +140,10 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
         total_amount=total.quantize(CENT, rounding=ROUND_HALF_EVEN),
         metadata=order_input.metadata,
         status_changed_at=timezone.now(),
+        product_id=order_input.product_id,
+        purchase_agent_id=order_input.purchase_agent_id,
+        external_tracking_number=order_input.external_tracking_number,
+        declared_value=order_input.declared_value,
     )
     parties = {
         "client_organization_id": order.client_organization_id,
@@ -151,14 +170,14 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
         organization_id=order.client_organization_id,
         actor_id=created_by_id,
     )
-    _publish(
+    publish(
         order,
         lambda organization_id: events.OrderCreated(
             organization_id=organization_id,
             order_id=str(order.id),
             number=order.number,
             kind=order.kind,
-            party_organization_ids=_parties(order),
+            party_organization_ids=parties_of(order),
             status=order.status,
         ),
         acting_organization_id=None,
@@ -166,11 +185,11 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
     return order
 
 
-def _parties(order: Order) -> list[str]:
+def parties_of(order: Order) -> list[str]:
     return sorted({str(order.client_organization_id), str(order.supplier_organization_id)})
 
 
-def _sides_of(order: Order, organization_id: UUID) -> set[str]:
+def sides_of(order: Order, organization_id: UUID) -> set[str]:
     sides = set()
     if order.client_organization_id == organization_id:
         sides.add(CLIENT)
@@ -179,8 +198,8 @@ def _sides_of(order: Order, organization_id: UUID) -> set[str]:
     return sides
 
 
-def _check_actor(order: Order, actor: Actor, *, sides: frozenset[str], permission: str) -> None:
-    acting_sides = _sides_of(order, actor.organization_id)
+def check_actor(order: Order, actor: Actor, *, sides: frozenset[str], permission: str) -> None:
+    acting_sides = sides_of(order, actor.organization_id)
     if not acting_sides:
         raise NotFound("Order not found.")  # not a party: as if it did not exist
     if not acting_sides & sides:
@@ -190,17 +209,9 @@ def _check_actor(order: Order, actor: Actor, *, sides: frozenset[str], permissio
         raise PermissionDenied(f"Your role does not allow {permission} on this order.")
 
 
-@transaction.atomic
-def order_change_status(*, order_id: UUID, actor: Actor, status: str, note: str = "") -> Order:
-    """Move an order to `status` if its lifecycle allows it and the actor may; history and
-    the order.status_changed event are written in the same transaction."""
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("Order not found.")
-    if not _sides_of(order, actor.organization_id):
-        raise NotFound("Order not found.")
-    move = move_for(order.kind, order.status, status)
-    _check_actor(order, actor, sides=move.sides, permission=move.permission)
+def apply_status(order: Order, *, status: str, actor_id: UUID | None, acting_organization_id: UUID, note: str) -> None:
+    """Write a status change the caller has already checked (lifecycle and permission) on a
+    locked order: the order, its history row, the audit row and order.status_changed."""
     previous = order.status
     order.status = status
     order.status_changed_at = timezone.now()
@@ -213,8 +224,8 @@ def order_change_status(*, order_id: UUID, actor: Actor, status: str, note: str 
         supplier_organization_id=order.supplier_organization_id,
         from_status=previous,
         to_status=status,
-        actor_id=actor.user_id,
-        acting_organization_id=actor.organization_id,
+        actor_id=actor_id,
+        acting_organization_id=acting_organization_id,
         note=note,
     )
     audit_record(
@@ -223,23 +234,37 @@ def order_change_status(*, order_id: UUID, actor: Actor, status: str, note: str 
         resource_id=order.id,
         old_values={"status": previous},
         new_values={"status": status, "note": note},
-        organization_id=actor.organization_id,
-        actor_id=actor.user_id,
+        organization_id=acting_organization_id,
+        actor_id=actor_id,
     )
-    _publish(
+    publish(
         order,
         lambda organization_id: events.OrderStatusChanged(
             organization_id=organization_id,
             order_id=str(order.id),
             number=order.number,
             kind=order.kind,
-            party_organization_ids=_parties(order),
+            party_organization_ids=parties_of(order),
             from_status=previous,
             to_status=status,
             note=note,
         ),
-        acting_organization_id=actor.organization_id,
+        acting_organization_id=acting_organization_id,
     )
+
+
+@transaction.atomic
+def order_change_status(*, order_id: UUID, actor: Actor, status: str, note: str = "") -> Order:
+    """Move an order to `status` if its lifecycle allows it and the actor may; history and
+    the order.status_changed event are written in the same transaction."""
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("Order not found.")
+    if not sides_of(order, actor.organization_id):
+        raise NotFound("Order not found.")
+    move = move_for(order.kind, order.status, status)
+    check_actor(order, actor, sides=move.sides, permission=move.permission)
+    apply_status(order, status=status, actor_id=actor.user_id, acting_organization_id=actor.organization_id, note=note)
     return order
 
 
@@ -248,61 +273,3 @@ def order_cancel(*, order_id: UUID, actor: Actor, reason: str) -> Order:
     if not reason.strip():
         raise ValidationFailed("Say why the order is cancelled.", details={"reason": ["Required."]})
     return order_change_status(order_id=order_id, actor=actor, status=OrderStatus.CANCELLED, note=reason.strip())
-
-
-# --- Warehouses ------------------------------------------------------------------------------
-
-WAREHOUSE_FIELDS = (
-    "name",
-    "code",
-    "country",
-    "city",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-    "timezone",
-    "is_active",
-)
-
-
-@transaction.atomic
-def warehouse_create(*, organization_id: UUID, actor_id: UUID, data: dict) -> Warehouse:
-    if Warehouse.objects.filter(organization_id=organization_id, code=data.get("code")).exists():
-        raise ValidationFailed("A warehouse with this code exists already.", details={"code": ["Already used."]})
-    warehouse = Warehouse(organization_id=organization_id, **{k: v for k, v in data.items() if k in WAREHOUSE_FIELDS})
-    warehouse.full_clean()
-    warehouse.save()
-    audit_record(
-        action="warehouse.created",
-        resource_type="warehouse",
-        resource_id=warehouse.id,
-        new_values={"name": warehouse.name, "code": warehouse.code},
-        organization_id=organization_id,
-        actor_id=actor_id,
-    )
-    return warehouse
-
-
-@transaction.atomic
-def warehouse_update(*, warehouse: Warehouse, actor_id: UUID, data: dict) -> Warehouse:
-    changed = {k: v for k, v in data.items() if k in WAREHOUSE_FIELDS and getattr(warehouse, k) != v}
-    if not changed:
-        return warehouse
-    old = {k: getattr(warehouse, k) for k in changed}
-    for key, value in changed.items():
-        setattr(warehouse, key, value)
-    warehouse.full_clean()
-    warehouse.save()
-    audit_record(
-        action="warehouse.updated",
-        resource_type="warehouse",
-        resource_id=warehouse.id,
-        old_values=old,
-        new_values=changed,
-        organization_id=warehouse.organization_id,
-        actor_id=actor_id,
-    )
-    return warehouse

@@ -1,0 +1,54 @@
+"""Writes of the orders context, one module per group of use cases; import them from here."""
+
+from apps.orders.services.files import Upload
+from apps.orders.services.orders import (
+    Actor,
+    ItemInput,
+    OrderInput,
+    order_cancel,
+    order_change_status,
+    order_create,
+)
+from apps.orders.services.purchases import (
+    AssistedPurchaseResult,
+    assisted_purchase_create,
+    order_quote,
+    order_record_purchase,
+    self_purchase_create,
+)
+from apps.orders.services.receiving import Measurements, ReceiveResult, normalize_tracking_number, warehouse_receive
+from apps.orders.services.returns import ReturnItemInput, return_change_status, return_request
+from apps.orders.services.warehouses import (
+    WAREHOUSE_FIELDS,
+    WAREHOUSE_PERMISSION,
+    warehouse_assign_staff,
+    warehouse_create,
+    warehouse_update,
+)
+
+__all__ = [
+    "WAREHOUSE_FIELDS",
+    "WAREHOUSE_PERMISSION",
+    "Actor",
+    "AssistedPurchaseResult",
+    "ItemInput",
+    "Measurements",
+    "OrderInput",
+    "ReceiveResult",
+    "ReturnItemInput",
+    "Upload",
+    "assisted_purchase_create",
+    "normalize_tracking_number",
+    "order_cancel",
+    "order_change_status",
+    "order_create",
+    "order_quote",
+    "order_record_purchase",
+    "return_change_status",
+    "return_request",
+    "self_purchase_create",
+    "warehouse_assign_staff",
+    "warehouse_create",
+    "warehouse_receive",
+    "warehouse_update",
+]
