@@ -7,9 +7,10 @@ from apps.core.models import OutboxEvent
 
 
 class ReadOnlyAdminMixin:
-    """For records nobody edits by hand (the database often refuses anyway): view only."""
+    """For records nobody edits by hand (the database often refuses anyway): view only.
+    Fits model admins and inlines alike (an inline's has_add_permission takes the parent)."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
