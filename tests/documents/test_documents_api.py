@@ -22,6 +22,7 @@ from tests.documents.conftest import (
     render,
     stored,
 )
+from tests.documents.reading import qr_codes_on
 from tests.factories import OrganizationFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -40,11 +41,14 @@ def test_each_document_type_is_generated_for_an_order_with_its_number_and_partie
     body = client.get(f"/api/v1/documents/{response.json()['id']}").json()
     assert body["status"] == "ready"
     assert body["version"] == 1
-    text = pdf_text(download(client, body))
+    pdf = download(client, body)
+    text = pdf_text(pdf)
     assert order.number in text
     assert SHIPPER_NAME in text  # Cyrillic, from the embedded font
     assert CARRIER_NAME in text or document_type not in ("cmr", "bill_of_lading")
     assert "Подшипник" in text
+    # and the QR code, read back from the rendered first page, leads to its verification page
+    assert qr_codes_on(pdf) == [body["verification_url"]]
 
 
 def test_regenerating_makes_version_two_and_version_one_stays_readable(api, parties, order):

@@ -13,9 +13,7 @@ import io
 from datetime import date
 from decimal import Decimal
 
-import pypdfium2
 import pytest
-import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
@@ -29,6 +27,7 @@ from apps.documents.content import (
 )
 from apps.documents.labels import CMR_BOX_NUMBERS, ENGLISH, LABELS, RUSSIAN
 from apps.documents.rendering import render_document
+from tests.documents.reading import qr_codes_on
 
 VERIFICATION_URL = "https://manifest.example/documents/5f0c2a6e-3b1d-4c8e-9a7f-2d4b6e8f0a1c/verify"
 CONSIGNEE = "ООО «Волга Карго»"
@@ -86,18 +85,6 @@ def text_of(pdf: bytes, page: int | None = None) -> str:
     pages = PdfReader(io.BytesIO(pdf)).pages
     chosen = pages if page is None else [pages[page]]
     return " ".join(" ".join(p.extract_text() for p in chosen).split())
-
-
-def qr_codes_on(pdf: bytes, page: int = 0) -> list[str]:
-    """Render the page to pixels and read every QR code on it, as a phone would."""
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        image = document[page].render(scale=2).to_pil()
-    finally:
-        document.close()
-    return [
-        barcode.text for barcode in zxingcpp.read_barcodes(image) if barcode.format == zxingcpp.BarcodeFormat.QRCode
-    ]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
