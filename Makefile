@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(PY) -m bench rls --json
 	$(PY) -m bench api-overhead --json
 	$(PY) -m bench auth-overhead --json
+	$(PY) -m bench orders-list --json
+	$(PY) -m bench documents --json
 
 migrations: $(STAMP)
 	$(PY) -m devstack exec -- $(PY) manage.py makemigrations

@@ -4,6 +4,8 @@ Scenarios:
   rls           a tenant-scoped list query with and without row-level security
   api-overhead  an authenticated list endpoint against a bare view on the same ASGI server
   auth-overhead the same tenant-scoped list endpoint with JWT authentication and without
+  orders-list   GET /api/v1/orders at 32 concurrent clients on 100,000 orders per tenant
+  documents     CMR PDFs rendered per second in one process (render_document)
 
 Each scenario starts what it needs (embedded PostgreSQL and Redis unless DATABASE_URL /
 REDIS_URL are set), creates a database of its own, seeds it, measures, and removes the
@@ -23,6 +25,8 @@ SCENARIOS = {
     "rls": ("bench.rls", "RLS cost on a tenant-scoped list query"),
     "api-overhead": ("bench.api_overhead", "authenticated list endpoint vs the bare view"),
     "auth-overhead": ("bench.auth_overhead", "the same list endpoint with JWT auth vs a pre-resolved user"),
+    "orders-list": ("bench.orders_list", "the order list at 32 clients on 100k orders per tenant"),
+    "documents": ("bench.documents", "CMR PDFs rendered per second in one process"),
 }
 
 
