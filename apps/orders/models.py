@@ -187,6 +187,10 @@ class Order(TimeStampedModel):
         indexes = [
             models.Index(fields=["client_organization", "created_at"], name="order_client_created_idx"),
             models.Index(fields=["supplier_organization", "created_at"], name="order_supplier_created_idx"),
+            # Both party columns in each: the list's COUNT (client = X OR supplier = X, and the
+            # row-level security policy on the same columns) is answered from the indexes.
+            models.Index(fields=["client_organization", "supplier_organization"], name="order_client_supplier_idx"),
+            models.Index(fields=["supplier_organization", "client_organization"], name="order_supplier_client_idx"),
         ]
 
     def __str__(self) -> str:
