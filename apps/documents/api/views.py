@@ -9,7 +9,7 @@ from django.core import signing
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,25 +19,13 @@ from apps.core.pagination import paginated_response
 from apps.documents import selectors, services
 from apps.documents.api import serializers as s
 from apps.documents.models import DocumentType, GeneratedDocumentStatus
-from apps.tenancy.permissions import HasPermission, current_membership
-from apps.tenancy.roles import Grant
+from apps.tenancy.api.base import CurrentOrganizationView
 
 DOWNLOAD_SALT = "apps.documents.download"
 
 
-class DocumentsView(APIView):
-    """Acts for the current organization (X-Organization-ID when the user has several)."""
-
-    permission_classes = [IsAuthenticated, HasPermission]
-
-    @property
-    def organization_id(self) -> UUID:
-        return current_membership(self.request._request).organization_id
-
-    def own_customer_id(self):
-        """With an `:own` grant, only documents of orders whose customer is the user."""
-        grant = getattr(self.request, "permission_grant", Grant.ALL)
-        return self.request.user.id if grant is Grant.OWN else None
+class DocumentsView(CurrentOrganizationView):
+    """Documents act for the current organization (`:own` grants: the customer's orders)."""
 
 
 def _download_url(request, document) -> str:

@@ -22,7 +22,7 @@ from apps.kyc import selectors, services
 from apps.kyc.api import serializers as s
 from apps.kyc.checks import EXTENSIONS_BY_CONTENT_TYPE, DocumentType
 from apps.kyc.models import DocumentStatus
-from apps.tenancy.permissions import HasPermission, current_membership
+from apps.tenancy.api.base import CurrentOrganizationView
 
 DOWNLOAD_SALT = "apps.kyc.download"
 
@@ -34,14 +34,8 @@ class IsPlatformStaff(BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
-class KycView(APIView):
-    """Acts for the current organization (X-Organization-ID when the user has several)."""
-
-    permission_classes = [IsAuthenticated, HasPermission]
-
-    @property
-    def organization_id(self) -> UUID:
-        return current_membership(self.request._request).organization_id
+class KycView(CurrentOrganizationView):
+    """KYC acts for the current organization."""
 
 
 def _upload(file) -> services.Upload:

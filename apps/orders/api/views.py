@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.core.errors import ValidationFailed
 from apps.core.pagination import paginated_response
@@ -15,19 +14,13 @@ from apps.orders import selectors, services
 from apps.orders.api import serializers as s
 from apps.orders.api.filters import OrderFilter
 from apps.orders.models import OrderKind
-from apps.tenancy.permissions import FeatureEnabled, HasPermission, current_membership
-from apps.tenancy.roles import Grant
+from apps.tenancy.api.base import CurrentOrganizationView
+from apps.tenancy.permissions import FeatureEnabled, HasPermission
 from apps.tenancy.selectors import feature_is_active
 
 
-class OrganizationView(APIView):
-    """Acts for the current organization (X-Organization-ID when the user has several)."""
-
-    permission_classes = [IsAuthenticated, HasPermission]
-
-    @property
-    def membership(self):
-        return current_membership(self.request._request)
+class OrganizationView(CurrentOrganizationView):
+    """Orders act for the current organization, as an Actor the services check."""
 
     def actor(self) -> services.Actor:
         membership = self.membership
@@ -46,11 +39,6 @@ class OrganizationView(APIView):
             "user": self.request.user,
             "role": self.membership.role,
         }
-
-    def own_customer_id(self):
-        """With an `:own` grant, only orders whose customer is the user."""
-        grant = getattr(self.request, "permission_grant", Grant.ALL)
-        return self.request.user.id if grant is Grant.OWN else None
 
 
 class OrderListView(OrganizationView):
