@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.conf import settings
-from django.core import signing
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.context import tenant_scope
+from apps.core.download_links import download_token, read_download_token
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import paginated_response
 from apps.documents import selectors, services
@@ -29,9 +29,7 @@ class DocumentsView(CurrentOrganizationView):
 
 
 def _download_url(request, document) -> str:
-    token = signing.dumps(
-        {"document": str(document.id), "organization": str(document.organization_id)}, salt=DOWNLOAD_SALT
-    )
+    token = download_token(salt=DOWNLOAD_SALT, record_id=document.id, organization_id=document.organization_id)
     return request.build_absolute_uri(reverse("document-file", args=[token]))
 
 
@@ -207,13 +205,11 @@ class DocumentFileView(APIView):
 
     @extend_schema(responses={(200, "application/pdf"): bytes}, summary="Download a document's PDF")
     def get(self, request, token):
-        try:
-            claims = signing.loads(token, salt=DOWNLOAD_SALT, max_age=settings.DOCUMENT_DOWNLOAD_URL_MAX_AGE)
-        except signing.BadSignature as error:
-            raise NotFound("The link is invalid or has expired.") from error
-        organization_id = UUID(claims["organization"])
+        document_id, organization_id = read_download_token(
+            token, salt=DOWNLOAD_SALT, max_age=settings.DOCUMENT_DOWNLOAD_URL_MAX_AGE
+        )
         with tenant_scope(organization_id):
-            document = selectors.document_get(organization_id=organization_id, document_id=UUID(claims["document"]))
+            document = selectors.document_get(organization_id=organization_id, document_id=document_id)
             stored = document.signed_file if document.is_signed else document.file
             if not stored:
                 raise NotFound("The document has no file yet.")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from django.conf import settings
-from django.core import signing
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -15,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.context import system_scope, tenant_scope
-from apps.core.errors import NotFound
+from apps.core.download_links import download_token, read_download_token
 from apps.core.pagination import paginated_response
 from apps.core.parsers import StrictMultiPartParser
 from apps.kyc import selectors, services
@@ -43,9 +40,7 @@ def _upload(file) -> services.Upload:
 
 
 def _download_url(request, document) -> str:
-    token = signing.dumps(
-        {"document": str(document.id), "organization": str(document.organization_id)}, salt=DOWNLOAD_SALT
-    )
+    token = download_token(salt=DOWNLOAD_SALT, record_id=document.id, organization_id=document.organization_id)
     return request.build_absolute_uri(reverse("kyc-document-file", args=[token]))
 
 
@@ -186,14 +181,11 @@ class DocumentFileView(APIView):
         summary="Download a document's file",
     )
     def get(self, request, token):
-        try:
-            claims = signing.loads(token, salt=DOWNLOAD_SALT, max_age=settings.KYC_DOWNLOAD_URL_MAX_AGE)
-        except signing.BadSignature as error:
-            raise NotFound("The link is invalid or has expired.") from error
-        with tenant_scope(UUID(claims["organization"])):
-            document = selectors.document_get(
-                organization_id=UUID(claims["organization"]), document_id=UUID(claims["document"])
-            )
+        document_id, organization_id = read_download_token(
+            token, salt=DOWNLOAD_SALT, max_age=settings.KYC_DOWNLOAD_URL_MAX_AGE
+        )
+        with tenant_scope(organization_id):
+            document = selectors.document_get(organization_id=organization_id, document_id=document_id)
             handle = document.file.open("rb")
         return FileResponse(
             handle,
