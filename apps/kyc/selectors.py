@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
 from apps.kyc.models import DocumentStatus, KycDocument, Level, OrganizationVerification, VerificationStatus
@@ -48,15 +47,6 @@ def document_get(*, organization_id: UUID, document_id: UUID) -> KycDocument:
     if document is None:
         raise NotFound("Document not found.")
     return document
-
-
-def review_queue() -> QuerySet[KycDocument]:
-    """Documents waiting for staff, oldest first (staff read it in the all-tenants scope)."""
-    return (
-        KycDocument.objects.filter(status=DocumentStatus.PENDING_REVIEW)
-        .select_related("organization")
-        .order_by("created_at")
-    )
 
 
 def verification_status(*, organization_id: UUID) -> dict:

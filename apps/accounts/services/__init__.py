@@ -17,7 +17,6 @@ from apps.accounts.services.sessions import (
 from apps.accounts.services.two_factor import (
     TotpEnrollment,
     backup_codes_regenerate,
-    backup_codes_remaining,
     has_two_factor,
     second_factor_match,
     totp_disable,
@@ -48,7 +47,6 @@ __all__ = [
     "TotpEnrollment",
     "TwoFactorRequired",
     "backup_codes_regenerate",
-    "backup_codes_remaining",
     "email_verification_token",
     "has_two_factor",
     "lockout_record_failure",

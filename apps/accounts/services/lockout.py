@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -104,7 +103,3 @@ def lockout_clear(*, user) -> None:
     user.failed_login_count, user.locked_until = 0, None
     user.save(update_fields=["failed_login_count", "locked_until", "updated_at"])
     cache.delete_many([_email_key("failures", user.email), _email_key("locked", user.email)])
-
-
-def lockout_duration() -> timedelta:
-    return settings.LOGIN_LOCKOUT_DURATION

@@ -152,8 +152,3 @@ def two_factor_reset(*, user_id, actor_id) -> bool:
     if removed or removed_codes:
         _audit(action="auth.2fa_reset", resource_type="user", resource_id=user_id, actor_id=actor_id)
     return bool(removed or removed_codes)
-
-
-def backup_codes_remaining(*, user) -> int:
-    device = BackupCodeDevice.objects.filter(user=user, confirmed=True).first()
-    return len(device.code_hashes) if device else 0
