@@ -113,7 +113,8 @@ def _seed(*, tenants: int, orders: int):
     from django.utils import timezone
 
     from apps.core.context import system_scope
-    from apps.orders.models import Order, OrderItem, OrderNumberSequence
+    from apps.core.models import NumberSequence
+    from apps.orders.models import Order, OrderItem
     from apps.tenancy.models import Membership, Organization
     from apps.tenancy.roles import Role
 
@@ -247,8 +248,8 @@ def _seed(*, tenants: int, orders: int):
         cursor.execute(sql, params)
         # The sequences the service numbers from, left where the seed stopped.
         sql, params = _insert_select(
-            OrderNumberSequence,
-            {"organization_id": "client_id", "year": "year", "last_value": "max(sequence)"},
+            NumberSequence,
+            {"organization_id": "client_id", "name": "'order'", "year": "year", "last_value": "max(sequence)"},
             "FROM bench_order_seed GROUP BY client_id, year",
             connection,
         )

@@ -15,6 +15,7 @@ from functools import wraps
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
 from apps.core.context import current_organization_id
@@ -23,6 +24,14 @@ from apps.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
+# For the OpenAPI schema of every view that takes the header.
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retries with the same key and body replay the first response.",
+)
 
 
 def _fingerprint(request) -> str:

@@ -80,3 +80,26 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class NumberSequence(models.Model):
+    """The last human-readable number an organization gave out for one kind of record in a
+    year (orders, RFQs, ...). Per organization, so numbers never reveal another tenant's
+    volume (DESIGN.md §3); the row is locked while numbering."""
+
+    row_visibility = Owned()
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=32, help_text="What is numbered, e.g. order or rfq.")
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name", "year"], name="number_sequence_org_name_year_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.name} {self.year}: {self.last_value}"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.core.context import current_user_id, request_id_var, system_scope, tenant_scope
 from apps.core.events import DomainEvent, handlers_for
-from apps.core.models import OutboxEvent
+from apps.core.models import NumberSequence, OutboxEvent
 
 logger = logging.getLogger(__name__)
 
@@ -98,3 +98,17 @@ def outbox_pending_organizations(*, older_than) -> list[UUID | None]:
             .values_list("organization_id", flat=True)
             .distinct()
         )
+
+
+def number_next(*, organization_id: UUID, name: str, prefix: str) -> str:
+    """The organization's next number for `name` this year, as PREFIX-YYYY-000001.
+
+    Locks the organization's counter row until the caller's transaction ends, so two
+    concurrent callers never get the same number and an aborted one leaves no gap."""
+    year = timezone.now().year
+    sequence, _ = NumberSequence.objects.select_for_update().get_or_create(
+        organization_id=organization_id, name=name, year=year
+    )
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return f"{prefix}-{year}-{sequence.last_value:06d}"

@@ -106,24 +106,6 @@ class Product(TimeStampedModel):
         return self.title or self.external_url
 
 
-class OrderNumberSequence(models.Model):
-    """The last order number an organization gave out in a year (locked while numbering)."""
-
-    row_visibility = Owned()
-
-    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    last_value = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "year"], name="order_number_sequence_org_year_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.organization_id} {self.year}: {self.last_value}"
-
-
 class Order(TimeStampedModel):
     """One order of any kind; both party organizations see it (row-level security)."""
 

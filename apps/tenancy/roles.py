@@ -7,7 +7,9 @@ action. A membership's permissions are its role's plus its `extra_permissions`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
+from uuid import UUID
 
 from django.db import models
 
@@ -80,6 +82,7 @@ MATRIX: dict[str, frozenset[str]] = {
             "rfq:*",
             "offer:read",
             "offer:accept",
+            "offer:reject",
             "order:create",
             "order:read",
             "order:cancel",
@@ -169,3 +172,16 @@ def grant_for(role: str, extra_permissions, permission: str) -> Grant:
 def is_valid_permission(permission: str) -> bool:
     parts = permission.split(":")
     return len(parts) in (2, 3) and all(parts) and (len(parts) == 2 or parts[2] == "own")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts in a service call: the user, the organization they act for, and their role there."""
+
+    user_id: UUID
+    organization_id: UUID
+    role: str
+    extra_permissions: tuple[str, ...] = ()
+
+    def grant(self, permission: str) -> Grant:
+        return grant_for(self.role, self.extra_permissions, permission)

@@ -3,6 +3,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.fields import CountryField, CurrencyField
 from apps.orders.models import (
     Order,
     OrderItem,
@@ -105,6 +106,8 @@ class HistoryOutput(serializers.ModelSerializer):
 
 
 class WarehouseSerializer(serializers.ModelSerializer):
+    country = CountryField()
+
     class Meta:
         model = Warehouse
         fields = [
@@ -126,11 +129,6 @@ class WarehouseSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
         # Uniqueness in the organization is the service's to check (the organization is not a field).
         validators = []
-
-    def validate_country(self, value: str) -> str:
-        if len(value) != 2 or not value.isalpha():
-            raise serializers.ValidationError("An ISO 3166-1 alpha-2 code, e.g. DE.")
-        return value.upper()
 
     def validate_timezone(self, value: str) -> str:
         from zoneinfo import available_timezones
@@ -157,13 +155,8 @@ class AddressSerializer(serializers.Serializer):
     line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     city = serializers.CharField(max_length=100)
     postal_code = serializers.CharField(max_length=20)
-    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2, e.g. DE.")
+    country = CountryField()
     phone = serializers.RegexField(PHONE_PATTERN, max_length=24, help_text="International format, e.g. +49 40 1234567.")
-
-    def validate_country(self, value: str) -> str:
-        if not (value.isascii() and value.isalpha()):
-            raise serializers.ValidationError("An ISO 3166-1 alpha-2 code, e.g. DE.")
-        return value.upper()
 
     def validate_phone(self, value: str) -> str:
         digits = "".join(character for character in value if character.isdigit())
@@ -223,18 +216,9 @@ class AssistedPurchaseOutput(serializers.Serializer):
     message = serializers.CharField()
 
 
-CURRENCY = {"min_length": 3, "max_length": 3, "help_text": "ISO 4217, e.g. EUR."}
-
-
-def _currency(value: str) -> str:
-    if not (value.isascii() and value.isalpha()):
-        raise serializers.ValidationError("An ISO 4217 code, e.g. EUR.")
-    return value.upper()
-
-
 class QuoteInput(serializers.Serializer):
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), help_text="Per piece.")
-    currency = serializers.CharField(**CURRENCY, validators=[_currency])
+    currency = CurrencyField()
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -246,7 +230,7 @@ class PurchaseInput(serializers.Serializer):
 class SelfPurchaseInput(serializers.Serializer):
     tracking_number = serializers.CharField(max_length=64)
     declared_value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
-    currency = serializers.CharField(**CURRENCY, validators=[_currency])
+    currency = CurrencyField()
     description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     invoice = serializers.FileField(
         allow_empty_file=True, help_text="The purchase invoice: PDF, JPEG or PNG, at most 10 MB."

@@ -7,7 +7,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from apps.core.errors import ValidationFailed
+from apps.core.api.filtering import filter_queryset
 from apps.core.pagination import paginated_response
 from apps.core.parsers import StrictMultiPartParser
 from apps.orders import selectors, services
@@ -21,15 +21,6 @@ from apps.tenancy.selectors import feature_is_active
 
 class OrganizationView(CurrentOrganizationView):
     """Orders act for the current organization, as an Actor the services check."""
-
-    def actor(self) -> services.Actor:
-        membership = self.membership
-        return services.Actor(
-            user_id=self.request.user.id,
-            organization_id=membership.organization_id,
-            role=membership.role,
-            extra_permissions=tuple(membership.extra_permissions),
-        )
 
     def warehouse_scope(self) -> dict:
         """The warehouses the user may see: all of the organization's, or (warehouse staff)
@@ -49,10 +40,7 @@ class OrderListView(OrganizationView):
         queryset = selectors.order_list(
             organization_id=self.membership.organization_id, customer_id=self.own_customer_id()
         )
-        filtered = OrderFilter(request.query_params, queryset=queryset, request=request._request)
-        if not filtered.is_valid():
-            raise ValidationFailed("Some filters are invalid.", details=filtered.errors)
-        return paginated_response(self, filtered.qs, s.OrderListOutput)
+        return paginated_response(self, filter_queryset(OrderFilter, request, queryset), s.OrderListOutput)
 
     # For the schema: the filters of GET /orders.
     filterset_class = OrderFilter

@@ -13,33 +13,22 @@ from django.utils import timezone
 
 from apps.core.context import current_organization_id
 from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
-from apps.core.services import outbox_publish
+from apps.core.services import number_next, outbox_publish
 from apps.orders import events
 from apps.orders.models import (
     Order,
     OrderItem,
     OrderKind,
-    OrderNumberSequence,
     OrderStatus,
     OrderStatusChange,
 )
 from apps.orders.transitions import CLIENT, SUPPLIER, move_for
-from apps.tenancy.roles import Grant, grant_for
+from apps.tenancy.roles import Actor, Grant, grant_for
 from apps.tenancy.selectors import organization_names
 from apps.tenancy.services import audit_record
 
 CENT = Decimal("0.01")
 FIRST_STATUS = {OrderKind.ASSISTED_PURCHASE: OrderStatus.REQUESTED}
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: the user, the organization they act for, and their role there."""
-
-    user_id: UUID
-    organization_id: UUID
-    role: str
-    extra_permissions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,17 +56,6 @@ class OrderInput:
     purchase_agent_id: UUID | None = None
     external_tracking_number: str = ""
     declared_value: Decimal | None = None
-
-
-def _next_number(organization_id: UUID, prefix: str) -> str:
-    """The next number of the organization this year: PREFIX-YYYY-000001 (unique, locked)."""
-    year = timezone.now().year
-    sequence, _ = OrderNumberSequence.objects.select_for_update().get_or_create(
-        organization_id=organization_id, year=year
-    )
-    sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
-    return f"{prefix}-{year}-{sequence.last_value:06d}"
 
 
 def _prefix(order_input: OrderInput) -> str:
@@ -126,7 +104,9 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
     order = Order.objects.create(
         client_organization_name=names[order_input.client_organization_id],
         supplier_organization_name=names[order_input.supplier_organization_id],
-        number=_next_number(order_input.client_organization_id, _prefix(order_input)),
+        number=number_next(
+            organization_id=order_input.client_organization_id, name="order", prefix=_prefix(order_input)
+        ),
         kind=order_input.kind,
         status=FIRST_STATUS.get(order_input.kind, OrderStatus.DRAFT),
         client_organization_id=order_input.client_organization_id,

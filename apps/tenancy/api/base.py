@@ -8,7 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from apps.tenancy.permissions import HasPermission, current_membership
-from apps.tenancy.roles import Grant
+from apps.tenancy.roles import Actor, Grant
 
 
 class CurrentOrganizationView(APIView):
@@ -29,3 +29,13 @@ class CurrentOrganizationView(APIView):
         """With an `:own` grant, the user's id (rows limited to their own); None with a full grant."""
         grant = getattr(self.request, "permission_grant", Grant.ALL)
         return self.request.user.id if grant is Grant.OWN else None
+
+    def actor(self) -> Actor:
+        """The caller as services see them: user, organization, role and extra permissions."""
+        membership = self.membership
+        return Actor(
+            user_id=self.request.user.id,
+            organization_id=membership.organization_id,
+            role=membership.role,
+            extra_permissions=tuple(membership.extra_permissions),
+        )

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from apps.core.context import Scope, switch
 from apps.core.errors import NotFound
-from apps.core.idempotency import idempotent
+from apps.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from apps.core.pagination import paginated_response
 from apps.tenancy import selectors, services
 from apps.tenancy.api import serializers as s
@@ -21,13 +21,6 @@ ORGANIZATION_HEADER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="The organization to act for, when the user belongs to several.",
-)
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Retries with the same key and body replay the first response.",
 )
 
 

@@ -1,0 +1,44 @@
+"""Serializer fields shared by every context's API."""
+
+from __future__ import annotations
+
+import pycountry
+from rest_framework import serializers
+
+from apps.core.money import is_currency
+
+
+class CurrencyField(serializers.CharField):
+    """An ISO 4217 code in use today (EUR, RUB, ...); lower case is accepted and upper-cased."""
+
+    default_error_messages = {"currency": "{value!r} is not an ISO 4217 currency in use (e.g. EUR, USD, RUB)."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "ISO 4217 currency code, e.g. EUR.")
+        super().__init__(min_length=3, max_length=3, **kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data).upper()
+        if not is_currency(code):
+            self.fail("currency", value=code)
+        return code
+
+
+def is_country(code: str) -> bool:
+    return pycountry.countries.get(alpha_2=code) is not None
+
+
+class CountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 country code (DE, RU, ...); lower case is accepted and upper-cased."""
+
+    default_error_messages = {"country": "{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. DE, RU)."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "ISO 3166-1 alpha-2 country code, e.g. DE.")
+        super().__init__(min_length=2, max_length=2, **kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data).upper()
+        if not is_country(code):
+            self.fail("country", value=code)
+        return code
