@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/v1/", include("apps.kyc.api.urls")),
     path("api/v1/", include("apps.orders.api.urls")),
     path("api/v1/", include("apps.documents.api.urls")),
+    path("api/v1/", include("apps.marketplace.api.urls")),
     path("verify/<str:token>", documents_public.verify_page, name="document-public-verify"),
 ]
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.kyc",
     "apps.orders",
     "apps.documents",
+    "apps.marketplace",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -241,6 +242,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.core.tasks.outbox_relay_pending",
         "schedule": timedelta(seconds=60),
     },
+    # Past their deadline RFQs take no more offers; past their validity offers cannot be accepted.
+    "marketplace-expire-rfqs": {
+        "task": "apps.marketplace.tasks.marketplace_expire_rfqs",
+        "schedule": timedelta(minutes=5),
+    },
+    "marketplace-expire-offers": {
+        "task": "apps.marketplace.tasks.marketplace_expire_offers",
+        "schedule": timedelta(minutes=15),
+    },
     "kyc-expiry-sweep": {
         "task": "apps.kyc.tasks.kyc_expiry_sweep",
         "schedule": crontab(hour=2, minute=15),  # daily, after midnight UTC
@@ -344,6 +354,11 @@ SPECTACULAR_SETTINGS = {
         "GeneratedDocumentStatusEnum": "apps.documents.models.GeneratedDocumentStatus",
         "ShippingDocumentTypeEnum": "apps.documents.models.DocumentType",
         "KycDocumentTypeEnum": "apps.kyc.checks.DocumentType",
+        "CargoTypeEnum": "apps.marketplace.models.CargoType",
+        "HazmatClassEnum": "apps.marketplace.models.HAZMAT_CLASSES",
+        "RfqStatusEnum": "apps.marketplace.models.RfqStatus",
+        "OfferStatusEnum": "apps.marketplace.models.OfferStatus",
+        "ServiceTypeEnum": "apps.marketplace.models.ServiceType",
     },
 }
 

@@ -15,6 +15,15 @@ from apps.core.models import IdempotencyRecord, OutboxEvent
 from apps.core.rls import Visibility
 from apps.documents.models import DocumentTemplate, GeneratedDocument
 from apps.kyc.models import KycDocument, OrganizationVerification
+from apps.marketplace.models import (
+    Offer,
+    OfferRevision,
+    OfferStatusChange,
+    Rfq,
+    RfqStatusChange,
+    ServiceOffering,
+    Tariff,
+)
 from apps.orders import services as order_services
 from apps.orders.models import (
     OrderReturn,
@@ -105,6 +114,7 @@ def two_tenants():
                 organization=organization, event_type="test.row", aggregate_type="test", aggregate_id="1"
             )
             _forwarding_rows(organization, order, warehouse)
+            _marketplace_rows(organization)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
                 user=admin,
@@ -138,6 +148,48 @@ def _forwarding_rows(organization, order, warehouse):
         **parties,
     )
     ReturnStatusChange.objects.create(order_return=order_return, to_status="requested", **parties)
+
+
+def _marketplace_rows(organization):
+    """Unpublished catalogue rows and a draft RFQ (published ones are every tenant's to read,
+    tests/marketplace/test_visibility.py), and an offer with the organization on both sides."""
+    offering = ServiceOffering.objects.create(
+        organization=organization,
+        organization_name=organization.name,
+        name="Withdrawn service",
+        service_type="road_ftl",
+        transit_days=1,
+        currency="EUR",
+        is_active=False,
+    )
+    Tariff.objects.create(
+        offering=offering, organization=organization, offering_is_published=False, name="Base", tariff_type="base"
+    )
+    rfq = Rfq.objects.create(
+        organization=organization,
+        organization_name=organization.name,
+        number="RFQ-2026-000001",
+        title="Draft",
+        weight_kg=1,
+        currency="EUR",
+        deadline=timezone.now() + timezone.timedelta(days=1),
+    )
+    RfqStatusChange.objects.create(rfq=rfq, organization=organization, to_status="draft")
+    parties = {"carrier_organization": organization, "shipper_organization": organization}
+    offer = Offer.objects.create(
+        rfq=rfq,
+        rfq_number=rfq.number,
+        carrier_organization_name=organization.name,
+        price=1,
+        currency="EUR",
+        transit_days=1,
+        valid_until=timezone.now() + timezone.timedelta(days=1),
+        **parties,
+    )
+    OfferRevision.objects.create(
+        offer=offer, version=1, price=1, currency="EUR", transit_days=1, valid_until=offer.valid_until, **parties
+    )
+    OfferStatusChange.objects.create(offer=offer, to_status="submitted", **parties)
 
 
 def _owner_ids(label, tenants, column) -> set[str]:

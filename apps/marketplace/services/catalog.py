@@ -1,0 +1,287 @@
+"""Writes of the service catalogue: carriers' offerings and their tariffs; staff hiding."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from django.db import transaction
+
+from apps.core.errors import NotFound, ValidationFailed
+from apps.core.services import outbox_publish
+from apps.marketplace import events
+from apps.marketplace.models import ServiceOffering, Tariff, TariffType, TariffUnit
+from apps.tenancy.roles import Actor
+from apps.tenancy.selectors import organization_names
+from apps.tenancy.services import audit_record
+
+OFFERING_FIELDS = (
+    "name",
+    "description",
+    "service_type",
+    "origin_countries",
+    "destination_countries",
+    "origin_cities",
+    "destination_cities",
+    "max_weight_kg",
+    "max_volume_cbm",
+    "max_length_cm",
+    "max_width_cm",
+    "max_height_cm",
+    "cargo_types",
+    "hazmat_classes",
+    "temperature_controlled",
+    "temperature_min_c",
+    "temperature_max_c",
+    "transit_days",
+    "sla_guarantee",
+    "insurance_included",
+    "tracking_included",
+    "pricing_model",
+    "base_price",
+    "currency",
+    "available_days",
+    "available_from",
+    "available_until",
+    "is_active",
+)
+
+TARIFF_FIELDS = (
+    "name",
+    "tariff_type",
+    "price_per_unit",
+    "unit",
+    "minimum_charge",
+    "maximum_charge",
+    "min_weight_kg",
+    "max_weight_kg",
+    "min_distance_km",
+    "max_distance_km",
+    "valid_from",
+    "valid_until",
+    "seasonal_multiplier",
+    "fuel_multiplier",
+    "is_active",
+)
+
+
+def _ordered(errors: dict, values: dict, low: str, high: str, *, strict: bool = False) -> None:
+    first, second = values.get(low), values.get(high)
+    if first is None or second is None:
+        return
+    if first > second or (strict and first == second):
+        relation = "before" if strict else "at most"
+        errors.setdefault(low, []).append(f"Must be {relation} {high} ({second}); it is {first}.")
+
+
+def check_offering(values: dict) -> None:
+    """400 naming each field whose value contradicts another (ranges, temperature control)."""
+    errors: dict[str, list[str]] = {}
+    _ordered(errors, values, "temperature_min_c", "temperature_max_c")
+    _ordered(errors, values, "available_from", "available_until", strict=True)
+    has_range = values.get("temperature_min_c") is not None or values.get("temperature_max_c") is not None
+    if has_range and not values.get("temperature_controlled"):
+        errors.setdefault("temperature_controlled", []).append("A temperature range needs temperature_controlled.")
+    if errors:
+        raise ValidationFailed("The offering has contradicting fields.", details=errors)
+
+
+def check_tariff(values: dict) -> None:
+    """400 naming each field of a tariff that contradicts another."""
+    errors: dict[str, list[str]] = {}
+    _ordered(errors, values, "minimum_charge", "maximum_charge")
+    _ordered(errors, values, "min_weight_kg", "max_weight_kg")
+    _ordered(errors, values, "min_distance_km", "max_distance_km")
+    _ordered(errors, values, "valid_from", "valid_until", strict=True)
+    tariff_type = values.get("tariff_type")
+    if tariff_type in (TariffType.BASE, TariffType.DISTANCE) and values.get("price_per_unit") is None:
+        errors.setdefault("price_per_unit", []).append(f"A {tariff_type} tariff charges per unit: give the price.")
+    if tariff_type == TariffType.DISTANCE and values.get("unit") != TariffUnit.KM:
+        errors.setdefault("unit", []).append("A distance tariff charges per km.")
+    # A surcharge is a share of the subtotal (its multiplier) and/or a charge per unit.
+    surcharges = {TariffType.SEASONAL: "seasonal_multiplier", TariffType.FUEL_SURCHARGE: "fuel_multiplier"}
+    multiplier = surcharges.get(tariff_type)
+    if multiplier and values.get(multiplier, Decimal(1)) == 1 and values.get("price_per_unit") is None:
+        errors.setdefault(multiplier, []).append(f"A {tariff_type} tariff needs a multiplier other than 1 or a price.")
+    if errors:
+        raise ValidationFailed("The tariff has contradicting fields.", details=errors)
+
+
+def _publish_offering(offering: ServiceOffering, changed: list[str]) -> None:
+    outbox_publish(
+        events.OfferingChanged(
+            organization_id=offering.organization_id,
+            offering_id=str(offering.id),
+            is_published=offering.is_published,
+            changed=sorted(changed),
+        )
+    )
+
+
+def _own_offering(*, organization_id: UUID, offering_id: UUID, lock: bool = False) -> ServiceOffering:
+    queryset = ServiceOffering.objects.filter(organization_id=organization_id, pk=offering_id)
+    offering = (queryset.select_for_update() if lock else queryset).first()
+    if offering is None:
+        raise NotFound("Service offering not found.")
+    return offering
+
+
+@transaction.atomic
+def offering_create(*, actor: Actor, data: dict) -> ServiceOffering:
+    """Publish a new offering of the actor's organization (active unless `is_active` is false)."""
+    values = {field: data[field] for field in OFFERING_FIELDS if field in data}
+    check_offering(values)
+    name = organization_names(organization_ids=[actor.organization_id])[actor.organization_id]
+    offering = ServiceOffering.objects.create(
+        organization_id=actor.organization_id, organization_name=name, created_by_id=actor.user_id, **values
+    )
+    audit_record(
+        action="service_offering.created",
+        resource_type="service_offering",
+        resource_id=offering.id,
+        new_values={"name": offering.name, "service_type": offering.service_type},
+        organization_id=actor.organization_id,
+        actor_id=actor.user_id,
+    )
+    _publish_offering(offering, ["created"])
+    return offering
+
+
+def _sync_tariff_visibility(offering: ServiceOffering) -> None:
+    # The copy of the offering's state that the tariffs' row-level security policy reads.
+    Tariff.objects.filter(offering=offering).exclude(offering_is_published=offering.is_published).update(
+        offering_is_published=offering.is_published
+    )
+
+
+@transaction.atomic
+def offering_update(*, actor: Actor, offering_id: UUID, data: dict) -> ServiceOffering:
+    """Change the offering's own fields; deactivating it takes it and its tariffs out of the catalogue."""
+    offering = _own_offering(organization_id=actor.organization_id, offering_id=offering_id, lock=True)
+    changes = {
+        field: data[field] for field in OFFERING_FIELDS if field in data and data[field] != getattr(offering, field)
+    }
+    check_offering({field: getattr(offering, field) for field in OFFERING_FIELDS} | changes)
+    if not changes:
+        return offering
+    old_values = {field: getattr(offering, field) for field in changes}
+    for field, value in changes.items():
+        setattr(offering, field, value)
+    offering.save(update_fields=[*changes, "updated_at"])
+    _sync_tariff_visibility(offering)
+    audit_record(
+        action="service_offering.updated",
+        resource_type="service_offering",
+        resource_id=offering.id,
+        old_values=old_values,
+        new_values=changes,
+        organization_id=actor.organization_id,
+        actor_id=actor.user_id,
+    )
+    _publish_offering(offering, list(changes))
+    return offering
+
+
+@transaction.atomic
+def offering_set_hidden(*, offering_id: UUID, hidden: bool, reason: str, staff_user_id: UUID) -> ServiceOffering:
+    """Staff take an offering out of the catalogue (or put it back), with a reason; audited.
+
+    Runs in the caller's all-tenants scope (the staff back-office)."""
+    if hidden and not reason.strip():
+        raise ValidationFailed("Say why the offering is hidden.", details={"reason": ["Required."]})
+    offering = ServiceOffering.objects.select_for_update().filter(pk=offering_id).first()
+    if offering is None:
+        raise NotFound("Service offering not found.")
+    if offering.is_hidden == hidden:
+        return offering
+    offering.is_hidden = hidden
+    offering.hidden_reason = reason.strip() if hidden else ""
+    offering.save(update_fields=["is_hidden", "hidden_reason", "updated_at"])
+    _sync_tariff_visibility(offering)
+    audit_record(
+        action="service_offering.hidden" if hidden else "service_offering.unhidden",
+        resource_type="service_offering",
+        resource_id=offering.id,
+        old_values={"is_hidden": not hidden},
+        new_values={"is_hidden": hidden, "reason": offering.hidden_reason},
+        organization_id=offering.organization_id,
+        actor_id=staff_user_id,
+    )
+    _publish_offering(offering, ["is_hidden"])
+    return offering
+
+
+@transaction.atomic
+def tariff_create(*, actor: Actor, offering_id: UUID, data: dict) -> Tariff:
+    offering = _own_offering(organization_id=actor.organization_id, offering_id=offering_id, lock=True)
+    values = {field: data[field] for field in TARIFF_FIELDS if field in data}
+    check_tariff(values)
+    tariff = Tariff.objects.create(
+        offering=offering,
+        organization_id=offering.organization_id,
+        offering_is_published=offering.is_published,
+        **values,
+    )
+    audit_record(
+        action="tariff.created",
+        resource_type="tariff",
+        resource_id=tariff.id,
+        new_values={"offering": str(offering.id), "name": tariff.name, "tariff_type": tariff.tariff_type},
+        organization_id=actor.organization_id,
+        actor_id=actor.user_id,
+    )
+    _publish_offering(offering, ["tariffs"])
+    return tariff
+
+
+def _own_tariff(*, actor: Actor, offering_id: UUID, tariff_id: UUID) -> Tariff:
+    tariff = (
+        Tariff.objects.select_for_update()
+        .filter(organization_id=actor.organization_id, offering_id=offering_id, pk=tariff_id)
+        .select_related("offering")
+        .first()
+    )
+    if tariff is None:
+        raise NotFound("Tariff not found.")
+    return tariff
+
+
+@transaction.atomic
+def tariff_update(*, actor: Actor, offering_id: UUID, tariff_id: UUID, data: dict) -> Tariff:
+    tariff = _own_tariff(actor=actor, offering_id=offering_id, tariff_id=tariff_id)
+    changes = {field: data[field] for field in TARIFF_FIELDS if field in data and data[field] != getattr(tariff, field)}
+    check_tariff({field: getattr(tariff, field) for field in TARIFF_FIELDS} | changes)
+    if not changes:
+        return tariff
+    old_values = {field: getattr(tariff, field) for field in changes}
+    for field, value in changes.items():
+        setattr(tariff, field, value)
+    tariff.save(update_fields=[*changes, "updated_at"])
+    audit_record(
+        action="tariff.updated",
+        resource_type="tariff",
+        resource_id=tariff.id,
+        old_values=old_values,
+        new_values=changes,
+        organization_id=actor.organization_id,
+        actor_id=actor.user_id,
+    )
+    _publish_offering(tariff.offering, ["tariffs"])
+    return tariff
+
+
+@transaction.atomic
+def tariff_delete(*, actor: Actor, offering_id: UUID, tariff_id: UUID) -> None:
+    """Remove a tariff. Offers priced with it keep their breakdown (copied onto the offer)."""
+    tariff = _own_tariff(actor=actor, offering_id=offering_id, tariff_id=tariff_id)
+    audit_record(
+        action="tariff.deleted",
+        resource_type="tariff",
+        resource_id=tariff.id,
+        old_values={"offering": str(offering_id), "name": tariff.name, "tariff_type": tariff.tariff_type},
+        organization_id=actor.organization_id,
+        actor_id=actor.user_id,
+    )
+    offering = tariff.offering
+    tariff.delete()
+    _publish_offering(offering, ["tariffs"])

@@ -1,0 +1,302 @@
+"""Writes of RFQs: create, edit, publish, cancel, close (staff) and expire (beat)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.context import system_scope, tenant_scope
+from apps.core.errors import NotFound, ValidationFailed
+from apps.core.services import number_next, outbox_publish
+from apps.marketplace import events
+from apps.marketplace.locks import lock_rfq
+from apps.marketplace.models import Offer, OfferStatus, Rfq, RfqAudience, RfqStatus, RfqStatusChange
+from apps.marketplace.services.offer_status import offers_close_live
+from apps.marketplace.transitions import OWNER, STAFF, SYSTEM, check_rfq_move, require_open
+from apps.tenancy.roles import Actor
+from apps.tenancy.selectors import organization_names
+from apps.tenancy.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+RFQ_FIELDS = (
+    "title",
+    "description",
+    "audience",
+    "invited_organization_ids",
+    "service_type",
+    "weight_kg",
+    "volume_cbm",
+    "length_cm",
+    "width_cm",
+    "height_cm",
+    "pallet_count",
+    "cargo_type",
+    "hazmat_class",
+    "temperature_min_c",
+    "temperature_max_c",
+    "declared_value",
+    "currency",
+    "segments",
+    "deadline",
+)
+# What an open RFQ may still change: carriers may already be pricing the rest.
+OPEN_RFQ_FIELDS = ("description", "deadline", "invited_organization_ids")
+
+
+def rfq_audience(rfq: Rfq) -> list[str]:
+    """Who the live feed tells about the RFQ: its owner, and the invited carriers once it is open."""
+    audience = {str(rfq.organization_id)}
+    if rfq.status != RfqStatus.DRAFT and rfq.audience == RfqAudience.INVITED:
+        audience.update(str(organization_id) for organization_id in rfq.invited_organization_ids)
+    if rfq.awarded_organization_id:
+        audience.add(str(rfq.awarded_organization_id))
+    return sorted(audience)
+
+
+def check_rfq(values: dict, *, now: datetime) -> None:
+    """400 naming each field of an RFQ that contradicts another or the clock."""
+    errors: dict[str, list[str]] = {}
+    low, high = values.get("temperature_min_c"), values.get("temperature_max_c")
+    if low is not None and high is not None and low > high:
+        errors["temperature_min_c"] = [f"Must be at most temperature_max_c ({high}); it is {low}."]
+    deadline = values.get("deadline")
+    if deadline is not None and deadline <= now:
+        errors["deadline"] = ["Must be in the future."]
+    if not values.get("segments"):
+        errors["segments"] = ["An RFQ needs at least one segment."]
+    if values.get("audience") == RfqAudience.INVITED and not values.get("invited_organization_ids"):
+        errors["invited_organization_ids"] = ["An RFQ for invited carriers only must invite at least one."]
+    if errors:
+        raise ValidationFailed("The RFQ has contradicting fields.", details=errors)
+
+
+def _history(rfq: Rfq, *, from_status: str, actor_id: UUID | None, note: str = "") -> None:
+    RfqStatusChange.objects.create(
+        rfq=rfq,
+        organization_id=rfq.organization_id,
+        from_status=from_status,
+        to_status=rfq.status,
+        actor_id=actor_id,
+        note=note,
+    )
+
+
+def _event_fields(rfq: Rfq) -> dict:
+    return {
+        "organization_id": rfq.organization_id,
+        "rfq_id": str(rfq.id),
+        "number": rfq.number,
+        "status": rfq.status,
+        "party_organization_ids": rfq_audience(rfq),
+    }
+
+
+def own_rfq_for_update(*, organization_id: UUID, rfq_id: UUID) -> Rfq:
+    """The organization's own RFQ, under its lock (apps.marketplace.locks); 404 otherwise."""
+    lock_rfq(rfq_id)
+    rfq = Rfq.objects.filter(organization_id=organization_id, pk=rfq_id).first()
+    if rfq is None:
+        raise NotFound("RFQ not found.")
+    return rfq
+
+
+@transaction.atomic
+def rfq_create(*, actor: Actor, data: dict) -> Rfq:
+    """A draft RFQ of the actor's organization, numbered RFQ-YYYY-NNNNNN; rfq.created."""
+    values = {field: data[field] for field in RFQ_FIELDS if field in data}
+    check_rfq(values, now=timezone.now())
+    name = organization_names(organization_ids=[actor.organization_id])[actor.organization_id]
+    rfq = Rfq.objects.create(
+        organization_id=actor.organization_id,
+        organization_name=name,
+        number=number_next(organization_id=actor.organization_id, name="rfq", prefix="RFQ"),
+        created_by_id=actor.user_id,
+        **values,
+    )
+    _history(rfq, from_status="", actor_id=actor.user_id)
+    audit_record(
+        action="rfq.created",
+        resource_type="rfq",
+        resource_id=rfq.id,
+        new_values={"number": rfq.number, "title": rfq.title},
+        organization_id=actor.organization_id,
+        actor_id=actor.user_id,
+    )
+    outbox_publish(events.RfqCreated(**_event_fields(rfq)))
+    return rfq
+
+
+@transaction.atomic
+def rfq_update(*, actor: Actor, rfq_id: UUID, data: dict) -> Rfq:
+    """Edit a draft RFQ; an open one may only extend its deadline, its description and invitations."""
+    rfq = own_rfq_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
+    if rfq.status not in (RfqStatus.DRAFT, RfqStatus.OPEN):
+        require_open(rfq.status, number=rfq.number)
+    changes = {field: data[field] for field in RFQ_FIELDS if field in data and data[field] != getattr(rfq, field)}
+    if rfq.status == RfqStatus.OPEN:
+        frozen = sorted(set(changes) - set(OPEN_RFQ_FIELDS))
+        if frozen:
+            raise ValidationFailed(
+                "An open RFQ may only change its description, extend its deadline or invite more carriers.",
+                details={field: ["Cannot change once the RFQ is open."] for field in frozen},
+            )
+        if "deadline" in changes and changes["deadline"] < rfq.deadline:
+            raise ValidationFailed(
+                "An open RFQ's deadline can only move later.", details={"deadline": ["Cannot be brought forward."]}
+            )
+        removed = set(rfq.invited_organization_ids) - set(changes.get("invited_organization_ids", ()))
+        if "invited_organization_ids" in changes and removed:
+            raise ValidationFailed(
+                "Invited carriers of an open RFQ cannot be uninvited.",
+                details={"invited_organization_ids": [f"Still needed: {', '.join(sorted(map(str, removed)))}."]},
+            )
+    check_rfq({field: getattr(rfq, field) for field in RFQ_FIELDS} | changes, now=timezone.now())
+    if not changes:
+        return rfq
+    old_values = {field: getattr(rfq, field) for field in changes}
+    for field, value in changes.items():
+        setattr(rfq, field, value)
+    rfq.save(update_fields=[*changes, "updated_at"])
+    audit_record(
+        action="rfq.updated",
+        resource_type="rfq",
+        resource_id=rfq.id,
+        old_values=old_values,
+        new_values=changes,
+        organization_id=actor.organization_id,
+        actor_id=actor.user_id,
+    )
+    outbox_publish(events.RfqUpdated(**_event_fields(rfq), changed=sorted(changes)))
+    return rfq
+
+
+@transaction.atomic
+def rfq_publish(*, actor: Actor, rfq_id: UUID) -> Rfq:
+    """Open a draft RFQ to carriers (every one, or the invited) until its deadline."""
+    rfq = own_rfq_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
+    check_rfq_move(rfq.status, RfqStatus.OPEN, who=OWNER, number=rfq.number)
+    check_rfq({field: getattr(rfq, field) for field in RFQ_FIELDS}, now=timezone.now())
+    rfq.status = RfqStatus.OPEN
+    rfq.published_at = timezone.now()
+    rfq.save(update_fields=["status", "published_at", "updated_at"])
+    _history(rfq, from_status=RfqStatus.DRAFT, actor_id=actor.user_id)
+    audit_record(
+        action="rfq.published",
+        resource_type="rfq",
+        resource_id=rfq.id,
+        old_values={"status": RfqStatus.DRAFT},
+        new_values={"status": rfq.status},
+        organization_id=actor.organization_id,
+        actor_id=actor.user_id,
+    )
+    outbox_publish(events.RfqUpdated(**_event_fields(rfq), changed=["status"]))
+    return rfq
+
+
+def _close(rfq: Rfq, *, status: str, who: str, actor_id: UUID | None, reason: str) -> Rfq:
+    """Move a locked RFQ to a final status other than awarded, closing its live offers."""
+    previous = rfq.status
+    check_rfq_move(previous, status, who=who, number=rfq.number)
+    rfq.status = status
+    rfq.closed_at = timezone.now()
+    rfq.close_reason = reason
+    rfq.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
+    _history(rfq, from_status=previous, actor_id=actor_id, note=reason)
+    # An expired RFQ's offers expire with it; otherwise they are rejected with the RFQ's reason.
+    offer_status = OfferStatus.EXPIRED if status == RfqStatus.EXPIRED else OfferStatus.REJECTED
+    offers_close_live(rfq=rfq, status=offer_status, who=who, actor_id=actor_id, reason=reason)
+    audit_record(
+        action=f"rfq.{status}",
+        resource_type="rfq",
+        resource_id=rfq.id,
+        old_values={"status": previous},
+        new_values={"status": status, "reason": reason},
+        organization_id=rfq.organization_id,
+        actor_id=actor_id,
+    )
+    outbox_publish(events.RfqClosed(**_event_fields(rfq), reason=reason))
+    return rfq
+
+
+@transaction.atomic
+def rfq_cancel(*, actor: Actor, rfq_id: UUID, reason: str) -> Rfq:
+    """The owner calls the RFQ off (draft or open); live offers are rejected."""
+    if not reason.strip():
+        raise ValidationFailed("Say why the RFQ is cancelled.", details={"reason": ["Required."]})
+    rfq = own_rfq_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
+    return _close(rfq, status=RfqStatus.CANCELLED, who=OWNER, actor_id=actor.user_id, reason=reason.strip())
+
+
+@transaction.atomic
+def rfq_close_by_staff(*, rfq_id: UUID, staff_user_id: UUID, reason: str) -> Rfq:
+    """Platform staff close an abusive open RFQ (in the back-office's all-tenants scope); audited."""
+    if not reason.strip():
+        raise ValidationFailed("Say why the RFQ is closed.", details={"reason": ["Required."]})
+    lock_rfq(rfq_id)
+    rfq = Rfq.objects.filter(pk=rfq_id).first()
+    if rfq is None:
+        raise NotFound("RFQ not found.")
+    return _close(rfq, status=RfqStatus.CLOSED, who=STAFF, actor_id=staff_user_id, reason=reason.strip())
+
+
+@transaction.atomic
+def rfq_expire(*, rfq_id: UUID, now: datetime) -> Rfq | None:
+    """Expire an open RFQ whose deadline has passed (its live offers expire too); None when
+    it was awarded, cancelled or extended in the meantime."""
+    lock_rfq(rfq_id)
+    rfq = Rfq.objects.filter(pk=rfq_id).first()
+    if rfq is None or rfq.status != RfqStatus.OPEN or rfq.deadline > now:
+        return None
+    return _close(rfq, status=RfqStatus.EXPIRED, who=SYSTEM, actor_id=None, reason="The deadline passed.")
+
+
+def rfqs_expire_due(*, now: datetime | None = None) -> int:
+    """The beat job: expire every open RFQ past its deadline, each in its owner's scope and
+    transaction. Returns how many expired."""
+    now = now or timezone.now()
+    # Finding them needs every tenant; a read-only discovery query, logged by the scope.
+    with system_scope(reason="marketplace.find_rfqs_past_deadline", audit=False):
+        due = list(
+            Rfq.objects.filter(status=RfqStatus.OPEN, deadline__lte=now)
+            .order_by("deadline")
+            .values_list("id", "organization_id")
+        )
+    expired = 0
+    for rfq_id, organization_id in due:
+        with tenant_scope(organization_id):
+            if rfq_expire(rfq_id=rfq_id, now=now) is not None:
+                expired += 1
+    logger.info("marketplace.rfqs_expired", extra={"due": len(due), "expired": expired})
+    return expired
+
+
+def rfq_award(*, rfq: Rfq, offer: Offer, order_id: UUID, actor_id: UUID) -> Rfq:
+    """Mark a locked, open RFQ awarded to `offer` (the offers service accepts, rejects and
+    creates the order around this call)."""
+    previous = rfq.status
+    check_rfq_move(previous, RfqStatus.AWARDED, who=OWNER, number=rfq.number)
+    rfq.status = RfqStatus.AWARDED
+    rfq.closed_at = timezone.now()
+    rfq.awarded_offer = offer
+    rfq.awarded_organization_id = offer.carrier_organization_id
+    rfq.order_id = order_id
+    rfq.save(update_fields=["status", "closed_at", "awarded_offer", "awarded_organization_id", "order", "updated_at"])
+    _history(rfq, from_status=previous, actor_id=actor_id, note=f"Awarded to {offer.carrier_organization_name}.")
+    audit_record(
+        action="rfq.awarded",
+        resource_type="rfq",
+        resource_id=rfq.id,
+        old_values={"status": previous},
+        new_values={"status": rfq.status, "offer": str(offer.id), "order": str(order_id)},
+        organization_id=rfq.organization_id,
+        actor_id=actor_id,
+    )
+    outbox_publish(
+        events.RfqClosed(**_event_fields(rfq), reason="awarded", awarded_offer_id=str(offer.id), order_id=str(order_id))
+    )
+    return rfq

@@ -1,0 +1,82 @@
+"""Lifecycles of RFQs and offers: {from: {to: who}}, checked in one place each.
+
+"who" names the actor a move belongs to: the RFQ's owner (`owner`), the carrier that
+made an offer (`carrier`), platform staff (`staff`) or the beat jobs (`system`).
+An RFQ that has left `open` (or never reached it) takes no offers and no award:
+acting on it is 422 RFQ_ALREADY_CLOSED; any other illegal move is 422
+INVALID_STATE_TRANSITION.
+"""
+
+from __future__ import annotations
+
+from apps.core.errors import DomainError, ErrorCode, InvalidStateTransition
+from apps.marketplace.models import OfferStatus as O
+from apps.marketplace.models import RfqStatus as R
+
+OWNER, CARRIER, STAFF, SYSTEM = "owner", "carrier", "staff", "system"
+
+RFQ_MOVES: dict[str, dict[str, frozenset[str]]] = {
+    R.DRAFT: {R.OPEN: frozenset({OWNER}), R.CANCELLED: frozenset({OWNER})},
+    R.OPEN: {
+        R.AWARDED: frozenset({OWNER}),
+        R.CANCELLED: frozenset({OWNER}),
+        R.CLOSED: frozenset({STAFF}),
+        R.EXPIRED: frozenset({SYSTEM}),
+    },
+    R.AWARDED: {},
+    R.CANCELLED: {},
+    R.CLOSED: {},
+    R.EXPIRED: {},
+}
+
+OFFER_MOVES: dict[str, dict[str, frozenset[str]]] = {
+    O.SUBMITTED: {
+        O.WITHDRAWN: frozenset({CARRIER}),
+        O.ACCEPTED: frozenset({OWNER}),
+        # The owner rejects one offer, or all the others when awarding; the RFQ closing
+        # for any other reason (cancelled, closed by staff, expired) rejects them too.
+        O.REJECTED: frozenset({OWNER, STAFF, SYSTEM}),
+        O.EXPIRED: frozenset({SYSTEM}),
+    },
+    O.WITHDRAWN: {},
+    O.ACCEPTED: {},
+    O.REJECTED: {},
+    O.EXPIRED: {},
+}
+
+TERMINAL_RFQ_STATUSES = frozenset(status for status, moves in RFQ_MOVES.items() if not moves)
+
+
+class RfqAlreadyClosed(DomainError):
+    status_code = 422
+    code = ErrorCode.RFQ_ALREADY_CLOSED
+
+
+def require_open(status: str, *, number: str) -> None:
+    """422 RFQ_ALREADY_CLOSED unless the RFQ takes offers and an award (status open)."""
+    if status != R.OPEN:
+        raise RfqAlreadyClosed(
+            f"RFQ {number} is {status}: it takes no offers and no award.", details={"status": [status]}
+        )
+
+
+def _check(table: dict, kind: str, current: str, target: str, who: str) -> None:
+    moves = table.get(current, {})
+    if target not in moves or who not in moves[target]:
+        allowed = ", ".join(sorted(to for to, whom in moves.items() if who in whom)) or "none"
+        raise InvalidStateTransition(
+            f"{kind} cannot go from {current} to {target}.",
+            details={"status": [f"Allowed from {current}: {allowed}."]},
+        )
+
+
+def check_rfq_move(current: str, target: str, *, who: str, number: str) -> None:
+    """Raise unless `who` may move an RFQ from `current` to `target`."""
+    if current in TERMINAL_RFQ_STATUSES:
+        require_open(current, number=number)
+    _check(RFQ_MOVES, "An RFQ", current, target, who)
+
+
+def check_offer_move(current: str, target: str, *, who: str) -> None:
+    """Raise unless `who` may move an offer from `current` to `target`."""
+    _check(OFFER_MOVES, "An offer", current, target, who)
