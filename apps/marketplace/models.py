@@ -4,8 +4,10 @@ the carriers' offers on them.
 Visibility (DESIGN.md §3):
 - offerings and their tariffs are published: the carrier always, every tenant while the
   offering is active and not hidden by staff;
-- an RFQ is published to the carriers it is open to (every tenant, or the invited ones)
-  while it is open, and to the carrier it was awarded to afterwards;
+- an RFQ is published to its audience (every tenant, or the invited ones) from the moment
+  it leaves draft: they keep reading it once it closes, so that acting on a closed RFQ
+  says so (422 RFQ_ALREADY_CLOSED) rather than pretending it never was. The API lists
+  carriers only the open ones and those awarded to them;
 - an offer is shared by its two parties, the carrier that made it and the RFQ's owner;
   no other carrier ever sees it.
 """
@@ -245,13 +247,10 @@ class RfqAudience(models.TextChoices):
     INVITED = "invited", "Invited carriers only"
 
 
-# Who besides the owner reads an RFQ: while it is open, every tenant (public) or the invited
-# ones; afterwards the carrier it was awarded to. Invitations and the award are columns of
-# the row itself, so the policy needs no join.
-RFQ_PUBLISHED = (
-    f"(status = 'open' AND (audience = 'public' OR invited_organization_ids @> ARRAY[{TENANT}]))"
-    f" OR awarded_organization_id = {TENANT}"
-)
+# Who besides the owner reads an RFQ: once published, its audience (every tenant, or the
+# invited ones, the awarded carrier always among them). Invitations are a column of the row
+# itself, so the policy needs no join.
+RFQ_PUBLISHED = f"status <> 'draft' AND (audience = 'public' OR invited_organization_ids @> ARRAY[{TENANT}])"
 
 
 class Rfq(TimeStampedModel):

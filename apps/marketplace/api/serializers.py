@@ -132,9 +132,13 @@ class TariffInput(serializers.ModelSerializer):
     )
     minimum_charge = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0), **OPTIONAL)
     maximum_charge = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0), **OPTIONAL)
-    min_weight_kg = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal(0), **OPTIONAL)
+    min_weight_kg = serializers.DecimalField(
+        max_digits=12, decimal_places=3, min_value=Decimal(0), max_value=MAX_WEIGHT_KG, **OPTIONAL
+    )
     max_weight_kg = serializers.DecimalField(**WEIGHT, **OPTIONAL)
-    min_distance_km = serializers.DecimalField(max_digits=10, decimal_places=1, min_value=Decimal(0), **OPTIONAL)
+    min_distance_km = serializers.DecimalField(
+        max_digits=10, decimal_places=1, min_value=Decimal(0), max_value=Decimal("40075"), **OPTIONAL
+    )
     max_distance_km = serializers.DecimalField(
         max_digits=10, decimal_places=1, min_value=Decimal("0.1"), max_value=Decimal("40075"), **OPTIONAL
     )
@@ -378,8 +382,11 @@ class RfqOutput(serializers.ModelSerializer):
 
     def to_representation(self, rfq):
         data = super().to_representation(rfq)
-        if rfq.organization_id != self.context.get("organization_id"):
+        viewer = self.context.get("organization_id")
+        if rfq.organization_id != viewer:
             data.pop("invited_organization_ids")  # who else was invited is the owner's business
+            if rfq.awarded_organization_id != viewer:
+                data["awarded_offer"] = data["order"] = None  # the award is the two parties' business
         return data
 
     class Meta:

@@ -11,7 +11,7 @@ import apps.core.rls
 
 
 # Frozen here: later changes of the declaration come with their own migration.
-RFQ_PUBLISHED = "(status = 'open' AND (audience = 'public' OR invited_organization_ids @> ARRAY[(select app_current_tenant())])) OR awarded_organization_id = (select app_current_tenant())"
+RFQ_PUBLISHED = "status <> 'draft' AND (audience = 'public' OR invited_organization_ids @> ARRAY[(select app_current_tenant())])"
 
 
 class Migration(migrations.Migration):
