@@ -84,7 +84,7 @@ def test_numbers_of_one_organization_do_not_move_another_organizations_counter(a
                 ]
             },
             "segments",
-        ),  # fmt: skip
+        ),
         ({"segments": [{"origin": {"country": "DE", "latitude": 53.5}, "destination": WARSAW}]}, "segments"),
         ({"hazmat_class": "11"}, "hazmat_class"),
         ({"audience": "invited", "invited_organization_ids": []}, "invited_organization_ids"),
