@@ -6,6 +6,7 @@ from apps.accounts.services import session_start, totp_provision, user_create, u
 from apps.core.context import system_scope, tenant_scope
 from apps.kyc import services as kyc
 from apps.kyc.gate import is_verified
+from apps.marketplace import demo as marketplace_demo
 from apps.tenancy import services
 from apps.tenancy.models import Organization
 from apps.tenancy.roles import Role
@@ -21,6 +22,9 @@ ORGANIZATIONS = [
         "country": "EE",
         "business_type": Organization.BusinessType.CLIENT,
         "city": "Tallinn",
+        # Made-up numbers with valid check digits: the shipper is KYC-verified too, so it can award.
+        "tax_id": "4707011004",
+        "registration_number": "1024700001237",
         "members": [Role.ORG_ADMIN, Role.SHIPPER, Role.BUYER],
         "features": {},
     },
@@ -113,6 +117,7 @@ class Command(BaseCommand):
                     )
                 if spec.get("tax_id"):
                     self._verify(organization, admin.id)
+        lines += marketplace_demo.seed()
         self.stdout.write("\n".join(lines))
         if options["tokens"]:
             for email, user in tokens:
