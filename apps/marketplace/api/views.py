@@ -268,14 +268,16 @@ class OfferListView(MarketplaceView):
         return paginated_response(self, filter_queryset(OfferFilter, request, queryset), s.OfferOutput)
 
 
-class OfferDetailView(MarketplaceView):
-    required_permissions = {"GET": "offer:read", "PATCH": "offer:update"}
-
+class OfferView(MarketplaceView):
     def offer_body(self, offer_id) -> dict:
         offer = selectors.offer_get(
             organization_id=self.organization_id, offer_id=offer_id, submitted_by_id=self.own_customer_id()
         )
         return s.OfferDetailOutput(offer).data
+
+
+class OfferDetailView(OfferView):
+    required_permissions = {"GET": "offer:read", "PATCH": "offer:update"}
 
     @extend_schema(responses=s.OfferDetailOutput, summary="One offer with every version")
     def get(self, request, offer_id):
@@ -293,7 +295,7 @@ class OfferDetailView(MarketplaceView):
         return Response(self.offer_body(offer_id))
 
 
-class OfferWithdrawView(OfferDetailView):
+class OfferWithdrawView(OfferView):
     required_permissions = {"POST": "offer:withdraw"}
 
     @extend_schema(
@@ -306,7 +308,7 @@ class OfferWithdrawView(OfferDetailView):
         return Response(self.offer_body(offer_id))
 
 
-class OfferRejectView(OfferDetailView):
+class OfferRejectView(OfferView):
     required_permissions = {"POST": "offer:reject"}
 
     @extend_schema(
