@@ -70,8 +70,10 @@ def _ordered(errors: dict, values: dict, low: str, high: str, *, strict: bool = 
     if first is None or second is None:
         return
     if first > second or (strict and first == second):
-        relation = "before" if strict else "at most"
+        # Both ends are named: either may be the one the caller got wrong.
+        relation, inverse = ("before", "after") if strict else ("at most", "at least")
         errors.setdefault(low, []).append(f"Must be {relation} {high} ({second}); it is {first}.")
+        errors.setdefault(high, []).append(f"Must be {inverse} {low} ({first}); it is {second}.")
 
 
 def check_offering(values: dict) -> None:
