@@ -689,3 +689,14 @@ def test_tariff_list_runs_the_same_number_of_queries_for_2_or_12_tariffs(
     TariffFactory.create_batch(10, offering=offering)
     with django_assert_num_queries(len(few.captured_queries)):
         assert client.get(url).json()["meta"]["total"] == 12
+
+
+def test_publishing_twice_with_one_idempotency_key_makes_one_offering(api, carrier):
+    client = api(carrier.staff)
+
+    first = client.post(OFFERINGS, offering_body(), format="json", HTTP_IDEMPOTENCY_KEY="offering-1")
+    replay = client.post(OFFERINGS, offering_body(), format="json", HTTP_IDEMPOTENCY_KEY="offering-1")
+
+    assert first.status_code == replay.status_code == 201
+    assert replay.json()["id"] == first.json()["id"]
+    assert row_count(ServiceOffering) == 1

@@ -289,3 +289,18 @@ def test_the_rfq_list_runs_a_constant_number_of_queries(api, shipper, carrier, d
     rfqs(10)
     with django_assert_num_queries(len(few.captured_queries)):
         assert client.get("/api/v1/rfqs").json()["meta"]["total"] == 24
+
+
+def test_drafting_with_an_idempotency_key_twice_makes_one_rfq_and_another_body_is_refused(api, shipper):
+    client = api(shipper.staff)
+    body = rfq_body()
+
+    first = client.post("/api/v1/rfqs", body, format="json", HTTP_IDEMPOTENCY_KEY="rfq-1")
+    replay = client.post("/api/v1/rfqs", body, format="json", HTTP_IDEMPOTENCY_KEY="rfq-1")
+    reused = client.post("/api/v1/rfqs", rfq_body(title="Other"), format="json", HTTP_IDEMPOTENCY_KEY="rfq-1")
+
+    assert first.status_code == replay.status_code == 201
+    assert replay.json()["id"] == first.json()["id"]
+    assert reused.status_code == 422
+    assert reused.json()["error_code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert _rfq_count() == 1

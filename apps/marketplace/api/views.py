@@ -33,7 +33,13 @@ class OfferingListView(CurrentOrganizationView):
         queryset = selectors.offering_list(organization_id=self.organization_id)
         return paginated_response(self, filter_queryset(OfferingFilter, request, queryset), s.OfferingOutput)
 
-    @extend_schema(request=s.OfferingInput, responses={201: s.OfferingOutput}, summary="Publish a service offering")
+    @extend_schema(
+        request=s.OfferingInput,
+        responses={201: s.OfferingOutput},
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Publish a service offering",
+    )
+    @idempotent
     def post(self, request):
         data = s.OfferingInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -66,7 +72,13 @@ class TariffListView(CurrentOrganizationView):
         tariffs = selectors.tariff_list(organization_id=self.organization_id, offering=offering)
         return paginated_response(self, tariffs, s.TariffOutput)
 
-    @extend_schema(request=s.TariffInput, responses={201: s.TariffOutput}, summary="Add a tariff to your offering")
+    @extend_schema(
+        request=s.TariffInput,
+        responses={201: s.TariffOutput},
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Add a tariff to your offering",
+    )
+    @idempotent
     def post(self, request, offering_id):
         data = s.TariffInput(data=request.data)
         data.is_valid(raise_exception=True)
