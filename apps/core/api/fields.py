@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pycountry
 from rest_framework import serializers
 
+from apps.core.countries import is_country
 from apps.core.money import is_currency
 
 
@@ -22,10 +22,6 @@ class CurrencyField(serializers.CharField):
         if not is_currency(code):
             self.fail("currency", value=code)
         return code
-
-
-def is_country(code: str) -> bool:
-    return pycountry.countries.get(alpha_2=code) is not None
 
 
 class CountryField(serializers.CharField):

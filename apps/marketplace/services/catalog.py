@@ -7,7 +7,9 @@ from uuid import UUID
 
 from django.db import transaction
 
+from apps.core.countries import is_country
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.money import is_currency
 from apps.core.services import outbox_publish
 from apps.marketplace import events
 from apps.marketplace.models import ServiceOffering, Tariff, TariffType, TariffUnit
@@ -76,9 +78,29 @@ def _ordered(errors: dict, values: dict, low: str, high: str, *, strict: bool = 
         errors.setdefault(high, []).append(f"Must be {inverse} {low} ({first}); it is {second}.")
 
 
+COUNTRY_FIELDS = ("origin_countries", "destination_countries")
+
+
+def _normalized(values: dict) -> dict:
+    """Codes upper-cased, whoever wrote them (the API does it already; the back-office may not)."""
+    normalized = dict(values)
+    for field in COUNTRY_FIELDS:
+        if field in normalized:
+            normalized[field] = [code.strip().upper() for code in normalized[field]]
+    if "currency" in normalized:
+        normalized["currency"] = normalized["currency"].strip().upper()
+    return normalized
+
+
 def check_offering(values: dict) -> None:
-    """400 naming each field whose value contradicts another (ranges, temperature control)."""
+    """400 naming each field that is not a known code or contradicts another field."""
     errors: dict[str, list[str]] = {}
+    for field in COUNTRY_FIELDS:
+        unknown = [code for code in values.get(field) or () if not is_country(code)]
+        if unknown:
+            errors[field] = [f"Not ISO 3166-1 alpha-2 country codes: {', '.join(unknown)}."]
+    if "currency" in values and not is_currency(values["currency"]):
+        errors["currency"] = [f"{values['currency']!r} is not an ISO 4217 currency in use."]
     _ordered(errors, values, "temperature_min_c", "temperature_max_c")
     _ordered(errors, values, "available_from", "available_until", strict=True)
     has_range = values.get("temperature_min_c") is not None or values.get("temperature_max_c") is not None
@@ -131,7 +153,7 @@ def _own_offering(*, organization_id: UUID, offering_id: UUID, lock: bool = Fals
 @transaction.atomic
 def offering_create(*, actor: Actor, data: dict) -> ServiceOffering:
     """Publish a new offering of the actor's organization (active unless `is_active` is false)."""
-    values = {field: data[field] for field in OFFERING_FIELDS if field in data}
+    values = _normalized({field: data[field] for field in OFFERING_FIELDS if field in data})
     check_offering(values)
     name = organization_names(organization_ids=[actor.organization_id])[actor.organization_id]
     offering = ServiceOffering.objects.create(

@@ -1,0 +1,8 @@
+"""ISO 3166-1 countries (pycountry's copy of the standard)."""
+
+import pycountry
+
+
+def is_country(code: str) -> bool:
+    """True for an ISO 3166-1 alpha-2 code in upper case (DE, RU); False for XX, EU, de."""
+    return len(code) == 2 and code.isupper() and pycountry.countries.get(alpha_2=code) is not None
