@@ -7,7 +7,9 @@ and a late offer, or two awards, are serialized: the second sees what the first 
 The lock is a transaction-scoped advisory lock rather than `SELECT ... FOR UPDATE` on the
 RFQ row because carriers act on RFQs they do not own: row-level security lets them read
 an open RFQ but not lock it (FOR UPDATE needs the UPDATE policy, which only the owner
-passes). Only one lock is ever taken per transaction, so there is no lock order to keep.
+passes). A use case takes one RFQ's lock; a caller that runs several in one transaction
+(the back-office closing a selection of RFQs) takes them in primary-key order, so two such
+callers cannot deadlock.
 """
 
 from __future__ import annotations

@@ -299,6 +299,8 @@ class Rfq(TimeStampedModel):
     )
 
     class Meta:
+        verbose_name = "RFQ"
+        verbose_name_plural = "RFQs"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "number"], name="rfq_org_number_unique"),
@@ -401,7 +403,7 @@ class Offer(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.carrier_organization_name} on {self.rfq_id} (v{self.version})"
+        return f"{self.carrier_organization_name} on {self.rfq_number} (v{self.version})"
 
 
 class OfferRevision(models.Model):

@@ -183,5 +183,15 @@ class Actor:
     role: str
     extra_permissions: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, membership, *, user_id: UUID) -> Actor:
+        """The member acting for their membership's organization, with its role and extras."""
+        return cls(
+            user_id=user_id,
+            organization_id=membership.organization_id,
+            role=membership.role,
+            extra_permissions=tuple(membership.extra_permissions),
+        )
+
     def grant(self, permission: str) -> Grant:
         return grant_for(self.role, self.extra_permissions, permission)

@@ -89,6 +89,8 @@ class Migration(migrations.Migration):
                 ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.organization')),
             ],
             options={
+                'verbose_name': 'RFQ',
+                'verbose_name_plural': 'RFQs',
                 'ordering': ['-created_at', '-id'],
             },
         ),

@@ -227,7 +227,8 @@ def offering_set_hidden(*, offering_id: UUID, hidden: bool, reason: str, staff_u
         resource_type="service_offering",
         resource_id=offering.id,
         old_values={"is_hidden": not hidden},
-        new_values={"is_hidden": hidden, "reason": offering.hidden_reason},
+        # Putting it back may have a reason too: it is kept in the audit log only.
+        new_values={"is_hidden": hidden, "reason": reason.strip()},
         organization_id=offering.organization_id,
         actor_id=staff_user_id,
     )

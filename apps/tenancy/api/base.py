@@ -32,10 +32,4 @@ class CurrentOrganizationView(APIView):
 
     def actor(self) -> Actor:
         """The caller as services see them: user, organization, role and extra permissions."""
-        membership = self.membership
-        return Actor(
-            user_id=self.request.user.id,
-            organization_id=membership.organization_id,
-            role=membership.role,
-            extra_permissions=tuple(membership.extra_permissions),
-        )
+        return Actor.of(self.membership, user_id=self.request.user.id)
