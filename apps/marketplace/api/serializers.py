@@ -20,6 +20,8 @@ from apps.marketplace.models import (
     ServiceType,
     Tariff,
 )
+from apps.marketplace.services.catalog import OFFERING_FIELDS, TARIFF_FIELDS
+from apps.marketplace.services.rfqs import RFQ_FIELDS
 from apps.orders.api.serializers import PartyOutput
 
 # Sanity limits: a bad unit (grams for kilograms) or a typo, not a real shipment.
@@ -69,36 +71,7 @@ class OfferingInput(serializers.ModelSerializer):
 
     class Meta:
         model = ServiceOffering
-        fields = [
-            "name",
-            "description",
-            "service_type",
-            "origin_countries",
-            "destination_countries",
-            "origin_cities",
-            "destination_cities",
-            "max_weight_kg",
-            "max_volume_cbm",
-            "max_length_cm",
-            "max_width_cm",
-            "max_height_cm",
-            "cargo_types",
-            "hazmat_classes",
-            "temperature_controlled",
-            "temperature_min_c",
-            "temperature_max_c",
-            "transit_days",
-            "sla_guarantee",
-            "insurance_included",
-            "tracking_included",
-            "pricing_model",
-            "base_price",
-            "currency",
-            "available_days",
-            "available_from",
-            "available_until",
-            "is_active",
-        ]
+        fields = list(OFFERING_FIELDS)
 
     def validate_available_days(self, value):
         return sorted(set(value))
@@ -151,23 +124,7 @@ class TariffInput(serializers.ModelSerializer):
 
     class Meta:
         model = Tariff
-        fields = [
-            "name",
-            "tariff_type",
-            "price_per_unit",
-            "unit",
-            "minimum_charge",
-            "maximum_charge",
-            "min_weight_kg",
-            "max_weight_kg",
-            "min_distance_km",
-            "max_distance_km",
-            "valid_from",
-            "valid_until",
-            "seasonal_multiplier",
-            "fuel_multiplier",
-            "is_active",
-        ]
+        fields = list(TARIFF_FIELDS)
 
 
 class TariffOutput(serializers.ModelSerializer):
@@ -395,26 +352,8 @@ class RfqOutput(serializers.ModelSerializer):
             "id",
             "number",
             "organization",
-            "title",
-            "description",
             "status",
-            "audience",
-            "invited_organization_ids",
-            "service_type",
-            "weight_kg",
-            "volume_cbm",
-            "length_cm",
-            "width_cm",
-            "height_cm",
-            "pallet_count",
-            "cargo_type",
-            "hazmat_class",
-            "temperature_min_c",
-            "temperature_max_c",
-            "declared_value",
-            "currency",
-            "segments",
-            "deadline",
+            *RFQ_FIELDS,
             "published_at",
             "closed_at",
             "close_reason",
