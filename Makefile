@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) -m bench auth-overhead --json
 	$(PY) -m bench orders-list --json
 	$(PY) -m bench documents --json
+	$(PY) -m bench quote --json
 
 migrations: $(STAMP)
 	$(PY) -m devstack exec -- $(PY) manage.py makemigrations

@@ -6,6 +6,7 @@ Scenarios:
   auth-overhead the same tenant-scoped list endpoint with JWT authentication and without
   orders-list   GET /api/v1/orders at 32 concurrent clients on 100,000 orders per tenant
   documents     CMR PDFs rendered per second in one process (render_document)
+  quote         POST /api/v1/pricing/quote at 32 concurrent clients over 10,000 offerings, and pricing alone
 
 Each scenario starts what it needs (embedded PostgreSQL and Redis unless DATABASE_URL /
 REDIS_URL are set), creates a database of its own, seeds it, measures, and removes the
@@ -27,6 +28,7 @@ SCENARIOS = {
     "auth-overhead": ("bench.auth_overhead", "the same list endpoint with JWT auth vs a pre-resolved user"),
     "orders-list": ("bench.orders_list", "the order list at 32 clients on 100k orders per tenant"),
     "documents": ("bench.documents", "CMR PDFs rendered per second in one process"),
+    "quote": ("bench.quote", "instant quotes at 32 clients over 10k offerings, and offerings priced per second"),
 }
 
 
