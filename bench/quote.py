@@ -445,9 +445,7 @@ def _quote_shipment(scope, *, repeat: int) -> dict:
     result = quote()  # warm
     # What the served answer is checked against; not the result itself, whose instances
     # would stay on the heap (and in the garbage collector's way) for the rest of the run.
-    expected = Expected(
-        total=len(result.quotes), first=[str(priced.offering_id) for _, priced in result.quotes[:LIMIT]]
-    )
+    expected = Expected(total=result.total, first=[str(priced.offering_id) for _, priced in result.quotes[:LIMIT]])
     del result
     with CaptureQueriesContext(connections["default"]) as captured:
         quote()

@@ -62,10 +62,12 @@ __all__ = [
     "Quote",
     "Reason",
     "Shipment",
+    "covers_cities",
     "ineligibility_reasons",
     "quote_as_dict",
     "quote_offering",
     "shipment_distance",
+    "tariff_moment",
 ]
 
 ONE = Decimal(1)
@@ -327,6 +329,14 @@ def ineligibility_reasons(*, offering, shipment: Shipment) -> list[Reason]:
     return reasons
 
 
+def tariff_moment(*, shipment: Shipment, now: datetime) -> datetime:
+    """When tariffs are judged for the shipment: its pickup date at 00:00 UTC, else `now`."""
+    pickup_date = shipment.pickup_date
+    if pickup_date is None:
+        return now
+    return datetime(pickup_date.year, pickup_date.month, pickup_date.day, tzinfo=UTC)
+
+
 def quote_offering(*, offering, tariffs, shipment: Shipment, distance: Distance, now: datetime) -> Quote | Exclusion:
     """The offering's itemized price for the shipment, or every reason it cannot carry or price it.
 
@@ -335,7 +345,7 @@ def quote_offering(*, offering, tariffs, shipment: Shipment, distance: Distance,
     """
     reasons = ineligibility_reasons(offering=offering, shipment=shipment)
     pickup_date = shipment.pickup_date
-    moment = now if pickup_date is None else datetime(pickup_date.year, pickup_date.month, pickup_date.day, tzinfo=UTC)
+    moment = tariff_moment(shipment=shipment, now=now)
     weight = shipment.weight_kg
     km = distance.km
     volume = shipment.volume_cbm
@@ -548,6 +558,15 @@ def _not_valid_reason(tariff, moment: datetime, from_pickup_date: bool) -> Reaso
     return Reason(
         "tariff_not_valid_at_pickup",
         f"Tariff '{tariff.name}' is valid {' '.join(bounds)}; it was judged at {judged}.",
+    )
+
+
+def covers_cities(*, origin_cities, destination_cities, shipment: Shipment) -> bool:
+    """Whether the city lists (empty = any) admit the shipment's cities, as eligibility judges them."""
+    origin, destination = shipment.origin, shipment.destination
+    origin_ok = not origin_cities or (bool(origin.city) and _listed(origin.city, origin_cities))
+    return origin_ok and (
+        not destination_cities or (bool(destination.city) and _listed(destination.city, destination_cities))
     )
 
 

@@ -5,11 +5,16 @@ the application, so forgetting it can never widen what a tenant reads."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from apps.core.errors import NotFound
+from apps.core.money import currencies_in_use, minor_units
 from apps.marketplace.models import (
     Offer,
     OfferRevision,
@@ -21,7 +26,7 @@ from apps.marketplace.models import (
     ServiceOffering,
     Tariff,
 )
-from apps.marketplace.pricing import Shipment
+from apps.marketplace.pricing import Distance, Shipment
 
 PUBLISHED = Q(is_active=True, is_hidden=False)
 
@@ -65,8 +70,13 @@ def tariff_get(*, organization_id: UUID, offering: ServiceOffering, tariff_id: U
 def offerings_for_quote(*, shipment: Shipment) -> QuerySet[ServiceOffering]:
     """Published offerings whose limits admit the shipment, with their applicable tariffs.
 
-    A narrowing in SQL of apps.marketplace.pricing.ineligibility_reasons (cities and the
-    time of day are left to it); tests/marketplace prove both agree."""
+    A narrowing in SQL of apps.marketplace.pricing.ineligibility_reasons (cities are left
+    to it); tests/marketplace prove both agree."""
+    return with_pricing_tariffs(offerings_for_quote_queryset(shipment=shipment))
+
+
+def offerings_for_quote_queryset(*, shipment: Shipment) -> QuerySet[ServiceOffering]:
+    """The narrowing of `offerings_for_quote`, without its tariffs."""
     queryset = offering_list_published()
     if shipment.service_type:
         queryset = queryset.filter(service_type=shipment.service_type)
@@ -100,13 +110,107 @@ def offerings_for_quote(*, shipment: Shipment) -> QuerySet[ServiceOffering]:
     if shipment.pickup_date is not None:
         weekday = shipment.pickup_date.isoweekday()
         queryset = queryset.filter(Q(available_days=[]) | Q(available_days__contains=[weekday]))
-    return with_pricing_tariffs(queryset)
+    return queryset
 
 
 def with_pricing_tariffs(queryset: QuerySet[ServiceOffering]) -> QuerySet[ServiceOffering]:
     """Offerings with the tariffs pricing reads (`pricing_tariffs`), in one more query."""
     tariffs = Tariff.objects.filter(is_active=True).order_by("id")
     return queryset.prefetch_related(Prefetch("tariffs", queryset=tariffs, to_attr="pricing_tariffs")).order_by("id")
+
+
+@dataclass(frozen=True, slots=True)
+class RankedOffering:
+    """An offering's total for a shipment as the database computes it, to rank by."""
+
+    id: UUID
+    currency: str
+    total: Decimal
+    transit_days: int
+    origin_cities: list[str]
+    destination_cities: list[str]
+
+
+# The totals of apps.marketplace.pricing, in one statement over every candidate: the same
+# applicability rules, the same order (base price, per-unit tariffs, seasonal on their sum,
+# fuel on the sum after seasonal), each line clamped then rounded half to even to its
+# currency's minor units (marketplace_round_half_even), the total floored at 0. Offerings
+# whose price needs a quantity the shipment lacks are left out, as pricing excludes them.
+# tests/marketplace/test_quote_ranking.py proves the totals equal pricing's, line for line.
+_TOTALS_SQL = """
+WITH candidate AS MATERIALIZED ({candidates}),
+shipment AS (
+    SELECT %(weight)s::numeric AS w, %(volume)s::numeric AS v, %(km)s::numeric AS d,
+           %(pallets)s::numeric AS p, %(moment)s::timestamptz AS m
+),
+places AS (SELECT * FROM unnest(%(currencies)s::text[], %(places)s::int[]) AS g(currency, places)),
+tariff AS (
+    SELECT t.offering_id, t.tariff_type, t.price_per_unit AS rate, t.minimum_charge AS lo, t.maximum_charge AS hi,
+           t.seasonal_multiplier AS sm, t.fuel_multiplier AS fm,
+           CASE t.unit WHEN 'fixed' THEN 1 WHEN 'kg' THEN s.w WHEN 'cbm' THEN s.v WHEN 'km' THEN s.d
+                       WHEN 'pallet' THEN s.p END AS qty,
+           (t.min_distance_km IS NOT NULL OR t.max_distance_km IS NOT NULL) AND s.d IS NULL AS needs_distance
+    FROM marketplace_tariff t JOIN candidate c ON c.id = t.offering_id CROSS JOIN shipment s
+    WHERE t.is_active
+      AND (t.valid_from IS NULL OR s.m >= t.valid_from) AND (t.valid_until IS NULL OR s.m < t.valid_until)
+      AND (t.min_weight_kg IS NULL OR s.w >= t.min_weight_kg) AND (t.max_weight_kg IS NULL OR s.w <= t.max_weight_kg)
+      AND (s.d IS NULL OR ((t.min_distance_km IS NULL OR s.d >= t.min_distance_km)
+                           AND (t.max_distance_km IS NULL OR s.d <= t.max_distance_km)))
+),
+priced AS (
+    SELECT c.id, c.currency, c.transit_days, c.origin_cities, c.destination_cities, g.places,
+           marketplace_round_half_even(c.base_price * CASE c.pricing_model WHEN 'fixed' THEN 1 WHEN 'per_kg' THEN s.w
+               WHEN 'per_km' THEN s.d WHEN 'per_cbm' THEN s.v END, g.places) AS base_amount
+    FROM candidate c JOIN places g ON g.currency = c.currency CROSS JOIN shipment s
+    WHERE NOT EXISTS (SELECT 1 FROM tariff t WHERE t.offering_id = c.id AND (t.qty IS NULL OR t.needs_distance))
+),
+per_unit AS (
+    SELECT p.*, p.base_amount + coalesce(sum(marketplace_round_half_even(
+               LEAST(GREATEST(coalesce(t.rate, 0) * t.qty * t.sm * t.fm, t.lo), t.hi), p.places)), 0) AS s1
+    FROM priced p LEFT JOIN tariff t ON t.offering_id = p.id AND t.tariff_type IN ('base', 'distance')
+    WHERE p.base_amount IS NOT NULL
+    GROUP BY p.id, p.currency, p.transit_days, p.origin_cities, p.destination_cities, p.places, p.base_amount
+),
+seasonal AS (
+    SELECT u.*, u.s1 + coalesce(sum(marketplace_round_half_even(
+               LEAST(GREATEST(u.s1 * (t.sm - 1) + coalesce(t.rate * t.qty, 0), t.lo), t.hi), u.places)), 0) AS s2
+    FROM per_unit u LEFT JOIN tariff t ON t.offering_id = u.id AND t.tariff_type = 'seasonal'
+    GROUP BY u.id, u.currency, u.transit_days, u.origin_cities, u.destination_cities, u.places, u.base_amount, u.s1
+)
+SELECT e.id, e.currency, GREATEST(e.s2 + coalesce(sum(marketplace_round_half_even(
+           LEAST(GREATEST(e.s2 * (t.fm - 1) + coalesce(t.rate * t.qty, 0), t.lo), t.hi), e.places)), 0), 0) AS total,
+       e.transit_days, e.origin_cities, e.destination_cities
+FROM seasonal e LEFT JOIN tariff t ON t.offering_id = e.id AND t.tariff_type = 'fuel_surcharge'
+GROUP BY e.id, e.currency, e.transit_days, e.origin_cities, e.destination_cities, e.places, e.s2
+"""
+
+
+def offering_totals_for_quote(*, shipment: Shipment, distance: Distance, moment: datetime) -> list[RankedOffering]:
+    """Every offering that `offerings_for_quote` admits and can price, with its total, in one
+    query (cities are judged by the caller, as pricing judges them)."""
+    candidates, candidate_params = (
+        offerings_for_quote_queryset(shipment=shipment)
+        .order_by()
+        .values("id", "currency", "transit_days", "origin_cities", "destination_cities", "pricing_model", "base_price")
+        .query.sql_with_params()
+    )
+    currencies = sorted(currencies_in_use())
+    params = {
+        "weight": shipment.weight_kg,
+        "volume": shipment.volume_cbm,
+        "km": distance.km,
+        "pallets": shipment.pallet_count,
+        "moment": moment,
+        "currencies": currencies,
+        "places": [minor_units(currency) for currency in currencies],
+    }
+    # The candidates' own placeholders are positional; they are named here so both kinds mix.
+    names = [f"candidate_{index}" for index in range(len(candidate_params))]
+    params.update(zip(names, candidate_params, strict=True))
+    candidates_sql = candidates.replace("%%", "%%%%") % tuple(f"%({name})s" for name in names)
+    with connection.cursor() as cursor:
+        cursor.execute(_TOTALS_SQL.format(candidates=candidates_sql), params)
+        return [RankedOffering(*row) for row in cursor.fetchall()]
 
 
 # --- RFQs -------------------------------------------------------------------------------------

@@ -41,9 +41,9 @@ def test_the_sql_narrowing_keeps_about_two_in_five_and_all_of_them_are_quoted(se
 
     with tenant_scope(seeded.shipper.id, user_id=user.id):
         candidates = len(list(selectors.offerings_for_quote(shipment=bench_quote.shipment())))
-        result = quotes.quote_shipment(shipment=bench_quote.shipment(), now=timezone.now())
+        result = quotes.quote_shipment(shipment=bench_quote.shipment(), now=timezone.now(), limit=OFFERINGS)
 
     assert 0.3 * OFFERINGS <= candidates <= 0.6 * OFFERINGS
-    assert len(result.quotes) == candidates
+    assert result.total == len(result.quotes) == candidates
     skipped = Counter(reason.code for _, quote in result.quotes for _, reason in quote.skipped_tariffs)
     assert {"tariff_distance_out_of_range", "tariff_weight_out_of_range", "tariff_not_valid_at_pickup"} <= set(skipped)

@@ -136,17 +136,17 @@ class QuoteView(CurrentOrganizationView):
             service_type=options["service_type"],
             currency=options.get("currency", ""),
         )
-        result = quotes.quote_shipment(
-            shipment=shipment, now=timezone.now(), sort=options["sort"], explain=options["explain"]
-        )
         limit = options["limit"]
+        result = quotes.quote_shipment(
+            shipment=shipment, now=timezone.now(), sort=options["sort"], explain=options["explain"], limit=limit
+        )
         body = {
             "data": [
                 {"offering": s.OfferingOutput(offering).data, **quotes.quote_as_dict(quote)}
-                for offering, quote in result.quotes[:limit]
+                for offering, quote in result.quotes
             ],
             "meta": {
-                "total": len(result.quotes),
+                "total": result.total,
                 "limit": limit,
                 "sort": options["sort"],
                 "distance": {
