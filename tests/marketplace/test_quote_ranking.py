@@ -209,5 +209,7 @@ def test_sql_totals_equal_the_pricing_totals_for_every_offering(carrier, rival, 
 )
 def test_the_sql_rounding_is_half_to_even_like_round_money(amount, places, rounded):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT marketplace_round_half_even(%s::numeric, %s)", [amount, places])
+        cursor.execute(
+            "SELECT marketplace_round_half_even(%s::numeric, %s, 10::numeric ^ (-%s))", [amount, places, places]
+        )
         assert cursor.fetchone()[0] == Decimal(rounded)
