@@ -325,6 +325,7 @@ RATE_LIMITS = env_rate_limits(
         "login_account": "10/min",  # per email being signed in, whoever tries it
         "reset_ip": "10/hour",
         "reset_account": "5/hour",
+        "quote_explain": "20/min",  # POST /pricing/quote with explain=true, per user (it judges every offering)
     }
 )
 

@@ -637,3 +637,16 @@ def test_sql_narrowing_quotes_exactly_the_offerings_the_pricing_rules_accept(car
     # and the property was exercised: many examples quote something, none quotes everything
     assert sum(1 for count in quoted_counts if count) >= 20
     assert max(quoted_counts) < len(published)
+
+
+def test_explained_quotes_have_a_rate_of_their_own_and_plain_ones_do_not_count(api, shipper, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "quote_explain": "2/min"}
+    client = api(shipper.staff)
+
+    plain = [client.post(QUOTE, quote_body(), format="json").status_code for _ in range(3)]
+    explained = [client.post(QUOTE, quote_body(explain=True), format="json") for _ in range(3)]
+
+    assert plain == [200, 200, 200]
+    assert [response.status_code for response in explained] == [200, 200, 429]
+    assert explained[-1].json()["error_code"] == "RATE_LIMIT_EXCEEDED"
+    assert "Retry-After" in explained[-1]

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from apps.core.api.filtering import filter_queryset
 from apps.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from apps.core.pagination import paginated_response
+from apps.core.throttling import ApiIpRateThrottle, ApiUserRateThrottle
 from apps.marketplace import quotes, selectors, services
 from apps.marketplace.api import serializers as s
 from apps.marketplace.api.filters import OfferFilter, OfferingFilter, RfqFilter
@@ -116,8 +117,20 @@ def _place(data: dict) -> Place:
     )
 
 
+class ExplainedQuoteRateThrottle(ApiUserRateThrottle):
+    """Explained quotes per user: each judges every published offering in Python (seconds
+    over a large catalogue), so they have a rate of their own; plain quotes do not count."""
+
+    scope = "quote_explain"
+
+    def get_identity(self, request, view) -> str | None:
+        explain = request.data.get("explain") if hasattr(request.data, "get") else None
+        return super().get_identity(request, view) if explain in (True, "true", "True", 1, "1") else None
+
+
 class QuoteView(CurrentOrganizationView):
     required_permissions = {"POST": "service:read"}
+    throttle_classes = [ApiUserRateThrottle, ApiIpRateThrottle, ExplainedQuoteRateThrottle]
 
     @extend_schema(
         request=s.ShipmentQuoteInput,
