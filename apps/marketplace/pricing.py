@@ -452,27 +452,18 @@ def quote_offering(*, offering, tariffs, shipment: Shipment, distance: Distance,
         lines.append(line)
         subtotal += line.amount
 
-    seasonal_base = subtotal
-    for tariff, quantity in seasonal:
-        multiplier = tariff.seasonal_multiplier
-        rate = tariff.price_per_unit
-        calculated = seasonal_base * (multiplier - ONE)
-        if rate is not None:
-            calculated += rate * quantity
-        line = _tariff_line(tariff, quantity, rate, multiplier, seasonal_base, calculated, currency)
-        lines.append(line)
-        subtotal += line.amount
-
-    fuel_base = subtotal
-    for tariff, quantity in fuel:
-        multiplier = tariff.fuel_multiplier
-        rate = tariff.price_per_unit
-        calculated = fuel_base * (multiplier - ONE)
-        if rate is not None:
-            calculated += rate * quantity
-        line = _tariff_line(tariff, quantity, rate, multiplier, fuel_base, calculated, currency)
-        lines.append(line)
-        subtotal += line.amount
+    # Seasonal lines are a share of the per-unit subtotal; fuel lines of the subtotal after them.
+    for surcharges, multiplier_field in ((seasonal, "seasonal_multiplier"), (fuel, "fuel_multiplier")):
+        share_of = subtotal
+        for tariff, quantity in surcharges:
+            multiplier = getattr(tariff, multiplier_field)
+            rate = tariff.price_per_unit
+            calculated = share_of * (multiplier - ONE)
+            if rate is not None:
+                calculated += rate * quantity
+            line = _tariff_line(tariff, quantity, rate, multiplier, share_of, calculated, currency)
+            lines.append(line)
+            subtotal += line.amount
 
     if subtotal < ZERO:
         subtotal = round_money(ZERO, currency)
