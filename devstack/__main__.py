@@ -1,7 +1,7 @@
 """`python -m devstack run|test|exec`: the two commands of the README, and a helper.
 
 run   set up (services, database role, migrations, demo data), then serve web,
-      worker and beat until one Ctrl-C stops everything.
+      worker, beat and the payment sandbox until one Ctrl-C stops everything.
 test  the same set-up, then pytest with the arguments given after `test`.
 exec  the same environment, then any command (used by bench and by hand).
 """
@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from devstack.services import ROOT, ensure_environment
+from devstack.services import ROOT, _secret, ensure_environment
 
 PYTHON = sys.executable
 
@@ -43,13 +43,15 @@ def _port_is_free(port: int) -> bool:
 
 def run() -> int:
     port = int(os.environ.get("PORT", "8000"))
-    if not _port_is_free(port):
-        print(
-            f"Port {port} is already in use on 127.0.0.1. "
-            f"Stop what uses it, or choose another port: PORT={port + 1} make run",
-            file=sys.stderr,
-        )
-        return 1
+    payments_port = int(os.environ.get("PAYMENT_SANDBOX_PORT", "8010"))
+    for variable, value in (("PORT", port), ("PAYMENT_SANDBOX_PORT", payments_port)):
+        if not _port_is_free(value):
+            print(
+                f"Port {value} is already in use on 127.0.0.1. "
+                f"Stop what uses it, or choose another port: {variable}={value + 1} make run",
+                file=sys.stderr,
+            )
+            return 1
     started = _prepare("config.settings.dev")
     _manage("migrate", "--no-input")
     banner = subprocess.run(
@@ -61,7 +63,13 @@ def run() -> int:
         text=True,
     ).stdout
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
+    payments = {
+        "PAYMENT_SANDBOX_URL": f"http://127.0.0.1:{payments_port}",
+        "PAYMENT_SANDBOX_API_KEY": os.environ.get("PAYMENT_SANDBOX_API_KEY") or _secret("payment_sandbox_api_key"),
+        "PAYMENT_SANDBOX_SECRET": os.environ.get("PAYMENT_SANDBOX_SECRET") or _secret("payment_sandbox_secret"),
+        "PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{port}/api/v1/payments/webhooks/sandbox",
+    }
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", **payments}
     commands = {
         "web": [
             PYTHON,
@@ -101,6 +109,18 @@ def run() -> int:
             "--scheduler",
             "django_celery_beat.schedulers:DatabaseScheduler",
         ],
+        "payment-sandbox": [
+            PYTHON,
+            "-m",
+            "sandboxes.payment_gateway",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(payments_port),
+            # The key and the secret come from PAYMENT_SANDBOX_* in env, not argv, which `ps` shows.
+            "--webhook-url",
+            payments["PAYMENT_WEBHOOK_URL"],
+        ],
     }
     processes = {
         name: subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True) for name, command in commands.items()
@@ -113,9 +133,10 @@ def run() -> int:
         f"  Admin      {base}/admin/\n"
         f"  Health     {base}/health/detailed\n"
         f"  WebSocket  ws://127.0.0.1:{port}/ws/v1/events/?token=<access token>\n"
+        f"  Payments   {payments['PAYMENT_SANDBOX_URL']} (sandbox gateway)\n"
         f"  Database   {started['postgres']}, Redis {started['redis']}\n"
         f"{banner}\n"
-        "Ctrl-C stops the web server, the worker, beat and the embedded services.\n",
+        "Ctrl-C stops the web server, the worker, beat, the payment sandbox and the embedded services.\n",
         flush=True,
     )
 

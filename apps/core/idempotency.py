@@ -55,12 +55,33 @@ def _claim(request, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool
         return IdempotencyRecord.objects.get(user=request.user, key=key), False
 
 
-def idempotent(view_method):
-    """Decorate a POST handler of an APIView to honour the Idempotency-Key header."""
+# For money-moving POSTs, where the header is required.
+IDEMPOTENCY_HEADER_REQUIRED = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Required: a retry with the same key and body replays the first response and moves nothing again.",
+)
+
+
+def idempotent(view_method=None, *, required: bool = False):
+    """Decorate a POST handler of an APIView to honour the Idempotency-Key header.
+
+    `@idempotent(required=True)` (money-moving POSTs): a request without the header is
+    400 VALIDATION_FIELD_REQUIRED and changes nothing."""
+    if view_method is None:
+        return lambda method: idempotent(method, required=required)
 
     @wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
         key = request.headers.get(HEADER)
+        if key is None and required:
+            raise ValidationFailed(
+                f"This request moves money: send an {HEADER} header, and the same one when you retry.",
+                code=ErrorCode.VALIDATION_FIELD_REQUIRED,
+                details={HEADER: ["Required."]},
+            )
         if key is None:
             return view_method(self, request, *args, **kwargs)
         if not 1 <= len(key) <= 255:

@@ -1,8 +1,9 @@
-"""The list envelope of DESIGN.md §5: {"data": [...], "meta": {"total", "page", "limit", "totalPages"}}."""
+"""The list envelopes of DESIGN.md §5: pages {"data": [...], "meta": {"total", "page", "limit",
+"totalPages"}}, and cursors for append-only streams {"data": [...], "meta": {"next", ...}}."""
 
 import math
 
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
 
@@ -50,5 +51,45 @@ class PagePagination(PageNumberPagination):
 def paginated_response(view, queryset, serializer_class, *, context: dict | None = None) -> Response:
     """One page of `queryset` in the list envelope, serialized with `serializer_class`."""
     paginator = PagePagination()
+    page = paginator.paginate_queryset(queryset, view.request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)
+
+
+class StreamPagination(CursorPagination):
+    """Append-only streams (ledger lines, tracking events, messages): a cursor, not pages,
+    so a line appended while someone reads never shifts what the next page shows."""
+
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 200
+    ordering = ("-created_at", "-id")
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "data": data,
+                "meta": {"next": self.get_next_link(), "previous": self.get_previous_link(), "limit": self.page_size},
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["data", "meta"],
+            "properties": {
+                "data": schema,
+                "meta": {
+                    "type": "object",
+                    "required": ["next", "previous", "limit"],
+                    "properties": {"next": link, "previous": link, "limit": {"type": "integer"}},
+                },
+            },
+        }
+
+
+def stream_response(view, queryset, serializer_class, *, context: dict | None = None) -> Response:
+    """One cursor page of an append-only `queryset` (newest first) in the stream envelope."""
+    paginator = StreamPagination()
     page = paginator.paginate_queryset(queryset, view.request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)

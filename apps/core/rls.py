@@ -89,11 +89,17 @@ class Visibility:
 
 @deconstructible(path="apps.core.rls.Owned")
 class Owned(Visibility):
-    """Rows of one organization; optionally also readable by the person in `personal`."""
+    """Rows of one organization; optionally also readable by the person in `personal`.
 
-    def __init__(self, column: str = "organization_id", personal: str | None = None):
+    `open_insert`: any tenant may insert a row for another organization, never read or
+    change it. Ledger accounts need it: a release by the client credits the supplier's
+    account, which the client must be able to open but never see.
+    """
+
+    def __init__(self, column: str = "organization_id", personal: str | None = None, open_insert: bool = False):
         self.column = column
         self.personal = personal
+        self.open_insert = open_insert
 
     @property
     def columns(self):
@@ -104,6 +110,8 @@ class Owned(Visibility):
         policies = [Policy("tenant_rows", "ALL", tenant, tenant)]
         if self.personal:
             policies.append(Policy("personal_read", "SELECT", f"{self.personal} = {USER}"))
+        if self.open_insert:
+            policies.append(Policy("open_insert", "INSERT", None, f"{TENANT} IS NOT NULL"))
         return policies
 
 

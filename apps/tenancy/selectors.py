@@ -176,3 +176,18 @@ def organization_names(*, organization_ids) -> dict:
 
     with system_scope(reason="public names of counterparties", audit=False):
         return dict(Organization.objects.filter(id__in=list(organization_ids)).values_list("id", "name"))
+
+
+def organization_plan(*, organization_id) -> str:
+    """The subscription plan of an organization, whichever tenant asks (the commission of an
+    escrow follows the supplier's plan, and the client creates the escrow).
+
+    Read-only and limited to the plan: the all-tenants scope is entered without an audit row.
+    """
+    from apps.core.context import system_scope
+
+    with system_scope(reason="subscription plan of a counterparty", audit=False):
+        plan = Organization.objects.filter(id=organization_id).values_list("subscription_plan", flat=True).first()
+    if plan is None:
+        raise NotFound("Organization not found.")
+    return plan

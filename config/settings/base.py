@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.orders",
     "apps.documents",
     "apps.marketplace",
+    "apps.escrow",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -255,6 +256,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.kyc.tasks.kyc_expiry_sweep",
         "schedule": crontab(hour=2, minute=15),  # daily, after midnight UTC
     },
+    # Escrow: auto-release after proof of delivery, close settled ones, resubmit what a lost
+    # enqueue or a dead worker left, and refresh the display-only exchange rates.
+    "escrow-auto-release": {"task": "apps.escrow.tasks.escrow_auto_release_due", "schedule": timedelta(minutes=10)},
+    "escrow-close-settled": {"task": "apps.escrow.tasks.escrow_close_settled", "schedule": crontab(hour=3, minute=0)},
+    "escrow-payments-sweep": {"task": "apps.escrow.tasks.escrow_payments_sweep", "schedule": timedelta(minutes=1)},
+    "exchange-rates-refresh": {"task": "apps.escrow.tasks.exchange_rates_refresh", "schedule": crontab(minute=5)},
 }
 OUTBOX_RELAY_STALE_AFTER = timedelta(seconds=30)
 
@@ -386,6 +393,30 @@ KYC_GATED_ACTIONS = env_list(
     ["offer.submit", "offer.accept", "listing.publish", "escrow.fund", "escrow.release", "feature.escrow.enable"],
 )
 
+# --- Escrow and payments (apps/escrow, docs/escrow.md) --------------------------------------
+ESCROW = {
+    # Commission on what is released, by the supplier's plan, with a minimum fee per
+    # currency (currencies not listed have none). Rounded half to even to minor units.
+    "COMMISSION_RATES": {"free": "0.0500", "standard": "0.0300", "enterprise": "0.0150", "default": "0.0500"},
+    "MINIMUM_FEES": {
+        "EUR": "1.00",
+        "USD": "1.00",
+        "GBP": "1.00",
+        "CHF": "1.00",
+        "RUB": "100",
+        "JPY": "150",
+        "KWD": "0.300",
+    },
+    "AUTO_RELEASE_DAYS": env_int("ESCROW_AUTO_RELEASE_DAYS", 7),
+    "CLOSE_AFTER_DAYS": env_int("ESCROW_CLOSE_AFTER_DAYS", 30),
+    "DEFAULT_PROVIDER": os.environ.get("ESCROW_DEFAULT_PROVIDER", "sandbox"),
+}
+# Display-only exchange rates: where they come from (the offline default is a file in the repository).
+EXCHANGE_RATES_PROVIDER = {
+    "BACKEND": os.environ.get("EXCHANGE_RATES_BACKEND", "apps.escrow.rates.OfflineFileRates"),
+    "PATH": os.environ.get("EXCHANGE_RATES_FILE", str(BASE_DIR / "apps" / "escrow" / "data" / "exchange_rates.json")),
+}
+
 # --- Shipping documents (apps/documents, docs/documents.md) -----------------------------
 # The platform's signing certificate. Production names a key and a certificate from a real
 # CA; with DOCUMENT_SIGNING_DEVELOPMENT_CERTIFICATE on (not in production) a self-signed pair
@@ -472,3 +503,20 @@ SESSION_COOKIE_HTTPONLY = True
 # --- Tenancy ----------------------------------------------------------------------------
 # Called on every audited entry into the all-tenants scope (apps.core.context.system_scope).
 RLS_BYPASS_AUDITOR = "apps.tenancy.services.audit_rls_bypass"
+
+# --- Payment gateways (apps/escrow/gateways, docs/payment-gateway.md) --------------------
+# Provider name -> its adapter class (BACKEND) and the adapter's options. "sandbox" is the
+# local stand-in provider `make run` starts (sandboxes/payment_gateway.py); its development
+# key and secret only guard a process on this machine. WEBHOOK_URL is where the provider is
+# told to send its webhooks. Connection retries are the Celery task's, not the client's.
+PAYMENT_GATEWAYS = {
+    "sandbox": {
+        "BACKEND": "apps.escrow.gateways.sandbox.SandboxGateway",
+        "URL": os.environ.get("PAYMENT_SANDBOX_URL", "http://127.0.0.1:8010"),
+        "API_KEY": os.environ.get("PAYMENT_SANDBOX_API_KEY", "sandbox-development-api-key"),
+        "SECRET": os.environ.get("PAYMENT_SANDBOX_SECRET", "sandbox-development-webhook-secret"),
+        "WEBHOOK_URL": os.environ.get("PAYMENT_WEBHOOK_URL", "http://127.0.0.1:8000/api/v1/payments/webhooks/sandbox"),
+        "TIMEOUT": {"CONNECT": 2, "READ": 5},  # seconds
+        "TOLERANCE_SECONDS": 300,  # how old a webhook's signature may be
+    }
+}

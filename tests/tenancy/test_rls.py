@@ -14,6 +14,15 @@ from apps.core.context import Scope, activate, system_scope, tenant_scope
 from apps.core.models import IdempotencyRecord, OutboxEvent
 from apps.core.rls import Visibility
 from apps.documents.models import DocumentTemplate, GeneratedDocument
+from apps.escrow.models import (
+    Escrow,
+    EscrowStatusChange,
+    JournalEntry,
+    LedgerAccount,
+    PaymentTransaction,
+    Posting,
+    WebhookEvent,
+)
 from apps.kyc.models import KycDocument, OrganizationVerification
 from apps.marketplace.models import (
     Offer,
@@ -115,6 +124,7 @@ def two_tenants():
             )
             _forwarding_rows(organization, order, warehouse)
             _marketplace_rows(organization)
+            _escrow_rows(organization, order)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
                 user=admin,
@@ -190,6 +200,60 @@ def _marketplace_rows(organization):
         offer=offer, version=1, price=1, currency="EUR", transit_days=1, valid_until=offer.valid_until, **parties
     )
     OfferStatusChange.objects.create(offer=offer, to_status="submitted", **parties)
+
+
+def _escrow_rows(organization, order):
+    """An escrow with its history, a transaction, a ledger entry on the organization's own
+    account and the platform's, and a recorded provider webhook."""
+    parties = {"client_organization_id": organization.id, "supplier_organization_id": organization.id}
+    escrow = Escrow.objects.create(
+        number="ESC-1",
+        order=order,
+        order_number=order.number,
+        client_organization_name=organization.name,
+        supplier_organization_name=organization.name,
+        provider="sandbox",
+        amount=1,
+        currency="EUR",
+        commission_rate=0,
+        commission_minimum=0,
+        commission_amount=0,
+        **parties,
+    )
+    EscrowStatusChange.objects.create(escrow=escrow, to_status="created", **parties)
+    payment = PaymentTransaction.objects.create(escrow=escrow, kind="fund", amount=1, currency="EUR", **parties)
+    account = LedgerAccount.objects.create(
+        id=LedgerAccount.id_for(organization_id=organization.id, kind="available", currency="EUR"),
+        organization=organization,
+        kind="available",
+        currency="EUR",
+    )
+    # The platform's account has no organization: no tenant reads it, every tenant may open it.
+    platform = LedgerAccount(
+        id=LedgerAccount.id_for(organization_id=None, kind="commission", currency="EUR"),
+        kind="commission",
+        currency="EUR",
+    )
+    LedgerAccount.objects.bulk_create([platform], ignore_conflicts=True)
+    entry = JournalEntry.objects.create(kind="adjustment", description="test", **parties)
+    for ledger_account, amount in ((account, -1), (platform, 1)):
+        Posting.objects.create(
+            entry=entry,
+            account=ledger_account,
+            organization_id=ledger_account.organization_id,
+            account_kind=ledger_account.kind,
+            amount=amount,
+            currency="EUR",
+            **parties,
+        )
+    WebhookEvent.objects.create(
+        provider="sandbox",
+        event_id=f"evt-{organization.id}",
+        event_type="charge.succeeded",
+        organization=organization,
+        reference=payment.id,
+        payload={},
+    )
 
 
 def _owner_ids(label, tenants, column) -> set[str]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.countries import is_country
-from apps.core.money import is_currency
+from apps.core.money import is_currency, round_money
 
 
 class CurrencyField(serializers.CharField):
@@ -38,3 +39,21 @@ class CountryField(serializers.CharField):
         if not is_country(code):
             self.fail("country", value=code)
         return code
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "1250.00"})
+class MoneyField(serializers.Field):
+    """An amount as a decimal string in its currency's minor units ("12.50" EUR, "1250" JPY),
+    the currency read from `currency_field` of the same object. Output only."""
+
+    def __init__(self, *, currency_field: str = "currency", **kwargs):
+        self.currency_field = currency_field
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return super().get_attribute(instance), getattr(instance, self.currency_field)
+
+    def to_representation(self, value):
+        amount, currency = value
+        return str(round_money(amount, currency))

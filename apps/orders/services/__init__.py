@@ -8,6 +8,7 @@ from apps.orders.services.orders import (
     order_cancel,
     order_change_status,
     order_create,
+    order_set_payment_status,
 )
 from apps.orders.services.purchases import (
     AssistedPurchaseResult,
@@ -44,6 +45,7 @@ __all__ = [
     "order_create",
     "order_quote",
     "order_record_purchase",
+    "order_set_payment_status",
     "return_change_status",
     "return_request",
     "self_purchase_create",

@@ -21,6 +21,7 @@ from apps.orders.models import (
     OrderKind,
     OrderStatus,
     OrderStatusChange,
+    PaymentStatus,
 )
 from apps.orders.transitions import CLIENT, SUPPLIER, move_for
 from apps.tenancy.roles import Actor, Grant, grant_for
@@ -253,3 +254,13 @@ def order_cancel(*, order_id: UUID, actor: Actor, reason: str) -> Order:
     if not reason.strip():
         raise ValidationFailed("Say why the order is cancelled.", details={"reason": ["Required."]})
     return order_change_status(order_id=order_id, actor=actor, status=OrderStatus.CANCELLED, note=reason.strip())
+
+
+@transaction.atomic
+def order_set_payment_status(*, order_id: UUID, payment_status: str) -> None:
+    """Record how the order is paid (the escrow context tells it: pending, paid, refunded)."""
+    if payment_status not in PaymentStatus.values:
+        raise ValueError(f"Unknown payment status {payment_status!r}")
+    Order.objects.filter(pk=order_id).exclude(payment_status=payment_status).update(
+        payment_status=payment_status, updated_at=timezone.now()
+    )

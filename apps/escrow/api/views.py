@@ -1,0 +1,216 @@
+"""Payments API: escrow (create, fund, release, dispute, status), refunds, balances,
+statements, exchange rates, and the payment providers' webhooks.
+
+Every money-moving POST requires an Idempotency-Key: a retry replays the first answer
+and moves nothing again."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.idempotency import IDEMPOTENCY_HEADER_REQUIRED, idempotent
+from apps.core.pagination import paginated_response, stream_response
+from apps.escrow import selectors, services
+from apps.escrow.api import serializers as s
+from apps.tenancy.api.base import CurrentOrganizationView
+from apps.tenancy.permissions import FeatureEnabled, HasPermission
+
+MONEY_ERRORS = {
+    400: OpenApiResponse(description="VALIDATION_* (Idempotency-Key missing, bad amount)"),
+    422: OpenApiResponse(
+        description="INSUFFICIENT_FUNDS, INVALID_STATE_TRANSITION, KYC_NOT_VERIFIED, IDEMPOTENCY_KEY_REUSED"
+    ),
+}
+
+
+class PaymentsView(CurrentOrganizationView):
+    permission_classes = [IsAuthenticated, HasPermission, FeatureEnabled]
+    required_feature = "escrow"
+
+
+class EscrowListView(PaymentsView):
+    required_permissions = {"GET": "escrow:read"}
+
+    @extend_schema(responses=s.EscrowOutput(many=True), summary="Escrows of which your organization is a party")
+    def get(self, request):
+        queryset = selectors.escrow_list(organization_id=self.organization_id)
+        if status := request.query_params.get("status"):
+            queryset = queryset.filter(status=status)
+        return paginated_response(self, queryset, s.EscrowOutput)
+
+
+class EscrowCreateView(PaymentsView):
+    required_permissions = {"POST": "escrow:fund"}
+
+    @extend_schema(
+        request=s.EscrowCreateInput,
+        responses={201: s.EscrowOutput, **MONEY_ERRORS},
+        parameters=[IDEMPOTENCY_HEADER_REQUIRED],
+        summary="Open the escrow of an order (the client); shows the commission before funding",
+    )
+    @idempotent(required=True)
+    def post(self, request):
+        data = s.EscrowCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        escrow = services.escrow_create(actor=self.actor(), **data.validated_data)
+        return Response(s.EscrowOutput(escrow).data, status=201)
+
+
+class EscrowFundView(PaymentsView):
+    required_permissions = {"POST": "escrow:fund"}
+
+    @extend_schema(
+        request=s.EscrowFundInput,
+        responses={202: s.FundOutput, **MONEY_ERRORS},
+        parameters=[IDEMPOTENCY_HEADER_REQUIRED],
+        summary="Fund an escrow: final when the provider confirms (the status then says funded)",
+    )
+    @idempotent(required=True)
+    def post(self, request, escrow_id):
+        data = s.EscrowFundInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        funding = services.escrow_fund(actor=self.actor(), escrow_id=escrow_id, **data.validated_data)
+        escrow = selectors.escrow_get(organization_id=self.organization_id, escrow_id=escrow_id)
+        return Response(s.FundOutput({"escrow": escrow, "transaction": funding}).data, status=202)
+
+
+class EscrowReleaseView(PaymentsView):
+    required_permissions = {"POST": "escrow:release"}
+
+    @extend_schema(
+        request=s.EscrowReleaseInput,
+        responses={200: s.EscrowOutput, **MONEY_ERRORS},
+        parameters=[IDEMPOTENCY_HEADER_REQUIRED],
+        summary="Release all or part of what is held to the supplier (the client)",
+    )
+    @idempotent(required=True)
+    def post(self, request, escrow_id):
+        data = s.EscrowReleaseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        escrow = services.escrow_release(actor=self.actor(), escrow_id=escrow_id, **data.validated_data)
+        return Response(s.EscrowOutput(escrow).data)
+
+
+class EscrowDisputeView(PaymentsView):
+    required_permissions = {"POST": "dispute:create"}
+
+    @extend_schema(
+        request=s.EscrowDisputeInput,
+        responses={200: s.EscrowOutput, **MONEY_ERRORS},
+        parameters=[IDEMPOTENCY_HEADER_REQUIRED],
+        summary="Dispute an escrow (either party): nothing moves until it is resolved",
+    )
+    @idempotent(required=True)
+    def post(self, request, escrow_id):
+        data = s.EscrowDisputeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        escrow = services.escrow_dispute(actor=self.actor(), escrow_id=escrow_id, **data.validated_data)
+        return Response(s.EscrowOutput(escrow).data)
+
+
+class EscrowStatusView(PaymentsView):
+    required_permissions = {"GET": "escrow:read"}
+
+    @extend_schema(responses=s.EscrowStatusOutput, summary="An escrow's status, amounts, history and transactions")
+    def get(self, request, escrow_id):
+        escrow = selectors.escrow_get(organization_id=self.organization_id, escrow_id=escrow_id)
+        return Response(s.EscrowStatusOutput(escrow).data)
+
+
+class RefundView(PaymentsView):
+    required_permissions = {"POST": "escrow:refund"}
+
+    @extend_schema(
+        request=s.RefundInput,
+        responses={202: s.RefundOutput, **MONEY_ERRORS},
+        parameters=[IDEMPOTENCY_HEADER_REQUIRED],
+        summary="Refund all or part of what is held to the client (the supplier); the provider confirms",
+    )
+    @idempotent(required=True)
+    def post(self, request):
+        data = s.RefundInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        refund = services.escrow_refund(actor=self.actor(), **data.validated_data)
+        escrow = selectors.escrow_get(organization_id=self.organization_id, escrow_id=refund.escrow_id)
+        return Response(s.RefundOutput({"escrow": escrow, "transaction": refund}).data, status=202)
+
+
+class BalancesView(PaymentsView):
+    required_permissions = {"GET": "escrow:read"}
+
+    @extend_schema(
+        parameters=[s.BalancesQuery], responses=s.BalanceOutput(many=True), summary="Your available and held money"
+    )
+    def get(self, request):
+        query = s.BalancesQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        display_currency = query.validated_data.get("display_currency")
+        rows = []
+        for balance in selectors.balances(organization_id=self.organization_id):
+            row = {"currency": balance.currency, "available": str(balance.available), "held": str(balance.held)}
+            if display_currency:
+                row["display_equivalent"] = _equivalent(balance, display_currency)
+            rows.append(row)
+        return Response({"data": s.BalanceOutput(rows, many=True).data})
+
+
+def _equivalent(balance, display_currency: str) -> dict:
+    """{"available": ..., "held": ...} in the display currency, or None where no rate is known."""
+    shown = {}
+    for name, amount in (("available", balance.available), ("held", balance.held)):
+        equivalent = selectors.equivalent(amount=amount, currency=balance.currency, display_currency=display_currency)
+        shown[name] = None if equivalent is None else asdict(equivalent)
+    return shown
+
+
+class StatementView(PaymentsView):
+    required_permissions = {"GET": "escrow:read"}
+
+    @extend_schema(
+        parameters=[s.StatementQuery, OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+        responses=s.StatementLineOutput(many=True),
+        summary="Your ledger lines, newest first (a cursor stream)",
+    )
+    def get(self, request):
+        query = s.StatementQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        lines = selectors.ledger_statement(
+            organization_id=self.organization_id,
+            currency=query.validated_data.get("currency"),
+            kind=query.validated_data.get("account"),
+        )
+        return stream_response(self, lines, s.StatementLineOutput)
+
+
+class ExchangeRateListView(PaymentsView):
+    required_permissions = {"GET": "escrow:read"}
+
+    @extend_schema(responses=s.ExchangeRateOutput(many=True), summary="Exchange rates, for display only")
+    def get(self, request):
+        return paginated_response(self, selectors.exchange_rate_list(), s.ExchangeRateOutput)
+
+
+class WebhookView(APIView):
+    """A payment provider tells us what happened. No user: the signature is the credential."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses={
+            200: s.WebhookOutput,
+            400: OpenApiResponse(description="VALIDATION_FIELD_INVALID (signature, stale)"),
+        },
+        summary="Payment provider webhooks (signed)",
+        auth=[],
+    )
+    def post(self, request, provider):
+        body = request._request.body
+        _event, created = services.webhook_receive(provider=provider, body=body, headers=request.headers)
+        return Response(s.WebhookOutput({"received": True, "duplicate": not created}).data)

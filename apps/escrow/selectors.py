@@ -1,0 +1,180 @@
+"""Reads of escrow and the ledger. Row-level security decides which rows a tenant sees (the
+escrows and entries of which it is a party, its own accounts); the filters repeat it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
+
+from apps.core.errors import NotFound
+from apps.core.money import round_money
+from apps.escrow.models import (
+    DEBIT_NORMAL,
+    AccountKind,
+    Escrow,
+    EscrowStatusChange,
+    ExchangeRate,
+    PaymentTransaction,
+    Posting,
+)
+
+
+def _party(organization_id: UUID) -> Q:
+    return Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id)
+
+
+def escrow_list(*, organization_id: UUID) -> QuerySet[Escrow]:
+    return Escrow.objects.filter(_party(organization_id)).order_by("-created_at", "-id")
+
+
+def escrow_get(*, organization_id: UUID, escrow_id: UUID) -> Escrow:
+    """One escrow of which the organization is a party, with its history and transactions."""
+    escrow = (
+        escrow_list(organization_id=organization_id)
+        .filter(pk=escrow_id)
+        .prefetch_related(
+            Prefetch("history", queryset=EscrowStatusChange.objects.order_by("created_at", "id")),
+            Prefetch("transactions", queryset=PaymentTransaction.objects.order_by("created_at", "id")),
+        )
+        .first()
+    )
+    if escrow is None:
+        raise NotFound("Escrow not found.")
+    return escrow
+
+
+def _shown(kind: str, amount: Decimal) -> Decimal:
+    """A sum of postings as the account's owner reads it: credit-normal accounts positive."""
+    return amount if kind in DEBIT_NORMAL else -amount
+
+
+@dataclass(frozen=True)
+class Balance:
+    currency: str
+    available: Decimal
+    held: Decimal
+
+
+def balances(*, organization_id: UUID) -> list[Balance]:
+    """The organization's available and held money per currency, summed from its postings."""
+    rows = (
+        Posting.objects.filter(
+            organization_id=organization_id, account_kind__in=[AccountKind.AVAILABLE, AccountKind.HELD]
+        )
+        .values("currency", "account_kind")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
+    )
+    by_currency: dict[str, dict[str, Decimal]] = {}
+    for row in rows:
+        by_currency.setdefault(row["currency"], {})[row["account_kind"]] = _shown(row["account_kind"], row["total"])
+    return [
+        Balance(
+            currency=currency,
+            available=kinds.get(AccountKind.AVAILABLE, Decimal(0)),
+            held=kinds.get(AccountKind.HELD, Decimal(0)),
+        )
+        for currency, kinds in sorted(by_currency.items())
+    ]
+
+
+def ledger_statement(
+    *, organization_id: UUID, currency: str | None = None, kind: str | None = None
+) -> QuerySet[Posting]:
+    """The lines of the organization's own accounts, newest first, with their entries."""
+    queryset = Posting.objects.filter(organization_id=organization_id).select_related("entry", "escrow")
+    if currency:
+        queryset = queryset.filter(currency=currency.upper())
+    if kind:
+        queryset = queryset.filter(account_kind=kind)
+    return queryset.order_by("-created_at", "-id")
+
+
+def shown_amount(posting: Posting) -> Decimal:
+    return _shown(posting.account_kind, posting.amount)
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    currency: str
+    amount: Decimal
+    rate: Decimal
+    as_of: datetime
+
+
+def equivalent(*, amount: Decimal, currency: str, display_currency: str) -> Equivalent | None:
+    """`amount` shown in `display_currency` at the stored rate, for display only (None when
+    no rate is known). Rounded half to even to the display currency's minor units."""
+    display_currency = display_currency.upper()
+    if currency == display_currency:
+        return Equivalent(display_currency, amount, Decimal(1), None)
+    rate = ExchangeRate.objects.filter(base=currency, quote=display_currency).first()
+    if rate is None:
+        return None
+    return Equivalent(display_currency, round_money(amount * rate.rate, display_currency), rate.rate, rate.as_of)
+
+
+def exchange_rate_list() -> QuerySet[ExchangeRate]:
+    return ExchangeRate.objects.order_by("base", "quote")
+
+
+# --- proofs (ledger_check) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerProblem:
+    what: str
+    detail: str
+
+
+def ledger_problems() -> list[LedgerProblem]:
+    """Everything that contradicts double entry, in the current scope (all tenants for the
+    check command): unbalanced entries, a ledger not summing to zero per currency, and
+    escrows whose cached amounts differ from their postings. Empty when all is well."""
+    problems: list[LedgerProblem] = []
+    unbalanced = (
+        Posting.objects.values("entry_id", "currency").annotate(total=Sum("amount")).exclude(total=0).order_by()
+    )
+    problems += [
+        LedgerProblem("entry_unbalanced", f"{row['entry_id']} {row['currency']} {row['total']}") for row in unbalanced
+    ]
+    per_currency = Posting.objects.values("currency").annotate(total=Sum("amount")).exclude(total=0).order_by()
+    problems += [LedgerProblem("ledger_unbalanced", f"{row['currency']} {row['total']}") for row in per_currency]
+    held = dict(
+        Posting.objects.filter(account_kind=AccountKind.HELD)
+        .values("escrow_id")
+        .annotate(total=Sum("amount"))
+        .values_list("escrow_id", "total")
+    )
+    released = dict(
+        Posting.objects.filter(account_kind=AccountKind.COMMISSION, entry__kind="release")
+        .values("escrow_id")
+        .annotate(total=Sum("amount"))
+        .values_list("escrow_id", "total")
+    )
+    for escrow in Escrow.objects.only(
+        "id", "number", "amount", "held_amount", "released_amount", "refunded_amount", "commission_taken"
+    ).iterator():
+        posted_held = -held.get(escrow.id, Decimal(0))
+        if posted_held != escrow.held_amount:
+            problems.append(
+                LedgerProblem(
+                    "escrow_held_mismatch", f"{escrow.number}: cached {escrow.held_amount}, postings {posted_held}"
+                )
+            )
+        posted_commission = -released.get(escrow.id, Decimal(0))
+        if posted_commission != escrow.commission_taken:
+            problems.append(
+                LedgerProblem(
+                    "escrow_commission_mismatch",
+                    f"{escrow.number}: cached {escrow.commission_taken}, postings {posted_commission}",
+                )
+            )
+        accounted = escrow.held_amount + escrow.released_amount + escrow.refunded_amount
+        if accounted not in (0, escrow.amount):  # unfunded, or every unit held, released or refunded
+            problems.append(LedgerProblem("escrow_unaccounted", f"{escrow.number}: {accounted} of {escrow.amount}"))
+    return problems

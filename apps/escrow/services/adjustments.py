@@ -1,0 +1,73 @@
+"""Platform staff's manual adjustment: itself a balanced, audited journal entry."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from django.db import transaction
+
+from apps.core.errors import ErrorCode, ValidationFailed
+from apps.core.money import is_currency
+from apps.core.services import outbox_publish
+from apps.escrow import events
+from apps.escrow.models import EntryKind, JournalEntry
+from apps.escrow.services import ledger
+from apps.escrow.services.escrows import parse_amount
+from apps.tenancy.services import audit_record
+
+
+@transaction.atomic
+def ledger_adjust(
+    *, organization_id: UUID, currency: str, amount, direction: str, reason: str, staff_user_id: UUID
+) -> JournalEntry:
+    """Credit (direction "credit") or debit an organization's available balance against the
+    platform's commission account, with a reason; audited. Runs in the staff's all-tenants scope."""
+    if not reason.strip():
+        raise ValidationFailed(
+            "A reason is required.", code=ErrorCode.VALIDATION_FIELD_REQUIRED, details={"reason": ["Required."]}
+        )
+    currency = (currency or "").upper()
+    if not is_currency(currency):
+        raise ValidationFailed("Not a currency in use.", details={"currency": ["Not an ISO 4217 currency in use."]})
+    if direction not in ("credit", "debit"):
+        raise ValidationFailed("Credit or debit.", details={"direction": ["Must be credit or debit."]})
+    value: Decimal = parse_amount(amount, currency=currency)
+    organization_account = ledger.available(organization_id, currency)
+    platform_account = ledger.commission(currency)
+    if direction == "credit":
+        lines = [ledger.debit(platform_account, value), ledger.credit(organization_account, value)]
+    else:
+        lines = [ledger.debit(organization_account, value), ledger.credit(platform_account, value)]
+    entry = ledger.ledger_post(
+        kind=EntryKind.ADJUSTMENT,
+        lines=lines,
+        description=f"Manual adjustment: {reason}",
+        client_organization_id=organization_id,
+        supplier_organization_id=None,
+        created_by_id=staff_user_id,
+    )
+    audit_record(
+        action="ledger.adjusted",
+        resource_type="journal_entry",
+        resource_id=entry.id,
+        new_values={
+            "organization_id": str(organization_id),
+            "currency": currency,
+            "amount": str(value),
+            "direction": direction,
+            "reason": reason,
+        },
+        organization_id=organization_id,
+        actor_id=staff_user_id,
+    )
+    outbox_publish(
+        events.LedgerAdjusted(
+            organization_id=organization_id,
+            entry_id=str(entry.id),
+            adjusted_organization_id=str(organization_id),
+            reason=reason,
+            party_organization_ids=[str(organization_id)],
+        )
+    )
+    return entry
