@@ -25,6 +25,7 @@ Visibility (DESIGN.md §3):
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -72,10 +73,10 @@ class Escrow(TimeStampedModel):
     status = models.CharField(max_length=20, choices=EscrowStatus.choices, default=EscrowStatus.CREATED)
     status_before_dispute = models.CharField(max_length=20, choices=EscrowStatus.choices, blank=True)
     # Cached from the postings (ledger_check proves them); the locks of locks.py guard them.
-    held_amount = models.DecimalField(**MONEY, default=0)
-    released_amount = models.DecimalField(**MONEY, default=0, help_text="Released, commission included.")
-    refunded_amount = models.DecimalField(**MONEY, default=0)
-    commission_taken = models.DecimalField(**MONEY, default=0)
+    held_amount = models.DecimalField(**MONEY, default=Decimal(0))
+    released_amount = models.DecimalField(**MONEY, default=Decimal(0), help_text="Released, commission included.")
+    refunded_amount = models.DecimalField(**MONEY, default=Decimal(0))
+    commission_taken = models.DecimalField(**MONEY, default=Decimal(0))
     funded_at = models.DateTimeField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True, help_text="Proof of delivery.")
@@ -191,11 +192,13 @@ class PaymentTransaction(TimeStampedModel):
                 condition=~Q(external_id=""),
                 name="payment_transaction_external_id_unique",
             ),
-            # One funding in flight at a time: a second fund request joins the first.
+            # One funding in flight at a time: a second fund request joins the first. (A
+            # completed one is not unique: a charge the provider confirms after the escrow was
+            # cancelled or funded otherwise is still booked, to the client's available balance.)
             models.UniqueConstraint(
                 fields=["escrow"],
-                condition=Q(kind="fund", status__in=["pending", "completed"]),
-                name="payment_transaction_one_live_funding",
+                condition=Q(kind="fund", status="pending"),
+                name="payment_transaction_one_pending_funding",
             ),
         ]
         indexes = [

@@ -367,6 +367,10 @@ SPECTACULAR_SETTINGS = {
         "RfqStatusEnum": "apps.marketplace.models.RfqStatus",
         "OfferStatusEnum": "apps.marketplace.models.OfferStatus",
         "ServiceTypeEnum": "apps.marketplace.models.ServiceType",
+        "OrderKindEnum": "apps.orders.models.OrderKind",
+        "EscrowStatusEnum": "apps.escrow.models.EscrowStatus",
+        "PaymentTransactionKindEnum": "apps.escrow.models.TransactionKind",
+        "PaymentTransactionStatusEnum": "apps.escrow.models.TransactionStatus",
     },
 }
 

@@ -178,6 +178,10 @@ class BalanceOutput(serializers.Serializer):
     )
 
 
+class BalancesOutput(serializers.Serializer):
+    data = BalanceOutput(many=True)
+
+
 class StatementLineOutput(serializers.ModelSerializer):
     account = serializers.CharField(source="account_kind")
     amount = serializers.SerializerMethodField(help_text="The line's effect on the balance: + in, - out.")

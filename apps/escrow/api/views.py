@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.idempotency import IDEMPOTENCY_HEADER_REQUIRED, idempotent
-from apps.core.pagination import paginated_response, stream_response
+from apps.core.pagination import StreamPagination, paginated_response, stream_response
 from apps.escrow import selectors, services
 from apps.escrow.api import serializers as s
 from apps.tenancy.api.base import CurrentOrganizationView
@@ -143,9 +143,7 @@ class RefundView(PaymentsView):
 class BalancesView(PaymentsView):
     required_permissions = {"GET": "escrow:read"}
 
-    @extend_schema(
-        parameters=[s.BalancesQuery], responses=s.BalanceOutput(many=True), summary="Your available and held money"
-    )
+    @extend_schema(parameters=[s.BalancesQuery], responses=s.BalancesOutput, summary="Your available and held money")
     def get(self, request):
         query = s.BalancesQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -170,9 +168,10 @@ def _equivalent(balance, display_currency: str) -> dict:
 
 class StatementView(PaymentsView):
     required_permissions = {"GET": "escrow:read"}
+    pagination_class = StreamPagination  # for the schema: the cursor and limit parameters, the envelope
 
     @extend_schema(
-        parameters=[s.StatementQuery, OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+        parameters=[s.StatementQuery],
         responses=s.StatementLineOutput(many=True),
         summary="Your ledger lines, newest first (a cursor stream)",
     )

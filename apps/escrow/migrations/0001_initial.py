@@ -312,7 +312,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='paymenttransaction',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'fund'), ('status__in', ['pending', 'completed'])), fields=('escrow',), name='payment_transaction_one_live_funding'),
+            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'fund'), ('status', 'pending')), fields=('escrow',), name='payment_transaction_one_pending_funding'),
         ),
         migrations.AddIndex(
             model_name='journalentry',

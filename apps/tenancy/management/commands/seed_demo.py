@@ -6,6 +6,7 @@ from apps.accounts.services import session_start, totp_provision, user_create, u
 from apps.core.context import system_scope, tenant_scope
 from apps.kyc import services as kyc
 from apps.kyc.gate import is_verified
+from apps.escrow import demo as escrow_demo
 from apps.marketplace import demo as marketplace_demo
 from apps.tenancy import services
 from apps.tenancy.models import Organization
@@ -118,6 +119,7 @@ class Command(BaseCommand):
                 if spec.get("tax_id"):
                     self._verify(organization, admin.id)
         lines += marketplace_demo.seed()
+        lines += escrow_demo.seed()
         self.stdout.write("\n".join(lines))
         if options["tokens"]:
             for email, user in tokens:

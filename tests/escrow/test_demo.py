@@ -1,0 +1,30 @@
+"""The demo data of `make run`: an escrow funding through the sandbox provider and one waiting."""
+
+import pytest
+from django.core.management import call_command
+
+from apps.core.context import system_scope
+from apps.escrow.models import Escrow, PaymentTransaction
+
+pytestmark = pytest.mark.django_db
+
+
+def _demo():
+    with system_scope(reason="test: the demo rows", audit=False):
+        return (
+            sorted(Escrow.objects.values_list("status", "amount", "commission_amount")),
+            list(PaymentTransaction.objects.values_list("kind", "status", "payment_method")),
+        )
+
+
+def test_seed_demo_makes_a_funding_escrow_and_a_waiting_one_once(capsys):
+    call_command("seed_demo")
+    first = _demo()
+    call_command("seed_demo")
+
+    escrows, transactions = first
+    assert [status for status, _, _ in escrows] == ["created", "created"]
+    assert sorted(amount for _, amount, _ in escrows) == [980, 2450]
+    assert transactions == [("fund", "pending", "pm_card_ok")]  # the worker submits it once it is up
+    assert _demo() == first
+    assert "escrow:" in capsys.readouterr().out
