@@ -36,11 +36,12 @@ def _order(shipper: Organization, carrier: Organization, shipper_user: Actor, na
 
 def seed() -> list[str]:
     """Make the demo escrows once; the lines `make run` prints about them."""
+    rates = services.exchange_rates_refresh()  # the beat job refreshes them hourly; show equivalents from the start
     with system_scope(reason="seed_demo: escrow", audit=False):
         carrier = Organization.objects.get(slug="volga-carriers")
         shipper = Organization.objects.get(slug="baltic-shippers")
         if Escrow.objects.filter(client_organization=shipper).exists():
-            return ["  escrow: demo escrows already there"]
+            return [f"  escrow: demo escrows already there; {rates} exchange rates (display only)"]
     shipper_user = _actor("shipper@baltic-shippers.demo", shipper, Role.SHIPPER)
     with tenant_scope(shipper.id, user_id=shipper_user.user_id):
         funded_order = _order(shipper, carrier, shipper_user, "Freight Tallinn → Kazan, 6 pallets", "2450.00")
@@ -50,5 +51,5 @@ def seed() -> list[str]:
         waiting = services.escrow_create(actor=shipper_user, order_id=waiting_order.id)
     return [
         f"  escrow: {funded.number} ({funded.amount} EUR) funding through the sandbox provider;"
-        f" {waiting.number} ({waiting.amount} EUR) waiting for funding",
+        f" {waiting.number} ({waiting.amount} EUR) waiting for funding; {rates} exchange rates (display only)",
     ]

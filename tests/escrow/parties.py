@@ -177,3 +177,35 @@ def ledger_stays_balanced(request):
     with system_scope(reason="test ledger check", audit=False):
         problems = ledger_problems()
     assert problems == [], problems
+
+
+# --- real parts: HTTP clients of a live server, and outcomes read as the platform ------------------
+# (tests/escrow/test_concurrency.py, test_faults.py, test_webhooks.py, test_end_to_end.py)
+
+
+def bearer(user) -> dict:
+    """The Authorization header of a new session of `user`, as tests/conftest.py's `api` sends it."""
+    from apps.accounts.services import session_start
+
+    return {"Authorization": f"Bearer {session_start(user=user).access}"}
+
+
+def live_client(server: str, user=None):
+    """An httpx client of the live server (the `asgi_server` fixture), signed in as `user` if given."""
+    import httpx
+
+    return httpx.Client(base_url=f"http://{server}", headers=bearer(user) if user else {}, timeout=20)
+
+
+def escrow_now(escrow_id) -> Escrow:
+    with system_scope(reason="test: the outcome", audit=False):
+        return Escrow.objects.get(pk=escrow_id)
+
+
+def entry_kinds(escrow_id) -> list[str]:
+    """The kinds of the escrow's journal entries, oldest first."""
+    from apps.escrow.models import JournalEntry
+
+    with system_scope(reason="test: the outcome", audit=False):
+        entries = JournalEntry.objects.filter(escrow_id=escrow_id).order_by("created_at", "id")
+        return list(entries.values_list("kind", flat=True))

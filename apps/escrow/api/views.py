@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.idempotency import IDEMPOTENCY_HEADER_REQUIRED, idempotent
+from apps.core.money import round_money
 from apps.core.pagination import StreamPagination, paginated_response, stream_response
 from apps.escrow import selectors, services
 from apps.escrow.api import serializers as s
@@ -150,7 +151,11 @@ class BalancesView(PaymentsView):
         display_currency = query.validated_data.get("display_currency")
         rows = []
         for balance in selectors.balances(organization_id=self.organization_id):
-            row = {"currency": balance.currency, "available": str(balance.available), "held": str(balance.held)}
+            row = {
+                "currency": balance.currency,
+                "available": str(round_money(balance.available, balance.currency)),
+                "held": str(round_money(balance.held, balance.currency)),
+            }
             if display_currency:
                 row["display_equivalent"] = _equivalent(balance, display_currency)
             rows.append(row)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.core.context import system_scope, tenant_scope
@@ -27,6 +28,7 @@ from apps.escrow.gateways import gateway_for
 from apps.escrow.gateways.base import GatewayRejected, WebhookNotice, WebhookRejected
 from apps.escrow.models import PaymentTransaction, TransactionKind, TransactionStatus, WebhookEvent
 from apps.escrow.services import escrows
+from apps.tenancy.selectors import organization_names
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,8 @@ def payment_transaction_submit(*, transaction_id: UUID, organization_id: UUID) -
         raise RuntimeError("payment_transaction_submit must not run inside a transaction: it calls the provider")
     with tenant_scope(organization_id):
         payment = _claim_submission(transaction_id)
+        # Read in the tenant's scope: outside it row-level security shows no transactions.
+        charge_external_id = _charge_of(payment) if payment and payment.kind == TransactionKind.REFUND else ""
     if payment is None:
         return None
     gateway = gateway_for(payment.provider)
@@ -92,7 +96,7 @@ def payment_transaction_submit(*, transaction_id: UUID, organization_id: UUID) -
         else:
             result = gateway.refund_create(
                 reference=str(payment.id),
-                charge_external_id=_charge_of(payment),
+                charge_external_id=charge_external_id,
                 amount=payment.amount,
                 currency=payment.currency,
                 metadata=metadata,
@@ -142,12 +146,18 @@ def payment_transactions_unsubmitted(*, older_than: timedelta, limit: int = 200)
 
 
 def _tenant_of(notice: WebhookNotice) -> tuple[UUID, UUID]:
+    """The organization and payment transaction the event names (we sent both with the charge)."""
     try:
-        return UUID(str(notice.metadata["organization_id"])), UUID(notice.reference)
+        organization_id, reference = UUID(str(notice.metadata["organization_id"])), UUID(notice.reference)
     except (KeyError, ValueError, TypeError):
         raise WebhookRefused(
             "The event does not name one of our payment transactions.", details={"reference": ["Unknown."]}
         ) from None
+    if not organization_names(organization_ids=[organization_id]):
+        raise WebhookRefused(
+            "The event names an organization we do not know.", details={"metadata.organization_id": ["Unknown."]}
+        )
+    return organization_id, reference
 
 
 def webhook_receive(*, provider: str, body: bytes, headers: Mapping[str, str]) -> tuple[WebhookEvent, bool]:
@@ -246,9 +256,12 @@ def webhook_apply(*, webhook_event_id: int) -> WebhookEvent:
 
 
 def webhook_record_failure(*, webhook_event_id: int, error: str) -> None:
-    """Note why applying failed (in its own transaction: the failed one rolled back)."""
+    """Note why applying failed and count the attempt, in a transaction of its own: the failed
+    one rolled back, and with it the attempt webhook_apply had counted."""
     with transaction.atomic():
-        WebhookEvent.objects.filter(pk=webhook_event_id, applied_at=None).update(last_error=error[:2000])
+        WebhookEvent.objects.filter(pk=webhook_event_id, applied_at=None).update(
+            last_error=error[:2000], attempts=F("attempts") + 1
+        )
 
 
 def webhook_events_unapplied(*, older_than: timedelta, limit: int = 200) -> list[tuple[int, str]]:
