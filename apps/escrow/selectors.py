@@ -3,7 +3,7 @@ escrows and entries of which it is a party, its own accounts); the filters repea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
@@ -106,16 +106,60 @@ class Equivalent:
     as_of: datetime
 
 
-def equivalent(*, amount: Decimal, currency: str, display_currency: str) -> Equivalent | None:
-    """`amount` shown in `display_currency` at the stored rate, for display only (None when
-    no rate is known). Rounded half to even to the display currency's minor units."""
+def display_rates(*, currencies: list[str], display_currency: str) -> dict[str, tuple[Decimal, datetime | None]]:
+    """For each currency, (rate, as of) to `display_currency` from the stored table, in one
+    query; currencies without a known rate are left out."""
     display_currency = display_currency.upper()
-    if currency == display_currency:
-        return Equivalent(display_currency, amount, Decimal(1), None)
-    rate = ExchangeRate.objects.filter(base=currency, quote=display_currency).first()
+    rates = {
+        rate.base: (rate.rate, rate.as_of)
+        for rate in ExchangeRate.objects.filter(
+            base__in=[c for c in currencies if c != display_currency], quote=display_currency
+        )
+    }
+    if display_currency in currencies:
+        rates[display_currency] = (Decimal(1), None)
+    return rates
+
+
+def equivalent(
+    amount: Decimal, *, display_currency: str, rate: tuple[Decimal, datetime | None] | None
+) -> Equivalent | None:
+    """`amount` shown in `display_currency` at `rate`, for display only: never used to move
+    money. Rounded half to even to the display currency's minor units; None without a rate."""
     if rate is None:
         return None
-    return Equivalent(display_currency, round_money(amount * rate.rate, display_currency), rate.rate, rate.as_of)
+    value, as_of = rate
+    return Equivalent(display_currency.upper(), round_money(amount * value, display_currency.upper()), value, as_of)
+
+
+def balances_shown(*, organization_id: UUID, display_currency: str | None = None) -> list[dict]:
+    """The organization's balances as the API shows them: in minor units of their currency,
+    and, with `display_currency`, each also in that currency (display only; None without a rate)."""
+    shown = []
+    rows = balances(organization_id=organization_id)
+    rates = (
+        display_rates(currencies=[b.currency for b in rows], display_currency=display_currency)
+        if display_currency
+        else {}
+    )
+    for balance in rows:
+        row = {
+            "currency": balance.currency,
+            "available": str(round_money(balance.available, balance.currency)),
+            "held": str(round_money(balance.held, balance.currency)),
+        }
+        if display_currency:
+            rate = rates.get(balance.currency)
+            row["display_equivalent"] = {
+                name: _as_dict(equivalent(amount, display_currency=display_currency, rate=rate))
+                for name, amount in (("available", balance.available), ("held", balance.held))
+            }
+        shown.append(row)
+    return shown
+
+
+def _as_dict(value: Equivalent | None) -> dict | None:
+    return None if value is None else asdict(value)
 
 
 def exchange_rate_list() -> QuerySet[ExchangeRate]:

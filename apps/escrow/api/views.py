@@ -6,15 +6,12 @@ and moves nothing again."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.idempotency import IDEMPOTENCY_HEADER_REQUIRED, idempotent
-from apps.core.money import round_money
 from apps.core.pagination import StreamPagination, paginated_response, stream_response
 from apps.escrow import selectors, services
 from apps.escrow.api import serializers as s
@@ -148,27 +145,10 @@ class BalancesView(PaymentsView):
     def get(self, request):
         query = s.BalancesQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        display_currency = query.validated_data.get("display_currency")
-        rows = []
-        for balance in selectors.balances(organization_id=self.organization_id):
-            row = {
-                "currency": balance.currency,
-                "available": str(round_money(balance.available, balance.currency)),
-                "held": str(round_money(balance.held, balance.currency)),
-            }
-            if display_currency:
-                row["display_equivalent"] = _equivalent(balance, display_currency)
-            rows.append(row)
+        rows = selectors.balances_shown(
+            organization_id=self.organization_id, display_currency=query.validated_data.get("display_currency")
+        )
         return Response({"data": s.BalanceOutput(rows, many=True).data})
-
-
-def _equivalent(balance, display_currency: str) -> dict:
-    """{"available": ..., "held": ...} in the display currency, or None where no rate is known."""
-    shown = {}
-    for name, amount in (("available", balance.available), ("held", balance.held)):
-        equivalent = selectors.equivalent(amount=amount, currency=balance.currency, display_currency=display_currency)
-        shown[name] = None if equivalent is None else asdict(equivalent)
-    return shown
 
 
 class StatementView(PaymentsView):

@@ -59,6 +59,11 @@ def parties_of(escrow: Escrow) -> list[str]:
     return [str(escrow.client_organization_id), str(escrow.supplier_organization_id)]
 
 
+def _money(escrow: Escrow, amount: Decimal) -> str:
+    """An amount as events, audit rows and messages show it: in the escrow currency's minor units."""
+    return str(round_money(amount, escrow.currency))
+
+
 def _event_fields(escrow: Escrow) -> dict:
     return {
         "organization_id": current_organization_id() or escrow.client_organization_id,
@@ -66,7 +71,7 @@ def _event_fields(escrow: Escrow) -> dict:
         "order_id": str(escrow.order_id),
         "status": escrow.status,
         "currency": escrow.currency,
-        "held_amount": str(escrow.held_amount),
+        "held_amount": _money(escrow, escrow.held_amount),
         "party_organization_ids": parties_of(escrow),
     }
 
@@ -141,8 +146,8 @@ def _require_side(escrow: Escrow, actor: Actor | None, side: str, what: str) -> 
 def _check_funds(escrow: Escrow, amount: Decimal) -> None:
     if amount > escrow.held_amount:
         raise InsufficientFunds(
-            f"Only {escrow.held_amount} {escrow.currency} is held in this escrow.",
-            details={"amount": str(amount), "held_amount": str(escrow.held_amount)},
+            f"Only {_money(escrow, escrow.held_amount)} {escrow.currency} is held in this escrow.",
+            details={"amount": _money(escrow, amount), "held_amount": _money(escrow, escrow.held_amount)},
         )
 
 
@@ -195,10 +200,17 @@ def escrow_create(*, actor: Actor, order_id: UUID, provider: str | None = None) 
         to_status=S.CREATED,
         actor_id=actor.user_id,
     )
-    _audit(escrow, "escrow.created", actor_id=actor.user_id, new={"amount": str(amount), "currency": escrow.currency})
+    _audit(
+        escrow,
+        "escrow.created",
+        actor_id=actor.user_id,
+        new={"amount": _money(escrow, amount), "currency": escrow.currency},
+    )
     outbox_publish(
         events.EscrowCreated(
-            **_event_fields(escrow), amount=str(escrow.amount), commission_amount=str(escrow.commission_amount)
+            **_event_fields(escrow),
+            amount=_money(escrow, escrow.amount),
+            commission_amount=_money(escrow, escrow.commission_amount),
         )
     )
     return escrow
@@ -308,7 +320,10 @@ def escrow_confirm_funding(*, payment: PaymentTransaction, external_id: str) -> 
     escrow.save(update_fields=["held_amount", "funded_at", "auto_release_at", "status", "updated_at"])
     order_set_payment_status(order_id=escrow.order_id, payment_status=PaymentStatus.PAID)
     _audit(
-        escrow, "escrow.funded", actor_id=None, new={"transaction_id": str(payment.id), "amount": str(payment.amount)}
+        escrow,
+        "escrow.funded",
+        actor_id=None,
+        new={"transaction_id": str(payment.id), "amount": _money(escrow, payment.amount)},
     )
     outbox_publish(events.EscrowFunded(**_event_fields(escrow), transaction_id=str(payment.id)))
 
@@ -395,10 +410,18 @@ def escrow_release(
     _move(escrow, _status_after_money_moved(escrow, last_operation="release"), actor_id=actor_id, reason=reason)
     _settle_if_empty(escrow)
     escrow.save()
-    _audit(escrow, "escrow.released", actor_id=actor_id, new={"amount": str(amount), "commission": str(commission)})
+    _audit(
+        escrow,
+        "escrow.released",
+        actor_id=actor_id,
+        new={"amount": _money(escrow, amount), "commission": _money(escrow, commission)},
+    )
     outbox_publish(
         events.EscrowReleased(
-            **_event_fields(escrow), amount=str(amount), commission=str(commission), automatic=automatic
+            **_event_fields(escrow),
+            amount=_money(escrow, amount),
+            commission=_money(escrow, commission),
+            automatic=automatic,
         )
     )
     return escrow
@@ -455,8 +478,15 @@ def escrow_refund(*, actor: Actor | None, escrow_id: UUID, amount=None, reason: 
     _settle_if_empty(escrow)
     escrow.save()
     _set_refund_payment_status(escrow)
-    _audit(escrow, "escrow.refunded", actor_id=actor_id, new={"amount": str(amount), "transaction_id": str(refund.id)})
-    outbox_publish(events.EscrowRefunded(**_event_fields(escrow), amount=str(amount), transaction_id=str(refund.id)))
+    _audit(
+        escrow,
+        "escrow.refunded",
+        actor_id=actor_id,
+        new={"amount": _money(escrow, amount), "transaction_id": str(refund.id)},
+    )
+    outbox_publish(
+        events.EscrowRefunded(**_event_fields(escrow), amount=_money(escrow, amount), transaction_id=str(refund.id))
+    )
     return refund
 
 
@@ -502,7 +532,10 @@ def escrow_refund_failed(*, payment: PaymentTransaction, reason: str, external_i
     )
     outbox_publish(
         events.EscrowRefundFailed(
-            **_event_fields(escrow), amount=str(payment.amount), transaction_id=str(payment.id), failure_reason=reason
+            **_event_fields(escrow),
+            amount=_money(escrow, payment.amount),
+            transaction_id=str(payment.id),
+            failure_reason=reason,
         )
     )
 
@@ -556,6 +589,11 @@ def escrow_resolve_dispute(
     after = _status_after_money_moved(escrow, last_operation="release" if release else "refund")
     _move(escrow, after, actor_id=resolved_by_id, reason=f"Dispute resolved: {note}")
     escrow.status_before_dispute = ""
+    if escrow.held_amount and escrow.delivered_at:
+        # What the resolution left held gets the whole window again: the clock does not run
+        # while the escrow is frozen, and a release straight after the resolution would
+        # overrule it.
+        escrow.auto_release_at = timezone.now() + _auto_release_delay()
     _settle_if_empty(escrow)
     escrow.save()
     if refund:
@@ -564,10 +602,12 @@ def escrow_resolve_dispute(
         escrow,
         "escrow.dispute_resolved",
         actor_id=resolved_by_id,
-        new={"released": str(release), "refunded": str(refund), "note": note},
+        new={"released": _money(escrow, release), "refunded": _money(escrow, refund), "note": note},
     )
     outbox_publish(
-        events.EscrowDisputeResolved(**_event_fields(escrow), released=str(release), refunded=str(refund), note=note)
+        events.EscrowDisputeResolved(
+            **_event_fields(escrow), released=_money(escrow, release), refunded=_money(escrow, refund), note=note
+        )
     )
     return escrow
 
@@ -587,7 +627,7 @@ def escrow_record_delivery(*, order_id: UUID, delivered_at: datetime) -> Escrow 
     if escrow is None or escrow.delivered_at is not None:
         return escrow
     escrow.delivered_at = delivered_at
-    if escrow.status in (S.FUNDED, S.PARTIALLY_RELEASED):
+    if escrow.status in (S.FUNDED, S.PARTIALLY_RELEASED, S.DISPUTED):  # disputed: counts once resolved
         escrow.auto_release_at = delivered_at + _auto_release_delay()
     escrow.save(update_fields=["delivered_at", "auto_release_at", "updated_at"])
     return escrow

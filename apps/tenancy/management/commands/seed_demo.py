@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand
 
 from apps.accounts.services import session_start, totp_provision, user_create, user_get_by_email
 from apps.core.context import system_scope, tenant_scope
+from apps.escrow import demo as escrow_demo
 from apps.kyc import services as kyc
 from apps.kyc.gate import is_verified
-from apps.escrow import demo as escrow_demo
 from apps.marketplace import demo as marketplace_demo
 from apps.tenancy import services
 from apps.tenancy.models import Organization
