@@ -82,6 +82,22 @@ def balances(*, organization_id: UUID) -> list[Balance]:
     ]
 
 
+def account_totals(*, organization_id: UUID | None) -> QuerySet:
+    """Debits, credits and their sum per account of one organization (None: the platform's
+    own accounts), summed from the postings in one query."""
+    owner = Q(organization_id=organization_id) if organization_id else Q(organization_id__isnull=True)
+    return (
+        Posting.objects.filter(owner)
+        .values("account_kind", "currency", "account__provider")
+        .annotate(
+            debits=Sum("amount", filter=Q(amount__gt=0), default=Decimal(0)),
+            credits=Sum("amount", filter=Q(amount__lt=0), default=Decimal(0)),
+            total=Sum("amount"),
+        )
+        .order_by("currency", "account_kind", "account__provider")
+    )
+
+
 def ledger_statement(
     *, organization_id: UUID, currency: str | None = None, kind: str | None = None
 ) -> QuerySet[Posting]:

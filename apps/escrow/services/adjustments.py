@@ -5,16 +5,31 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Sum
 
 from apps.core.errors import ErrorCode, ValidationFailed
-from apps.core.money import is_currency
+from apps.core.money import is_currency, round_money
 from apps.core.services import outbox_publish
 from apps.escrow import events
-from apps.escrow.models import EntryKind, JournalEntry
+from apps.escrow.models import EntryKind, JournalEntry, Posting
 from apps.escrow.services import ledger
-from apps.escrow.services.escrows import parse_amount
+from apps.escrow.services.escrows import InsufficientFunds, parse_amount
+from apps.tenancy.selectors import organization_names
 from apps.tenancy.services import audit_record
+
+
+def _check_available(account: ledger.Account, amount: Decimal) -> None:
+    """Refuse a debit larger than the available balance. Debits of an available balance are
+    serialized on the account's advisory lock (releases and failed refunds only credit it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"ledger-account:{account.id}"])
+    balance = -(Posting.objects.filter(account_id=account.id).aggregate(total=Sum("amount"))["total"] or Decimal(0))
+    if amount > balance:
+        message = f"Only {round_money(balance, account.currency)} {account.currency} is available."
+        raise InsufficientFunds(
+            message, details={"amount": [message], "available": str(round_money(balance, account.currency))}
+        )
 
 
 @transaction.atomic
@@ -22,7 +37,8 @@ def ledger_adjust(
     *, organization_id: UUID, currency: str, amount, direction: str, reason: str, staff_user_id: UUID
 ) -> JournalEntry:
     """Credit (direction "credit") or debit an organization's available balance against the
-    platform's commission account, with a reason; audited. Runs in the staff's all-tenants scope."""
+    platform's commission account, with a reason; audited. A debit never takes the balance
+    below zero (422 INSUFFICIENT_FUNDS). Runs in the staff's all-tenants scope."""
     if not reason.strip():
         raise ValidationFailed(
             "A reason is required.", code=ErrorCode.VALIDATION_FIELD_REQUIRED, details={"reason": ["Required."]}
@@ -33,8 +49,12 @@ def ledger_adjust(
     if direction not in ("credit", "debit"):
         raise ValidationFailed("Credit or debit.", details={"direction": ["Must be credit or debit."]})
     value: Decimal = parse_amount(amount, currency=currency)
+    if not organization_names(organization_ids=[organization_id]):
+        raise ValidationFailed("No such organization.", details={"organization_id": ["Unknown."]})
     organization_account = ledger.available(organization_id, currency)
     platform_account = ledger.commission(currency)
+    if direction == "debit":
+        _check_available(organization_account, value)
     if direction == "credit":
         lines = [ledger.debit(platform_account, value), ledger.credit(organization_account, value)]
     else:
