@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) -m bench orders-list --json
 	$(PY) -m bench documents --json
 	$(PY) -m bench quote --json
+	$(PY) -m bench escrow --json
 
 migrations: $(STAMP)
 	$(PY) -m devstack exec -- $(PY) manage.py makemigrations

@@ -7,6 +7,7 @@ Scenarios:
   orders-list   GET /api/v1/orders at 32 concurrent clients on 100,000 orders per tenant
   documents     CMR PDFs rendered per second in one process (render_document)
   quote         POST /api/v1/pricing/quote at 32 concurrent clients over 10,000 offerings, and pricing alone
+  escrow        fund/release/refund at 16 concurrent clients (services, no HTTP) vs a bare UPDATE loop
 
 Each scenario starts what it needs (embedded PostgreSQL and Redis unless DATABASE_URL /
 REDIS_URL are set), creates a database of its own, seeds it, measures, and removes the
@@ -29,6 +30,7 @@ SCENARIOS = {
     "orders-list": ("bench.orders_list", "the order list at 32 clients on 100k orders per tenant"),
     "documents": ("bench.documents", "CMR PDFs rendered per second in one process"),
     "quote": ("bench.quote", "instant quotes at 32 clients over 10k offerings, and offerings priced per second"),
+    "escrow": ("bench.escrow", "fund/release/refund at 16 clients against a bare UPDATE loop, ledger checked"),
 }
 
 

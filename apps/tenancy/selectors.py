@@ -191,3 +191,9 @@ def organization_plan(*, organization_id) -> str:
     if plan is None:
         raise NotFound("Organization not found.")
     return plan
+
+
+def organization_exists(*, organization_id) -> bool:
+    """Whether the organization exists, read in the current scope: acting for an
+    organization, its own row is visible (a webhook checks the tenant it was sent for)."""
+    return Organization.objects.filter(id=organization_id).exists()

@@ -102,7 +102,9 @@ def _open_accounts(accounts: set[Account]) -> None:
         )
 
 
-@transaction.atomic
+# No savepoint: an entry is always part of a use case's transaction, and a failure in it
+# must undo the whole use case anyway.
+@transaction.atomic(savepoint=False)
 def ledger_post(
     *,
     kind: str,

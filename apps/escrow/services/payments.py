@@ -28,7 +28,7 @@ from apps.escrow.gateways import gateway_for
 from apps.escrow.gateways.base import GatewayRejected, WebhookNotice, WebhookRejected
 from apps.escrow.models import PaymentTransaction, TransactionKind, TransactionStatus, WebhookEvent
 from apps.escrow.services import escrows
-from apps.tenancy.selectors import organization_names
+from apps.tenancy.selectors import organization_exists
 
 logger = logging.getLogger(__name__)
 
@@ -153,10 +153,6 @@ def _tenant_of(notice: WebhookNotice) -> tuple[UUID, UUID]:
         raise WebhookRefused(
             "The event does not name one of our payment transactions.", details={"reference": ["Unknown."]}
         ) from None
-    if not organization_names(organization_ids=[organization_id]):
-        raise WebhookRefused(
-            "The event names an organization we do not know.", details={"metadata.organization_id": ["Unknown."]}
-        )
     return organization_id, reference
 
 
@@ -173,6 +169,10 @@ def webhook_receive(*, provider: str, body: bytes, headers: Mapping[str, str]) -
         raise WebhookRefused("The webhook was refused.", details={"signature": [rejected.reason]}) from None
     organization_id, reference = _tenant_of(notice)
     with tenant_scope(organization_id):
+        if not organization_exists(organization_id=organization_id):
+            raise WebhookRefused(
+                "The event names an organization we do not know.", details={"metadata.organization_id": ["Unknown."]}
+            )
         try:
             with transaction.atomic():
                 event = WebhookEvent.objects.create(

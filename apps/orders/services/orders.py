@@ -256,7 +256,7 @@ def order_cancel(*, order_id: UUID, actor: Actor, reason: str) -> Order:
     return order_change_status(order_id=order_id, actor=actor, status=OrderStatus.CANCELLED, note=reason.strip())
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # one UPDATE, always inside the caller's use case
 def order_set_payment_status(*, order_id: UUID, payment_status: str) -> None:
     """Record how the order is paid (the escrow context tells it: pending, paid, refunded)."""
     if payment_status not in PaymentStatus.values:
