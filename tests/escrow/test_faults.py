@@ -24,7 +24,7 @@ from apps.escrow.models import (
     TransactionStatus,
     WebhookEvent,
 )
-from apps.escrow.services import escrows, ledger
+from apps.escrow.services import escrows, ledger, steps
 from apps.orders.models import Order, PaymentStatus
 from tests.escrow.parties import (
     charge_event,
@@ -112,10 +112,10 @@ STEPS_OF_A_CHARGE_SUCCEEDED = [
     pytest.param(escrows, "lock_escrow", id="escrow locked"),
     pytest.param(PaymentTransaction, "save", id="transaction completed"),
     pytest.param(ledger, "ledger_post", id="journal entry posted"),
-    pytest.param(escrows, "_move", id="status moved"),
+    pytest.param(escrows, "move", id="status moved"),
     pytest.param(Escrow, "save", id="escrow saved"),
     pytest.param(escrows, "order_set_payment_status", id="order marked paid"),
-    pytest.param(escrows, "audit_record", id="audited"),
+    pytest.param(steps, "audit_record", id="audited"),
     pytest.param(escrows, "outbox_publish", id="event published"),
     pytest.param(WebhookEvent, "save", id="webhook marked applied"),
 ]

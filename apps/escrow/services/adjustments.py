@@ -14,7 +14,7 @@ from apps.core.services import outbox_publish
 from apps.escrow import events
 from apps.escrow.models import EntryKind, JournalEntry, Posting
 from apps.escrow.services import ledger
-from apps.escrow.services.escrows import InsufficientFunds, parse_amount
+from apps.escrow.services.steps import InsufficientFunds, parse_amount
 from apps.tenancy.selectors import organization_names
 from apps.tenancy.services import audit_record
 

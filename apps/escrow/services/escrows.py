@@ -1,4 +1,5 @@
-"""Use cases of an escrow: create, fund, release, refund, dispute, resolve, cancel, close.
+"""Use cases of an escrow's money: create, fund (and the provider's answer), release, refund
+(and the provider's answer).
 
 Each money-moving use case locks the escrow first (locks.py), checks its amounts and
 status under the lock, appends one balanced journal entry, updates the cached amounts,
@@ -8,17 +9,14 @@ writes the history row and publishes its event in the same transaction.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.context import current_organization_id
-from apps.core.errors import DomainError, ErrorCode, InvalidStateTransition, PermissionDenied, ValidationFailed
-from apps.core.money import round_money
+from apps.core.errors import DomainError, InvalidStateTransition, PermissionDenied
 from apps.core.services import number_next, outbox_publish
 from apps.escrow import events
 from apps.escrow.commission import commission_due, commission_on, commission_terms
@@ -28,127 +26,37 @@ from apps.escrow.models import (
     EntryKind,
     Escrow,
     EscrowStatus,
-    EscrowStatusChange,
     PaymentTransaction,
     TransactionKind,
     TransactionStatus,
 )
 from apps.escrow.services import ledger
-from apps.escrow.transitions import check_move, check_operation
+from apps.escrow.services.steps import (
+    as_money,
+    audit,
+    auto_release_delay,
+    check_funds,
+    event_fields,
+    history,
+    move,
+    new_transaction,
+    parse_amount,
+    post,
+    require_side,
+    settle_if_empty,
+    status_after_money_moved,
+)
+from apps.escrow.transitions import check_operation
 from apps.kyc.gate import require_verified
 from apps.orders.models import OrderStatus, PaymentStatus
 from apps.orders.selectors import order_get
 from apps.orders.services import order_set_payment_status
 from apps.tenancy.roles import Actor
 from apps.tenancy.selectors import organization_plan
-from apps.tenancy.services import audit_record
 
 logger = logging.getLogger(__name__)
 
 S = EscrowStatus
-
-
-class InsufficientFunds(DomainError):
-    code = ErrorCode.INSUFFICIENT_FUNDS
-
-
-# --- shared steps ----------------------------------------------------------------------------
-
-
-def parties_of(escrow: Escrow) -> list[str]:
-    return [str(escrow.client_organization_id), str(escrow.supplier_organization_id)]
-
-
-def _money(escrow: Escrow, amount: Decimal) -> str:
-    """An amount as events, audit rows and messages show it: in the escrow currency's minor units."""
-    return str(round_money(amount, escrow.currency))
-
-
-def _event_fields(escrow: Escrow) -> dict:
-    return {
-        "organization_id": current_organization_id() or escrow.client_organization_id,
-        "escrow_id": str(escrow.id),
-        "order_id": str(escrow.order_id),
-        "status": escrow.status,
-        "currency": escrow.currency,
-        "held_amount": _money(escrow, escrow.held_amount),
-        "party_organization_ids": parties_of(escrow),
-    }
-
-
-def _audit(escrow: Escrow, action: str, *, actor_id: UUID | None, old: dict | None = None, new: dict | None = None):
-    audit_record(
-        action=action,
-        resource_type="escrow",
-        resource_id=escrow.id,
-        old_values=old,
-        new_values=new,
-        organization_id=current_organization_id(),
-        actor_id=actor_id,
-    )
-
-
-def _move(escrow: Escrow, to_status: str, *, actor_id: UUID | None, reason: str = "") -> None:
-    """Change the status (checked against the table) and write the history row."""
-    if escrow.status == to_status:
-        return
-    check_move(escrow.status, to_status)
-    EscrowStatusChange.objects.create(
-        escrow=escrow,
-        client_organization_id=escrow.client_organization_id,
-        supplier_organization_id=escrow.supplier_organization_id,
-        from_status=escrow.status,
-        to_status=to_status,
-        reason=reason,
-        actor_id=actor_id,
-    )
-    escrow.status = to_status
-
-
-def _status_after_money_moved(escrow: Escrow, *, last_operation: str) -> str:
-    if escrow.held_amount == 0:
-        return S.RELEASED if last_operation == "release" else S.REFUNDED
-    return S.PARTIALLY_RELEASED if escrow.released_amount > 0 else S.FUNDED
-
-
-def _settle_if_empty(escrow: Escrow) -> None:
-    if escrow.held_amount == 0 and escrow.settled_at is None:
-        escrow.settled_at = timezone.now()
-        if escrow.status == S.RELEASED:
-            escrow.released_at = escrow.settled_at
-
-
-def parse_amount(value, *, currency: str, field: str = "amount") -> Decimal:
-    """A positive amount in whole minor units of `currency`, or 400 naming the field."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed("Not a decimal amount.", details={field: ["Not a decimal amount."]}) from None
-    if not amount.is_finite() or amount <= 0:
-        raise ValidationFailed("The amount must be greater than zero.", details={field: ["Must be greater than 0."]})
-    if round_money(amount, currency) != amount:
-        raise ValidationFailed(
-            f"{currency} amounts have at most {-round_money(amount, currency).as_tuple().exponent} decimal places.",
-            details={field: [f"Too many decimal places for {currency}."]},
-        )
-    return amount
-
-
-def _require_side(escrow: Escrow, actor: Actor | None, side: str, what: str) -> None:
-    """Platform staff and jobs act with no actor; a member must belong to the named side."""
-    if actor is None:
-        return
-    organization_id = escrow.client_organization_id if side == "client" else escrow.supplier_organization_id
-    if actor.organization_id != organization_id:
-        raise PermissionDenied(f"Only the escrow's {side} may {what}.")
-
-
-def _check_funds(escrow: Escrow, amount: Decimal) -> None:
-    if amount > escrow.held_amount:
-        raise InsufficientFunds(
-            f"Only {_money(escrow, escrow.held_amount)} {escrow.currency} is held in this escrow.",
-            details={"amount": _money(escrow, amount), "held_amount": _money(escrow, escrow.held_amount)},
-        )
 
 
 # --- create and fund ---------------------------------------------------------------------------
@@ -193,24 +101,18 @@ def escrow_create(*, actor: Actor, order_id: UUID, provider: str | None = None) 
             escrow.save(force_insert=True)
     except IntegrityError:  # a concurrent create for the same order won the race
         raise DomainError("The order already has an escrow.", details={"order_id": [str(order.id)]}) from None
-    EscrowStatusChange.objects.create(
-        escrow=escrow,
-        client_organization_id=escrow.client_organization_id,
-        supplier_organization_id=escrow.supplier_organization_id,
-        to_status=S.CREATED,
-        actor_id=actor.user_id,
-    )
-    _audit(
+    history(escrow, from_status="", to_status=S.CREATED, actor_id=actor.user_id)
+    audit(
         escrow,
         "escrow.created",
         actor_id=actor.user_id,
-        new={"amount": _money(escrow, amount), "currency": escrow.currency},
+        new={"amount": as_money(escrow, amount), "currency": escrow.currency},
     )
     outbox_publish(
         events.EscrowCreated(
-            **_event_fields(escrow),
-            amount=_money(escrow, escrow.amount),
-            commission_amount=_money(escrow, escrow.commission_amount),
+            **event_fields(escrow),
+            amount=as_money(escrow, escrow.amount),
+            commission_amount=as_money(escrow, escrow.commission_amount),
         )
     )
     return escrow
@@ -224,26 +126,24 @@ def escrow_fund(*, actor: Actor, escrow_id: UUID, payment_method: str = "") -> P
 
     Locks the escrow."""
     escrow = lock_escrow(escrow_id)
-    _require_side(escrow, actor, "client", "fund it")
+    require_side(escrow, actor, "client", "fund it")
     check_operation(escrow.status, "fund")
     require_verified(organization_id=escrow.client_organization_id, action="escrow.fund")
     in_flight = escrow.transactions.filter(kind=TransactionKind.FUND, status=TransactionStatus.PENDING).first()
     if in_flight is not None:
         return in_flight
-    funding = PaymentTransaction.objects.create(
-        escrow=escrow,
-        client_organization_id=escrow.client_organization_id,
-        supplier_organization_id=escrow.supplier_organization_id,
+    funding = new_transaction(
+        escrow,
         kind=TransactionKind.FUND,
         amount=escrow.amount,
-        currency=escrow.currency,
         provider=escrow.provider,
         payment_method=payment_method,
         created_by_id=actor.user_id,
     )
+    funding.save(force_insert=True)
     order_set_payment_status(order_id=escrow.order_id, payment_status=PaymentStatus.PENDING)
-    _audit(escrow, "escrow.funding_requested", actor_id=actor.user_id, new={"transaction_id": str(funding.id)})
-    outbox_publish(events.EscrowFundingRequested(**_event_fields(escrow), transaction_id=str(funding.id)))
+    audit(escrow, "escrow.funding_requested", actor_id=actor.user_id, new={"transaction_id": str(funding.id)})
+    outbox_publish(events.EscrowFundingRequested(**event_fields(escrow), transaction_id=str(funding.id)))
     _submit_on_commit(funding)
     return funding
 
@@ -277,55 +177,47 @@ def escrow_confirm_funding(*, payment: PaymentTransaction, external_id: str) -> 
     payment.completed_at = timezone.now()
     payment.failure_reason = ""
     payment.save(update_fields=["status", "external_id", "completed_at", "failure_reason", "updated_at"])
-    money_from_provider = ledger.debit(ledger.clearing(escrow.provider, escrow.currency), payment.amount)
-    if escrow.status != S.CREATED:
-        ledger.ledger_post(
-            kind=EntryKind.FUNDING,
-            lines=[
-                money_from_provider,
-                ledger.credit(ledger.available(escrow.client_organization_id, escrow.currency), payment.amount),
-            ],
-            description=f"Funding of {escrow.number} arrived after it was {escrow.status}: credited to available",
-            client_organization_id=escrow.client_organization_id,
-            supplier_organization_id=escrow.supplier_organization_id,
-            escrow_id=escrow.id,
-            payment_transaction_id=payment.id,
-        )
+    late = escrow.status != S.CREATED
+    # Late (cancelled meanwhile, or funded by another charge): the money is the client's, not the escrow's.
+    credited = (ledger.available if late else ledger.held)(escrow.client_organization_id, escrow.currency)
+    post(
+        escrow,
+        kind=EntryKind.FUNDING,
+        lines=[
+            ledger.debit(ledger.clearing(escrow.provider, escrow.currency), payment.amount),
+            ledger.credit(credited, payment.amount),
+        ],
+        description=(
+            f"Funding of {escrow.number} arrived after it was {escrow.status}: credited to available"
+            if late
+            else f"Funding of {escrow.number}"
+        ),
+        payment_id=payment.id,
+    )
+    if late:
         logger.warning("escrow.late_funding_credited", extra={"escrow_id": str(escrow.id), "status": escrow.status})
         outbox_publish(
             events.EscrowFundingFailed(
-                **_event_fields(escrow),
+                **event_fields(escrow),
                 transaction_id=str(payment.id),
                 failure_reason=f"escrow_{escrow.status}: credited to the client's available balance",
             )
         )
         return
-    ledger.ledger_post(
-        kind=EntryKind.FUNDING,
-        lines=[
-            money_from_provider,
-            ledger.credit(ledger.held(escrow.client_organization_id, escrow.currency), payment.amount),
-        ],
-        description=f"Funding of {escrow.number}",
-        client_organization_id=escrow.client_organization_id,
-        supplier_organization_id=escrow.supplier_organization_id,
-        escrow_id=escrow.id,
-        payment_transaction_id=payment.id,
-    )
     escrow.held_amount = payment.amount
     escrow.funded_at = timezone.now()
     if escrow.delivered_at and escrow.auto_release_at is None:
-        escrow.auto_release_at = escrow.delivered_at + _auto_release_delay()
-    _move(escrow, S.FUNDED, actor_id=None, reason=f"Confirmed by {escrow.provider} ({payment.external_id})")
+        escrow.auto_release_at = escrow.delivered_at + auto_release_delay()
+    move(escrow, S.FUNDED, actor_id=None, reason=f"Confirmed by {escrow.provider} ({payment.external_id})")
     escrow.save(update_fields=["held_amount", "funded_at", "auto_release_at", "status", "updated_at"])
     order_set_payment_status(order_id=escrow.order_id, payment_status=PaymentStatus.PAID)
-    _audit(
+    audit(
         escrow,
         "escrow.funded",
         actor_id=None,
-        new={"transaction_id": str(payment.id), "amount": _money(escrow, payment.amount)},
+        new={"transaction_id": str(payment.id), "amount": as_money(escrow, payment.amount)},
     )
-    outbox_publish(events.EscrowFunded(**_event_fields(escrow), transaction_id=str(payment.id)))
+    outbox_publish(events.EscrowFunded(**event_fields(escrow), transaction_id=str(payment.id)))
 
 
 def escrow_funding_failed(*, payment: PaymentTransaction, reason: str, external_id: str = "") -> None:
@@ -340,14 +232,16 @@ def escrow_funding_failed(*, payment: PaymentTransaction, reason: str, external_
     payment.save(update_fields=["status", "failure_reason", "external_id", "updated_at"])
     order_set_payment_status(order_id=escrow.order_id, payment_status=PaymentStatus.UNPAID)
     outbox_publish(
-        events.EscrowFundingFailed(**_event_fields(escrow), transaction_id=str(payment.id), failure_reason=reason)
+        events.EscrowFundingFailed(**event_fields(escrow), transaction_id=str(payment.id), failure_reason=reason)
     )
 
 
 # --- release ------------------------------------------------------------------------------------
 
 
-def _release(escrow: Escrow, amount: Decimal, *, actor_id: UUID | None, automatic: bool, reason: str) -> Decimal:
+def release_to_supplier(
+    escrow: Escrow, amount: Decimal, *, actor_id: UUID | None, automatic: bool, reason: str
+) -> Decimal:
     """Move `amount` from held to the supplier's available balance, less the commission due,
     which goes to the platform. Returns the commission taken. The escrow is locked."""
     require_verified(organization_id=escrow.supplier_organization_id, action="escrow.release")
@@ -360,26 +254,20 @@ def _release(escrow: Escrow, amount: Decimal, *, actor_id: UUID | None, automati
         lines.append(ledger.credit(ledger.available(escrow.supplier_organization_id, escrow.currency), to_supplier))
     if commission:
         lines.append(ledger.credit(ledger.commission(escrow.currency), commission))
-    entry = ledger.ledger_post(
+    entry = post(
+        escrow,
         kind=EntryKind.RELEASE,
         lines=lines,
         description=(reason or ("Automatic release" if automatic else "Release"))[:200] + f" of {escrow.number}",
-        client_organization_id=escrow.client_organization_id,
-        supplier_organization_id=escrow.supplier_organization_id,
-        escrow_id=escrow.id,
         created_by_id=actor_id,
     )
     now = timezone.now()
     PaymentTransaction.objects.bulk_create(
-        PaymentTransaction(
-            escrow=escrow,
-            client_organization_id=escrow.client_organization_id,
-            supplier_organization_id=escrow.supplier_organization_id,
+        new_transaction(
+            escrow,
             kind=kind,
             amount=value,
-            currency=escrow.currency,
             status=TransactionStatus.COMPLETED,
-            external_id="",
             completed_at=now,
             created_by_id=actor_id,
         )
@@ -401,26 +289,26 @@ def escrow_release(
     confirmation, or (actor None) by the auto-release job. Never more than is held
     (422 INSUFFICIENT_FUNDS); frozen while disputed. Locks the escrow."""
     escrow = lock_escrow(escrow_id)
-    _require_side(escrow, actor, "client", "release it")
+    require_side(escrow, actor, "client", "release it")
     check_operation(escrow.status, "release")
     amount = escrow.held_amount if amount is None else parse_amount(amount, currency=escrow.currency)
-    _check_funds(escrow, amount)
+    check_funds(escrow, amount)
     actor_id = actor.user_id if actor else None
-    commission = _release(escrow, amount, actor_id=actor_id, automatic=automatic, reason=reason)
-    _move(escrow, _status_after_money_moved(escrow, last_operation="release"), actor_id=actor_id, reason=reason)
-    _settle_if_empty(escrow)
+    commission = release_to_supplier(escrow, amount, actor_id=actor_id, automatic=automatic, reason=reason)
+    move(escrow, status_after_money_moved(escrow, last_operation="release"), actor_id=actor_id, reason=reason)
+    settle_if_empty(escrow)
     escrow.save()
-    _audit(
+    audit(
         escrow,
         "escrow.released",
         actor_id=actor_id,
-        new={"amount": _money(escrow, amount), "commission": _money(escrow, commission)},
+        new={"amount": as_money(escrow, amount), "commission": as_money(escrow, commission)},
     )
     outbox_publish(
         events.EscrowReleased(
-            **_event_fields(escrow),
-            amount=_money(escrow, amount),
-            commission=_money(escrow, commission),
+            **event_fields(escrow),
+            amount=as_money(escrow, amount),
+            commission=as_money(escrow, commission),
             automatic=automatic,
         )
     )
@@ -430,30 +318,22 @@ def escrow_release(
 # --- refund -------------------------------------------------------------------------------------
 
 
-def _refund(escrow: Escrow, amount: Decimal, *, actor_id: UUID | None, reason: str) -> PaymentTransaction:
+def refund_to_client(escrow: Escrow, amount: Decimal, *, actor_id: UUID | None, reason: str) -> PaymentTransaction:
     """Take `amount` out of held towards the provider, which returns it to the client's card.
     The escrow is locked."""
-    refund = PaymentTransaction.objects.create(
-        escrow=escrow,
-        client_organization_id=escrow.client_organization_id,
-        supplier_organization_id=escrow.supplier_organization_id,
-        kind=TransactionKind.REFUND,
-        amount=amount,
-        currency=escrow.currency,
-        provider=escrow.provider,
-        created_by_id=actor_id,
+    refund = new_transaction(
+        escrow, kind=TransactionKind.REFUND, amount=amount, provider=escrow.provider, created_by_id=actor_id
     )
-    ledger.ledger_post(
+    refund.save(force_insert=True)
+    post(
+        escrow,
         kind=EntryKind.REFUND,
         lines=[
             ledger.debit(ledger.held(escrow.client_organization_id, escrow.currency), amount),
             ledger.credit(ledger.clearing(escrow.provider, escrow.currency), amount),
         ],
         description=(f"{reason[:200]}: " if reason else "") + f"refund of {escrow.number}",
-        client_organization_id=escrow.client_organization_id,
-        supplier_organization_id=escrow.supplier_organization_id,
-        escrow_id=escrow.id,
-        payment_transaction_id=refund.id,
+        payment_id=refund.id,
         created_by_id=actor_id,
     )
     escrow.held_amount -= amount
@@ -468,29 +348,29 @@ def escrow_refund(*, actor: Actor | None, escrow_id: UUID, amount=None, reason: 
     (actor None) by platform staff. Never more than is held (422 INSUFFICIENT_FUNDS);
     frozen while disputed. The provider confirms by webhook. Locks the escrow."""
     escrow = lock_escrow(escrow_id)
-    _require_side(escrow, actor, "supplier", "refund it (a client that wants its money back opens a dispute)")
+    require_side(escrow, actor, "supplier", "refund it (a client that wants its money back opens a dispute)")
     check_operation(escrow.status, "refund")
     amount = escrow.held_amount if amount is None else parse_amount(amount, currency=escrow.currency)
-    _check_funds(escrow, amount)
+    check_funds(escrow, amount)
     actor_id = actor.user_id if actor else None
-    refund = _refund(escrow, amount, actor_id=actor_id, reason=reason)
-    _move(escrow, _status_after_money_moved(escrow, last_operation="refund"), actor_id=actor_id, reason=reason)
-    _settle_if_empty(escrow)
+    refund = refund_to_client(escrow, amount, actor_id=actor_id, reason=reason)
+    move(escrow, status_after_money_moved(escrow, last_operation="refund"), actor_id=actor_id, reason=reason)
+    settle_if_empty(escrow)
     escrow.save()
-    _set_refund_payment_status(escrow)
-    _audit(
+    set_refund_payment_status(escrow)
+    audit(
         escrow,
         "escrow.refunded",
         actor_id=actor_id,
-        new={"amount": _money(escrow, amount), "transaction_id": str(refund.id)},
+        new={"amount": as_money(escrow, amount), "transaction_id": str(refund.id)},
     )
     outbox_publish(
-        events.EscrowRefunded(**_event_fields(escrow), amount=_money(escrow, amount), transaction_id=str(refund.id))
+        events.EscrowRefunded(**event_fields(escrow), amount=as_money(escrow, amount), transaction_id=str(refund.id))
     )
     return refund
 
 
-def _set_refund_payment_status(escrow: Escrow) -> None:
+def set_refund_payment_status(escrow: Escrow) -> None:
     fully = escrow.refunded_amount == escrow.amount
     status = PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED
     order_set_payment_status(order_id=escrow.order_id, payment_status=status)
@@ -518,142 +398,21 @@ def escrow_refund_failed(*, payment: PaymentTransaction, reason: str, external_i
     payment.failure_reason = reason[:255]
     payment.external_id = payment.external_id or external_id
     payment.save(update_fields=["status", "failure_reason", "external_id", "updated_at"])
-    ledger.ledger_post(
+    post(
+        escrow,
         kind=EntryKind.REFUND_FAILED,
         lines=[
             ledger.debit(ledger.clearing(escrow.provider, escrow.currency), payment.amount),
             ledger.credit(ledger.available(escrow.client_organization_id, escrow.currency), payment.amount),
         ],
         description=f"Refund of {escrow.number} failed ({reason[:100]}): credited to available",
-        client_organization_id=escrow.client_organization_id,
-        supplier_organization_id=escrow.supplier_organization_id,
-        escrow_id=escrow.id,
-        payment_transaction_id=payment.id,
+        payment_id=payment.id,
     )
     outbox_publish(
         events.EscrowRefundFailed(
-            **_event_fields(escrow),
-            amount=_money(escrow, payment.amount),
+            **event_fields(escrow),
+            amount=as_money(escrow, payment.amount),
             transaction_id=str(payment.id),
             failure_reason=reason,
         )
     )
-
-
-# --- dispute ------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def escrow_dispute(*, actor: Actor, escrow_id: UUID, reason: str) -> Escrow:
-    """Freeze the escrow: nothing is released or refunded until the dispute is resolved.
-    Either party may open it. Locks the escrow."""
-    escrow = lock_escrow(escrow_id)
-    if actor.organization_id not in (escrow.client_organization_id, escrow.supplier_organization_id):
-        raise PermissionDenied("Only a party of the escrow may dispute it.")
-    if not reason.strip():
-        raise ValidationFailed("Say why.", code=ErrorCode.VALIDATION_FIELD_REQUIRED, details={"reason": ["Required."]})
-    check_operation(escrow.status, "dispute")
-    escrow.status_before_dispute = escrow.status
-    escrow.disputed_at = timezone.now()
-    _move(escrow, S.DISPUTED, actor_id=actor.user_id, reason=reason)
-    escrow.save(update_fields=["status", "status_before_dispute", "disputed_at", "updated_at"])
-    _audit(escrow, "escrow.disputed", actor_id=actor.user_id, new={"reason": reason})
-    outbox_publish(events.EscrowDisputed(**_event_fields(escrow), reason=reason))
-    return escrow
-
-
-@transaction.atomic
-def escrow_resolve_dispute(
-    *, escrow_id: UUID, release_amount=Decimal(0), refund_amount=Decimal(0), note: str, resolved_by_id: UUID | None
-) -> Escrow:
-    """End a dispute (the disputes context, or platform staff, decide): release part or all
-    to the supplier, refund part or all to the client, and unfreeze what is left.
-    Together never more than is held (422 INSUFFICIENT_FUNDS). Locks the escrow."""
-    escrow = lock_escrow(escrow_id)
-    check_operation(escrow.status, "resolve_dispute")
-    release = (
-        Decimal(0)
-        if not release_amount
-        else parse_amount(release_amount, currency=escrow.currency, field="release_amount")
-    )
-    refund = (
-        Decimal(0)
-        if not refund_amount
-        else parse_amount(refund_amount, currency=escrow.currency, field="refund_amount")
-    )
-    _check_funds(escrow, release + refund)
-    if release:
-        _release(escrow, release, actor_id=resolved_by_id, automatic=False, reason=f"Dispute resolution: {note}")
-    if refund:
-        _refund(escrow, refund, actor_id=resolved_by_id, reason=f"Dispute resolution: {note}")
-    after = _status_after_money_moved(escrow, last_operation="release" if release else "refund")
-    _move(escrow, after, actor_id=resolved_by_id, reason=f"Dispute resolved: {note}")
-    escrow.status_before_dispute = ""
-    if escrow.held_amount and escrow.delivered_at:
-        # What the resolution left held gets the whole window again: the clock does not run
-        # while the escrow is frozen, and a release straight after the resolution would
-        # overrule it.
-        escrow.auto_release_at = timezone.now() + _auto_release_delay()
-    _settle_if_empty(escrow)
-    escrow.save()
-    if refund:
-        _set_refund_payment_status(escrow)
-    _audit(
-        escrow,
-        "escrow.dispute_resolved",
-        actor_id=resolved_by_id,
-        new={"released": _money(escrow, release), "refunded": _money(escrow, refund), "note": note},
-    )
-    outbox_publish(
-        events.EscrowDisputeResolved(
-            **_event_fields(escrow), released=_money(escrow, release), refunded=_money(escrow, refund), note=note
-        )
-    )
-    return escrow
-
-
-# --- delivery, cancellation, closing, and the beat jobs ---------------------------------------
-
-
-def _auto_release_delay() -> timedelta:
-    return timedelta(days=settings.ESCROW["AUTO_RELEASE_DAYS"])
-
-
-@transaction.atomic
-def escrow_record_delivery(*, order_id: UUID, delivered_at: datetime) -> Escrow | None:
-    """Proof of delivery of the order: the escrow releases itself AUTO_RELEASE_DAYS later
-    unless the client releases or disputes first. Idempotent: the first proof counts."""
-    escrow = Escrow.objects.select_for_update(of=("self",)).filter(order_id=order_id).first()
-    if escrow is None or escrow.delivered_at is not None:
-        return escrow
-    escrow.delivered_at = delivered_at
-    if escrow.status in (S.FUNDED, S.PARTIALLY_RELEASED, S.DISPUTED):  # disputed: counts once resolved
-        escrow.auto_release_at = delivered_at + _auto_release_delay()
-    escrow.save(update_fields=["delivered_at", "auto_release_at", "updated_at"])
-    return escrow
-
-
-@transaction.atomic
-def escrow_cancel(*, order_id: UUID, reason: str, actor_id: UUID | None = None) -> Escrow | None:
-    """Close the unfunded escrow of a cancelled order. A funded one stays: its money is
-    refunded by the supplier or through a dispute, never silently."""
-    escrow = Escrow.objects.select_for_update(of=("self",)).filter(order_id=order_id).first()
-    if escrow is None or escrow.status != S.CREATED:
-        return escrow
-    escrow.closed_at = timezone.now()
-    _move(escrow, S.CLOSED, actor_id=actor_id, reason=reason)
-    escrow.save(update_fields=["status", "closed_at", "updated_at"])
-    outbox_publish(events.EscrowClosed(**_event_fields(escrow), reason=reason))
-    return escrow
-
-
-@transaction.atomic
-def escrow_close(*, escrow_id: UUID, reason: str, actor_id: UUID | None = None) -> Escrow:
-    """Close a settled escrow (nothing held any more): the end of its life."""
-    escrow = lock_escrow(escrow_id)
-    check_operation(escrow.status, "close")
-    escrow.closed_at = timezone.now()
-    _move(escrow, S.CLOSED, actor_id=actor_id, reason=reason)
-    escrow.save(update_fields=["status", "closed_at", "updated_at"])
-    outbox_publish(events.EscrowClosed(**_event_fields(escrow), reason=reason))
-    return escrow

@@ -14,7 +14,8 @@ from django.utils import timezone
 from apps.core.context import system_scope, tenant_scope
 from apps.core.errors import DomainError
 from apps.escrow.models import Escrow, EscrowStatus
-from apps.escrow.services.escrows import escrow_close, escrow_release
+from apps.escrow.services.escrows import escrow_release
+from apps.escrow.services.lifecycle import escrow_close
 
 logger = logging.getLogger(__name__)
 

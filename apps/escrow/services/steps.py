@@ -1,0 +1,162 @@
+"""The steps every escrow use case shares: formatting amounts, history rows, journal entries,
+payment transactions, the status after money moved, and the checks of who and how much."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from uuid import UUID
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.core.context import current_organization_id
+from apps.core.errors import DomainError, ErrorCode, PermissionDenied, ValidationFailed
+from apps.core.money import round_money
+from apps.escrow.models import (
+    Escrow,
+    EscrowStatus,
+    EscrowStatusChange,
+    PaymentTransaction,
+)
+from apps.escrow.services import ledger
+from apps.escrow.transitions import check_move
+from apps.tenancy.roles import Actor
+from apps.tenancy.services import audit_record
+
+S = EscrowStatus
+
+
+class InsufficientFunds(DomainError):
+    code = ErrorCode.INSUFFICIENT_FUNDS
+
+
+def parties_of(escrow: Escrow) -> list[str]:
+    return [str(escrow.client_organization_id), str(escrow.supplier_organization_id)]
+
+
+def as_money(escrow: Escrow, amount: Decimal) -> str:
+    """An amount as events, audit rows and messages show it: in the escrow currency's minor units."""
+    return str(round_money(amount, escrow.currency))
+
+
+def event_fields(escrow: Escrow) -> dict:
+    return {
+        "organization_id": current_organization_id() or escrow.client_organization_id,
+        "escrow_id": str(escrow.id),
+        "order_id": str(escrow.order_id),
+        "status": escrow.status,
+        "currency": escrow.currency,
+        "held_amount": as_money(escrow, escrow.held_amount),
+        "party_organization_ids": parties_of(escrow),
+    }
+
+
+def audit(escrow: Escrow, action: str, *, actor_id: UUID | None, old: dict | None = None, new: dict | None = None):
+    audit_record(
+        action=action,
+        resource_type="escrow",
+        resource_id=escrow.id,
+        old_values=old,
+        new_values=new,
+        organization_id=current_organization_id(),
+        actor_id=actor_id,
+    )
+
+
+def new_transaction(escrow: Escrow, *, kind: str, amount: Decimal, **fields) -> PaymentTransaction:
+    """A payment transaction of the escrow (unsaved), with its parties and currency."""
+    return PaymentTransaction(
+        escrow=escrow,
+        client_organization_id=escrow.client_organization_id,
+        supplier_organization_id=escrow.supplier_organization_id,
+        kind=kind,
+        amount=amount,
+        currency=escrow.currency,
+        **fields,
+    )
+
+
+def move(escrow: Escrow, to_status: str, *, actor_id: UUID | None, reason: str = "") -> None:
+    """Change the status (checked against the table) and write the history row."""
+    if escrow.status == to_status:
+        return
+    check_move(escrow.status, to_status)
+    history(escrow, from_status=escrow.status, to_status=to_status, actor_id=actor_id, reason=reason)
+    escrow.status = to_status
+
+
+def history(escrow: Escrow, *, from_status: str, to_status: str, actor_id: UUID | None, reason: str = "") -> None:
+    EscrowStatusChange.objects.create(
+        escrow=escrow,
+        client_organization_id=escrow.client_organization_id,
+        supplier_organization_id=escrow.supplier_organization_id,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        actor_id=actor_id,
+    )
+
+
+def post(escrow: Escrow, *, kind: str, lines: list, description: str, payment_id=None, created_by_id=None):
+    """Append the escrow's journal entry: its parties and the escrow on every posting."""
+    return ledger.ledger_post(
+        kind=kind,
+        lines=lines,
+        description=description,
+        client_organization_id=escrow.client_organization_id,
+        supplier_organization_id=escrow.supplier_organization_id,
+        escrow_id=escrow.id,
+        payment_transaction_id=payment_id,
+        created_by_id=created_by_id,
+    )
+
+
+def status_after_money_moved(escrow: Escrow, *, last_operation: str) -> str:
+    if escrow.held_amount == 0:
+        return S.RELEASED if last_operation == "release" else S.REFUNDED
+    return S.PARTIALLY_RELEASED if escrow.released_amount > 0 else S.FUNDED
+
+
+def settle_if_empty(escrow: Escrow) -> None:
+    if escrow.held_amount == 0 and escrow.settled_at is None:
+        escrow.settled_at = timezone.now()
+        if escrow.status == S.RELEASED:
+            escrow.released_at = escrow.settled_at
+
+
+def parse_amount(value, *, currency: str, field: str = "amount") -> Decimal:
+    """A positive amount in whole minor units of `currency`, or 400 naming the field."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed("Not a decimal amount.", details={field: ["Not a decimal amount."]}) from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationFailed("The amount must be greater than zero.", details={field: ["Must be greater than 0."]})
+    if round_money(amount, currency) != amount:
+        raise ValidationFailed(
+            f"{currency} amounts have at most {-round_money(amount, currency).as_tuple().exponent} decimal places.",
+            details={field: [f"Too many decimal places for {currency}."]},
+        )
+    return amount
+
+
+def require_side(escrow: Escrow, actor: Actor | None, side: str, what: str) -> None:
+    """Platform staff and jobs act with no actor; a member must belong to the named side."""
+    if actor is None:
+        return
+    organization_id = escrow.client_organization_id if side == "client" else escrow.supplier_organization_id
+    if actor.organization_id != organization_id:
+        raise PermissionDenied(f"Only the escrow's {side} may {what}.")
+
+
+def check_funds(escrow: Escrow, amount: Decimal) -> None:
+    if amount > escrow.held_amount:
+        raise InsufficientFunds(
+            f"Only {as_money(escrow, escrow.held_amount)} {escrow.currency} is held in this escrow.",
+            details={"amount": as_money(escrow, amount), "held_amount": as_money(escrow, escrow.held_amount)},
+        )
+
+
+def auto_release_delay() -> timedelta:
+    return timedelta(days=settings.ESCROW["AUTO_RELEASE_DAYS"])
