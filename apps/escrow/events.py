@@ -67,6 +67,15 @@ class EscrowRefunded(EscrowEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class EscrowRefundCompleted(EscrowEvent):
+    """The provider confirmed the money is back on the client's card."""
+
+    event_type = "escrow.refund_completed"
+    amount: str
+    transaction_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class EscrowRefundFailed(EscrowEvent):
     """The provider could not return the money: it was credited to the client's available balance."""
 

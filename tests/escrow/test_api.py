@@ -528,6 +528,9 @@ def test_the_refund_succeeded_webhook_completes_the_refund(api, supplier_party, 
 
     stored = stored_transaction(refund["id"])
     assert (stored.status, stored.completed_at is not None, stored.external_id != "") == ("completed", True, True)
+    with system_scope(reason="test: the event", audit=False):
+        [event] = OutboxEvent.objects.filter(event_type="escrow.refund_completed", aggregate_id=str(funded_escrow.id))
+    assert (event.payload["amount"], event.payload["transaction_id"]) == ("250.00", refund["id"])
 
 
 def test_a_failed_refund_credits_the_clients_available_balance(api, client_party, supplier_party, funded_escrow):

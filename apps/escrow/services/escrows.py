@@ -385,6 +385,12 @@ def escrow_refund_confirmed(*, payment: PaymentTransaction, external_id: str) ->
     payment.external_id = payment.external_id or external_id
     payment.completed_at = timezone.now()
     payment.save(update_fields=["status", "external_id", "completed_at", "updated_at"])
+    escrow = payment.escrow
+    outbox_publish(
+        events.EscrowRefundCompleted(
+            **event_fields(escrow), amount=as_money(escrow, payment.amount), transaction_id=str(payment.id)
+        )
+    )
 
 
 def escrow_refund_failed(*, payment: PaymentTransaction, reason: str, external_id: str = "") -> None:
