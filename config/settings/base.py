@@ -513,12 +513,15 @@ RLS_BYPASS_AUDITOR = "apps.tenancy.services.audit_rls_bypass"
 # local stand-in provider `make run` starts (sandboxes/payment_gateway.py); its development
 # key and secret only guard a process on this machine. WEBHOOK_URL is where the provider is
 # told to send its webhooks. Connection retries are the Celery task's, not the client's.
+# Public on purpose (they are in the repository): production refuses them.
+DEVELOPMENT_SANDBOX_API_KEY = "sandbox-development-api-key"
+DEVELOPMENT_SANDBOX_SECRET = "sandbox-development-webhook-secret"
 PAYMENT_GATEWAYS = {
     "sandbox": {
         "BACKEND": "apps.escrow.gateways.sandbox.SandboxGateway",
         "URL": os.environ.get("PAYMENT_SANDBOX_URL", "http://127.0.0.1:8010"),
-        "API_KEY": os.environ.get("PAYMENT_SANDBOX_API_KEY", "sandbox-development-api-key"),
-        "SECRET": os.environ.get("PAYMENT_SANDBOX_SECRET", "sandbox-development-webhook-secret"),
+        "API_KEY": os.environ.get("PAYMENT_SANDBOX_API_KEY", DEVELOPMENT_SANDBOX_API_KEY),
+        "SECRET": os.environ.get("PAYMENT_SANDBOX_SECRET", DEVELOPMENT_SANDBOX_SECRET),
         "WEBHOOK_URL": os.environ.get("PAYMENT_WEBHOOK_URL", "http://127.0.0.1:8000/api/v1/payments/webhooks/sandbox"),
         "TIMEOUT": {"CONNECT": 2, "READ": 5},  # seconds
         "TOLERANCE_SECONDS": 300,  # how old a webhook's signature may be

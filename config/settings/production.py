@@ -1,9 +1,19 @@
-"""Production: refuses to start with DEBUG on or without a real secret key."""
+"""Production: refuses to start with DEBUG on, without a real secret key, or with the sandbox
+payment provider on its public development secrets."""
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEBUG, DEFAULT_SECRET_KEY, SECRET_KEY, env_bool, env_int
+from .base import (
+    DEBUG,
+    DEFAULT_SECRET_KEY,
+    DEVELOPMENT_SANDBOX_API_KEY,
+    DEVELOPMENT_SANDBOX_SECRET,
+    PAYMENT_GATEWAYS,
+    SECRET_KEY,
+    env_bool,
+    env_int,
+)
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set DEBUG=false).")
@@ -22,3 +32,15 @@ CSRF_COOKIE_SECURE = True
 
 # Documents are signed with the configured certificate only: never a generated one.
 DOCUMENT_SIGNING_DEVELOPMENT_CERTIFICATE = env_bool("DOCUMENT_SIGNING_DEVELOPMENT_CERTIFICATE", False)
+
+# The sandbox payment provider moves no real money, and its development secrets are in the
+# repository: anyone could sign a "charge.succeeded" with them. Production leaves it out unless
+# a staging deployment switches it on, and then only with secrets of its own.
+if env_bool("PAYMENT_SANDBOX_ENABLED", False):
+    _sandbox = PAYMENT_GATEWAYS["sandbox"]
+    if _sandbox["SECRET"] == DEVELOPMENT_SANDBOX_SECRET or _sandbox["API_KEY"] == DEVELOPMENT_SANDBOX_API_KEY:
+        raise ImproperlyConfigured(
+            "PAYMENT_SANDBOX_SECRET and PAYMENT_SANDBOX_API_KEY must be set: the development ones are public."
+        )
+else:
+    PAYMENT_GATEWAYS = {name: options for name, options in PAYMENT_GATEWAYS.items() if name != "sandbox"}
