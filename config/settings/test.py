@@ -4,7 +4,11 @@ import os
 
 # Each pytest-xdist worker (gw0, gw1, ...) gets its own Redis database, so caches,
 # queues and channel groups of parallel workers never meet. Set before base reads it.
-os.environ["REDIS_DB"] = str(1 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0))
+# A second suite run at the same time on the same Redis (two checkouts, a helper's run)
+# starts further up with TEST_REDIS_DB_BASE, or the two flush each other's databases.
+os.environ["REDIS_DB"] = str(
+    int(os.environ.get("TEST_REDIS_DB_BASE", "1")) + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+)
 
 from .base import *  # noqa: F403
 from .base import CACHES, CHANNEL_LAYERS, RATE_LIMITS, REDIS_DB, env_rate_limits
