@@ -227,6 +227,16 @@ def test_a_cancelled_order_cannot_be_paid_into_escrow(api, client_party, order):
     assert row_counts() == before
 
 
+def test_create_without_a_configured_payment_provider_is_503_and_writes_nothing(api, client_party, order, settings):
+    settings.PAYMENT_GATEWAYS = {}  # production without a real provider: the sandbox is left out
+
+    response = money_post(as_member(api, client_party), "escrow/create", {"order_id": str(order.id)})
+
+    error_of(response, 503, "EXTERNAL_SERVICE_UNAVAILABLE")
+    with system_scope(reason="test", audit=False):
+        assert not Escrow.objects.filter(order_id=order.id).exists()
+
+
 def test_create_without_an_idempotency_key_is_400_and_writes_nothing(api, client_party, order):
     before = row_counts()
 

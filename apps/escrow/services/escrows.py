@@ -16,11 +16,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.errors import DomainError, InvalidStateTransition, PermissionDenied
+from apps.core.errors import DomainError, ErrorCode, InvalidStateTransition, PermissionDenied
 from apps.core.services import number_next, outbox_publish
 from apps.escrow import events
 from apps.escrow.commission import commission_due, commission_on, commission_terms
-from apps.escrow.gateways import gateway_for
+from apps.escrow.gateways import UnknownProvider, gateway_for
 from apps.escrow.locks import lock_escrow
 from apps.escrow.models import (
     EntryKind,
@@ -72,8 +72,18 @@ def escrow_create(*, actor: Actor, order_id: UUID, provider: str | None = None) 
         raise PermissionDenied("Only the order's client pays it into escrow.")
     if order.status == OrderStatus.CANCELLED:
         raise InvalidStateTransition("A cancelled order is not paid.", details={"order_status": order.status})
-    provider = provider or settings.ESCROW["DEFAULT_PROVIDER"]
-    gateway_for(provider)  # an unknown provider is NOT_FOUND before anything is written
+    if provider:
+        gateway_for(provider)  # one the client named and we do not know: NOT_FOUND, nothing written
+    else:
+        provider = settings.ESCROW["DEFAULT_PROVIDER"]
+        try:
+            gateway_for(provider)
+        except UnknownProvider:  # our configuration, not the client's request
+            raise DomainError(
+                "Payments are not available: no payment provider is configured.",
+                code=ErrorCode.EXTERNAL_SERVICE_UNAVAILABLE,
+                status_code=503,
+            ) from None
     amount = parse_amount(order.total_amount, currency=order.currency, field="order_id")
     terms = commission_terms(
         plan=organization_plan(organization_id=order.supplier_organization_id), currency=order.currency
