@@ -169,3 +169,94 @@ class BackupCodeDevice(Device):
                 self.code_hashes = locked.code_hashes
                 return True
         return False
+
+
+# --- Personal data: export and erasure (apps.accounts.services.personal_data) --------------
+
+
+def personal_data_export_path(export: "PersonalDataExport", filename: str) -> str:
+    # Our own name, never the client's: one file per export, stored privately.
+    return f"personal-data/{export.user_id}/{export.id}.json"
+
+
+class PersonalDataExport(models.Model):
+    """One archive of everything the platform holds about a person, built by a worker.
+
+    pending → ready (the file is stored, downloadable through short-lived signed links
+    until `expires_at`) | failed; a ready export past `expires_at` loses its file.
+    """
+
+    row_visibility = Personal()
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being built"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired (file removed)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="personal_data_exports")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(upload_to=personal_data_export_path, max_length=300, blank=True)
+    size_bytes = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    failure_reason = models.TextField(blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "personal data export"
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["user", "requested_at"], name="personal_export_user_idx")]
+        constraints = [
+            # At most one export being built per person: asking again returns it.
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="pending"), name="personal_export_one_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"personal data export {self.id} ({self.status})"
+
+
+class ErasureRequest(models.Model):
+    """A person's request to be erased: scheduled for `due_at` (the grace period, during which
+    they may cancel), carried out by the beat job or earlier by platform staff in the
+    back-office; staff may also refuse it with a reason (a legal hold)."""
+
+    row_visibility = Personal()
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled by the person"
+        REFUSED = "refused", "Refused by staff"
+        COMPLETED = "completed", "Carried out"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # PROTECT: the user row is never deleted, only anonymized; the request stays as its record.
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="erasure_requests")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField()
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Platform staff who carried it out or refused it (empty when the beat job did).
+    handled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    staff_note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "erasure request"
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(fields=["user", "requested_at"], name="erasure_request_user_idx"),
+            models.Index(fields=["due_at"], name="erasure_request_due_idx", condition=models.Q(status="scheduled")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="scheduled"), name="erasure_request_one_scheduled"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"erasure request {self.id} ({self.status})"
