@@ -297,7 +297,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.tenancy.authentication.RequestUserAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.StrictJSONParser"],  # JSON_MAX_DEPTH, no NUL
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.PagePagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -380,6 +380,8 @@ MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1 * 1024 * 1024)
 MAX_UPLOAD_BODY_BYTES = env_int("MAX_UPLOAD_BODY_BYTES", 11 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# JSON bodies nested deeper are refused with 400 before parsing (apps/core/parsers.py).
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 64)
 
 # --- KYC (apps/kyc, docs/kyc.md) -------------------------------------------------------
 KYC_MAX_FILE_BYTES = env_int("KYC_MAX_FILE_BYTES", 10 * 1024 * 1024)
