@@ -1,5 +1,6 @@
-"""Money: ISO 4217 currencies and their minor units (CLDR data through Babel), and the
-one rounding rule of the platform.
+"""Money: ISO 4217 currencies (in use today: CLDR data through Babel), their minor units
+(the ISO 4217 exponent, from the iso4217 package), the one rounding rule of the platform,
+and the one check of an amount that a client gives.
 
 Amounts are `Decimal` with a currency, never float. An amount is rounded to its
 currency's minor units (2 for EUR, 0 for JPY, 3 for KWD) with ROUND_HALF_EVEN
@@ -10,11 +11,14 @@ drift upwards).
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 
 from babel.core import get_global
 from babel.numbers import get_currency_precision, get_territory_currencies
+from iso4217 import Currency
+
+from apps.core.errors import ValidationFailed
 
 ROUNDING = ROUND_HALF_EVEN
 
@@ -29,14 +33,63 @@ def currencies_in_use() -> frozenset[str]:
     )
 
 
+def currency_codes() -> list[str]:
+    """The codes in use, sorted (the schema's enum of a currency field)."""
+    return sorted(currencies_in_use())
+
+
 def is_currency(code: str) -> bool:
     return code in currencies_in_use()
 
 
+@lru_cache(maxsize=1)
+def _iso_exponents() -> dict[str, int]:
+    return {currency.code: currency.exponent for currency in Currency if currency.exponent is not None}
+
+
 @lru_cache(maxsize=512)
 def minor_units(currency: str) -> int:
-    """How many decimal places the currency has (EUR 2, JPY 0, KWD 3)."""
-    return get_currency_precision(currency)
+    """How many decimal places the currency has (EUR 2, JPY 0, KWD 3): the ISO 4217 exponent.
+
+    Not CLDR's digits, which are what is usual to show (0 for HUF, IDR, IQD...): a bank
+    transfer of 10.50 HUF is legal, and a payment provider speaks ISO 4217."""
+    exponent = _iso_exponents().get(currency)
+    return exponent if exponent is not None else get_currency_precision(currency)
+
+
+# The most decimal places of any currency in use (KWD, BHD, OMR...): what money columns hold.
+MAX_MINOR_UNITS = 3
+
+# What a client may write as an amount: ASCII digits, one optional point with digits after
+# it, an optional minus; no exponent, no spaces, no other digits (a JSON number is refused
+# too: a float may already have lost the cents).
+AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def fits_minor_units(amount: Decimal, currency: str) -> bool:
+    """True when `amount` has no more decimal places than the currency (trailing zeros do
+    not count: 100.00 JPY is 100 JPY)."""
+    try:
+        return amount.scaleb(minor_units(currency)) % 1 == 0
+    except InvalidOperation:  # more digits than the decimal context holds: not an amount
+        return False
+
+
+def minor_units_error(amount: Decimal, currency: str) -> str | None:
+    """What is wrong with `amount` in `currency`, or None: the one check of an amount against
+    its currency, for serializers (apps.core.api.fields) and services alike."""
+    if fits_minor_units(amount, currency):
+        return None
+    places = minor_units(currency)
+    return f"{currency} amounts have at most {places} decimal place{'' if places == 1 else 's'}."
+
+
+def require_minor_units(amount: Decimal, currency: str, *, field: str) -> None:
+    """For a service that knows the currency from a record (the RFQ an offer answers, the
+    escrow a release draws on): ValidationFailed (400 VALIDATION_FIELD_INVALID) naming `field`."""
+    message = minor_units_error(amount, currency)
+    if message:
+        raise ValidationFailed(message, details={field: [message]})
 
 
 @lru_cache(maxsize=512)

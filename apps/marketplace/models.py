@@ -185,8 +185,9 @@ class Tariff(TimeStampedModel):
     tariff_type = models.CharField(max_length=16, choices=TariffType.choices)
     price_per_unit = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     unit = models.CharField(max_length=8, choices=TariffUnit.choices, default=TariffUnit.FIXED)
-    minimum_charge = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    maximum_charge = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    # Amounts in the offering's currency: 3 places hold every currency's minor units (KWD).
+    minimum_charge = models.DecimalField(max_digits=15, decimal_places=3, null=True, blank=True)
+    maximum_charge = models.DecimalField(max_digits=15, decimal_places=3, null=True, blank=True)
     # Conditions: the tariff applies only inside these ranges (inclusive; empty = open).
     min_weight_kg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     max_weight_kg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
@@ -279,7 +280,7 @@ class Rfq(TimeStampedModel):
     hazmat_class = models.CharField(max_length=4, blank=True)
     temperature_min_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     temperature_max_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
-    declared_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    declared_value = models.DecimalField(max_digits=15, decimal_places=3, null=True, blank=True)
     currency = models.CharField(max_length=3, help_text="Of the declared value, and the currency offers are asked in.")
     # The route: [{"sequence", "origin": {place}, "destination": {place}, "pickup_date",
     # "delivery_date"}], a place being {"country", "city", "address", "latitude", "longitude"}.
@@ -372,7 +373,7 @@ class Offer(TimeStampedModel):
     )
     status = models.CharField(max_length=12, choices=OfferStatus.choices, default=OfferStatus.SUBMITTED)
     version = models.PositiveIntegerField(default=1)
-    price = models.DecimalField(max_digits=14, decimal_places=2)
+    price = models.DecimalField(max_digits=15, decimal_places=3)  # 3 places: KWD's minor units
     currency = models.CharField(max_length=3)
     transit_days = models.PositiveSmallIntegerField()
     valid_until = models.DateTimeField()
@@ -415,7 +416,7 @@ class OfferRevision(models.Model):
     carrier_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     shipper_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField()
-    price = models.DecimalField(max_digits=14, decimal_places=2)
+    price = models.DecimalField(max_digits=15, decimal_places=3)  # 3 places: KWD's minor units
     currency = models.CharField(max_length=3)
     transit_days = models.PositiveSmallIntegerField()
     valid_until = models.DateTimeField()

@@ -94,7 +94,7 @@ class Product(TimeStampedModel):
     external_url = models.URLField(max_length=2000)
     title = models.CharField(max_length=300, blank=True)
     # Unknown until the purchase agent quotes.
-    price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    price = models.DecimalField(max_digits=15, decimal_places=3, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     source_platform = models.CharField(max_length=32, help_text="e.g. amazon_de; 'other' for unknown shops.")
 
@@ -140,7 +140,7 @@ class Order(TimeStampedModel):
     )
     shipping_address = models.JSONField(default=dict, blank=True)
     currency = models.CharField(max_length=3)
-    total_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    total_amount = models.DecimalField(max_digits=15, decimal_places=3, default=0)
     metadata = models.JSONField(default=dict, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.TextField(blank=True)
@@ -150,7 +150,7 @@ class Order(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     external_tracking_number = models.CharField(max_length=64, blank=True)
-    declared_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    declared_value = models.DecimalField(max_digits=15, decimal_places=3, null=True, blank=True)
     purchase_invoice = models.FileField(upload_to=purchase_invoice_path, max_length=300, blank=True)
     purchase_invoice_filename = models.CharField(max_length=255, blank=True)
     purchase_invoice_sha256 = models.CharField(max_length=64, blank=True)
@@ -189,7 +189,7 @@ class OrderItem(models.Model):
     sku = models.CharField(max_length=64, blank=True)
     name = models.CharField(max_length=300)
     quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=14, decimal_places=2)
+    unit_price = models.DecimalField(max_digits=15, decimal_places=3)
     currency = models.CharField(max_length=3)
 
     class Meta:

@@ -371,6 +371,8 @@ SPECTACULAR_SETTINGS = {
         "EscrowStatusEnum": "apps.escrow.models.EscrowStatus",
         "PaymentTransactionKindEnum": "apps.escrow.models.TransactionKind",
         "PaymentTransactionStatusEnum": "apps.escrow.models.TransactionStatus",
+        "CountryEnum": "apps.core.countries.country_codes",
+        "CurrencyEnum": "apps.core.money.currency_codes",
     },
 }
 

@@ -262,7 +262,7 @@ def test_an_adjustment_without_a_reason_is_refused_and_writes_nothing(supplier_p
 @pytest.mark.parametrize(
     ("amount", "problem"),
     [
-        ("10.005", "Too many decimal places for EUR."),
+        ("10.005", "EUR amounts have at most 2 decimal places."),
         ("-5.00", "Must be greater than 0."),
         ("ten euros", "Not a decimal amount."),
     ],

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.countries import is_country
-from apps.core.money import is_currency, round_money
+from apps.core.countries import country_codes, is_country
+from apps.core.money import MAX_MINOR_UNITS, currency_codes, is_currency, round_money
 
 
 class CurrencyField(serializers.CharField):
@@ -25,6 +29,16 @@ class CurrencyField(serializers.CharField):
         return code
 
 
+class CurrencyFieldExtension(OpenApiSerializerFieldExtension):
+    """The schema lists the codes the field accepts, so that a client (and the schema fuzz)
+    never sends a three-letter string like "000" that the field must refuse."""
+
+    target_class = CurrencyField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "enum": currency_codes()}
+
+
 class CountryField(serializers.CharField):
     """An ISO 3166-1 alpha-2 country code (DE, RU, ...); lower case is accepted and upper-cased."""
 
@@ -39,6 +53,15 @@ class CountryField(serializers.CharField):
         if not is_country(code):
             self.fail("country", value=code)
         return code
+
+
+class CountryFieldExtension(OpenApiSerializerFieldExtension):
+    """The schema lists the ISO 3166-1 alpha-2 codes the field accepts."""
+
+    target_class = CountryField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "enum": country_codes()}
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "1250.00"})
@@ -56,4 +79,95 @@ class MoneyField(serializers.Field):
 
     def to_representation(self, value):
         amount, currency = value
-        return str(round_money(amount, currency))
+        return None if amount is None else str(round_money(amount, currency))
+
+
+class MoneyAmountField(serializers.Field):
+    """An amount of money given by a client: exactly what its schema pattern says, a JSON
+    string of ASCII digits with an optional decimal point ("1250", "12.50"), never a JSON
+    number, an exponent, spaces or other scripts' digits. At most MAX_MINOR_UNITS decimal
+    places here; the currency's own minor units (JPY 0, EUR 2, KWD 3) are checked by the
+    service that knows the currency, from the payload or from a record (the RFQ an offer
+    answers, the escrow a release draws on), through apps.core.money.require_minor_units,
+    so the API, the back-office and jobs all refuse the same amounts.
+
+    `currency_of` says, for the schema, whose currency the amount is in ("`currency`",
+    "the offering's currency"); None for a rate (a price per kg) that is not itself an
+    amount to pay and may have more decimal places.
+    """
+
+    default_error_messages = {
+        "invalid": 'An amount as a string of digits with an optional decimal point, e.g. "1250.00" '
+        "(no exponent, spaces or JSON number); at most {whole_digits} digits before the point and "
+        "{decimal_places} after it.",
+        "min_value": "Must be at least {min_value}.",
+        "max_value": "Must be at most {max_value}.",
+    }
+
+    def __init__(
+        self,
+        *,
+        currency_of: str | None = "`currency`",
+        min_value: Decimal | None = Decimal(0),
+        max_value: Decimal | None = None,
+        whole_digits: int = 12,
+        decimal_places: int = MAX_MINOR_UNITS,
+        **kwargs,
+    ):
+        self.currency_of = currency_of
+        self.min_value, self.max_value = min_value, max_value
+        self.whole_digits, self.decimal_places = whole_digits, decimal_places
+        sign = "-?" if min_value is None or min_value < 0 else ""
+        fraction = rf"(\.[0-9]{{1,{decimal_places}}})?" if decimal_places else ""
+        self.pattern = rf"^{sign}[0-9]{{1,{whole_digits}}}{fraction}$"
+        self._regex = re.compile(self.pattern)
+        bounds = [f"at least {min_value}" if min_value is not None else "", f"at most {max_value}" if max_value else ""]
+        limits = " and ".join(bound for bound in bounds if bound)
+        units = f" No more decimal places than {currency_of} has (ISO 4217: EUR 2, JPY 0, KWD 3)."
+        units = units if currency_of else ""
+        described = f"A decimal string{', ' + limits if limits else ''}.{units}"
+        kwargs["help_text"] = f"{kwargs['help_text']} {described}" if kwargs.get("help_text") else described
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        # fullmatch: `$` alone would let a trailing newline through.
+        if not isinstance(data, str) or not self._regex.fullmatch(data):
+            self.fail("invalid", whole_digits=self.whole_digits, decimal_places=self.decimal_places)
+        amount = Decimal(data)
+        if self.min_value is not None and amount < self.min_value:
+            self.fail("min_value", min_value=self.min_value)
+        if self.max_value is not None and amount > self.max_value:
+            self.fail("max_value", max_value=self.max_value)
+        return amount
+
+    def to_representation(self, value):
+        return str(value)
+
+
+class MoneyAmountFieldExtension(OpenApiSerializerFieldExtension):
+    """The schema of a MoneyAmountField is the very pattern it validates with."""
+
+    target_class = MoneyAmountField
+
+    def map_serializer_field(self, auto_schema, direction):
+        # The description is the field's help_text (bounds and currency, set in __init__).
+        return {"type": "string", "pattern": self.target.pattern, "example": "1250.00"}
+
+
+def refuse_numbers_as_text() -> None:
+    """Every CharField (and EmailField, URLField, CurrencyField...) takes a JSON string only.
+
+    DRF turns a JSON number into text ("footer_text": 0 becomes "0"), so a client's type
+    error passes unseen and the API accepts what its schema (type: string) excludes. Done
+    once for every serializer, from CoreConfig.ready(); a form or query string is text anyway."""
+    if getattr(serializers.CharField, "_refuses_numbers", False):
+        return
+    accepting = serializers.CharField.to_internal_value
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return accepting(self, data)
+
+    serializers.CharField.to_internal_value = to_internal_value
+    serializers.CharField._refuses_numbers = True

@@ -8,12 +8,21 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.api.fields import CurrencyField, MoneyField
-from apps.escrow.models import AccountKind, Escrow, EscrowStatusChange, ExchangeRate, PaymentTransaction, Posting
+from apps.core.api.fields import CurrencyField, MoneyAmountField, MoneyField
+from apps.escrow.models import (
+    AccountKind,
+    Escrow,
+    EscrowStatus,
+    EscrowStatusChange,
+    ExchangeRate,
+    PaymentTransaction,
+    Posting,
+)
 from apps.escrow.selectors import shown_amount
 from apps.orders.api.serializers import PartyOutput
 
-AMOUNT = {"max_digits": 18, "decimal_places": 4, "min_value": Decimal("0.0001")}
+# Within the escrow's currency's minor units: the service checks them (it knows the escrow).
+AMOUNT = {"currency_of": "the escrow's currency", "min_value": Decimal("0.001"), "whole_digits": 14}
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -33,7 +42,7 @@ class EscrowFundInput(serializers.Serializer):
 
 
 class EscrowReleaseInput(serializers.Serializer):
-    amount = serializers.DecimalField(**AMOUNT, required=False, help_text="Part of what is held; all of it if omitted.")
+    amount = MoneyAmountField(**AMOUNT, required=False, help_text="Part of what is held; all of it if omitted.")
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
@@ -43,7 +52,7 @@ class EscrowDisputeInput(serializers.Serializer):
 
 class RefundInput(serializers.Serializer):
     escrow_id = serializers.UUIDField()
-    amount = serializers.DecimalField(**AMOUNT, required=False, help_text="Part of what is held; all of it if omitted.")
+    amount = MoneyAmountField(**AMOUNT, required=False, help_text="Part of what is held; all of it if omitted.")
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
@@ -51,6 +60,10 @@ class BalancesQuery(serializers.Serializer):
     display_currency = CurrencyField(
         required=False, help_text="Also show each balance in this currency (display only)."
     )
+
+
+class EscrowListQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=EscrowStatus.choices, required=False)
 
 
 class StatementQuery(serializers.Serializer):

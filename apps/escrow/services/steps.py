@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.core.context import current_organization_id
 from apps.core.errors import DomainError, ErrorCode, PermissionDenied, ValidationFailed
-from apps.core.money import round_money
+from apps.core.money import require_minor_units, round_money
 from apps.escrow.models import (
     Escrow,
     EscrowStatus,
@@ -133,11 +133,7 @@ def parse_amount(value, *, currency: str, field: str = "amount") -> Decimal:
         raise ValidationFailed("Not a decimal amount.", details={field: ["Not a decimal amount."]}) from None
     if not amount.is_finite() or amount <= 0:
         raise ValidationFailed("The amount must be greater than zero.", details={field: ["Must be greater than 0."]})
-    if round_money(amount, currency) != amount:
-        raise ValidationFailed(
-            f"{currency} amounts have at most {-round_money(amount, currency).as_tuple().exponent} decimal places.",
-            details={field: [f"Too many decimal places for {currency}."]},
-        )
+    require_minor_units(amount, currency, field=field)
     return amount
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.api.fields import CountryField, CurrencyField
+from apps.core.api.fields import CountryField, CurrencyField, MoneyAmountField, MoneyField
 from apps.marketplace.models import (
     HAZMAT_CLASSES,
     CargoType,
@@ -28,7 +28,7 @@ from apps.orders.api.serializers import PartyOutput
 MAX_WEIGHT_KG = Decimal("1000000")  # 1,000 t
 MAX_VOLUME_CBM = Decimal("100000")
 MAX_DIMENSION_CM = 10_000  # 100 m
-MAX_MONEY = Decimal("999999999999.99")
+MAX_MONEY = Decimal("999999999999.999")
 WEIGHT = {"max_digits": 12, "decimal_places": 3, "min_value": Decimal("0.001"), "max_value": MAX_WEIGHT_KG}
 VOLUME = {"max_digits": 10, "decimal_places": 3, "min_value": Decimal("0.001"), "max_value": MAX_VOLUME_CBM}
 DIMENSION = {"min_value": 1, "max_value": MAX_DIMENSION_CM}
@@ -60,9 +60,10 @@ class OfferingInput(serializers.ModelSerializer):
     temperature_min_c = serializers.DecimalField(**TEMPERATURE, **OPTIONAL)
     temperature_max_c = serializers.DecimalField(**TEMPERATURE, **OPTIONAL)
     transit_days = serializers.IntegerField(min_value=0, max_value=365)
-    base_price = serializers.DecimalField(
-        max_digits=14, decimal_places=4, min_value=Decimal(0), max_value=Decimal("9999999999"), required=False
-    )
+    base_price = MoneyAmountField(
+        currency_of=None, whole_digits=10, decimal_places=4, max_value=Decimal("9999999999"), required=False,
+        help_text="A rate in `currency` (per shipment, kg or km by pricing_model).",
+    )  # fmt: skip
     currency = CurrencyField()
     available_days = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=7), required=False, max_length=7,
@@ -100,11 +101,12 @@ class OfferingOutput(serializers.ModelSerializer):
 
 
 class TariffInput(serializers.ModelSerializer):
-    price_per_unit = serializers.DecimalField(
-        max_digits=14, decimal_places=4, min_value=Decimal(0), max_value=Decimal("9999999999"), **OPTIONAL
-    )
-    minimum_charge = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0), **OPTIONAL)
-    maximum_charge = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0), **OPTIONAL)
+    price_per_unit = MoneyAmountField(
+        currency_of=None, whole_digits=10, decimal_places=4, max_value=Decimal("9999999999"), **OPTIONAL,
+        help_text="A rate in the offering's currency.",
+    )  # fmt: skip
+    minimum_charge = MoneyAmountField(currency_of="the offering's currency", max_value=MAX_MONEY, **OPTIONAL)
+    maximum_charge = MoneyAmountField(currency_of="the offering's currency", max_value=MAX_MONEY, **OPTIONAL)
     min_weight_kg = serializers.DecimalField(
         max_digits=12, decimal_places=3, min_value=Decimal(0), max_value=MAX_WEIGHT_KG, **OPTIONAL
     )
@@ -301,9 +303,7 @@ class RfqInput(CargoFields):
     audience = serializers.ChoiceField(choices=RfqAudience.choices, required=False, default=RfqAudience.PUBLIC)
     invited_organization_ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=200)
     service_type = serializers.ChoiceField(choices=ServiceType.choices, required=False, allow_blank=True)
-    declared_value = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal(0), max_value=MAX_MONEY, **OPTIONAL
-    )
+    declared_value = MoneyAmountField(max_value=MAX_MONEY, **OPTIONAL)
     currency = CurrencyField()
     segments = SegmentSerializer(many=True, min_length=1, max_length=20)
     deadline = serializers.DateTimeField()
@@ -326,6 +326,14 @@ class RfqOutput(serializers.ModelSerializer):
     awarded_offer = serializers.UUIDField(source="awarded_offer_id", read_only=True, allow_null=True)
     order = serializers.UUIDField(source="order_id", read_only=True, allow_null=True)
     segments = SegmentSerializer(many=True, read_only=True)
+    declared_value = MoneyField(allow_null=True)
+    invited_organization_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        allow_null=True,
+        read_only=True,
+        help_text="For the RFQ's owner only; null for others.",
+    )
+    service_type = serializers.ChoiceField(choices=ServiceType.choices, allow_blank=True, read_only=True)
 
     @extend_schema_field(PartyOutput)
     def get_organization(self, rfq) -> dict:
@@ -341,7 +349,7 @@ class RfqOutput(serializers.ModelSerializer):
         data = super().to_representation(rfq)
         viewer = self.context.get("organization_id")
         if rfq.organization_id != viewer:
-            data.pop("invited_organization_ids")  # who else was invited is the owner's business
+            data["invited_organization_ids"] = None  # who else was invited is the owner's business
             if rfq.awarded_organization_id != viewer:
                 data["awarded_offer"] = data["order"] = None  # the award is the two parties' business
         return data
@@ -381,8 +389,8 @@ class OfferInput(serializers.Serializer):
     service_offering = serializers.UUIDField(
         required=False, allow_null=True, help_text="One of your offerings: price and transit time are quoted from it."
     )
-    price = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_MONEY, **OPTIONAL
+    price = MoneyAmountField(
+        currency_of="the RFQ's currency", min_value=Decimal("0.001"), max_value=MAX_MONEY, **OPTIONAL
     )
     currency = CurrencyField(required=False)
     transit_days = serializers.IntegerField(min_value=0, max_value=365, **OPTIONAL)
@@ -391,7 +399,7 @@ class OfferInput(serializers.Serializer):
 
 
 class OfferReviseInput(serializers.Serializer):
-    price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_MONEY)
+    price = MoneyAmountField(currency_of="the RFQ's currency", min_value=Decimal("0.001"), max_value=MAX_MONEY)
     currency = CurrencyField()
     transit_days = serializers.IntegerField(min_value=0, max_value=365)
     valid_until = serializers.DateTimeField()
@@ -408,6 +416,7 @@ class RfqReferenceOutput(serializers.Serializer):
 
 class OfferRevisionOutput(serializers.ModelSerializer):
     service_offering = serializers.UUIDField(source="service_offering_id", allow_null=True)
+    price = MoneyField()
 
     class Meta:
         model = OfferRevision
@@ -422,6 +431,7 @@ class OfferOutput(serializers.ModelSerializer):
     shipper_organization = serializers.UUIDField(source="shipper_organization_id", read_only=True)
     service_offering = serializers.UUIDField(source="service_offering_id", read_only=True, allow_null=True)
     submitted_by = serializers.UUIDField(source="submitted_by_id", read_only=True, allow_null=True)
+    price = MoneyField()
 
     @extend_schema_field(RfqReferenceOutput)
     def get_rfq(self, offer) -> dict:

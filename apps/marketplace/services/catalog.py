@@ -9,7 +9,7 @@ from django.db import transaction
 
 from apps.core.countries import is_country
 from apps.core.errors import NotFound, ValidationFailed
-from apps.core.money import is_currency
+from apps.core.money import is_currency, minor_units_error
 from apps.core.services import outbox_publish
 from apps.marketplace import events
 from apps.marketplace.models import ServiceOffering, Tariff, TariffType, TariffUnit
@@ -110,9 +110,14 @@ def check_offering(values: dict) -> None:
         raise ValidationFailed("The offering has contradicting fields.", details=errors)
 
 
-def check_tariff(values: dict) -> None:
-    """400 naming each field of a tariff that contradicts another."""
+def check_tariff(values: dict, *, currency: str | None = None) -> None:
+    """400 naming each field of a tariff that contradicts another (or, given the offering's
+    currency, a charge with more decimal places than the currency has)."""
     errors: dict[str, list[str]] = {}
+    for field in ("minimum_charge", "maximum_charge"):
+        money_error = minor_units_error(values[field], currency) if currency and values.get(field) else None
+        if money_error:
+            errors[field] = [money_error]
     _ordered(errors, values, "minimum_charge", "maximum_charge")
     _ordered(errors, values, "min_weight_kg", "max_weight_kg")
     _ordered(errors, values, "min_distance_km", "max_distance_km")
@@ -240,7 +245,7 @@ def offering_set_hidden(*, offering_id: UUID, hidden: bool, reason: str, staff_u
 def tariff_create(*, actor: Actor, offering_id: UUID, data: dict) -> Tariff:
     offering = _own_offering(organization_id=actor.organization_id, offering_id=offering_id, lock=True)
     values = {field: data[field] for field in TARIFF_FIELDS if field in data}
-    check_tariff(values)
+    check_tariff(values, currency=offering.currency)
     tariff = Tariff.objects.create(
         offering=offering,
         organization_id=offering.organization_id,
@@ -275,7 +280,9 @@ def _own_tariff(*, actor: Actor, offering_id: UUID, tariff_id: UUID) -> Tariff:
 def tariff_update(*, actor: Actor, offering_id: UUID, tariff_id: UUID, data: dict) -> Tariff:
     tariff = _own_tariff(actor=actor, offering_id=offering_id, tariff_id=tariff_id)
     changes = {field: data[field] for field in TARIFF_FIELDS if field in data and data[field] != getattr(tariff, field)}
-    check_tariff({field: getattr(tariff, field) for field in TARIFF_FIELDS} | changes)
+    check_tariff(
+        {field: getattr(tariff, field) for field in TARIFF_FIELDS} | changes, currency=tariff.offering.currency
+    )
     if not changes:
         return tariff
     old_values = {field: getattr(tariff, field) for field in changes}

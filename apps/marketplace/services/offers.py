@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.core.context import system_scope, tenant_scope
 from apps.core.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationFailed
+from apps.core.money import minor_units_error
 from apps.core.services import outbox_publish
 from apps.kyc.gate import require_verified
 from apps.marketplace import events, quotes
@@ -70,6 +71,10 @@ def _check_terms(rfq: Rfq, terms: dict, *, now: datetime) -> None:
     errors = {}
     if terms["currency"] != rfq.currency:
         errors["currency"] = [f"Offers on {rfq.number} are made in {rfq.currency}."]
+    # The offer becomes the order and its escrow: a price they would refuse is refused here.
+    money_error = minor_units_error(terms["price"], rfq.currency)
+    if money_error:
+        errors["price"] = [money_error]
     if terms["valid_until"] <= now:
         errors["valid_until"] = ["Must be in the future."]
     if errors:

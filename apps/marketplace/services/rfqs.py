@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.core.context import system_scope, tenant_scope
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.money import minor_units_error
 from apps.core.services import number_next, outbox_publish
 from apps.marketplace import events
 from apps.marketplace.locks import lock_rfq
@@ -71,6 +72,10 @@ def check_rfq(values: dict, *, now: datetime) -> None:
         errors["segments"] = ["An RFQ needs at least one segment."]
     if values.get("audience") == RfqAudience.INVITED and not values.get("invited_organization_ids"):
         errors["invited_organization_ids"] = ["An RFQ for invited carriers only must invite at least one."]
+    if values.get("declared_value") is not None and values.get("currency"):
+        money_error = minor_units_error(values["declared_value"], values["currency"])
+        if money_error:
+            errors["declared_value"] = [money_error]
     if errors:
         raise ValidationFailed("The RFQ has contradicting fields.", details=errors)
 

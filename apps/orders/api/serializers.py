@@ -3,7 +3,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.api.fields import CountryField, CurrencyField
+from apps.core.api.fields import CountryField, CurrencyField, MoneyAmountField, MoneyField
 from apps.orders.models import (
     Order,
     OrderItem,
@@ -25,6 +25,7 @@ class PartyOutput(serializers.Serializer):
 
 
 class OrderListOutput(serializers.ModelSerializer):
+    total_amount = MoneyField()
     client_organization = serializers.SerializerMethodField()
     supplier_organization = serializers.SerializerMethodField()
 
@@ -55,6 +56,8 @@ class OrderListOutput(serializers.ModelSerializer):
 
 
 class OrderItemOutput(serializers.ModelSerializer):
+    unit_price = MoneyField()
+
     class Meta:
         model = OrderItem
         fields = ["id", "sku", "name", "quantity", "unit_price", "currency"]
@@ -185,7 +188,7 @@ class ProductOutput(serializers.Serializer):
     id = serializers.UUIDField()
     external_url = serializers.URLField()
     title = serializers.CharField()
-    price = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    price = MoneyField(allow_null=True)
     currency = serializers.CharField()
     source_platform = serializers.CharField()
 
@@ -195,6 +198,7 @@ class ForwardingDetailOutput(OrderDetailOutput):
 
     purchase_agent = serializers.UUIDField(source="purchase_agent_id", read_only=True, allow_null=True)
     product = serializers.UUIDField(source="product_id", read_only=True, allow_null=True)
+    declared_value = MoneyField(allow_null=True)
     purchase_invoice_filename = serializers.CharField(read_only=True)
 
     class Meta(OrderDetailOutput.Meta):
@@ -217,7 +221,7 @@ class AssistedPurchaseOutput(serializers.Serializer):
 
 
 class QuoteInput(serializers.Serializer):
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), help_text="Per piece.")
+    price = MoneyAmountField(min_value=Decimal("0.001"), whole_digits=11, help_text="Per piece (at most 10 pieces).")
     currency = CurrencyField()
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -229,7 +233,7 @@ class PurchaseInput(serializers.Serializer):
 
 class SelfPurchaseInput(serializers.Serializer):
     tracking_number = serializers.CharField(max_length=64)
-    declared_value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    declared_value = MoneyAmountField(min_value=Decimal("0.001"))
     currency = CurrencyField()
     description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     invoice = serializers.FileField(

@@ -5,7 +5,7 @@ through `order_create`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from uuid import UUID
 
 from django.db import transaction
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.core.context import current_organization_id
 from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
+from apps.core.money import require_minor_units, round_money
 from apps.core.services import number_next, outbox_publish
 from apps.orders import events
 from apps.orders.models import (
@@ -28,7 +29,6 @@ from apps.tenancy.roles import Actor, Grant, grant_for
 from apps.tenancy.selectors import organization_names
 from apps.tenancy.services import audit_record
 
-CENT = Decimal("0.01")
 FIRST_STATUS = {OrderKind.ASSISTED_PURCHASE: OrderStatus.REQUESTED}
 
 
@@ -87,6 +87,8 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
                 "Item quantities are whole numbers from 1 and prices are not negative.",
                 details={"items": [f"{item.name}: quantity {item.quantity}, price {item.unit_price}."]},
             )
+        # An order its escrow would refuse is never made (JPY has no cents).
+        require_minor_units(item.unit_price, currency, field="items")
     tracking_number = order_input.external_tracking_number
     if (
         tracking_number
@@ -118,7 +120,7 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
         destination_warehouse_id=order_input.destination_warehouse_id,
         shipping_address=order_input.shipping_address,
         currency=currency,
-        total_amount=total.quantize(CENT, rounding=ROUND_HALF_EVEN),
+        total_amount=round_money(total, currency),
         metadata=order_input.metadata,
         status_changed_at=timezone.now(),
         product_id=order_input.product_id,

@@ -8,7 +8,7 @@ and the customer is the user. Feature flags are the API's to check (403 FEATURE_
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
+from apps.core.money import require_minor_units, round_money
 from apps.core.services import outbox_publish
 from apps.orders import events
 from apps.orders.models import Order, OrderItem, OrderKind, OrderStatus, Product
@@ -34,8 +35,6 @@ from apps.orders.services.orders import (
 from apps.orders.transitions import SUPPLIER, move_for
 from apps.tenancy.roles import Grant, Role, grant_for
 from apps.tenancy.selectors import member_list
-
-CENT = Decimal("0.01")
 
 # Shop host (without "www.") -> source platform. Subdomains count (smile.amazon.de).
 PLATFORM_BY_HOST = {
@@ -185,19 +184,20 @@ def _check_purchase_side(order: Order, actor: Actor) -> None:
 def order_quote(*, order_id: UUID, actor: Actor, price: Decimal, currency: str, note: str = "") -> Order:
     """Price an assisted purchase (the unit price at the shop) and move it requested → quoted.
 
-    The total is price * quantity, rounded half-even to the cent."""
+    The price has at most the currency's minor units (JPY 0, EUR 2, KWD 3), so the total,
+    price * quantity, is exact in them too."""
     order = _locked_order(order_id, actor, kind=OrderKind.ASSISTED_PURCHASE)
     move_for(order.kind, order.status, OrderStatus.QUOTED)
     _check_purchase_side(order, actor)
     if price <= 0:
         raise ValidationFailed("A quote is a positive price.", details={"price": ["Greater than 0."]})
     currency = currency.upper()
-    price = price.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    require_minor_units(price, currency, field="price")
     Product.objects.filter(pk=order.product_id).update(price=price, currency=currency)
     items = list(OrderItem.objects.filter(order=order))
     OrderItem.objects.filter(order=order).update(unit_price=price, currency=currency)
     order.currency = currency
-    order.total_amount = sum((price * item.quantity for item in items), Decimal(0)).quantize(CENT)
+    order.total_amount = round_money(sum((price * item.quantity for item in items), Decimal(0)), currency)
     order.save(update_fields=["currency", "total_amount", "updated_at"])
     apply_status(
         order,
@@ -268,7 +268,7 @@ def self_purchase_create(
         raise ValidationFailed("Give the parcel's tracking number.", details={"tracking_number": ["Required."]})
     if declared_value <= 0:
         raise ValidationFailed("Declare the goods' value.", details={"declared_value": ["Greater than 0."]})
-    declared_value = declared_value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    require_minor_units(declared_value, currency.upper(), field="declared_value")
     order = order_create(
         order_input=OrderInput(
             kind=OrderKind.SELF_PURCHASE,
