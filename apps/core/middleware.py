@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from django.conf import settings
-
+from apps.core.body_limit import body_limit_for
 from apps.core.context import request_id_var
 from apps.core.errors import ErrorCode, error_response
 
@@ -45,9 +44,7 @@ class BodySizeLimitMiddleware:
             length = int(declared)
         except ValueError:
             return error_response(400, ErrorCode.VALIDATION_FIELD_INVALID, "Content-Length is not a number.")
-        # File uploads (multipart) may be larger; the view still checks each file's size.
-        is_upload = request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
-        limit = settings.MAX_UPLOAD_BODY_BYTES if is_upload else settings.MAX_REQUEST_BODY_BYTES
+        limit = body_limit_for(request.META.get("CONTENT_TYPE", ""))
         if length > limit:
             return error_response(
                 413,
