@@ -3,6 +3,7 @@
 
 import math
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
@@ -12,6 +13,18 @@ class PagePagination(PageNumberPagination):
     page_query_param = "page"
     page_size_query_param = "limit"
     max_page_size = 100
+
+    def get_page_number(self, request, paginator):
+        # A page that is not a number is a bad request, not a page that does not exist: Django
+        # would answer 404 for "abc" and "-1" alike. A number past the last page stays 404.
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+            raise ValidationError({self.page_query_param: ["A whole number from 1, or last."]})
+        return raw
 
     def get_paginated_response(self, data):
         total = self.page.paginator.count
