@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.negotiation import FileDownloadNegotiation
 from apps.core.context import tenant_scope
 from apps.core.download_links import download_token, read_download_token
 from apps.core.errors import NotFound, ValidationFailed
@@ -202,6 +203,7 @@ class DocumentFileView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    content_negotiation_class = FileDownloadNegotiation  # Accept: application/pdf is not a 406
 
     @extend_schema(responses={(200, "application/pdf"): bytes}, summary="Download a document's PDF")
     def get(self, request, token):

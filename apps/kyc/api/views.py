@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.negotiation import FileDownloadNegotiation
 from apps.core.context import system_scope, tenant_scope
 from apps.core.download_links import download_token, read_download_token
 from apps.core.pagination import paginated_response
@@ -174,6 +175,7 @@ class DocumentFileView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    content_negotiation_class = FileDownloadNegotiation  # Accept: application/pdf is not a 406
 
     @extend_schema(
         # The file's own type (the upload checks admit these); octet-stream if it was never sniffed.
