@@ -3,6 +3,7 @@ nesting deeper than JSON_MAX_DEPTH, and text that PostgreSQL or UTF-8 cannot hol
 surrogates), in any field of any JSON body."""
 
 import json
+import uuid
 
 import pytest
 from django.test import Client
@@ -127,3 +128,32 @@ def test_a_proper_surrogate_pair_is_an_ordinary_character(api):
 
     assert response.status_code == 200, response.content
     assert response.json()["settings"] == {"icon": "\U0001f69a"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("PATCH", "/api/v1/kyc/verification-status"), ("POST", "/api/v1/returns")]
+)
+def test_views_with_their_own_parsers_refuse_deep_nesting_too(api, method, path):
+    client = api(member(OrganizationFactory()))
+
+    response = client.generic(method, path, "[" * 50_000, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error_code"] == "VALIDATION_FIELD_INVALID"
+
+
+def test_json_text_inside_a_multipart_form_is_held_to_the_same_limits(api):
+    client = api(member(OrganizationFactory()))
+    form = {"order": str(uuid.uuid4()), "reason": "damaged"}
+
+    deep = client.post("/api/v1/returns", {**form, "items": "[" * 50_000}, format="multipart")
+    nul = client.post(
+        "/api/v1/returns",
+        {**form, "items": json.dumps([{"order_item": "a\u0000", "quantity": 1}])},
+        format="multipart",
+    )
+
+    assert deep.status_code == 400, deep.content
+    assert "nested more than 64 levels" in deep.json()["details"]["items"][0]
+    assert nul.status_code == 400, nul.content
+    assert "NUL" in nul.json()["details"]["items"][0]

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +14,7 @@ from apps.core.api.negotiation import FileDownloadNegotiation
 from apps.core.context import system_scope, tenant_scope
 from apps.core.download_links import download_token, read_download_token
 from apps.core.pagination import paginated_response
-from apps.core.parsers import StrictMultiPartParser
+from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.kyc import selectors, services
 from apps.kyc.api import serializers as s
 from apps.kyc.checks import EXTENSIONS_BY_CONTENT_TYPE, DocumentType
@@ -127,7 +126,7 @@ class ResubmitView(KycView):
 
 
 class VerificationStatusView(KycView):
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     required_permissions = {"GET": "kyc:read", "PATCH": "kyc:update"}
 
     @extend_schema(responses=s.VerificationStatusOutput, summary="The organization's verification and what it needs")
@@ -149,7 +148,7 @@ class VerificationStatusView(KycView):
 class DocumentStatusView(APIView):
     """Platform staff decide on a document of any organization."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     permission_classes = [IsAuthenticated, IsPlatformStaff]
 
     @extend_schema(

@@ -4,6 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.fields import CountryField, CurrencyField, MoneyAmountField, MoneyField
+from apps.core.errors import ValidationFailed
+from apps.core.parsers import json_loads_checked
 from apps.orders.models import (
     Order,
     OrderItem,
@@ -17,6 +19,16 @@ from apps.orders.models import (
     UnmatchedArrival,
     Warehouse,
 )
+
+
+def _json_text(text: str, expected: str):
+    """JSON sent as text in a multipart form, held to the JSON body's limits (nesting, NUL)."""
+    try:
+        return json_loads_checked(text)
+    except ValidationFailed as error:
+        raise serializers.ValidationError(error.message) from error
+    except ValueError as error:
+        raise serializers.ValidationError(expected) from error
 
 
 class PartyOutput(serializers.Serializer):
@@ -243,12 +255,7 @@ class SelfPurchaseInput(serializers.Serializer):
 
     def validate_shipping_address(self, value):
         if isinstance(value, str):
-            import json
-
-            try:
-                value = json.loads(value)
-            except ValueError as error:
-                raise serializers.ValidationError("JSON text of an address object.") from error
+            value = _json_text(value, "JSON text of an address object.")
         address = AddressSerializer(data=value)
         if not isinstance(value, dict) or not address.is_valid():
             raise serializers.ValidationError(address.errors if isinstance(value, dict) else "An address object.")
@@ -351,13 +358,8 @@ class ReturnItemsField(serializers.JSONField):
     """A list of {order_item, quantity}: a JSON array, or its JSON text in a multipart form."""
 
     def to_internal_value(self, data):
-        import json
-
         if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except ValueError as error:
-                raise serializers.ValidationError("JSON text of a list of {order_item, quantity}.") from error
+            data = _json_text(data, "JSON text of a list of {order_item, quantity}.")
         items = ReturnItemInputSerializer(data=data, many=True)
         if not isinstance(data, list) or not items.is_valid():
             raise serializers.ValidationError(items.errors if isinstance(data, list) else "A list of items.")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from apps.core.api.filtering import filter_queryset
 from apps.core.pagination import paginated_response
-from apps.core.parsers import StrictMultiPartParser
+from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.orders import selectors, services
 from apps.orders.api import serializers as s
 from apps.orders.api.filters import OrderFilter
@@ -165,7 +164,7 @@ class AssistedPurchaseView(OrganizationView):
     permission_classes = [IsAuthenticated, HasPermission, FeatureEnabled]
     required_permissions = {"POST": "order:create"}
     required_feature = "assisted_purchase"
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=s.AssistedPurchaseInput,
@@ -190,7 +189,7 @@ class AssistedPurchaseView(OrganizationView):
 
 class OrderQuoteView(OrganizationView):
     required_permissions = {"POST": "order:read"}  # the service checks purchase:update or order:update
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=s.QuoteInput,
@@ -206,7 +205,7 @@ class OrderQuoteView(OrganizationView):
 
 class OrderPurchaseView(OrganizationView):
     required_permissions = {"POST": "order:read"}  # the move names the permission it needs
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=s.PurchaseInput,
@@ -241,7 +240,7 @@ class SelfPurchaseView(OrganizationView):
 
 class WarehouseReceiveView(OrganizationView):
     required_permissions = {"POST": "package:receive"}
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=s.ReceiveInput,
@@ -274,7 +273,7 @@ class WarehouseReceiveView(OrganizationView):
 
 class WarehouseStaffView(OrganizationView):
     required_permissions = {"POST": "member:update"}
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=s.StaffAssignInput,
@@ -330,7 +329,7 @@ class ReturnView(OrganizationView):
 
 class ReturnListView(ReturnView):
     required_permissions = {"GET": "return:read", "POST": "return:create"}
-    parser_classes = [StrictMultiPartParser, JSONParser]
+    parser_classes = [StrictMultiPartParser, StrictJSONParser]
 
     @extend_schema(responses=s.ReturnOutput(many=True), summary="Returns of the organization's orders")
     def get(self, request):
@@ -374,7 +373,7 @@ class ReturnDetailView(ReturnView):
 
 class ReturnStatusView(ReturnView):
     required_permissions = {"POST": "return:read"}  # the move names the permission it needs
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=s.ReturnStatusInput,
