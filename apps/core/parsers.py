@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import secrets
 
 from django.conf import settings
 from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
@@ -140,16 +141,29 @@ class StrictJSONParser(DrfJSONParser):
 
 
 class _PathRefusingParser(DjangoMultiPartParser):
+    """Notes a file name that carries a path instead of letting Django cut it off. The part
+    is read under a placeholder name (Django's loop knows which field a name belongs to,
+    this method does not), and StrictMultiPartParser refuses it with its field named."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refused_names: dict[str, str] = {}
+
     def sanitize_file_name(self, file_name):
         if any(part in file_name for part in ("/", "\\", "\x00")) or file_name.strip(". ") == "":
-            raise MultiPartParserError(f"A file name must not contain a path: {file_name!r}.")
+            placeholder = f"refused-{secrets.token_hex(8)}"
+            self.refused_names[placeholder] = file_name
+            return placeholder
         return super().sanitize_file_name(file_name)
 
 
 class StrictMultiPartParser(DrfMultiPartParser):
-    """DRF's multipart parser, refusing file names with path parts (400, nothing stored)."""
+    """DRF's multipart parser, refusing file names with path parts: 400
+    VALIDATION_FIELD_INVALID naming the field, nothing stored."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        from apps.core.errors import ValidationFailed  # see json_loads_checked
+
         parser_context = parser_context or {}
         request = parser_context["request"]
         encoding = parser_context.get("encoding", "utf-8")
@@ -160,4 +174,12 @@ class StrictMultiPartParser(DrfMultiPartParser):
             data, files = parser.parse()
         except MultiPartParserError as error:
             raise ParseError(str(error)) from error
+        for field, uploads in files.lists():
+            for upload in uploads:
+                if upload.name in parser.refused_names:
+                    for _, opened in files.lists():
+                        for each in opened:
+                            each.close()
+                    message = f"A file name must not contain a path: {parser.refused_names[upload.name]!r}."
+                    raise ValidationFailed(message, details={field: [message]})
         return DataAndFiles(data, files)

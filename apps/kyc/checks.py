@@ -11,7 +11,6 @@ import io
 import logging
 import os
 import threading
-import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -22,6 +21,8 @@ from pypdf import PdfReader
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.ru import inn as stdnum_inn
 from stdnum.ru import ogrn as stdnum_ogrn
+
+from apps.core.text import has_control_or_format_characters
 
 logger = logging.getLogger(__name__)
 
@@ -262,17 +263,27 @@ def _looks_like(head: bytes) -> str | None:
     return None
 
 
-def _megabytes(size: int) -> str:
-    # Binary megabytes, as the limit is set (10 * 1024 * 1024 reads "10.0 MB", not "10.5 MB").
-    return f"{size / (1024 * 1024):.1f} MB"
+def _shown_size(size: int, decimals: int) -> str:
+    # Binary units, as the limit is set (10 * 1024 * 1024 reads "10 MB"); trailing zeros dropped.
+    value, unit = (size / 1024, "KB") if size < 1024 * 1024 else (size / (1024 * 1024), "MB")
+    return f"{f'{value:.{decimals}f}'.rstrip('0').rstrip('.')} {unit}"
+
+
+def _sizes(size: int, limit: int) -> tuple[str, str]:
+    """`size` and `limit` as a person reads them, never shown alike when they differ: as
+    many decimals as that takes (10.05 MB against 10 MB), else in bytes."""
+    for decimals in (1, 2):
+        shown_size, shown_limit = _shown_size(size, decimals), _shown_size(limit, decimals)
+        if shown_size != shown_limit or size == limit:
+            return shown_size, shown_limit
+    return f"{size:,} bytes", f"{limit:,} bytes ({_shown_size(limit, 2)})"
 
 
 def _file_name_check(filename: str) -> CheckResult:
     name = "file_name"
     if not filename:
         return CheckResult(name, False, "The file has no name.")
-    if any(unicodedata.category(character) in ("Cc", "Cf") for character in filename):
-        # Cf covers right-to-left overrides, which disguise "fdp.exe" as "exe.pdf".
+    if has_control_or_format_characters(filename):
         return CheckResult(name, False, "The file name contains control or invisible formatting characters.")
     if any(separator in filename for separator in ("/", "\\", ":")) or filename in (".", ".."):
         return CheckResult(name, False, f"The file name {filename!r} contains a folder or drive; give the name only.")
@@ -327,20 +338,11 @@ def file_checks(*, data: bytes, filename: str, declared_content_type: str | None
     results.append(CheckResult("file_not_empty", True, "The file is not empty."))
 
     too_large = len(data) > max_bytes
+    shown_size, shown_limit = _sizes(len(data), max_bytes)
     if too_large:
-        results.append(
-            CheckResult(
-                "file_size",
-                False,
-                f"The file is {_megabytes(len(data))}; the limit is {_megabytes(max_bytes)}.",
-            )
-        )
+        results.append(CheckResult("file_size", False, f"The file is {shown_size}; the limit is {shown_limit}."))
     else:
-        results.append(
-            CheckResult(
-                "file_size", True, f"The file is {_megabytes(len(data))}, within the {_megabytes(max_bytes)} limit."
-            )
-        )
+        results.append(CheckResult("file_size", True, f"The file is {shown_size}, within the {shown_limit} limit."))
 
     sniffed = sniff_content_type(data[:16])
     if sniffed is None:

@@ -130,7 +130,7 @@ def test_an_oversize_file_is_refused(api, shipper_org, settings):
     response = upload(api(admin), file=pdf_file(data=padded))
 
     assert response.status_code == 400
-    assert "MB" in response.json()["message"]
+    assert response.json()["message"] == "The file is 3.4 KB; the limit is 2 KB."
     assert stored_documents(organization.id) == []
 
 
