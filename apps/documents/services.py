@@ -298,7 +298,9 @@ def _common_name(cert_pem: bytes) -> str:
 
 
 @transaction.atomic
-def document_sign(*, organization_id: UUID, actor_id: UUID, document_id: UUID) -> GeneratedDocument:
+def document_sign(
+    *, organization_id: UUID, actor_id: UUID, document_id: UUID, customer_id: UUID | None = None
+) -> GeneratedDocument:
     """Sign the ready latest version with the platform's certificate (PAdES); the version is then frozen.
 
     Only the organization that issued the document signs it; the signed PDF is stored beside the
@@ -310,7 +312,7 @@ def document_sign(*, organization_id: UUID, actor_id: UUID, document_id: UUID) -
         .filter(pk=document_id)
         .first()
     )
-    if document is None:
+    if document is None or customer_id not in (None, document.customer_id):  # `customer_id`: an `:own` reach
         raise NotFound("Document not found.")
     if document.organization_id != organization_id:
         raise PermissionDenied("Only the organization that issued the document signs it.")

@@ -21,20 +21,26 @@ from apps.escrow.models import (
     PaymentTransaction,
     Posting,
 )
+from apps.orders.selectors import OrderScope
 
 
 def _party(organization_id: UUID) -> Q:
     return Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id)
 
 
-def escrow_list(*, organization_id: UUID) -> QuerySet[Escrow]:
-    return Escrow.objects.filter(_party(organization_id)).order_by("-created_at", "-id")
+def escrow_list(*, organization_id: UUID, scope: OrderScope | None = None) -> QuerySet[Escrow]:
+    """Escrows of which the organization is a party; with `scope`, only those of the orders
+    the member reaches (an `:own` order grant reaches its own orders' escrows only)."""
+    queryset = Escrow.objects.filter(_party(organization_id))
+    if scope is not None:
+        queryset = queryset.filter(scope.rows_of("order"))
+    return queryset.order_by("-created_at", "-id")
 
 
-def escrow_get(*, organization_id: UUID, escrow_id: UUID) -> Escrow:
-    """One escrow of which the organization is a party, with its history and transactions."""
+def escrow_get(*, organization_id: UUID, escrow_id: UUID, scope: OrderScope | None = None) -> Escrow:
+    """One escrow of which the organization is a party (within `scope`), with its history and transactions."""
     escrow = (
-        escrow_list(organization_id=organization_id)
+        escrow_list(organization_id=organization_id, scope=scope)
         .filter(pk=escrow_id)
         .prefetch_related(
             Prefetch("history", queryset=EscrowStatusChange.objects.order_by("created_at", "id")),
@@ -59,12 +65,14 @@ class Balance:
     held: Decimal
 
 
-def balances(*, organization_id: UUID) -> list[Balance]:
-    """The organization's available and held money per currency, summed from its postings."""
+def balances(*, organization_id: UUID, scope: OrderScope | None = None) -> list[Balance]:
+    """The organization's available and held money per currency, summed from its postings;
+    with `scope`, from the lines of the orders the member reaches only (`ledger_statement`)."""
     rows = (
         Posting.objects.filter(
             organization_id=organization_id, account_kind__in=[AccountKind.AVAILABLE, AccountKind.HELD]
         )
+        .filter(_reached_lines(scope))
         .values("currency", "account_kind")
         .annotate(total=Sum("amount"))
         .order_by("currency")
@@ -98,11 +106,23 @@ def account_totals(*, organization_id: UUID | None) -> QuerySet:
     )
 
 
+def _reached_lines(scope: OrderScope | None) -> Q:
+    # A line belongs to an order through its escrow. A member whose reach is limited to their
+    # own orders sees only those lines: never the organization's other money (other members'
+    # escrows, staff adjustments), which no order of theirs explains.
+    return Q() if scope is None else scope.rows_of("escrow__order")
+
+
 def ledger_statement(
-    *, organization_id: UUID, currency: str | None = None, kind: str | None = None
+    *, organization_id: UUID, currency: str | None = None, kind: str | None = None, scope: OrderScope | None = None
 ) -> QuerySet[Posting]:
-    """The lines of the organization's own accounts, newest first, with their entries."""
-    queryset = Posting.objects.filter(organization_id=organization_id).select_related("entry", "escrow")
+    """The lines of the organization's own accounts, newest first, with their entries; with
+    `scope`, only the lines of the orders the member reaches."""
+    queryset = (
+        Posting.objects.filter(organization_id=organization_id)
+        .filter(_reached_lines(scope))
+        .select_related("entry", "escrow")
+    )
     if currency:
         queryset = queryset.filter(currency=currency.upper())
     if kind:
@@ -148,11 +168,13 @@ def equivalent(
     return Equivalent(display_currency.upper(), round_money(amount * value, display_currency.upper()), value, as_of)
 
 
-def balances_shown(*, organization_id: UUID, display_currency: str | None = None) -> list[dict]:
+def balances_shown(
+    *, organization_id: UUID, display_currency: str | None = None, scope: OrderScope | None = None
+) -> list[dict]:
     """The organization's balances as the API shows them: in minor units of their currency,
     and, with `display_currency`, each also in that currency (display only; None without a rate)."""
     shown = []
-    rows = balances(organization_id=organization_id)
+    rows = balances(organization_id=organization_id, scope=scope)
     rates = (
         display_rates(currencies=[b.currency for b in rows], display_currency=display_currency)
         if display_currency

@@ -3,16 +3,62 @@ the current organization is a party; these shape the querysets for their seriali
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
-from apps.core.errors import NotFound
+from apps.core.errors import NotFound, PermissionDenied
 from apps.orders.models import Order, OrderReturn, OrderStatusChange, Package, UnmatchedArrival, Warehouse
+from apps.tenancy.roles import Actor, Grant
 
 # Roles that see and work only at the warehouses they are assigned to (django-guardian).
 WAREHOUSE_BOUND_ROLES = {"warehouse_staff"}
+
+
+@dataclass(frozen=True)
+class OrderScope:
+    """The orders one member may see: every order of which the organization is a party, or,
+    for a role that reads orders only `:own`, those the user is the customer of.
+
+    Everything that hangs from an order (escrows and their ledger lines, documents, returns,
+    packages) is visible only as far as its order is: the contexts that own those rows filter
+    them with `rows_of`, and check one order with `order_in_scope`."""
+
+    organization_id: UUID
+    customer_id: UUID | None = None  # None: no limit beyond the organization's own (row-level security)
+
+    def rows_of(self, order_path: str) -> Q:
+        """The filter for rows that reach their order through `order_path` ("order",
+        "escrow__order"); rows with no order at all pass only a scope without limit."""
+        if self.customer_id is None:
+            return Q()
+        return Q(**{f"{order_path}__customer_id": self.customer_id})
+
+
+def order_scope(*, actor: Actor, permission: str = "order:read") -> OrderScope:
+    """The orders `actor` may reach with `permission`, a permission on orders or on something
+    that hangs from one (`escrow:release`, `document:read`, ...).
+
+    The reach is the narrower of the role's `order:read` and `permission`: an `:own` grant
+    on either limits it to the user's own orders. A role that holds `permission` but cannot
+    read orders at all reaches none (RBAC_PERMISSION_DENIED): a child is never wider than its parent."""
+    reach = actor.grant("order:read")
+    if permission != "order:read":
+        reach = min(reach, actor.grant(permission), key=lambda grant: grant.value)
+    if reach is Grant.NONE:
+        raise PermissionDenied(f"Your role does not allow order:read, which {permission} depends on.")
+    return OrderScope(organization_id=actor.organization_id, customer_id=actor.user_id if reach is Grant.OWN else None)
+
+
+def order_in_scope(*, scope: OrderScope, order_id: UUID) -> None:
+    """NOT_FOUND unless the order is within `scope`. The caller has already found the order
+    (or its child) through row-level security, so only the `:own` limit is left to check."""
+    if scope.customer_id is None:
+        return
+    if not Order.objects.filter(pk=order_id, customer_id=scope.customer_id).exists():
+        raise NotFound("Order not found.")
 
 
 def order_list(*, organization_id: UUID, customer_id: UUID | None = None) -> QuerySet[Order]:

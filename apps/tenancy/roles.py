@@ -1,7 +1,10 @@
 """Roles and the role → permission matrix of DESIGN.md §4, in one place.
 
 A permission is `resource:action` or `resource:action:own`; `:own` limits the grant
-to rows the user created or is the customer of. `*` stands for any resource or
+to rows the user created or is the customer of. An `:own` grant on orders reaches
+everything that hangs from an order (escrows and their ledger lines, documents, returns,
+packages): `apps.orders.selectors.order_scope` is the one place that says which orders a
+member reaches, and those contexts read and act through it. `*` stands for any resource or
 action. A membership's permissions are its role's plus its `extra_permissions`.
 """
 
@@ -54,6 +57,7 @@ MATRIX: dict[str, frozenset[str]] = {
             "package:receive",
             "order:read",
             "tracking:create",
+            "tracking:read",  # it records the events it must be able to read
         },
         Role.PURCHASE_AGENT: {"order:read", "order:update", "purchase:*", "document:read"},
         Role.CUSTOMER_SERVICE: {
@@ -71,7 +75,7 @@ MATRIX: dict[str, frozenset[str]] = {
             "order:cancel:own",
             "order:pay:own",
             "order:complete:own",
-            "return:create",
+            "return:create:own",
             "return:read:own",
             "chat:read:own",
             "chat:create:own",
@@ -117,16 +121,18 @@ MATRIX: dict[str, frozenset[str]] = {
             "dispute:create",
             "chat:*",
         },
+        # A buyer works on the orders it placed, and on what hangs from them only.
         Role.BUYER: {
             "listing:read",
             "order:create",
             "order:read:own",
             "order:complete:own",
-            "escrow:read",
-            "escrow:fund",
-            "escrow:release",
-            "dispute:create",
-            "chat:*",
+            "escrow:read:own",
+            "escrow:fund:own",
+            "escrow:release:own",
+            "dispute:create:own",
+            "dispute:read:own",
+            "chat:*:own",
         },
         Role.SUPPLIER: {
             "listing:*",
@@ -138,6 +144,7 @@ MATRIX: dict[str, frozenset[str]] = {
             "dispute:read",
             "chat:*",
             "document:create",
+            "document:read",  # it issues the orders' documents: it reads what it issues
         },
         Role.EXPERT: {"work_order:read:own", "work_order:update:own", "passport:read", "expert_profile:*:own"},
         Role.ENGINEER: {"passport:read", "passport:update", "work_order:read", "work_order:update"},

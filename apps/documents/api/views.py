@@ -20,13 +20,19 @@ from apps.core.pagination import paginated_response
 from apps.documents import selectors, services
 from apps.documents.api import serializers as s
 from apps.documents.models import DocumentType, GeneratedDocumentStatus
+from apps.orders.selectors import order_scope
 from apps.tenancy.api.base import CurrentOrganizationView
 
 DOWNLOAD_SALT = "apps.documents.download"
 
 
 class DocumentsView(CurrentOrganizationView):
-    """Documents act for the current organization (`:own` grants: the customer's orders)."""
+    """Documents act for the current organization, as far as the member reaches its orders
+    (`order:read:own` or `document:*:own`: the customer's orders only)."""
+
+    def order_customer_id(self) -> UUID | None:
+        permission = self.required_permissions[self.request.method]
+        return order_scope(actor=self.actor(), permission=permission).customer_id
 
 
 def _download_url(request, document) -> str:
@@ -66,7 +72,7 @@ class DocumentListView(DocumentsView):
             organization_id=self.organization_id,
             order_id=order_id,
             document_type=document_type if document_type in DocumentType.values else None,
-            customer_id=self.own_customer_id(),
+            customer_id=self.order_customer_id(),
         )
         return paginated_response(self, documents, s.GeneratedDocumentOutput)
 
@@ -88,7 +94,7 @@ class GenerateView(DocumentsView):
         document = services.document_generate(
             organization_id=self.organization_id,
             actor_id=request.user.id,
-            customer_id=self.own_customer_id(),
+            customer_id=self.order_customer_id(),
             **data.validated_data,
         )
         return Response(s.DocumentGenerateOutput(document).data, status=202)
@@ -102,7 +108,7 @@ class DocumentDetailView(DocumentsView):
     )
     def get(self, request, document_id):
         document = selectors.document_get(
-            organization_id=self.organization_id, document_id=document_id, customer_id=self.own_customer_id()
+            organization_id=self.organization_id, document_id=document_id, customer_id=self.order_customer_id()
         )
         return _detail(request, document)
 
@@ -120,7 +126,10 @@ class SignView(DocumentsView):
     )
     def post(self, request, document_id):
         document = services.document_sign(
-            organization_id=self.organization_id, actor_id=request.user.id, document_id=document_id
+            organization_id=self.organization_id,
+            actor_id=request.user.id,
+            document_id=document_id,
+            customer_id=self.order_customer_id(),
         )
         return _detail(request, document)
 
@@ -131,7 +140,7 @@ class VerifyView(DocumentsView):
     @extend_schema(responses=s.DocumentVerificationOutput, summary="Check the stored file's signature with pyHanko")
     def get(self, request, document_id):
         document = selectors.document_get(
-            organization_id=self.organization_id, document_id=document_id, customer_id=self.own_customer_id()
+            organization_id=self.organization_id, document_id=document_id, customer_id=self.order_customer_id()
         )
         verification = services.document_verify(document=document)
         result = verification.result

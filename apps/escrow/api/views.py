@@ -15,6 +15,7 @@ from apps.core.idempotency import IDEMPOTENCY_HEADER_REQUIRED, idempotent
 from apps.core.pagination import StreamPagination, paginated_response, stream_response
 from apps.escrow import selectors, services
 from apps.escrow.api import serializers as s
+from apps.orders.selectors import OrderScope, order_scope
 from apps.tenancy.api.base import CurrentOrganizationView
 from apps.tenancy.permissions import FeatureEnabled, HasPermission
 
@@ -30,13 +31,18 @@ class PaymentsView(CurrentOrganizationView):
     permission_classes = [IsAuthenticated, HasPermission, FeatureEnabled]
     required_feature = "escrow"
 
+    def order_scope(self) -> OrderScope:
+        """The orders whose escrows and ledger lines the member reaches with this method's permission."""
+        permission = self.required_permissions[self.request.method]
+        return order_scope(actor=self.actor(), permission=permission)
+
 
 class EscrowListView(PaymentsView):
     required_permissions = {"GET": "escrow:read"}
 
     @extend_schema(responses=s.EscrowOutput(many=True), summary="Escrows of which your organization is a party")
     def get(self, request):
-        queryset = selectors.escrow_list(organization_id=self.organization_id)
+        queryset = selectors.escrow_list(organization_id=self.organization_id, scope=self.order_scope())
         if status := request.query_params.get("status"):
             queryset = queryset.filter(status=status)
         return paginated_response(self, queryset, s.EscrowOutput)
@@ -73,7 +79,9 @@ class EscrowFundView(PaymentsView):
         data = s.EscrowFundInput(data=request.data)
         data.is_valid(raise_exception=True)
         funding = services.escrow_fund(actor=self.actor(), escrow_id=escrow_id, **data.validated_data)
-        escrow = selectors.escrow_get(organization_id=self.organization_id, escrow_id=escrow_id)
+        escrow = selectors.escrow_get(
+            organization_id=self.organization_id, escrow_id=escrow_id, scope=self.order_scope()
+        )
         return Response(s.FundOutput({"escrow": escrow, "transaction": funding}).data, status=202)
 
 
@@ -116,7 +124,9 @@ class EscrowStatusView(PaymentsView):
 
     @extend_schema(responses=s.EscrowStatusOutput, summary="An escrow's status, amounts, history and transactions")
     def get(self, request, escrow_id):
-        escrow = selectors.escrow_get(organization_id=self.organization_id, escrow_id=escrow_id)
+        escrow = selectors.escrow_get(
+            organization_id=self.organization_id, escrow_id=escrow_id, scope=self.order_scope()
+        )
         return Response(s.EscrowStatusOutput(escrow).data)
 
 
@@ -134,7 +144,9 @@ class RefundView(PaymentsView):
         data = s.RefundInput(data=request.data)
         data.is_valid(raise_exception=True)
         refund = services.escrow_refund(actor=self.actor(), **data.validated_data)
-        escrow = selectors.escrow_get(organization_id=self.organization_id, escrow_id=refund.escrow_id)
+        escrow = selectors.escrow_get(
+            organization_id=self.organization_id, escrow_id=refund.escrow_id, scope=self.order_scope()
+        )
         return Response(s.RefundOutput({"escrow": escrow, "transaction": refund}).data, status=202)
 
 
@@ -146,7 +158,9 @@ class BalancesView(PaymentsView):
         query = s.BalancesQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = selectors.balances_shown(
-            organization_id=self.organization_id, display_currency=query.validated_data.get("display_currency")
+            organization_id=self.organization_id,
+            scope=self.order_scope(),
+            display_currency=query.validated_data.get("display_currency"),
         )
         return Response({"data": s.BalanceOutput(rows, many=True).data})
 
@@ -166,6 +180,7 @@ class StatementView(PaymentsView):
         lines = selectors.ledger_statement(
             organization_id=self.organization_id,
             currency=query.validated_data.get("currency"),
+            scope=self.order_scope(),
             kind=query.validated_data.get("account"),
         )
         return stream_response(self, lines, s.StatementLineOutput)

@@ -25,6 +25,7 @@ from apps.escrow.services.steps import (
     event_fields,
     move,
     parse_amount,
+    require_order_reach,
     settle_if_empty,
     status_after_money_moved,
 )
@@ -42,6 +43,7 @@ def escrow_dispute(*, actor: Actor, escrow_id: UUID, reason: str) -> Escrow:
     """Freeze the escrow: nothing is released or refunded until the dispute is resolved.
     Either party may open it. Locks the escrow."""
     escrow = lock_escrow(escrow_id)
+    require_order_reach(escrow, actor, "dispute:create")
     if actor.organization_id not in (escrow.client_organization_id, escrow.supplier_organization_id):
         raise PermissionDenied("Only a party of the escrow may dispute it.")
     if not reason.strip():

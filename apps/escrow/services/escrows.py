@@ -42,6 +42,7 @@ from apps.escrow.services.steps import (
     new_transaction,
     parse_amount,
     post,
+    require_order_reach,
     require_side,
     settle_if_empty,
     status_after_money_moved,
@@ -49,7 +50,7 @@ from apps.escrow.services.steps import (
 from apps.escrow.transitions import check_operation
 from apps.kyc.gate import require_verified
 from apps.orders.models import OrderStatus, PaymentStatus
-from apps.orders.selectors import order_get
+from apps.orders.selectors import order_get, order_scope
 from apps.orders.services import order_set_payment_status
 from apps.tenancy.roles import Actor
 from apps.tenancy.selectors import organization_plan
@@ -67,7 +68,8 @@ def escrow_create(*, actor: Actor, order_id: UUID, provider: str | None = None) 
     """Open the escrow of an order for its full total, with the commission stated up front.
 
     Only the order's client opens it; an order has one escrow."""
-    order = order_get(organization_id=actor.organization_id, order_id=order_id)
+    reach = order_scope(actor=actor, permission="escrow:fund")
+    order = order_get(organization_id=actor.organization_id, order_id=order_id, customer_id=reach.customer_id)
     if order.client_organization_id != actor.organization_id:
         raise PermissionDenied("Only the order's client pays it into escrow.")
     if order.status == OrderStatus.CANCELLED:
@@ -136,6 +138,7 @@ def escrow_fund(*, actor: Actor, escrow_id: UUID, payment_method: str = "") -> P
 
     Locks the escrow."""
     escrow = lock_escrow(escrow_id)
+    require_order_reach(escrow, actor, "escrow:fund")
     require_side(escrow, actor, "client", "fund it")
     check_operation(escrow.status, "fund")
     require_verified(organization_id=escrow.client_organization_id, action="escrow.fund")
@@ -299,6 +302,7 @@ def escrow_release(
     confirmation, or (actor None) by the auto-release job. Never more than is held
     (422 INSUFFICIENT_FUNDS); frozen while disputed. Locks the escrow."""
     escrow = lock_escrow(escrow_id)
+    require_order_reach(escrow, actor, "escrow:release")
     require_side(escrow, actor, "client", "release it")
     check_operation(escrow.status, "release")
     amount = escrow.held_amount if amount is None else parse_amount(amount, currency=escrow.currency)
@@ -358,6 +362,7 @@ def escrow_refund(*, actor: Actor | None, escrow_id: UUID, amount=None, reason: 
     (actor None) by platform staff. Never more than is held (422 INSUFFICIENT_FUNDS);
     frozen while disputed. The provider confirms by webhook. Locks the escrow."""
     escrow = lock_escrow(escrow_id)
+    require_order_reach(escrow, actor, "escrow:refund")
     require_side(escrow, actor, "supplier", "refund it (a client that wants its money back opens a dispute)")
     check_operation(escrow.status, "refund")
     amount = escrow.held_amount if amount is None else parse_amount(amount, currency=escrow.currency)

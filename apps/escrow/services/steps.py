@@ -21,6 +21,7 @@ from apps.escrow.models import (
 )
 from apps.escrow.services import ledger
 from apps.escrow.transitions import check_move
+from apps.orders.selectors import order_in_scope, order_scope
 from apps.tenancy.roles import Actor
 from apps.tenancy.services import audit_record
 
@@ -135,6 +136,14 @@ def parse_amount(value, *, currency: str, field: str = "amount") -> Decimal:
         raise ValidationFailed("The amount must be greater than zero.", details={field: ["Must be greater than 0."]})
     require_minor_units(amount, currency, field=field)
     return amount
+
+
+def require_order_reach(escrow: Escrow, actor: Actor | None, permission: str) -> None:
+    """NOT_FOUND for a member whose role does not reach the escrow's order with `permission`
+    (an `:own` order grant reaches its own orders' escrows only). Staff and jobs: no actor."""
+    if actor is None:
+        return
+    order_in_scope(scope=order_scope(actor=actor, permission=permission), order_id=escrow.order_id)
 
 
 def require_side(escrow: Escrow, actor: Actor | None, side: str, what: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -30,6 +32,12 @@ class OrganizationView(CurrentOrganizationView):
             "role": self.membership.role,
         }
 
+    def order_customer_id(self) -> UUID | None:
+        """The customer the orders (and what hangs from them) are limited to for this method's
+        permission; None: every order of the organization (`selectors.order_scope`)."""
+        permission = self.required_permissions[self.request.method]
+        return selectors.order_scope(actor=self.actor(), permission=permission).customer_id
+
 
 class OrderListView(OrganizationView):
     required_permissions = {"GET": "order:read"}
@@ -37,7 +45,7 @@ class OrderListView(OrganizationView):
     @extend_schema(filters=True, responses=s.OrderListOutput(many=True), summary="The organization's orders")
     def get(self, request):
         queryset = selectors.order_list(
-            organization_id=self.membership.organization_id, customer_id=self.own_customer_id()
+            organization_id=self.membership.organization_id, customer_id=self.order_customer_id()
         )
         return paginated_response(self, filter_queryset(OrderFilter, request, queryset), s.OrderListOutput)
 
@@ -70,7 +78,7 @@ class OrderDetailView(OrganizationView):
     @extend_schema(responses=s.OrderDetailOutput, summary="One order with its items")
     def get(self, request, order_id):
         order = selectors.order_get(
-            organization_id=self.membership.organization_id, order_id=order_id, customer_id=self.own_customer_id()
+            organization_id=self.membership.organization_id, order_id=order_id, customer_id=self.order_customer_id()
         )
         return Response(s.OrderDetailOutput(order).data)
 
@@ -112,7 +120,7 @@ class OrderHistoryView(OrganizationView):
     @extend_schema(responses=s.HistoryOutput(many=True), summary="The order's status history")
     def get(self, request, order_id):
         order = selectors.order_get(
-            organization_id=self.membership.organization_id, order_id=order_id, customer_id=self.own_customer_id()
+            organization_id=self.membership.organization_id, order_id=order_id, customer_id=self.order_customer_id()
         )
         return paginated_response(self, selectors.order_history(order=order), s.HistoryOutput)
 
@@ -305,7 +313,7 @@ class PackageListView(OrganizationView):
     @extend_schema(responses=s.PackageOutput(many=True), summary="Packages of the organization's orders")
     def get(self, request):
         packages = selectors.package_list(
-            organization_id=self.membership.organization_id, customer_id=self.own_customer_id()
+            organization_id=self.membership.organization_id, customer_id=self.order_customer_id()
         )
         return paginated_response(self, packages, s.PackageOutput)
 
@@ -316,7 +324,7 @@ class PackageDetailView(OrganizationView):
     @extend_schema(responses=s.PackageOutput, summary="One package")
     def get(self, request, package_id):
         package = selectors.package_get(
-            organization_id=self.membership.organization_id, package_id=package_id, customer_id=self.own_customer_id()
+            organization_id=self.membership.organization_id, package_id=package_id, customer_id=self.order_customer_id()
         )
         return Response(s.PackageOutput(package).data)
 
@@ -334,7 +342,7 @@ class ReturnListView(ReturnView):
     @extend_schema(responses=s.ReturnOutput(many=True), summary="Returns of the organization's orders")
     def get(self, request):
         returns = selectors.return_list(
-            organization_id=self.membership.organization_id, customer_id=self.own_customer_id()
+            organization_id=self.membership.organization_id, customer_id=self.order_customer_id()
         )
         return paginated_response(self, returns, s.ReturnOutput)
 
@@ -366,7 +374,7 @@ class ReturnDetailView(ReturnView):
     @extend_schema(responses=s.ReturnOutput, summary="One return")
     def get(self, request, return_id):
         order_return = selectors.return_get(
-            organization_id=self.membership.organization_id, return_id=return_id, customer_id=self.own_customer_id()
+            organization_id=self.membership.organization_id, return_id=return_id, customer_id=self.order_customer_id()
         )
         return Response(s.ReturnOutput(order_return).data)
 

@@ -24,6 +24,7 @@ from apps.orders.models import (
     OrderStatusChange,
     PaymentStatus,
 )
+from apps.orders.selectors import order_scope
 from apps.orders.transitions import CLIENT, SUPPLIER, move_for
 from apps.tenancy.roles import Actor, Grant, grant_for
 from apps.tenancy.selectors import organization_names
@@ -183,8 +184,9 @@ def sides_of(order: Order, organization_id: UUID) -> set[str]:
 
 def check_actor(order: Order, actor: Actor, *, sides: frozenset[str], permission: str) -> None:
     acting_sides = sides_of(order, actor.organization_id)
-    if not acting_sides:
-        raise NotFound("Order not found.")  # not a party: as if it did not exist
+    scope = order_scope(actor=actor)
+    if not acting_sides or scope.customer_id not in (None, order.customer_id):
+        raise NotFound("Order not found.")  # not a party, or beyond an `:own` reach: as if it did not exist
     if not acting_sides & sides:
         raise PermissionDenied(f"Only the {' or '.join(sorted(sides))} organization may do this.")
     grant = grant_for(actor.role, actor.extra_permissions, permission)
