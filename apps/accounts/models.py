@@ -10,6 +10,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.models import Device
 
 from apps.core.rls import Personal
+from apps.core.text import validate_display_name
 
 
 class UserManager(BaseUserManager):
@@ -40,8 +41,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("email address", max_length=254, unique=True)
     phone = models.CharField(max_length=32, blank=True)
-    first_name = models.CharField(max_length=150, blank=True)
-    last_name = models.CharField(max_length=150, blank=True)
+    first_name = models.CharField(max_length=150, blank=True, validators=[validate_display_name])
+    last_name = models.CharField(max_length=150, blank=True, validators=[validate_display_name])
     timezone = models.CharField(max_length=64, default="UTC")
     language = models.CharField(max_length=16, default="en")
     is_active = models.BooleanField(default=True)

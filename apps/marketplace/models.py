@@ -24,6 +24,7 @@ from django.db.models import F, Q
 
 from apps.core.models import TimeStampedModel
 from apps.core.rls import TENANT, Derived, Owned, Published, SharedByParties
+from apps.core.text import validate_display_name
 
 OFFER_PARTIES = ("carrier_organization_id", "shipper_organization_id")
 
@@ -97,7 +98,7 @@ class ServiceOffering(TimeStampedModel):
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
     # Shown to every tenant: row-level security lets no tenant read another's organization row.
     organization_name = models.CharField(max_length=200)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_display_name])
     description = models.TextField(blank=True)
     service_type = models.CharField(max_length=16, choices=ServiceType.choices)
     # Coverage: an empty list means anywhere.

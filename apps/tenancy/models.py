@@ -7,6 +7,7 @@ from django.db import models
 
 from apps.core.models import TimeStampedModel
 from apps.core.rls import AppendOnly, Owned, TenantRoot
+from apps.core.text import validate_display_name
 from apps.tenancy.features import FEATURES
 from apps.tenancy.roles import Role
 
@@ -37,8 +38,8 @@ class Organization(TimeStampedModel):
     row_visibility = TenantRoot(membership_table="tenancy_membership")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200)
-    legal_name = models.CharField(max_length=300, blank=True)
+    name = models.CharField(max_length=200, validators=[validate_display_name])
+    legal_name = models.CharField(max_length=300, blank=True, validators=[validate_display_name])
     slug = models.SlugField(max_length=80, unique=True)
     tax_id = models.CharField("tax id (INN/VAT)", max_length=32, blank=True)
     registration_number = models.CharField(max_length=32, blank=True)

@@ -3,11 +3,13 @@ current scope; these selectors shape the querysets and raise NOT_FOUND for the r
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from uuid import UUID
 
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import F, Func, QuerySet, Value
+from django.db.models.functions import Lower, Trim
 
 from apps.core.errors import NotFound
 from apps.tenancy.features import FEATURES, Feature
@@ -176,6 +178,44 @@ def organization_names(*, organization_ids) -> dict:
 
     with system_scope(reason="public names of counterparties", audit=False):
         return dict(Organization.objects.filter(id__in=list(organization_ids)).values_list("id", "name"))
+
+
+def name_key(name: str) -> str:
+    """A name as people tell names apart: NFKC (full-width and look-alike compatibility forms
+    folded), lower case, whitespace collapsed. Equal keys read as the same name."""
+    return " ".join(unicodedata.normalize("NFKC", name).lower().split())
+
+
+# name_key in SQL: lower(btrim(regexp_replace(normalize(name, NFKC), '\s+', ' ', 'g'))).
+_NAME_KEY = Lower(
+    Trim(
+        Func(
+            Func(F("name"), function="normalize", template="%(function)s(%(expressions)s, NFKC)"),
+            Value(r"\s+"),
+            Value(" "),
+            Value("g"),
+            function="regexp_replace",
+        )
+    )
+)
+
+
+def organization_name_taken(*, name: str, excluding_organization_id) -> bool:
+    """Whether an organization other than `excluding_organization_id` is called `name` (by
+    name_key), whichever tenant asks: an offering must not pass for another organization.
+
+    Answers yes or no only: the all-tenants scope is entered without an audit row, as for
+    organization_names.
+    """
+    from apps.core.context import system_scope
+
+    with system_scope(reason="a name against other organizations' names", audit=False):
+        return (
+            Organization.objects.exclude(id=excluding_organization_id)
+            .alias(name_key=_NAME_KEY)
+            .filter(name_key=name_key(name))
+            .exists()
+        )
 
 
 def organization_plan(*, organization_id) -> str:

@@ -1,15 +1,21 @@
 from rest_framework import serializers
 
 from apps.accounts.models import AuthSession
+from apps.core.text import validate_display_name
 
 
 class RegisterInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    first_name = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, default="", validators=[validate_display_name]
+    )
+    last_name = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, default="", validators=[validate_display_name]
+    )
     organization_name = serializers.CharField(
         max_length=200,
+        validators=[validate_display_name],
         required=False,
         allow_blank=True,
         default="",

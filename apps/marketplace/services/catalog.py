@@ -14,7 +14,7 @@ from apps.core.services import outbox_publish
 from apps.marketplace import events
 from apps.marketplace.models import ServiceOffering, Tariff, TariffType, TariffUnit
 from apps.tenancy.roles import Actor
-from apps.tenancy.selectors import organization_names
+from apps.tenancy.selectors import organization_name_taken, organization_names
 from apps.tenancy.services import audit_record
 
 OFFERING_FIELDS = (
@@ -136,6 +136,16 @@ def check_tariff(values: dict, *, currency: str | None = None) -> None:
         raise ValidationFailed("The tariff has contradicting fields.", details=errors)
 
 
+def _refuse_another_organizations_name(name: str, *, organization_id: UUID) -> None:
+    # Quotes and listings show the offering's name beside its carrier's: an offering named
+    # like another organization ("Volga Carriers" by someone else) would pass for it.
+    if name and organization_name_taken(name=name, excluding_organization_id=organization_id):
+        raise ValidationFailed(
+            "The name is another organization's.",
+            details={"name": ["An offering cannot be named like another organization."]},
+        )
+
+
 def _publish_offering(offering: ServiceOffering, changed: list[str]) -> None:
     outbox_publish(
         events.OfferingChanged(
@@ -160,6 +170,7 @@ def offering_create(*, actor: Actor, data: dict) -> ServiceOffering:
     """Publish a new offering of the actor's organization (active unless `is_active` is false)."""
     values = _normalized({field: data[field] for field in OFFERING_FIELDS if field in data})
     check_offering(values)
+    _refuse_another_organizations_name(values.get("name", ""), organization_id=actor.organization_id)
     name = organization_names(organization_ids=[actor.organization_id])[actor.organization_id]
     offering = ServiceOffering.objects.create(
         organization_id=actor.organization_id, organization_name=name, created_by_id=actor.user_id, **values
@@ -191,6 +202,8 @@ def offering_update(*, actor: Actor, offering_id: UUID, data: dict) -> ServiceOf
         field: data[field] for field in OFFERING_FIELDS if field in data and data[field] != getattr(offering, field)
     }
     check_offering({field: getattr(offering, field) for field in OFFERING_FIELDS} | changes)
+    if "name" in changes:
+        _refuse_another_organizations_name(changes["name"], organization_id=actor.organization_id)
     if not changes:
         return offering
     old_values = {field: getattr(offering, field) for field in changes}
