@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint format bench migrations clean
+.PHONY: run test fuzz lint format bench migrations clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m devstack test $(PYTEST_ARGS)
+
+# Schemathesis over the whole API once per role, against a real server (tests/fuzz): minutes,
+# so apart from `make test`. FUZZ_EXAMPLES sets the budget per operation and mode.
+fuzz: $(STAMP)
+	MANIFEST_FUZZ=1 $(PY) -m devstack test $(PYTEST_ARGS) tests/fuzz
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

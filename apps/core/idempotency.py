@@ -24,10 +24,12 @@ from apps.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255  # the column's length; the schema states it, the decorator enforces it
+KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH}
 # For the OpenAPI schema of every view that takes the header.
 IDEMPOTENCY_HEADER = OpenApiParameter(
     HEADER,
-    str,
+    KEY_SCHEMA,
     OpenApiParameter.HEADER,
     required=False,
     description="Retries with the same key and body replay the first response.",
@@ -58,7 +60,7 @@ def _claim(request, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool
 # For money-moving POSTs, where the header is required.
 IDEMPOTENCY_HEADER_REQUIRED = OpenApiParameter(
     HEADER,
-    str,
+    KEY_SCHEMA,
     OpenApiParameter.HEADER,
     required=True,
     description="Required: a retry with the same key and body replays the first response and moves nothing again.",
@@ -84,8 +86,9 @@ def idempotent(view_method=None, *, required: bool = False):
             )
         if key is None:
             return view_method(self, request, *args, **kwargs)
-        if not 1 <= len(key) <= 255:
-            raise ValidationFailed(f"{HEADER} must be 1 to 255 characters.", details={HEADER: ["Invalid length."]})
+        if not 1 <= len(key) <= MAX_KEY_LENGTH:
+            message = f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters."
+            raise ValidationFailed(message, details={HEADER: [message]})
         fingerprint = _fingerprint(request)
         record, created = _claim(request, key, fingerprint)
         if not created:

@@ -11,6 +11,7 @@ platform live outside the views, so the schema class adds them to every operatio
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -75,3 +76,44 @@ class ManifestAutoSchema(AutoSchema):
         elif "{" in self.path or self._get_pagination_parameters():
             statuses.append("404")  # no such row, or no such page of a list
         return sorted(statuses)
+
+
+class DecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """A decimal (weights, temperatures, coordinates) as its field takes it.
+
+    drf-spectacular's pattern, `^-?\\d{0,W}(?:\\.\\d{0,D})?$`, admits "", "-" and "." that the
+    field refuses; here at least one digit, a sign only where negatives are allowed. A request
+    may also give a JSON number (coordinates usually come so); answers are always strings.
+    Money is not a DecimalField: apps.core.api.fields.MoneyAmountField, strings only."""
+
+    target_class = serializers.DecimalField
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        sign = "-?" if field.min_value is None or field.min_value < 0 else ""
+        whole = f"{{1,{field.max_whole_digits}}}" if field.max_whole_digits is not None else "+"
+        fraction = f"(\\.[0-9]{{1,{field.decimal_places}}})?" if field.decimal_places else ""
+        text = {"type": "string", "format": "decimal", "pattern": f"^{sign}[0-9]{whole}{fraction}$"}
+        if direction == "response":
+            return text
+        number = {"type": "number"}
+        if field.min_value is not None:
+            number["minimum"] = float(field.min_value)
+        if field.max_value is not None:
+            number["maximum"] = float(field.max_value)
+        return {"oneOf": [text, number]}
+
+
+class TimeFieldExtension(OpenApiSerializerFieldExtension):
+    """A time of day as DRF reads and writes it ("08:30", "08:30:00"): JSON Schema's `time`
+    format demands an offset ("08:30:00Z") that a time of day (pick-up hours) has not, so
+    the schema states the shape with a pattern instead."""
+
+    target_class = serializers.TimeField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "example": "08:30:00",
+        }

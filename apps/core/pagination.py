@@ -8,11 +8,36 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
 
+def requested_limit(request, *, default: int, maximum: int) -> int:
+    """`?limit=` as the schema states it: an integer from 1 to `maximum`, or 400. A silent
+    default for `limit=null` or a silent cut of `limit=1000` would answer another question."""
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= maximum):
+        raise ValidationError({"limit": [f"An integer from 1 to {maximum}."]})
+    return int(raw)
+
+
+def limit_schema_parameters(parameters: list[dict], *, maximum: int) -> list[dict]:
+    """The paginator's documented parameters, with the bounds of `limit` stated."""
+    for parameter in parameters:
+        if parameter["name"] == "limit":
+            parameter["schema"] = {**parameter["schema"], "minimum": 1, "maximum": maximum}
+    return parameters
+
+
 class PagePagination(PageNumberPagination):
     page_size = 20
     page_query_param = "page"
     page_size_query_param = "limit"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        return requested_limit(request, default=self.page_size, maximum=self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        return limit_schema_parameters(super().get_schema_operation_parameters(view), maximum=self.max_page_size)
 
     def get_page_number(self, request, paginator):
         # A page that is not a number is a bad request, not a page that does not exist: Django
@@ -76,6 +101,12 @@ class StreamPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
     ordering = ("-created_at", "-id")
+
+    def get_page_size(self, request):
+        return requested_limit(request, default=self.page_size, maximum=self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        return limit_schema_parameters(super().get_schema_operation_parameters(view), maximum=self.max_page_size)
 
     def get_paginated_response(self, data):
         return Response(

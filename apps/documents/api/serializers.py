@@ -149,3 +149,8 @@ class DocumentTemplateOutput(serializers.ModelSerializer):
 
     def get_has_logo(self, template) -> bool:
         return bool(template.logo)
+
+
+class DocumentListQuery(serializers.Serializer):
+    order_id = serializers.UUIDField(required=False)
+    document_type = serializers.ChoiceField(choices=DocumentType.choices, required=False)

@@ -7,19 +7,20 @@ from uuid import UUID
 from django.conf import settings
 from django.http import FileResponse
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.filtering import query_params
 from apps.core.api.negotiation import FileDownloadNegotiation
 from apps.core.context import tenant_scope
 from apps.core.download_links import download_token, read_download_token
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import NotFound
 from apps.core.pagination import paginated_response
 from apps.documents import selectors, services
 from apps.documents.api import serializers as s
-from apps.documents.models import DocumentType, GeneratedDocumentStatus
+from apps.documents.models import GeneratedDocumentStatus
 from apps.orders.selectors import order_scope
 from apps.tenancy.api.base import CurrentOrganizationView
 
@@ -54,24 +55,16 @@ class DocumentListView(DocumentsView):
     required_permissions = {"GET": "document:read"}
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("order_id", UUID),
-            OpenApiParameter("document_type", str, enum=DocumentType.values),
-        ],
+        parameters=[s.DocumentListQuery],
         responses=s.GeneratedDocumentOutput(many=True),
         summary="Documents of the organization's orders (every version), newest first",
     )
     def get(self, request):
-        order_id = request.query_params.get("order_id")
-        try:
-            order_id = UUID(order_id) if order_id else None
-        except ValueError as error:
-            raise ValidationFailed("order_id is not a UUID.", details={"order_id": ["Not a valid UUID."]}) from error
-        document_type = request.query_params.get("document_type")
+        query = query_params(s.DocumentListQuery, request)
         documents = selectors.document_list(
             organization_id=self.organization_id,
-            order_id=order_id,
-            document_type=document_type if document_type in DocumentType.values else None,
+            order_id=query.get("order_id"),
+            document_type=query.get("document_type"),
             customer_id=self.order_customer_id(),
         )
         return paginated_response(self, documents, s.GeneratedDocumentOutput)

@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.filtering import query_params
 from apps.core.idempotency import IDEMPOTENCY_HEADER_REQUIRED, idempotent
 from apps.core.pagination import StreamPagination, paginated_response, stream_response
 from apps.escrow import selectors, services
@@ -40,10 +41,14 @@ class PaymentsView(CurrentOrganizationView):
 class EscrowListView(PaymentsView):
     required_permissions = {"GET": "escrow:read"}
 
-    @extend_schema(responses=s.EscrowOutput(many=True), summary="Escrows of which your organization is a party")
+    @extend_schema(
+        parameters=[s.EscrowListQuery],
+        responses=s.EscrowOutput(many=True),
+        summary="Escrows of which your organization is a party",
+    )
     def get(self, request):
         queryset = selectors.escrow_list(organization_id=self.organization_id, scope=self.order_scope())
-        if status := request.query_params.get("status"):
+        if status := query_params(s.EscrowListQuery, request).get("status"):
             queryset = queryset.filter(status=status)
         return paginated_response(self, queryset, s.EscrowOutput)
 
@@ -155,12 +160,11 @@ class BalancesView(PaymentsView):
 
     @extend_schema(parameters=[s.BalancesQuery], responses=s.BalancesOutput, summary="Your available and held money")
     def get(self, request):
-        query = s.BalancesQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = query_params(s.BalancesQuery, request)
         rows = selectors.balances_shown(
             organization_id=self.organization_id,
             scope=self.order_scope(),
-            display_currency=query.validated_data.get("display_currency"),
+            display_currency=query.get("display_currency"),
         )
         return Response({"data": s.BalanceOutput(rows, many=True).data})
 
@@ -175,13 +179,12 @@ class StatementView(PaymentsView):
         summary="Your ledger lines, newest first (a cursor stream)",
     )
     def get(self, request):
-        query = s.StatementQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = query_params(s.StatementQuery, request)
         lines = selectors.ledger_statement(
             organization_id=self.organization_id,
-            currency=query.validated_data.get("currency"),
+            currency=query.get("currency"),
             scope=self.order_scope(),
-            kind=query.validated_data.get("account"),
+            kind=query.get("account"),
         )
         return stream_response(self, lines, s.StatementLineOutput)
 

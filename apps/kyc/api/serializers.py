@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from apps.kyc.checks import DocumentType
-from apps.kyc.models import KycDocument, Level
+from apps.kyc.models import DocumentStatus, KycDocument, Level
 
 
 class DocumentUploadInput(serializers.Serializer):
@@ -114,3 +114,8 @@ class VerificationStatusOutput(serializers.Serializer):
 
 class TargetLevelInput(serializers.Serializer):
     target_level = serializers.ChoiceField(choices=Level.choices)
+
+
+class DocumentListQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DocumentStatus.choices, required=False)
+    document_type = serializers.ChoiceField(choices=DocumentType.choices, required=False)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import FileResponse
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.filtering import query_params
 from apps.core.api.negotiation import FileDownloadNegotiation
 from apps.core.context import system_scope, tenant_scope
 from apps.core.download_links import download_token, read_download_token
@@ -17,8 +18,7 @@ from apps.core.pagination import paginated_response
 from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.kyc import selectors, services
 from apps.kyc.api import serializers as s
-from apps.kyc.checks import EXTENSIONS_BY_CONTENT_TYPE, DocumentType
-from apps.kyc.models import DocumentStatus
+from apps.kyc.checks import EXTENSIONS_BY_CONTENT_TYPE
 from apps.tenancy.api.base import CurrentOrganizationView
 
 DOWNLOAD_SALT = "apps.kyc.download"
@@ -57,18 +57,16 @@ class DocumentListView(KycView):
     required_permissions = {"GET": "kyc:read", "POST": "kyc:create"}
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, enum=DocumentStatus.values),
-            OpenApiParameter("document_type", str, enum=DocumentType.values),
-        ],
+        parameters=[s.DocumentListQuery],
         responses=s.DocumentOutput(many=True),
         summary="The organization's KYC documents, newest first",
     )
     def get(self, request):
+        query = query_params(s.DocumentListQuery, request)
         documents = selectors.document_list(
             organization_id=self.organization_id,
-            status=request.query_params.get("status"),
-            document_type=request.query_params.get("document_type"),
+            status=query.get("status"),
+            document_type=query.get("document_type"),
         )
         return paginated_response(self, documents, s.DocumentOutput)
 
