@@ -7,6 +7,7 @@ tenant's scope, where row-level security applies.
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from apps.core.context import system_scope
 from apps.tenancy.models import Membership, Organization, OrganizationFeature
@@ -32,6 +33,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     password = factory.django.Password("correct-horse-battery")
+    # A confirmed address, as every account that publishes, offers or invites has one
+    # (apps/accounts/guards.py); tests of unconfirmed accounts pass email_verified_at=None.
+    email_verified_at = factory.LazyFunction(timezone.now)
 
 
 class OrganizationFactory(ScopedFactory):

@@ -39,11 +39,14 @@ def is_verified(*, organization_id: UUID) -> bool:
         return verified.exists()
 
 
+def is_allowed(*, organization_id: UUID, action: str) -> bool:
+    """Whether the organization may take `action`: it is not gated, or the organization is verified."""
+    return action not in settings.KYC_GATED_ACTIONS or is_verified(organization_id=organization_id)
+
+
 def require_verified(*, organization_id: UUID, action: str) -> None:
     """Raise 422 KYC_NOT_VERIFIED when `action` is gated and the organization is not verified."""
-    if action not in settings.KYC_GATED_ACTIONS:
-        return
-    if not is_verified(organization_id=organization_id):
+    if not is_allowed(organization_id=organization_id, action=action):
         raise KycNotVerified(
             "The organization must pass KYC verification first (see GET /api/v1/kyc/verification-status).",
             details={"action": action},

@@ -118,6 +118,8 @@ def _move_verification(verification: OrganizationVerification, target: str, *, a
     if note:
         verification.note = note
     verification.save()
+    # Features that follow the KYC gate (escrow) default to on or off by this status.
+    tenancy.feature_cache_forget(organization_id=verification.organization_id)
     outbox_publish(
         events.VerificationChanged(
             organization_id=verification.organization_id,

@@ -19,6 +19,9 @@ class Feature:
     default_entitled: bool = False
     default_enabled: bool = False
     toggled_by: ToggledBy = ToggledBy.ORG_ADMIN
+    # The KYC-gated action that switching it on needs (apps.kyc.gate); its default is then
+    # on only for an organization that may take that action (tenancy.selectors.feature_states).
+    kyc_gate: str = ""
 
 
 FEATURES: dict[str, Feature] = {
@@ -26,7 +29,9 @@ FEATURES: dict[str, Feature] = {
     for feature in (
         Feature("assisted_purchase", "Assisted purchase", "The forwarder buys products for its customers."),
         Feature("self_purchase", "Self purchase", "Customers buy themselves and ship to the forwarder's warehouse."),
-        Feature("escrow", "Escrow payments", "Orders are paid through escrow.", True, True),
+        Feature(
+            "escrow", "Escrow payments", "Orders are paid through escrow.", True, True, kyc_gate="feature.escrow.enable"
+        ),
         Feature("chat", "Chat", "Conversations between the parties of an order.", True, True),
         Feature("platform_integrations", "Platform integrations", "Orders from Shopee, Lazada, Shopify, TikTok."),
         Feature("device_passports", "Device passports", "QR-coded lifecycle records for equipment."),

@@ -138,12 +138,38 @@ def feature_states(*, organization_id: UUID) -> dict[str, FeatureState]:
             row.name: (row.is_entitled, row.is_enabled, row.config)
             for row in OrganizationFeature.objects.filter(organization_id=organization_id)
         }
+        rows |= _gated_defaults(organization_id, rows)
         cache.set(key, rows, FEATURE_CACHE_SECONDS)
     states = {}
     for name, feature in FEATURES.items():
         entitled, enabled, config = rows.get(name, (feature.default_entitled, feature.default_enabled, {}))
         states[name] = FeatureState(feature, entitled, enabled, config)
     return states
+
+
+def _gated_defaults(organization_id: UUID, rows: dict) -> dict:
+    """The defaults of the organization's features that follow the KYC gate (`kyc_gate`,
+    e.g. escrow) and have no row yet: on by default only once the organization may switch
+    them on. An unverified organization is not shown a flag it cannot use (nor one it could
+    switch off and never back on); verified, it gets the catalogue's default. KYC decisions
+    forget the cached states (`feature_cache_forget`)."""
+    gated = [
+        feature
+        for feature in FEATURES.values()
+        if feature.kyc_gate and feature.default_enabled and feature.name not in rows
+    ]
+    if not gated:
+        return {}
+    from apps.kyc.gate import is_allowed  # kyc builds on tenancy: import at the call
+
+    return {
+        feature.name: (
+            feature.default_entitled,
+            is_allowed(organization_id=organization_id, action=feature.kyc_gate),
+            {},
+        )
+        for feature in gated
+    }
 
 
 def feature_is_active(*, organization_id: UUID | None, name: str) -> bool:

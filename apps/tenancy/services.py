@@ -17,7 +17,7 @@ from apps.tenancy import events
 from apps.tenancy.features import FEATURES, ToggledBy
 from apps.tenancy.models import AuditLog, Membership, Organization, OrganizationFeature
 from apps.tenancy.roles import Role, is_valid_permission
-from apps.tenancy.selectors import active_admin_count, feature_cache_key
+from apps.tenancy.selectors import active_admin_count, feature_cache_key, feature_states
 
 ORGANIZATION_EDITABLE_FIELDS = (
     "name",
@@ -312,13 +312,21 @@ def member_unlock(*, membership: Membership, actor_id: UUID) -> Membership:
 def _feature_row(organization_id: UUID, name: str) -> OrganizationFeature:
     if name not in FEATURES:
         raise DomainError(f"Unknown feature {name!r}.", code=ErrorCode.NOT_FOUND, status_code=404)
-    feature = FEATURES[name]
+    default = feature_states(organization_id=organization_id)[name]  # the catalogue's, after the KYC gate
     row, _ = OrganizationFeature.objects.select_for_update().get_or_create(
         organization_id=organization_id,
         name=name,
-        defaults={"is_entitled": feature.default_entitled, "is_enabled": feature.default_enabled},
+        defaults={"is_entitled": default.is_entitled, "is_enabled": default.is_enabled},
     )
     return row
+
+
+def feature_cache_forget(*, organization_id: UUID) -> None:
+    """Forget the organization's cached feature states: now, for this transaction's own
+    reads, and after commit, against racing readers."""
+    key = feature_cache_key(organization_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def _after_feature_change(organization_id: UUID, row: OrganizationFeature, old: dict, actor_id: UUID) -> None:
@@ -337,9 +345,7 @@ def _after_feature_change(organization_id: UUID, row: OrganizationFeature, old: 
             organization_id=organization_id, name=row.name, is_entitled=row.is_entitled, is_enabled=row.is_enabled
         )
     )
-    key = feature_cache_key(organization_id)
-    cache.delete(key)  # now, for this transaction's own reads
-    transaction.on_commit(lambda: cache.delete(key))  # and after commit, against racing readers
+    feature_cache_forget(organization_id=organization_id)
 
 
 @transaction.atomic

@@ -309,6 +309,8 @@ def test_fund_answers_202_with_a_pending_transaction_and_the_escrow_still_create
 
 def test_an_unverified_client_cannot_fund(api, supplier_party):
     client = make_party("Unverified Shippers", Role.SHIPPER, verified=False)
+    # Escrow is off by default until KYC passes: this one was switched on while verified.
+    FeatureFactory(organization=client.org, name="escrow")
     escrow = create_escrow(client, order_between(client, supplier_party))
     before = row_counts()
 

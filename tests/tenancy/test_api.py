@@ -448,8 +448,9 @@ def test_feature_list_reads_the_flags_once_then_from_the_cache(api, django_asser
     client = api(admin)
     url = f"/api/v1/organizations/{organization.id}/features"
 
-    # user, savepoint, user scope, memberships, tenant scope, flags, release, restore...
-    with django_assert_num_queries(8):
+    # user, savepoint, user scope, memberships, tenant scope, flags, the KYC status (escrow
+    # follows the gate), release, restore...
+    with django_assert_num_queries(9):
         client.get(url)
     with django_assert_num_queries(7):  # ...and no flag query once cached
         assert len(client.get(url).json()["data"]) == 10

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from django.db import transaction
 
+from apps.accounts.guards import require_verified_email
 from apps.core.countries import is_country
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.money import is_currency, minor_units_error
@@ -171,6 +172,8 @@ def offering_create(*, actor: Actor, data: dict) -> ServiceOffering:
     values = _normalized({field: data[field] for field in OFFERING_FIELDS if field in data})
     check_offering(values)
     _refuse_another_organizations_name(values.get("name", ""), organization_id=actor.organization_id)
+    if values.get("is_active", True):  # created active: published to every tenant
+        require_verified_email(user_id=actor.user_id, action="offering.publish")
     name = organization_names(organization_ids=[actor.organization_id])[actor.organization_id]
     offering = ServiceOffering.objects.create(
         organization_id=actor.organization_id, organization_name=name, created_by_id=actor.user_id, **values
@@ -206,6 +209,8 @@ def offering_update(*, actor: Actor, offering_id: UUID, data: dict) -> ServiceOf
         _refuse_another_organizations_name(changes["name"], organization_id=actor.organization_id)
     if not changes:
         return offering
+    if changes.get("is_active") is True:  # published again, to every tenant
+        require_verified_email(user_id=actor.user_id, action="offering.publish")
     old_values = {field: getattr(offering, field) for field in changes}
     for field, value in changes.items():
         setattr(offering, field, value)

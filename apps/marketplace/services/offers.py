@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.guards import require_verified_email
 from apps.core.context import system_scope, tenant_scope
 from apps.core.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from apps.core.money import minor_units_error
@@ -137,6 +138,7 @@ def offer_submit(*, actor: Actor, rfq_id: UUID, data: dict) -> Offer:
     if rfq.deadline <= now:
         require_open(RfqStatus.EXPIRED, number=rfq.number)
     require_verified(organization_id=actor.organization_id, action="offer.submit")
+    require_verified_email(user_id=actor.user_id, action="offer.submit")
     terms = {field: data[field] for field in OFFER_TERMS if data.get(field) is not None}
     offering_id = data.get("service_offering")
     if offering_id:

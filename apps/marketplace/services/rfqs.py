@@ -9,6 +9,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.guards import require_verified_email
 from apps.core.context import system_scope, tenant_scope
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.money import minor_units_error
@@ -186,6 +187,7 @@ def rfq_publish(*, actor: Actor, rfq_id: UUID) -> Rfq:
     rfq = own_rfq_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
     check_rfq_move(rfq.status, RfqStatus.OPEN, who=OWNER, number=rfq.number)
     check_rfq({field: getattr(rfq, field) for field in RFQ_FIELDS}, now=timezone.now())
+    require_verified_email(user_id=actor.user_id, action="rfq.publish")  # other tenants will see it
     rfq.status = RfqStatus.OPEN
     rfq.published_at = timezone.now()
     rfq.save(update_fields=["status", "published_at", "updated_at"])
