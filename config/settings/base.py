@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -63,6 +64,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_prometheus",
     "guardian",
+    # Swagger UI's files served by us (/api/docs/): no CDN, so the CSP can stay 'self'.
+    "drf_spectacular_sidecar",
 ]
 
 # Object permissions (django-guardian, DESIGN.md §1): which warehouses a warehouse staff
@@ -80,6 +83,10 @@ MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     "apps.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (CONTENT_SECURITY_POLICY,
+    # PERMISSIONS_POLICY below).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # The admin's CSS and JS, from the one ASGI process in development and production alike.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -108,6 +115,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # {{ CSP_NONCE }}: the response's nonce, for the few inline <style> elements.
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -266,6 +275,15 @@ CELERY_BEAT_SCHEDULE = {
 OUTBOX_RELAY_STALE_AFTER = timedelta(seconds=30)
 
 # --- Auth and API ---------------------------------------------------------------------
+# Argon2 (Django's recommended hasher) for every new hash; the others still verify old hashes,
+# and Django replaces such a hash with an Argon2 one when its owner next signs in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -351,6 +369,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Logistics platform: freight marketplace, forwarding, order management, device passports.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files, not a CDN (CSP 'self').
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # Several serializers have a field called `status` with different choices.
@@ -507,6 +528,63 @@ LOGGING = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"  # seed 001 D10
+# Back-office sessions (the API uses bearer tokens): signed out after 60 minutes without a
+# request, each request starting the hour again; cookies never sent from another site (seed 004).
+SESSION_COOKIE_AGE = 60 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SAMESITE = "Strict"
+# Browser features no page of ours uses: denied to our pages and to anything they embed.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+# Content-Security-Policy (django-csp) on every response. Script: our own files only, never
+# inline or eval, so injected markup cannot run code. Inline <style> elements need the response's
+# nonce ({{ CSP_NONCE }}); style *attributes* stay allowed (style-src-attr): the admin and its
+# widgets set them, and an attribute can neither run script nor read the page. style-src is the
+# fallback for browsers without the -elem/-attr directives. img-src data: for the PNG previews
+# the admin inlines and Swagger UI's icons. The checks that the pages work under it run in
+# Chromium: tests/browser/ (make browser-check).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "style-src-elem": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Tenancy ----------------------------------------------------------------------------
 # Called on every audited entry into the all-tenants scope (apps.core.context.system_scope).
