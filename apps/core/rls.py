@@ -199,13 +199,24 @@ class Derived(SharedByParties):
         return [Policy("derived_rows", "ALL", parties, parties)]
 
 
+# Set (transaction-locally) only by the owner's SECURITY DEFINER erasure function of an
+# append-only table; the application role has no UPDATE grant on such a table anyway.
+ERASURE = "(select coalesce(current_setting('app.audit_erasure', true), '') = 'on')"
+
+
 @deconstructible(path="apps.core.rls.AppendOnly")
 class AppendOnly(Visibility):
     """An append-only log: the tenant reads its rows; anyone may append rows of their own
-    tenant or of no tenant (auth events); UPDATE and DELETE have no policy at all."""
+    tenant or of no tenant (auth events); DELETE has no policy at all.
 
-    def __init__(self, column: str = "organization_id"):
+    `erasable`: the one documented exception, a person's erasure (docs/accounts.md): an
+    UPDATE policy open only while `app.audit_erasure` is on, which only the table's
+    SECURITY DEFINER erasure function sets; its triggers keep the act and refuse the rest.
+    """
+
+    def __init__(self, column: str = "organization_id", erasable: bool = False):
         self.column = column
+        self.erasable = erasable
 
     @property
     def columns(self):
@@ -214,7 +225,10 @@ class AppendOnly(Visibility):
     def policies(self, table):
         read = f"{self.column} = {TENANT} OR {BYPASS}"
         append = f"{self.column} IS NULL OR {self.column} = {TENANT} OR {BYPASS}"
-        return [Policy("tenant_read", "SELECT", read), Policy("append", "INSERT", None, append)]
+        policies = [Policy("tenant_read", "SELECT", read), Policy("append", "INSERT", None, append)]
+        if self.erasable:
+            policies.append(Policy("erasure", "UPDATE", ERASURE, ERASURE))
+        return policies
 
 
 def _quote_literal(text: str) -> str:

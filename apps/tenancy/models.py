@@ -125,7 +125,8 @@ class AuditLog(models.Model):
     """Append-only: the application role has no UPDATE/DELETE grant, no policy allows them,
     and a trigger refuses them for everyone, the owner included."""
 
-    row_visibility = AppendOnly()
+    # erasable: a person's erasure rewrites their identifiers out of the values (docs/accounts.md).
+    row_visibility = AppendOnly(erasable=True)
 
     # A client-made key: an INSERT ... RETURNING would have to pass the read policy,
     # which rows of no organization (failed logins) never do.

@@ -1,0 +1,123 @@
+"""What the tenancy context holds about one person, and how it forgets them (docs/accounts.md,
+"Personal data"): the reads of a personal data export and the writes of an erasure.
+
+Called by apps.accounts.services.personal_data inside the audited all-tenants scope: a
+person's memberships and acts span organizations, former ones included.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db import connection, transaction
+from django.db.models import Count, Q
+
+from apps.core.services import outbox_publish
+from apps.tenancy import events
+from apps.tenancy.models import AuditLog, Membership
+from apps.tenancy.roles import Role
+
+AUDIT_EXPORT_FIELDS = (
+    "id",
+    "occurred_at",
+    "action",
+    "organization_id",
+    "resource_type",
+    "resource_id",
+    "old_values",
+    "new_values",
+    "ip_address",
+    "user_agent",
+    "request_id",
+)
+
+
+def memberships_of_person(*, user_id: UUID) -> list[dict]:
+    """Every membership the person has or had, with the organization's name."""
+    return list(
+        Membership.objects.filter(user_id=user_id)
+        .order_by("created_at")
+        .values(
+            "id",
+            "organization_id",
+            "organization__name",
+            "role",
+            "extra_permissions",
+            "is_active",
+            "joined_at",
+            "created_at",
+        )
+    )
+
+
+def audit_entries_of_person(*, user_id: UUID) -> list[dict]:
+    """Audit entries the person acted in, and sign-in events about them, oldest first."""
+    return list(
+        AuditLog.objects.filter(Q(actor_id=user_id) | Q(resource_type="user", resource_id=str(user_id)))
+        .order_by("occurred_at", "id")
+        .values(*AUDIT_EXPORT_FIELDS)
+    )
+
+
+def erasure_blockers(*, user_id: UUID) -> list[dict]:
+    """Organizations the person is the only active admin of while others still work there:
+    erasing them would leave those members with nobody to manage the organization."""
+    administered = Membership.objects.filter(user_id=user_id, role=Role.ORG_ADMIN, is_active=True).values(
+        "organization_id"
+    )
+    return list(
+        Membership.objects.filter(organization_id__in=administered, is_active=True)
+        .values("organization_id", "organization__name")
+        .annotate(
+            admins=Count("id", filter=Q(role=Role.ORG_ADMIN)),
+            others=Count("id", filter=~Q(user_id=user_id)),
+        )
+        .filter(admins=1, others__gt=0)
+        .order_by("organization__name")
+        .values("organization_id", "organization__name")
+    )
+
+
+@transaction.atomic
+def person_memberships_end(*, user_id: UUID, actor_id: UUID | None) -> int:
+    """Deactivate every active membership of an erased person; returns how many.
+
+    No last-admin check here: it was made when the erasure was asked for
+    (`erasure_blockers`); an organization left with no admin since is staff's to mend."""
+    from apps.tenancy.services import audit_record  # tenancy's services import accounts'
+
+    memberships = list(Membership.objects.select_for_update().filter(user_id=user_id, is_active=True).order_by("pk"))
+    for membership in memberships:
+        membership.is_active = False
+        membership.save(update_fields=["is_active", "updated_at"])
+        audit_record(
+            action="member.deactivated",
+            resource_type="membership",
+            resource_id=membership.id,
+            old_values={"is_active": True},
+            new_values={"is_active": False, "reason": "erasure"},
+            organization_id=membership.organization_id,
+            actor_id=actor_id,
+        )
+        outbox_publish(
+            events.MemberDeactivated(organization_id=membership.organization_id, membership_id=membership.id)
+        )
+    return len(memberships)
+
+
+@transaction.atomic
+def audit_erase_person(*, user_id: UUID, identifiers: list[str], replacement: str) -> int:
+    """Rewrite the person's identifiers out of the audit log; returns the rows changed.
+
+    The act stays: who (the actor id, now naming an anonymous user row), what, on which
+    resource, when. The values lose every case-insensitive occurrence of `identifiers`
+    (each at least 6 characters) in favour of `replacement`; the rows the person acted in
+    or that are about them lose their address and user agent. The log is append-only:
+    this is its one exception, the database function of migration
+    tenancy/0005_audit_erasure_redaction (the application role cannot UPDATE the table).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tenancy_auditlog_erase_person(%s, %s::text[], %s)", [user_id, list(identifiers), replacement]
+        )
+        return cursor.fetchone()[0]
