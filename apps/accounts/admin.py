@@ -1,13 +1,15 @@
 """Back-office for user accounts: platform staff only (organization admins manage
 their members through the membership pages of the tenancy admin)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.accounts.services import two_factor_reset, user_unlock
+from apps.accounts.models import ErasureRequest
+from apps.accounts.services import personal_data, two_factor_reset, user_unlock
+from apps.core.errors import DomainError
 from apps.tenancy.services import audit_record
 
 User = get_user_model()
@@ -95,6 +97,49 @@ class UserAdmin(DjangoUserAdmin):
         fields = getattr(request, "audited_fields", [])
         audit_record(action="user.updated", resource_type="user", resource_id=obj.pk, new_values={"fields": fields})
         return super().log_change(request, obj, message)
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(admin.ModelAdmin):
+    """Platform staff see every erasure request; they carry a scheduled one out before its
+    grace period ends, or refuse it with a reason (a legal hold). Otherwise the hourly job
+    carries it out when due (docs/accounts.md, "Personal data")."""
+
+    list_display = ["id", "user", "status", "requested_at", "due_at", "completed_at", "handled_by"]
+    list_filter = ["status"]
+    search_fields = ["id", "user__email"]
+    list_select_related = ["user", "handled_by"]
+    ordering = ["-requested_at"]
+    actions = ["carry_out_now", "refuse"]
+    readonly_fields = ["id", "user", "status", "requested_at", "due_at", "cancelled_at", "completed_at", "handled_by"]
+    fields = [*readonly_fields, "staff_note"]
+
+    def has_add_permission(self, request):
+        return False  # the person asks, through the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the request is the record that the erasure was asked for and done
+
+    @admin.action(description="Carry out the selected erasures now")
+    def carry_out_now(self, request, queryset):
+        done = 0
+        for request_id in queryset.values_list("pk", flat=True):
+            try:
+                personal_data.erasure_carry_out(request_id=request_id, actor_id=request.user.id)
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"{request_id}: {error.message}", messages.ERROR)
+        self.message_user(request, f"{done} erasure(s) carried out.")
+
+    @admin.action(description="Refuse the selected erasures (write the reason in the staff note first)")
+    def refuse(self, request, queryset):
+        for erasure in queryset:
+            try:
+                personal_data.erasure_request_refuse(
+                    request_id=erasure.pk, actor_id=request.user.id, note=erasure.staff_note
+                )
+            except DomainError as error:
+                self.message_user(request, f"{erasure.pk}: {error.message}", messages.ERROR)
 
 
 # django-otp's own device admin shows and edits the TOTP secrets: nobody needs that.

@@ -7,7 +7,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.accounts.models import AuthSession
+from apps.accounts.models import AuthSession, ErasureRequest, PersonalDataExport
 
 
 def session_list(*, user_id: UUID) -> QuerySet[AuthSession]:
@@ -15,3 +15,13 @@ def session_list(*, user_id: UUID) -> QuerySet[AuthSession]:
     return AuthSession.objects.filter(user_id=user_id, revoked_at__isnull=True, expires_at__gt=timezone.now()).order_by(
         "-last_used_at"
     )
+
+
+def personal_data_export_latest(*, user_id: UUID) -> PersonalDataExport | None:
+    """The person's most recent personal data export, or None (row-level security: own rows)."""
+    return PersonalDataExport.objects.filter(user_id=user_id).order_by("-requested_at").first()
+
+
+def erasure_request_current(*, user_id: UUID) -> ErasureRequest | None:
+    """The person's most recent erasure request, or None."""
+    return ErasureRequest.objects.filter(user_id=user_id).order_by("-requested_at").first()

@@ -21,3 +21,27 @@ def send_password_reset(email: str) -> bool:
 @shared_task(**RETRY)
 def send_already_registered(email: str) -> bool:
     return mail.mail_already_registered(email=email)
+
+
+# --- Personal data (apps.accounts.services.personal_data) -------------------------------------
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, retry_jitter=True, max_retries=5)
+def personal_data_export_build(export_id: str) -> str:
+    from apps.accounts.services import personal_data
+
+    return personal_data.personal_data_export_build(export_id=export_id).status
+
+
+@shared_task(acks_late=True)
+def personal_data_exports_expire() -> int:
+    from apps.accounts.services import personal_data
+
+    return personal_data.personal_data_exports_expire()
+
+
+@shared_task(acks_late=True)
+def personal_data_erase_due() -> int:
+    from apps.accounts.services import personal_data
+
+    return personal_data.erasure_carry_out_due()

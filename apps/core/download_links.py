@@ -21,3 +21,18 @@ def read_download_token(token: str, *, salt: str, max_age: int) -> tuple[UUID, U
         return UUID(claims["document"]), UUID(claims["organization"])
     except (signing.BadSignature, KeyError, ValueError, TypeError) as error:
         raise NotFound("The link is invalid or has expired.") from error
+
+
+def personal_download_token(*, salt: str, record_id: UUID, user_id: UUID) -> str:
+    """A link to a file that belongs to a person rather than an organization (a personal
+    data export): it names the user whose scope reads the file's row."""
+    return signing.dumps({"record": str(record_id), "user": str(user_id)}, salt=salt)
+
+
+def read_personal_download_token(token: str, *, salt: str, max_age: int) -> tuple[UUID, UUID]:
+    """(record id, user id) of a valid, unexpired personal link; 404 NOT_FOUND otherwise."""
+    try:
+        claims = signing.loads(token, salt=salt, max_age=max_age)
+        return UUID(claims["record"]), UUID(claims["user"])
+    except (signing.BadSignature, KeyError, ValueError, TypeError) as error:
+        raise NotFound("The link is invalid or has expired.") from error

@@ -271,6 +271,12 @@ CELERY_BEAT_SCHEDULE = {
     "escrow-close-settled": {"task": "apps.escrow.tasks.escrow_close_settled", "schedule": crontab(hour=3, minute=0)},
     "escrow-payments-sweep": {"task": "apps.escrow.tasks.escrow_payments_sweep", "schedule": timedelta(minutes=1)},
     "exchange-rates-refresh": {"task": "apps.escrow.tasks.exchange_rates_refresh", "schedule": crontab(minute=5)},
+    # Personal data: erasures past their grace period, and export archives past their keeping.
+    "personal-data-erase-due": {"task": "apps.accounts.tasks.personal_data_erase_due", "schedule": timedelta(hours=1)},
+    "personal-data-exports-expire": {
+        "task": "apps.accounts.tasks.personal_data_exports_expire",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 OUTBOX_RELAY_STALE_AFTER = timedelta(seconds=30)
 
@@ -301,6 +307,11 @@ OTP_TOTP_ISSUER = "Manifest"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # should django-otp's device admin ever come back
 EMAIL_VERIFICATION_MAX_AGE = 3 * 24 * 3600  # seconds
 PASSWORD_RESET_TIMEOUT = 3600  # seconds; Django's reset tokens also die with the password
+# Personal data (docs/accounts.md): how long an export's archive is kept, how long its signed
+# link works, and the grace period before an asked-for erasure is carried out.
+PERSONAL_DATA_EXPORT_RETENTION = timedelta(days=env_int("PERSONAL_DATA_EXPORT_RETENTION_DAYS", 7))
+PERSONAL_DATA_EXPORT_URL_MAX_AGE = 300  # seconds
+PERSONAL_DATA_ERASURE_GRACE = timedelta(days=env_int("PERSONAL_DATA_ERASURE_GRACE_DAYS", 14))
 # Where the links in account emails point (the web front end; the API takes the tokens).
 FRONTEND_URL = os.environ.get("FRONTEND_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Manifest <no-reply@manifest.local>")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
+from apps.accounts.models import ErasureRequest, PersonalDataExport
 from apps.accounts.services import session_start
 from apps.core.context import Scope, activate, system_scope, tenant_scope
 from apps.core.models import IdempotencyRecord, OutboxEvent
@@ -134,6 +135,8 @@ def two_tenants():
                 path="/x",
                 request_fingerprint="f",
             )
+            PersonalDataExport.objects.create(user=admin)
+            ErasureRequest.objects.create(user=admin, due_at=timezone.now())
         session_start(user=admin)  # an AuthSession and its RefreshToken
         tenants[label] = (organization, admin)
     return tenants

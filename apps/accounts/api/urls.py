@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.accounts.api import views
+from apps.accounts.api import personal_data, views
 
 urlpatterns = [
     path("auth/register", views.RegisterView.as_view(), name="auth-register"),
@@ -17,4 +17,7 @@ urlpatterns = [
     path("auth/change-password", views.ChangePasswordView.as_view(), name="auth-change-password"),
     path("auth/reset-password", views.ResetPasswordView.as_view(), name="auth-reset-password"),
     path("auth/reset-password/confirm", views.ResetPasswordConfirmView.as_view(), name="auth-reset-password-confirm"),
+    path("me/export", personal_data.PersonalDataExportView.as_view(), name="me-export"),
+    path("me/export/file/<str:token>", personal_data.PersonalDataExportFileView.as_view(), name="me-export-file"),
+    path("me/erasure", personal_data.ErasureRequestView.as_view(), name="me-erasure"),
 ]
