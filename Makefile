@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test fuzz lint format bench migrations clean
+.PHONY: run test fuzz browser-check lint format bench migrations clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ test: $(STAMP)
 # so apart from `make test`. FUZZ_EXAMPLES sets the budget per operation and mode.
 fuzz: $(STAMP)
 	MANIFEST_FUZZ=1 $(PY) -m devstack test $(PYTEST_ARGS) tests/fuzz
+
+# The admin, the public pages and the API docs in headless Chromium under the
+# Content-Security-Policy (tests/browser). Needs Debian's chromium and node; installs the pinned
+# playwright-core from tests/browser/package-lock.json. `make test` skips these without it.
+browser-check: $(STAMP)
+	npm ci --prefix tests/browser --no-audit --no-fund
+	MANIFEST_BROWSER_CHECK=1 $(PY) -m devstack test -p no:xdist tests/browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
