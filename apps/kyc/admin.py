@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
+from uuid import UUID
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,6 +22,7 @@ from apps.kyc import services
 from apps.kyc.checks import render_preview_png
 from apps.kyc.models import DocumentStatus, KycDocument, OrganizationVerification
 from apps.tenancy.admin_site import OrganizationScopedAdmin, is_platform_staff
+from apps.tenancy.selectors import organization_names
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -79,15 +81,40 @@ class KycDocumentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
         (None, {"fields": ["review_link", "organization", "document_type", "status", "version", "previous_version"]}),
         ("The document", {"fields": ["preview", "original_filename", "content_type", "size_bytes", "sha256"]}),
         ("What it says", {"fields": ["number", "fields", "issued_on", "expires_on"]}),
-        ("Automated checks", {"fields": ["checks_table", "flagged_for_review", "checks_completed_at"]}),
+        (
+            "Automated checks",
+            {"fields": ["checks_table", "staff_findings_table", "flagged_for_review", "checks_completed_at"]},
+        ),
         ("Review", {"fields": ["reviewer", "reviewed_at", "review_note", "uploaded_by", "created_at"]}),
     ]
     readonly_fields = [
         "review_link",
         "preview",
         "checks_table",
-        *[field.name for field in KycDocument._meta.fields if field.name not in {"file", "check_results", "id"}],
+        "staff_findings_table",
+        *[
+            field.name
+            for field in KycDocument._meta.fields
+            if field.name not in {"file", "check_results", "staff_findings", "id"}
+        ],
     ]
+    # Other tenants' identities, for platform staff only (an organization admin reads this page too).
+    STAFF_ONLY_FIELDS = frozenset({"staff_findings_table"})
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if is_platform_staff(request):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in self.STAFF_ONLY_FIELDS]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if is_platform_staff(request):
+            return readonly
+        return [field for field in readonly if field not in self.STAFF_ONLY_FIELDS]
 
     @admin.display(description="checks")
     def checks_summary(self, document):
@@ -108,6 +135,27 @@ class KycDocumentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
             ((c["name"], "passed" if c["passed"] else "FAILED", c["message"]) for c in document.check_results),
         )
         return format_html("<table><tr><th>check</th><th>result</th><th>message</th></tr>{}</table>", rows)
+
+    @admin.display(description="staff only")
+    def staff_findings_table(self, document):
+        if not document.staff_findings:
+            return "Nothing."
+        names = organization_names(
+            organization_ids={o for finding in document.staff_findings for o in finding.get("organization_ids", ())}
+        )
+        items = []
+        for finding in document.staff_findings:
+            holders = format_html_join(
+                ", ",
+                '<a href="{}">{}</a> ({})',
+                (
+                    (reverse("admin:tenancy_organization_change", args=[o]), names.get(UUID(o), "unknown"), o)
+                    for o in finding.get("organization_ids", ())
+                ),
+            )
+            items.append((finding["check"], finding["message"], holders))
+        rows = format_html_join("", "<tr><td>{}</td><td>{} {}</td></tr>", items)
+        return format_html("<table><tr><th>check</th><th>finding</th></tr>{}</table>", rows)
 
     @admin.display(description="preview")
     def preview(self, document):
@@ -162,6 +210,7 @@ class KycDocumentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
             "form": form,
             "preview": self.preview(document),
             "checks": self.checks_table(document),
+            "staff_findings": self.staff_findings_table(document),
         }
         return TemplateResponse(request, "admin/kyc/kycdocument/review.html", context)
 

@@ -86,6 +86,11 @@ class KycDocument(models.Model):
     issued_on = models.DateField(null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True)
     check_results = models.JSONField(default=list, blank=True)
+    # What the checks found about other tenants (another organization verified with this tax
+    # id): shown to platform staff in the back-office only, never in the API or to the uploader.
+    staff_findings = models.JSONField(
+        default=list, blank=True, help_text="Platform staff only: [{check, message, organization_ids}]."
+    )
     checks_completed_at = models.DateTimeField(null=True, blank=True)
     flagged_for_review = models.BooleanField(default=False)
     uploaded_by = models.ForeignKey(

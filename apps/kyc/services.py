@@ -278,10 +278,16 @@ def _agreement_checks(document: KycDocument) -> list[CheckResult]:
     return [CheckResult("matches_organization", True, f"The {label} matches the organization's record.")]
 
 
-def _duplicate_check(document: KycDocument) -> list[CheckResult]:
-    """The same tax id verified for another organization: a person must look (not a reject)."""
+def _duplicate_check(document: KycDocument) -> tuple[list[CheckResult], list[dict]]:
+    """The same tax id verified for another organization: a person must look (not a reject).
+
+    Returns the results the organization sees and the findings only platform staff see:
+    which organizations hold the tax id is another tenant's business, so the uploader's
+    result says only that a reviewer will look (any organization could otherwise map tax
+    ids to organization ids by uploading them).
+    """
     if document.document_type != DocumentType.INN:
-        return []
+        return [], []
     with system_scope(reason="kyc: is this tax id verified for another organization"):
         others = (
             KycDocument.objects.filter(
@@ -289,17 +295,20 @@ def _duplicate_check(document: KycDocument) -> list[CheckResult]:
             )
             .exclude(organization_id=document.organization_id)
             .values_list("organization_id", flat=True)
+            .distinct()
         )
-        others = [str(organization_id) for organization_id in others]
+        others = sorted(str(organization_id) for organization_id in others)
     if others:
-        return [
-            CheckResult(
-                "unique_tax_id",
-                False,
-                f"The tax id {document.number} is already verified for another organization ({', '.join(others)}).",
-            )
-        ]
-    return [CheckResult("unique_tax_id", True, "No other organization is verified with this tax id.")]
+        result = CheckResult(
+            "unique_tax_id", False, f"The tax id {document.number} needs a manual review before it can be accepted."
+        )
+        finding = {
+            "check": "unique_tax_id",
+            "message": f"The tax id {document.number} is already verified for another organization.",
+            "organization_ids": others,
+        }
+        return [result], [finding]
+    return [CheckResult("unique_tax_id", True, "No other organization is verified with this tax id.")], []
 
 
 def _is_hard(result: CheckResult) -> bool:
@@ -319,6 +328,7 @@ def document_run_checks(*, document_id: UUID) -> KycDocument:
         return document
     with document.file.open("rb") as stored:
         data = stored.read()
+    duplicate_results, staff_findings = _duplicate_check(document)
     results = [
         *file_checks(
             data=data,
@@ -329,10 +339,11 @@ def document_run_checks(*, document_id: UUID) -> KycDocument:
         *number_checks(document.document_type, document.number, document.fields),
         *([expiry_check(document.expires_on, timezone.localdate())] if document.expires_on else []),
         *_agreement_checks(document),
-        *_duplicate_check(document),
+        *duplicate_results,
     ]
     failed_hard = [result for result in results if not result.passed and _is_hard(result)]
     document.check_results = [result.as_dict() for result in results]
+    document.staff_findings = staff_findings
     document.checks_completed_at = timezone.now()
     document.flagged_for_review = any(not result.passed and not _is_hard(result) for result in results)
     target = DocumentStatus.REJECTED if failed_hard else DocumentStatus.PENDING_REVIEW
