@@ -71,18 +71,8 @@ def run() -> int:
     }
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", **payments}
     commands = {
-        "web": [
-            PYTHON,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-        ],
+        # uvicorn with the project's options: WebSocket pings, no proxy headers (config/server.py).
+        "web": [PYTHON, "-m", "config.server", "--host", "127.0.0.1", "--port", str(port)],
         "worker": [
             PYTHON,
             "-m",
@@ -132,7 +122,8 @@ def run() -> int:
         f"  API docs   {base}/api/docs/\n"
         f"  Admin      {base}/admin/\n"
         f"  Health     {base}/health/detailed\n"
-        f"  WebSocket  ws://127.0.0.1:{port}/ws/v1/events/?token=<access token>\n"
+        f"  WebSocket  ws://127.0.0.1:{port}/ws/v1/events/ (first message: "
+        '{"type": "authenticate", "token": "<access token>"})\n'
         f"  Payments   {payments['PAYMENT_SANDBOX_URL']} (sandbox gateway)\n"
         f"  Database   {started['postgres']}, Redis {started['redis']}\n"
         f"{banner}\n"

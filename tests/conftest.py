@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 from apps.accounts.services import session_start
 from apps.core.provisioning import drop_database, ensure_database, grant_database_access
 from config.celery import app as celery_app
+from config.server import uvicorn_config
 
 # Tables the `committed` clean-up keeps: framework catalogues and the append-only audit log.
 KEPT_TABLES = {"django_migrations", "django_content_type", "auth_permission", "tenancy_auditlog"}
@@ -125,9 +126,8 @@ def asgi_server(committed):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config("config.asgi:application", host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
+    # The project's server options (pings, no proxy headers); logging stays pytest's.
+    server = uvicorn.Server(uvicorn_config(host="127.0.0.1", port=port, log_level="warning", log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

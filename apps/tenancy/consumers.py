@@ -1,24 +1,38 @@
-"""The live events feed: /ws/v1/events/?token=<access token>[&organization=<id>].
+"""The live events feed: /ws/v1/events/[?organization=<id>].
 
-After connecting, a client subscribes to groups named by resource:
+The client authenticates with its access token (apps.accounts.websocket): best in its first
+message, `{"type": "authenticate", "token": "<access token>"[, "organization": "<id>"]}`,
+or as the subprotocols `["bearer", "<token>"]`; `?token=` is deprecated. Then it receives
+`{"type": "connected", "organization_id"}` and subscribes to groups named by resource:
     {"action": "subscribe", "group": "org.<organization id>"}
 Each subscription is checked against what the connection's tenant may see
 (other contexts add their resources, e.g. `order.<id>`, with
 `register_group_authorizer`). Domain events relayed from the outbox arrive as
     {"type": "event", "event": {"id", "event_type", "aggregate_type", "aggregate_id", "payload"}}.
+Every LIVE_FEED["HEARTBEAT_INTERVAL"] seconds it receives {"type": "heartbeat"}; the server
+also pings at the WebSocket level. A socket stays open as long as the client keeps it, across
+Redis restarts (docs/architecture.md "Live feed: every timeout").
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import uuid
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
+from apps.accounts.websocket import BEARER_SUBPROTOCOL, user_for_token
+from apps.core.channel_layer import REDIS_UNAVAILABLE
 from apps.core.context import Scope, activate
 from apps.tenancy.selectors import active_memberships_of
+
+logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TENANT_DENIED = 4403
@@ -57,24 +71,30 @@ def _may_subscribe(user_id, organization_id, group: str) -> bool:
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
+    organization_id = None
+
     async def connect(self):
-        user = self.scope["user"]
-        # Accept, then close with a reason code: a refused handshake would tell the client nothing.
-        if not user.is_authenticated:
-            await self.accept()
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        requested = parse_qs(self.scope.get("query_string", b"").decode()).get("organization", [None])[0]
-        self.organization_id = await _organization_for(user.id, requested)
-        if self.organization_id is None:
-            await self.accept()
-            await self.close(code=CLOSE_TENANT_DENIED)
-            return
         self.groups_joined: set[str] = set()
-        await self.accept()
-        await self.send_json({"type": "connected", "organization_id": str(self.organization_id)})
+        self.background: list[asyncio.Task] = []
+        # Echo the subprotocol the token came with: a browser drops a socket whose server
+        # picks none of the subprotocols it offered. Never echo the token itself.
+        offered = self.scope.get("subprotocols") or []
+        await self.accept(subprotocol=BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in offered else None)
+        if self.scope["user"].is_authenticated:
+            await self._start_session(self.scope["user"], self._query_parameter("organization"))
+        elif self.scope.get("credentials_presented"):
+            # A token came and was refused: say so now. Accept, then close with a reason
+            # code: a refused handshake would tell the client nothing.
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+        else:
+            self.background.append(asyncio.create_task(self._close_unless_authenticated()))
 
     async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict):
+            content = {}
+        if self.organization_id is None:
+            await self._authenticate(content)
+            return
         action, group = content.get("action"), str(content.get("group", ""))
         if action not in {"subscribe", "unsubscribe"} or not group:
             await self.send_json(
@@ -87,8 +107,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         if action == "unsubscribe":
             if group in self.groups_joined:
-                await self.channel_layer.group_discard(group, self.channel_name)
                 self.groups_joined.discard(group)
+                await self._leave(group)
             await self.send_json({"type": "unsubscribed", "group": group})
             return
         if not await _may_subscribe(self.scope["user"].id, self.organization_id, group):
@@ -97,13 +117,70 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                 {"type": "error", "error_code": "NOT_FOUND", "group": group, "message": "No such resource."}
             )
             return
-        await self.channel_layer.group_add(group, self.channel_name)
+        # Joined from now on, even if Redis is away this instant: the heartbeat adds it then.
         self.groups_joined.add(group)
+        await self._join(group)
         await self.send_json({"type": "subscribed", "group": group})
 
     async def disconnect(self, code):
-        for group in getattr(self, "groups_joined", set()):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        for task in self.background:
+            task.cancel()
+        for group in self.groups_joined:
+            await self._leave(group)
 
     async def event_message(self, message):
         await self.send_json({"type": "event", "event": message["event"]})
+
+    # --- authentication ---------------------------------------------------------------
+
+    def _query_parameter(self, name: str) -> str | None:
+        return parse_qs(self.scope.get("query_string", b"").decode()).get(name, [None])[0]
+
+    async def _authenticate(self, content: dict) -> None:
+        """The first message of a socket opened without credentials must carry them."""
+        token = content.get("token")
+        if content.get("type") != "authenticate" or not isinstance(token, str) or not token:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        user = await user_for_token(token)
+        if not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.scope["user"] = user
+        requested = content.get("organization") or self._query_parameter("organization")
+        await self._start_session(user, str(requested) if requested else None)
+
+    async def _close_unless_authenticated(self) -> None:
+        await asyncio.sleep(settings.LIVE_FEED["AUTHENTICATE_TIMEOUT"])
+        if self.organization_id is None:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def _start_session(self, user, requested: str | None) -> None:
+        self.organization_id = await _organization_for(user.id, requested)
+        if self.organization_id is None:
+            await self.close(code=CLOSE_TENANT_DENIED)
+            return
+        self.background.append(asyncio.create_task(self._heartbeat()))
+        await self.send_json({"type": "connected", "organization_id": str(self.organization_id)})
+
+    # --- staying connected ------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        """Tell the client the feed is alive, and re-add this socket to its groups: a
+        membership expires after the layer's group_expiry, and a Redis restart loses it."""
+        while True:
+            await asyncio.sleep(settings.LIVE_FEED["HEARTBEAT_INTERVAL"])
+            for group in list(self.groups_joined):
+                await self._join(group)
+            await self.send_json({"type": "heartbeat"})
+
+    async def _join(self, group: str) -> None:
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except REDIS_UNAVAILABLE as error:
+            # The socket stays; the next heartbeat adds the membership once Redis is back.
+            logger.warning("live_feed.group_add_failed", extra={"group": group, "error": repr(error)})
+
+    async def _leave(self, group: str) -> None:
+        with contextlib.suppress(*REDIS_UNAVAILABLE):  # the membership expires on its own
+            await self.channel_layer.group_discard(group, self.channel_name)

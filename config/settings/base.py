@@ -226,10 +226,38 @@ CACHES = {
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
+# --- Live feed (WebSockets): every timeout of the path, in seconds ----------------------
+# docs/architecture.md "Live feed: every timeout" says what each one guards. A socket stays
+# open for as long as the client keeps it, idle or busy, across Redis restarts.
+LIVE_FEED = {
+    # uvicorn pings every socket this often and drops it when no pong comes back in time
+    # (config/server.py): dead peers go, and proxies see traffic on idle sockets.
+    "PING_INTERVAL": env_int("LIVE_FEED_PING_INTERVAL", 20),
+    "PING_TIMEOUT": env_int("LIVE_FEED_PING_TIMEOUT", 20),
+    # The consumer's heartbeat: a {"type": "heartbeat"} message (browsers cannot see pings)
+    # and a refresh of its group memberships (they expire, and a Redis restart loses them).
+    "HEARTBEAT_INTERVAL": env_int("LIVE_FEED_HEARTBEAT_INTERVAL", 30),
+    # A socket opened without credentials has this long to send {"type": "authenticate"}.
+    "AUTHENTICATE_TIMEOUT": env_int("LIVE_FEED_AUTHENTICATE_TIMEOUT", 10),
+}
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_APP_URL], "prefix": f"manifest{REDIS_DB}"},
+        "BACKEND": "apps.core.channel_layer.LiveFeedChannelLayer",
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_APP_URL,
+                    # Longer than receive_block_seconds, or each blocked read times out first.
+                    "socket_timeout": env_int("CHANNEL_LAYER_SOCKET_TIMEOUT", 15),
+                    "socket_connect_timeout": env_int("CHANNEL_LAYER_CONNECT_TIMEOUT", 5),
+                }
+            ],
+            "prefix": f"manifest{REDIS_DB}",
+            "receive_block_seconds": env_int("CHANNEL_LAYER_RECEIVE_BLOCK", 5),
+            "reconnect_max_delay": env_int("CHANNEL_LAYER_RECONNECT_MAX_DELAY", 5),
+            "expiry": 60,  # an undelivered message is dropped after this long
+            "group_expiry": 86400,  # a membership not refreshed for this long is dropped
+        },
     }
 }
 
@@ -516,7 +544,10 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "apps.core.logs.RequestContextFilter"}},
+    "filters": {
+        "context": {"()": "apps.core.logs.RequestContextFilter"},
+        "redact_urls": {"()": "apps.core.logs.RedactUrlSecretsFilter"},
+    },
     "formatters": {
         "json": {
             "()": "apps.core.logs.RedactingJsonFormatter",
@@ -525,13 +556,17 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context", "redact_urls"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
-        "uvicorn.access": {"level": "WARNING"},
+        # uvicorn's loggers through our handler (JSON, URL secrets redacted), however uvicorn
+        # was started: listing them replaces the handlers its own logging set-up gave them.
+        "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "uvicorn.error": {"level": LOG_LEVEL},
+        "uvicorn.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 

@@ -24,6 +24,8 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 RATE_LIMITS = env_rate_limits({scope: "1000000/min" for scope in RATE_LIMITS})
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 LOGGING["root"]["level"] = os.environ["LOG_LEVEL"]  # noqa: F405
+for _logger in ("uvicorn", "uvicorn.error"):
+    LOGGING["loggers"][_logger]["level"] = os.environ["LOG_LEVEL"]  # noqa: F405
 
 # Nothing is collected for tests; the admin pages they render link to static files only.
 STATIC_ROOT = None
