@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.core.api import views as core_views
@@ -16,7 +15,7 @@ urlpatterns = [
     path("health", core_views.health, name="health"),
     path("health/detailed", core_views.health_detailed, name="health-detailed"),
     path("ready", core_views.ready, name="ready"),
-    path("metrics", ExportToDjangoView, name="metrics"),
+    path("metrics", core_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file (?script): the CSP refuses inline script.

@@ -47,6 +47,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework.throttling import BaseThrottle
 
+from apps.core.network import client_ip
+
 logger = logging.getLogger(__name__)
 
 UNIT_SECONDS = {
@@ -154,14 +156,14 @@ class ApiUserRateThrottle(FixedWindowRateThrottle):
 
 
 class IpRateThrottle(FixedWindowRateThrottle):
-    """Every request by client IP (REMOTE_ADDR). Abstract: subclass with a `scope`.
+    """Every request by client IP (apps.core.network.client_ip). Abstract: subclass with a `scope`.
 
-    Behind a reverse proxy, REMOTE_ADDR must be the client's: uvicorn's --proxy-headers
-    with FORWARDED_ALLOW_IPS naming the proxy (docs/rate-limits.md).
+    Behind a reverse proxy, name it in TRUSTED_PROXIES, or every caller shares the proxy's
+    counter (docs/rate-limits.md "Behind a proxy"); X-Forwarded-For from anyone else is ignored.
     """
 
     def get_identity(self, request, view) -> str | None:
-        return request.META.get("REMOTE_ADDR") or None
+        return client_ip(request)
 
 
 class ApiIpRateThrottle(IpRateThrottle):

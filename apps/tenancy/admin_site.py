@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts import services as accounts
 from apps.core.context import user_scope
+from apps.core.network import client_ip
 from apps.tenancy.middleware import ADMIN_ORGANIZATION_SESSION_KEY
 from apps.tenancy.roles import Role
 from apps.tenancy.selectors import active_memberships_of
@@ -62,7 +63,7 @@ class BackOfficeAuthenticationForm(AdminAuthenticationForm):
 
     def clean(self):
         email = (self.cleaned_data.get("username") or "").strip().lower()
-        ip = self.request.META.get("REMOTE_ADDR") if self.request else None
+        ip = client_ip(self.request) if self.request else None
         known = accounts.user_get_by_email(email=email) if email else None
         if email and accounts.lockout_seconds_left(email=email, ip=ip, user=known):
             raise forms.ValidationError(LOCKED_MESSAGE, code="locked")

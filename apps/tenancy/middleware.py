@@ -22,6 +22,7 @@ from django.db import connections
 from apps.accounts.tokens import TokenRejected, user_from_access_token
 from apps.core.context import Client, Scope, activate, client_var, switch, system_scope
 from apps.core.errors import BACKING_SERVICE_ERRORS, ErrorCode, error_response, unavailable_response
+from apps.core.network import client_ip
 from apps.tenancy.roles import Role
 from apps.tenancy.selectors import active_memberships_of
 
@@ -37,10 +38,6 @@ def _bearer_token(request) -> str | None:
     if scheme.lower() != "bearer":
         return None
     return token.strip()
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _admin_membership(request):
@@ -89,7 +86,7 @@ class TenantMiddleware:
                 )
 
         client_token = client_var.set(
-            Client(ip_address=_client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+            Client(ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
         )
         try:
             return self._respond(request, requested_id)

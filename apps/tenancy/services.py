@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.accounts.services import user_create, user_get_by_email, user_unlock
 from apps.core.context import Client, client_var, current_organization_id, current_user_id, request_id_var
 from apps.core.errors import DomainError, ErrorCode, FeatureDisabled, PermissionDenied, ValidationFailed
+from apps.core.network import client_ip
 from apps.core.services import outbox_publish
 from apps.tenancy import events
 from apps.tenancy.features import FEATURES, ToggledBy
@@ -84,7 +85,7 @@ def client_of(request) -> Client:
     if request is None:
         return client_var.get()
     return Client(
-        ip_address=request.META.get("REMOTE_ADDR") or None,
+        ip_address=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
 

@@ -393,6 +393,17 @@ RATE_LIMITS = env_rate_limits(
     }
 )
 
+# --- Client addresses and operations endpoints (apps/core/network.py) -----------------------
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR blocks). Empty: the
+# client is the peer of the connection, whatever headers it sends. Throttles, lockout, audit
+# and logs all count the address apps.core.network.client_ip derives from this.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+# /metrics and /health/detailed (what runs, versions, outages) answer only a request with
+# `Authorization: Bearer <OPS_TOKEN>` or from OPS_ALLOWED_NETWORKS; elsewhere they are 404.
+# /health and /ready stay open for load balancers. Production allows no network by default.
+OPS_TOKEN = os.environ.get("OPS_TOKEN", "")
+OPS_ALLOWED_NETWORKS = env_list("OPS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),

@@ -13,6 +13,7 @@ from .base import (
     SECRET_KEY,
     env_bool,
     env_int,
+    env_list,
 )
 
 if DEBUG:
@@ -29,6 +30,10 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+
+# /metrics and /health/detailed: only OPS_TOKEN or the networks named here, never loopback by
+# default (behind a proxy on the same machine every request would come from loopback).
+OPS_ALLOWED_NETWORKS = env_list("OPS_ALLOWED_NETWORKS", [])
 
 # Documents are signed with the configured certificate only: never a generated one.
 DOCUMENT_SIGNING_DEVELOPMENT_CERTIFICATE = env_bool("DOCUMENT_SIGNING_DEVELOPMENT_CERTIFICATE", False)

@@ -1,8 +1,14 @@
-"""Health, readiness and the bare view the api-overhead benchmark compares against."""
+"""Health, readiness, metrics and the bare view the api-overhead benchmark compares against.
+
+/health and /ready answer anyone (load balancers, orchestrators). /health/detailed and
+/metrics tell what runs and what is down: only for operations (`ops_only`).
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+import secrets
 import time
 import uuid
 
@@ -14,9 +20,11 @@ from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from django_prometheus.exports import ExportToDjangoView
 from kombu import Connection
 
 from apps.core.errors import handler404
+from apps.core.network import address_in, client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +64,32 @@ def _migrations_applied():
         raise RuntimeError("unapplied migrations")
 
 
+def ops_only(view):
+    """The view answers a request that carries `Authorization: Bearer <OPS_TOKEN>` or comes from
+    OPS_ALLOWED_NETWORKS (by apps.core.network.client_ip); anyone else gets the 404 of a path
+    that does not exist."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        scheme, _, presented = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        token_ok = (
+            bool(settings.OPS_TOKEN)
+            and scheme.lower() == "bearer"
+            and secrets.compare_digest(presented.strip().encode(), settings.OPS_TOKEN.encode())
+        )
+        if token_ok or address_in(client_ip(request), settings.OPS_ALLOWED_NETWORKS):
+            return view(request, *args, **kwargs)
+        return handler404(request)
+
+    return guarded
+
+
 def health(request):
     """Liveness: the process answers."""
     return JsonResponse({"status": "ok"})
 
 
+@ops_only
 def health_detailed(request):
     """Every dependency, each with its status; 503 when one is down."""
     checks = [
@@ -71,6 +100,9 @@ def health_detailed(request):
     ]
     healthy = all(check["status"] == "up" for check in checks)
     return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503)
+
+
+metrics = ops_only(ExportToDjangoView)  # django-prometheus's exposition
 
 
 def ready(request):
