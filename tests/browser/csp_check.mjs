@@ -1,7 +1,8 @@
 // Manifest's pages in headless Chromium under the Content-Security-Policy: signs in to the
 // admin, walks every page the admin index links to (change lists, add and change forms, their
 // object tools), works the widgets it finds (date and time shortcuts, the two-box selector,
-// select2 autocompletes, the sidebar filter), then opens the public pages and the API docs.
+// select2, the navigation sidebar), sends each add form once, then opens the public pages and
+// the API docs.
 // Every CSP violation, console error, uncaught exception and failed same-origin request is a
 // problem. Prints a JSON report on stdout; exits 1 when there is a problem.
 //
