@@ -14,7 +14,10 @@ def move_other_organizations_to_staff_findings(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SELECT set_config('app.rls_bypass', 'on', true)")  # every tenant's rows
     document_model = apps.get_model("kyc", "KycDocument")
-    flagged = document_model.objects.filter(check_results__contains=[{"name": "unique_tax_id", "passed": False}])
+    # Through the migration's own connection: the application role's would wait on the lock
+    # that the AddField above holds until this migration commits.
+    alias = schema_editor.connection.alias
+    flagged = document_model.objects.using(alias).filter(check_results__contains=[{"name": "unique_tax_id", "passed": False}])
     for document in flagged:
         results, findings = [], []
         for result in document.check_results:
@@ -33,7 +36,7 @@ def move_other_organizations_to_staff_findings(apps, schema_editor):
             results.append(result)
         if findings:
             document.check_results, document.staff_findings = results, findings
-            document.save(update_fields=["check_results", "staff_findings"])
+            document.save(using=alias, update_fields=["check_results", "staff_findings"])
 
 
 class Migration(migrations.Migration):
