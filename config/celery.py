@@ -15,6 +15,7 @@ app.conf.task_routes = {
     "apps.documents.*": {"queue": "documents"},
     "apps.notifications.*": {"queue": "notifications"},
     "apps.accounts.tasks.send_*": {"queue": "notifications"},
+    "apps.tenancy.tasks.send_*": {"queue": "notifications"},
 }
 app.autodiscover_tasks()
 

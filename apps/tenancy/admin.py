@@ -22,7 +22,7 @@ from apps.core.errors import DomainError
 from apps.tenancy import services
 from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_organization_id, is_platform_staff
 from apps.tenancy.features import FEATURES, ToggledBy
-from apps.tenancy.models import AuditLog, Membership, Organization
+from apps.tenancy.models import AuditLog, Invitation, Membership, Organization
 from apps.tenancy.selectors import feature_states
 
 User = get_user_model()
@@ -224,14 +224,81 @@ class OrganizationAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
 # --- Members -------------------------------------------------------------------------------
 
 
-class MemberInviteForm(forms.ModelForm):
-    email = forms.EmailField(help_text="A new address gets an account without a password until its owner sets one.")
-    first_name = forms.CharField(required=False)
-    last_name = forms.CharField(required=False)
+class InvitationForm(forms.ModelForm):
+    email = forms.EmailField(help_text="The person who owns this address becomes a member only by accepting.")
 
     class Meta:
-        model = Membership
-        fields = ["organization", "role"]
+        model = Invitation
+        fields = ["organization", "email", "role"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
+    """Adding a member is inviting an address: the person accepts (or not) from their own
+    account, and the page shows nothing of them but the address typed."""
+
+    org_admin_actions = frozenset({"view", "add"})
+    list_display = ["email", "organization", "role", "shown_status", "expires_at", "created_at"]
+    list_filter = ["status", "role"]
+    search_fields = ["email"]
+    list_select_related = ["organization"]
+    ordering = ["-created_at"]
+    actions = ["revoke_invitations"]
+    fields = ["organization", "email", "role", "shown_status", "expires_at", "invited_by", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description="status")
+    def shown_status(self, obj):
+        return obj.current_status
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None and not is_platform_staff(request):
+            kwargs["exclude"] = ["organization"]  # an org admin invites into their own organization
+        return super().get_form(request, obj, change=change, form=InvitationForm, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["organization", "email", "role"] if is_platform_staff(request) else ["email", "role"]
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    def has_change_permission(self, request, obj=None):
+        return False  # an invitation is answered by its invitee, or revoked (the action)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if is_platform_staff(request) or self._org_admin_may(request, "add"):
+            return actions
+        return {}
+
+    def save_model(self, request, obj, form, change):
+        organization = form.cleaned_data.get("organization") or Organization.objects.get(
+            pk=admin_organization_id(request)
+        )
+        invitation = services.invitation_create(
+            organization=organization,
+            actor_id=request.user.id,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+        )
+        obj.pk = invitation.pk
+        obj._state.adding = False
+
+    @admin.action(description="Revoke the selected pending invitations")
+    def revoke_invitations(self, request, queryset):
+        revoked = 0
+        for invitation in queryset.filter(status=Invitation.Status.PENDING).order_by("pk"):
+            try:
+                services.invitation_revoke(invitation=invitation, actor_id=request.user.id)
+                revoked += 1
+            except DomainError as error:
+                messages.error(request, f"{invitation.email}: {error.message}")
+        self.message_user(request, f"{revoked} invitation(s) revoked.")
 
 
 class MemberChangeForm(forms.ModelForm):
@@ -242,7 +309,8 @@ class MemberChangeForm(forms.ModelForm):
 
 @admin.register(Membership)
 class MembershipAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
-    org_admin_actions = frozenset({"view", "add", "change"})
+    # No "add": people join by accepting an invitation (InvitationAdmin above).
+    org_admin_actions = frozenset({"view", "change"})
 
     list_display = ["user_email", "organization", "role", "is_active", "joined_at"]
     list_filter = ["role", "is_active"]
@@ -256,53 +324,33 @@ class MembershipAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
         return obj.user.email
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = MemberChangeForm if obj else MemberInviteForm
-        if obj is None and not is_platform_staff(request):
-            kwargs["exclude"] = ["organization"]  # an org admin invites into their own organization
+        kwargs["form"] = MemberChangeForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
-        if obj is None:
-            fields = ["email", "first_name", "last_name", "role"]
-            if is_platform_staff(request):
-                fields.insert(0, "organization")
-            return [(None, {"fields": fields})]
         return [
             (None, {"fields": ["user", "organization", "role", "extra_permissions", "is_active"]}),
             ("History", {"fields": ["invited_by", "joined_at", "created_at", "updated_at"]}),
         ]
 
-    def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj else []
+    def has_add_permission(self, request):
+        return False  # for staff too: a membership needs its person's consent
 
     def has_delete_permission(self, request, obj=None):
         return False  # members are deactivated, so that what they did stays attributed
 
     def save_model(self, request, obj, form, change):
         actor_id = request.user.id
-        if not change:
-            organization = form.cleaned_data.get("organization") or Organization.objects.get(
-                pk=admin_organization_id(request)
-            )
-            membership = services.member_invite(
-                organization=organization,
-                actor_id=actor_id,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-                first_name=form.cleaned_data["first_name"],
-                last_name=form.cleaned_data["last_name"],
-            )
-            obj.pk = membership.pk
-            obj._state.adding = False
-            return
         original = Membership.objects.select_related("user", "organization").get(pk=obj.pk)
         data = form.cleaned_data
         if original.is_active and not data["is_active"]:
             services.member_deactivate(membership=original, actor_id=actor_id)
         elif not original.is_active and data["is_active"]:
-            services.member_invite(
+            # Coming back is joining again: the former member is invited and decides.
+            services.invitation_create(
                 organization=original.organization, actor_id=actor_id, email=original.user.email, role=data["role"]
             )
+            messages.info(request, f"{original.user.email} was invited back; they become a member once they accept.")
         elif {"role", "extra_permissions"} & set(form.changed_data):
             services.member_update(
                 membership=original,

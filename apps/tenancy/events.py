@@ -27,10 +27,47 @@ class OrganizationUpdated(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class MemberInvited(DomainEvent):
-    event_type = "member.invited"
+class InvitationCreated(DomainEvent):
+    """An address was invited. Nothing about the person: the organization's feed must not
+    tell whether the address has an account."""
+
+    event_type = "invitation.created"
+    aggregate_type = "invitation"
+    invitation_id: UUID
+    role: str
+
+    def aggregate_id(self) -> str:
+        return str(self.invitation_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvitationDeclined(DomainEvent):
+    event_type = "invitation.declined"
+    aggregate_type = "invitation"
+    invitation_id: UUID
+
+    def aggregate_id(self) -> str:
+        return str(self.invitation_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvitationRevoked(DomainEvent):
+    event_type = "invitation.revoked"
+    aggregate_type = "invitation"
+    invitation_id: UUID
+
+    def aggregate_id(self) -> str:
+        return str(self.invitation_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberJoined(DomainEvent):
+    """The invitee accepted: from here on they are a member."""
+
+    event_type = "member.joined"
     aggregate_type = "membership"
     membership_id: UUID
+    invitation_id: UUID
     user_id: UUID
     role: str
 

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from apps.core.models import TimeStampedModel
 from apps.core.rls import AppendOnly, Owned, TenantRoot
@@ -95,6 +96,67 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.organization_id} as {self.role}"
+
+
+class Invitation(TimeStampedModel):
+    """An organization's offer of a role to whoever owns an e-mail address; a membership
+    exists only once that person accepts (apps.tenancy.services.invitation_accept).
+
+    The inviting organization owns the row. The invitee reads it through `invitee_id`
+    (the account holding the address when the invitation was made, if any), like their
+    memberships: the person is known to the server, never shown to the organization.
+    An address with no account is reached through the e-mailed link only; its token is
+    stored as a SHA-256 hash.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    row_visibility = Owned(personal="invitee_id")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=24, choices=Role.choices)
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(status="pending"),
+                name="invitation_one_pending_per_address",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "created_at"], name="invitation_org_created_idx"),
+            models.Index(fields=["invitee", "status"], name="invitation_invitee_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization_id} as {self.role} ({self.status})"
+
+    @property
+    def current_status(self) -> str:
+        """The status, with a pending invitation past its date reported as expired."""
+        if self.status == self.Status.PENDING and self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.status
 
 
 class OrganizationFeature(TimeStampedModel):

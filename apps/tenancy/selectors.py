@@ -10,10 +10,11 @@ from uuid import UUID
 from django.core.cache import cache
 from django.db.models import F, Func, QuerySet, Value
 from django.db.models.functions import Lower, Trim
+from django.utils import timezone
 
 from apps.core.errors import NotFound
 from apps.tenancy.features import FEATURES, Feature
-from apps.tenancy.models import AuditLog, Membership, Organization, OrganizationFeature
+from apps.tenancy.models import AuditLog, Invitation, Membership, Organization, OrganizationFeature
 
 FEATURE_CACHE_SECONDS = 300
 # What the request's caller resolution, the permission checks and /me read of the caller's
@@ -47,7 +48,6 @@ MEMBER_FIELDS = (
     "user__email",
     "user__first_name",
     "user__last_name",
-    "user__locked_until",
 )
 
 
@@ -99,6 +99,32 @@ def member_get(*, organization_id: UUID, member_id: UUID) -> Membership:
     if membership is None:
         raise NotFound("Member not found.")
     return membership
+
+
+def invitation_list(*, organization_id: UUID) -> QuerySet[Invitation]:
+    """The organization's invitations, newest first (what InvitationSerializer shows)."""
+    return (
+        Invitation.objects.filter(organization_id=organization_id)
+        .only("id", "organization_id", "email", "role", "status", "expires_at", "invited_by_id", "created_at")
+        .order_by("-created_at", "id")
+    )
+
+
+def invitation_get(*, organization_id: UUID, invitation_id: UUID) -> Invitation:
+    invitation = invitation_list(organization_id=organization_id).filter(id=invitation_id).first()
+    if invitation is None:
+        raise NotFound("Invitation not found.")
+    return invitation
+
+
+def invitations_of_user(*, user_id: UUID) -> QuerySet[Invitation]:
+    """The user's pending, unexpired invitations, oldest first (their own rows: row-level
+    security shows an invitee nothing else of the inviting organization)."""
+    return (
+        Invitation.objects.filter(invitee_id=user_id, status=Invitation.Status.PENDING, expires_at__gt=timezone.now())
+        .only("id", "organization_id", "role", "expires_at", "created_at")
+        .order_by("created_at", "id")
+    )
 
 
 def active_admin_count(*, organization_id: UUID) -> int:

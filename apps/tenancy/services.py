@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from urllib.parse import urlencode
 from uuid import UUID
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from apps.accounts.services import user_create, user_get_by_email, user_unlock
-from apps.core.context import Client, client_var, current_organization_id, current_user_id, request_id_var
-from apps.core.errors import DomainError, ErrorCode, FeatureDisabled, PermissionDenied, ValidationFailed
+from apps.accounts.guards import require_verified_email
+from apps.accounts.services import user_get_by_email
+from apps.core.context import (
+    Client,
+    client_var,
+    current_organization_id,
+    current_user_id,
+    request_id_var,
+    system_scope,
+    tenant_scope,
+)
+from apps.core.errors import (
+    DomainError,
+    ErrorCode,
+    FeatureDisabled,
+    InvalidStateTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from apps.core.network import client_ip
 from apps.core.services import outbox_publish
-from apps.tenancy import events
+from apps.tenancy import events, tasks
 from apps.tenancy.features import FEATURES, ToggledBy
-from apps.tenancy.models import AuditLog, Membership, Organization, OrganizationFeature
+from apps.tenancy.models import AuditLog, Invitation, Membership, Organization, OrganizationFeature
 from apps.tenancy.roles import Role, is_valid_permission
 from apps.tenancy.selectors import active_admin_count, feature_cache_key, feature_states
 
@@ -187,47 +209,246 @@ def _check_permissions(permissions: list[str]) -> None:
         )
 
 
-@transaction.atomic
-def member_invite(
-    *, organization: Organization, actor_id: UUID, email: str, role: str, first_name: str = "", last_name: str = ""
-) -> Membership:
-    """Add a person to the organization with a role, creating their account if they have none.
+# --- Invitations -----------------------------------------------------------------------------
+# Nobody joins an organization without saying yes: an org admin invites an e-mail address,
+# the person who owns it accepts. Until then the organization learns nothing about them, not
+# even whether the address has an account.
 
-    A new account has no usable password until its owner sets one (the invitation
-    email and password set-up belong to the accounts and notifications contexts).
+INVITATION_TRANSITIONS = {
+    Invitation.Status.PENDING: {
+        Invitation.Status.ACCEPTED,
+        Invitation.Status.DECLINED,
+        Invitation.Status.REVOKED,
+        Invitation.Status.EXPIRED,
+    },
+}
+
+
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _invitation_move(invitation: Invitation, to_status: str, *, actor_id: UUID | None) -> None:
+    """The invitation's one transition table; its history is the audit row written here."""
+    now = timezone.now()
+    if invitation.status == Invitation.Status.PENDING and invitation.expires_at <= now:
+        raise InvalidStateTransition("The invitation has expired; ask the organization for a new one.")
+    if to_status not in INVITATION_TRANSITIONS.get(invitation.status, set()):
+        raise InvalidStateTransition(f"The invitation is {invitation.status}; it cannot become {to_status}.")
+    old = invitation.status
+    invitation.status, invitation.responded_at = to_status, now
+    invitation.save(update_fields=["status", "responded_at", "updated_at"])
+    audit_record(
+        action=f"invitation.{to_status}",
+        resource_type="invitation",
+        resource_id=invitation.id,
+        old_values={"status": old},
+        new_values={"status": to_status},
+        organization_id=invitation.organization_id,
+        actor_id=actor_id,
+    )
+
+
+def _refuse_existing(organization: Organization, email: str) -> None:
+    taken = DomainError(
+        f"{email} is already a member of this organization or has a pending invitation.",
+        code=ErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
+        status_code=400,
+        details={"email": ["Already a member or invited."]},
+    )
+    if Membership.objects.filter(organization=organization, user__email__iexact=email, is_active=True).exists():
+        raise taken
+    now = timezone.now()
+    # A pending invitation past its date no longer holds the address.
+    Invitation.objects.filter(
+        organization=organization, email=email, status=Invitation.Status.PENDING, expires_at__lte=now
+    ).update(status=Invitation.Status.EXPIRED, updated_at=now)
+    if Invitation.objects.filter(organization=organization, email=email, status=Invitation.Status.PENDING).exists():
+        raise taken
+
+
+@transaction.atomic
+def invitation_create(
+    *, organization: Organization, actor_id: UUID | None, email: str, role: str, notify: bool = True
+) -> Invitation:
+    """Invite whoever owns `email` to join with `role`; a membership exists only once they accept.
+
+    The same work and the same answer whether or not the address has an account (no
+    account enumeration): an account, if any, is only noted on the row so that its owner
+    finds the invitation under /me/invitations. No account is created. The e-mail with the
+    one-time link goes out after commit (`notify`).
     """
+    if actor_id is not None:  # an invitation reaches a person outside the organization
+        require_verified_email(user_id=actor_id, action="member.invite")
     _check_role(role)
     email = email.strip().lower()
-    user = user_get_by_email(email=email) or user_create(
-        email=email, password=None, first_name=first_name, last_name=last_name
-    )
-    membership = Membership.objects.filter(organization=organization, user=user).first()
-    if membership and membership.is_active:
+    _refuse_existing(organization, email)
+    invitee = user_get_by_email(email=email)
+    token = secrets.token_urlsafe(32)
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                organization=organization,
+                email=email,
+                role=role,
+                invitee=invitee if invitee is not None and invitee.is_active else None,
+                invited_by_id=actor_id,
+                token_hash=invitation_token_hash(token),
+                expires_at=timezone.now() + settings.INVITATION_MAX_AGE,
+            )
+    except IntegrityError as error:  # a concurrent invitation of the same address won
         raise DomainError(
-            f"{email} is already a member of this organization.",
+            f"{email} already has a pending invitation.",
             code=ErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
             status_code=400,
-            details={"email": ["Already a member."]},
-        )
-    if membership:  # a former member comes back with the new role
-        membership.role, membership.is_active, membership.invited_by_id = role, True, actor_id
-        membership.save(update_fields=["role", "is_active", "invited_by", "updated_at"])
-    else:
-        membership = Membership.objects.create(
-            organization=organization, user=user, role=role, invited_by_id=actor_id, joined_at=timezone.now()
-        )
+            details={"email": ["Already invited."]},
+        ) from error
     audit_record(
-        action="member.invited",
-        resource_type="membership",
-        resource_id=membership.id,
+        action="invitation.created",
+        resource_type="invitation",
+        resource_id=invitation.id,
         new_values={"email": email, "role": role},
         organization_id=organization.id,
         actor_id=actor_id,
     )
-    outbox_publish(
-        events.MemberInvited(organization_id=organization.id, membership_id=membership.id, user_id=user.id, role=role)
+    outbox_publish(events.InvitationCreated(organization_id=organization.id, invitation_id=invitation.id, role=role))
+    if notify:
+        organization_id, invitation_id = str(organization.id), str(invitation.id)
+        transaction.on_commit(lambda: tasks.send_invitation.delay(organization_id, invitation_id, token))
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor_id: UUID) -> Invitation:
+    """The organization withdraws a pending invitation; its link stops working."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    _invitation_move(invitation, Invitation.Status.REVOKED, actor_id=actor_id)
+    outbox_publish(events.InvitationRevoked(organization_id=invitation.organization_id, invitation_id=invitation.id))
+    return invitation
+
+
+def _addressed_to(*, invitation_id: UUID, user) -> Invitation:
+    """The user's own invitation (row-level security shows the invitee their rows only)."""
+    invitation = Invitation.objects.filter(pk=invitation_id, invitee_id=user.id).first()
+    if invitation is None:
+        raise NotFound("Invitation not found.")
+    # The account may hold an address its owner never proved (anyone can sign up with any
+    # address): the e-mailed link proves it, or a confirmed address.
+    require_verified_email(user_id=user.id, action="invitation.answer")
+    return invitation
+
+
+def _accept(*, organization_id: UUID, invitation_id: UUID, user) -> Membership:
+    # The invitee is not a member yet: the writes happen in the inviting organization's
+    # scope, entered only for an invitation already proven to be this user's.
+    with tenant_scope(organization_id, user_id=user.id):
+        invitation = Invitation.objects.select_for_update().get(pk=invitation_id)
+        if invitation.email != user.email.lower():
+            raise NotFound("Invitation not found.")
+        membership = Membership.objects.select_for_update().filter(organization_id=organization_id, user=user).first()
+        if membership is not None and membership.is_active:
+            raise InvalidStateTransition("You are already a member of this organization.")
+        _invitation_move(invitation, Invitation.Status.ACCEPTED, actor_id=user.id)
+        now = timezone.now()
+        if membership is not None:  # a former member comes back with the role offered
+            membership.role, membership.is_active = invitation.role, True
+            membership.invited_by_id, membership.joined_at = invitation.invited_by_id, now
+            membership.save(update_fields=["role", "is_active", "invited_by", "joined_at", "updated_at"])
+        else:
+            membership = Membership.objects.create(
+                organization_id=organization_id,
+                user=user,
+                role=invitation.role,
+                invited_by_id=invitation.invited_by_id,
+                joined_at=now,
+            )
+        invitation.invitee, invitation.membership = user, membership
+        invitation.save(update_fields=["invitee", "membership", "updated_at"])
+        audit_record(
+            action="member.joined",
+            resource_type="membership",
+            resource_id=membership.id,
+            new_values={"role": membership.role, "invitation_id": str(invitation.id)},
+            organization_id=organization_id,
+            actor_id=user.id,
+        )
+        outbox_publish(
+            events.MemberJoined(
+                organization_id=organization_id,
+                membership_id=membership.id,
+                invitation_id=invitation.id,
+                user_id=user.id,
+                role=membership.role,
+            )
+        )
+        return Membership.objects.select_related("organization").get(pk=membership.pk)
+
+
+@transaction.atomic
+def invitation_accept(*, invitation_id: UUID, user) -> Membership:
+    """The invitee says yes (from /me/invitations): the membership is created, or a former
+    one comes back, with the role offered. Needs a verified e-mail address."""
+    invitation = _addressed_to(invitation_id=invitation_id, user=user)
+    return _accept(organization_id=invitation.organization_id, invitation_id=invitation.id, user=user)
+
+
+@transaction.atomic
+def invitation_accept_by_token(*, token: str, user) -> Membership:
+    """The invitee says yes through the e-mailed link, signed in with the invited address
+    (an account made after the invitation included). The token works once."""
+    # Nobody in the organization is known yet: find the row by the hash of a secret only
+    # the mailbox's owner has, as a refresh token is found.
+    with system_scope(reason="invitation looked up by the hash of its token", audit=False):
+        found = (
+            Invitation.objects.filter(token_hash=invitation_token_hash(token), status=Invitation.Status.PENDING)
+            .values("id", "organization_id", "email")
+            .first()
+        )
+    if found is None or found["email"] != user.email.lower():
+        raise NotFound("Invitation not found.")
+    return _accept(organization_id=found["organization_id"], invitation_id=found["id"], user=user)
+
+
+@transaction.atomic
+def invitation_decline(*, invitation_id: UUID, user) -> None:
+    """The invitee says no; the organization sees only that the invitation was declined."""
+    invitation = _addressed_to(invitation_id=invitation_id, user=user)
+    with tenant_scope(invitation.organization_id, user_id=user.id):
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        _invitation_move(invitation, Invitation.Status.DECLINED, actor_id=user.id)
+        outbox_publish(
+            events.InvitationDeclined(organization_id=invitation.organization_id, invitation_id=invitation.id)
+        )
+
+
+def invitation_mail(*, organization_id: UUID, invitation_id: UUID, token: str) -> bool:
+    """Send the invitation's link to its address, if the invitation is still pending."""
+    with tenant_scope(organization_id):
+        invitation = (
+            Invitation.objects.select_related("organization")
+            .filter(pk=invitation_id, status=Invitation.Status.PENDING)
+            .first()
+        )
+        if invitation is None:
+            return False
+        organization_name, role, expires_at = (
+            invitation.organization.name,
+            invitation.get_role_display(),
+            invitation.expires_at,
+        )
+    link = f"{settings.FRONTEND_URL.rstrip('/')}/invitations/accept?{urlencode({'token': token})}"
+    send_mail(
+        f"{organization_name} invites you to Manifest",
+        f"{organization_name} invites you to join them on Manifest as {role}.\n\n"
+        f"To accept, sign in (or sign up) with this address and open this link before "
+        f"{expires_at:%Y-%m-%d %H:%M} UTC:\n{link}\n\n"
+        "(The page posts the token to POST /api/v1/invitations/accept.) You can also accept or "
+        "decline under /api/v1/me/invitations once your address is verified.\n\n"
+        "If you do not want to join, ignore this e-mail: nothing changes until you accept.",
+        settings.DEFAULT_FROM_EMAIL,
+        [invitation.email],
     )
-    return membership
+    return True
 
 
 def _ensure_an_admin_remains(membership: Membership, *, new_role: str | None, deactivating: bool) -> None:
@@ -297,13 +518,6 @@ def member_deactivate(*, membership: Membership, actor_id: UUID) -> Membership:
         actor_id=actor_id,
     )
     outbox_publish(events.MemberDeactivated(organization_id=membership.organization_id, membership_id=membership.id))
-    return membership
-
-
-@transaction.atomic
-def member_unlock(*, membership: Membership, actor_id: UUID) -> Membership:
-    """Lift a member's sign-in lockout (the account is the person's, across organizations)."""
-    user_unlock(user_id=membership.user_id, actor_id=actor_id)
     return membership
 
 

@@ -331,10 +331,12 @@ LOGIN_LOCKOUT_THRESHOLD = env_int("LOGIN_LOCKOUT_THRESHOLD", 5)
 LOGIN_LOCKOUT_THRESHOLD_PER_IP = env_int("LOGIN_LOCKOUT_THRESHOLD_PER_IP", 20)
 LOGIN_LOCKOUT_DURATION = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 TWO_FACTOR_CHALLENGE_MAX_AGE = 300  # seconds between the password and the second factor
+TWO_FACTOR_CHALLENGE_MAX_ATTEMPTS = 5  # codes tried on one challenge before it is void
 OTP_TOTP_ISSUER = "Manifest"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # should django-otp's device admin ever come back
 EMAIL_VERIFICATION_MAX_AGE = 3 * 24 * 3600  # seconds
 PASSWORD_RESET_TIMEOUT = 3600  # seconds; Django's reset tokens also die with the password
+INVITATION_MAX_AGE = timedelta(days=env_int("INVITATION_MAX_AGE_DAYS", 7))  # then it expires
 # Personal data (docs/accounts.md): how long an export's archive is kept, how long its signed
 # link works, and the grace period before an asked-for erasure is carried out.
 PERSONAL_DATA_EXPORT_RETENTION = timedelta(days=env_int("PERSONAL_DATA_EXPORT_RETENTION_DAYS", 7))
@@ -387,6 +389,8 @@ RATE_LIMITS = env_rate_limits(
         "api_ip": "1200/min",  # anonymous requests per client IP
         "login_ip": "20/min",
         "login_account": "10/min",  # per email being signed in, whoever tries it
+        "two_factor_challenge": "5/min",  # POST /auth/verify-2fa per sign-in challenge
+        "two_factor_user": "10/min",  # POST /auth/verify-2fa per account, across its challenges
         "reset_ip": "10/hour",
         "reset_account": "5/hour",
         "quote_explain": "20/min",  # POST /pricing/quote with explain=true, per user (it judges every offering)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.core.context import system_scope
-from apps.tenancy.models import AuditLog, Membership, Organization, OrganizationFeature
+from apps.tenancy.models import AuditLog, Invitation, Membership, Organization, OrganizationFeature
 from apps.tenancy.roles import Role
 from tests.factories import FeatureFactory, MembershipFactory, OrganizationFactory, UserFactory, member
 from tests.support import admin_client as logged_in
@@ -142,16 +142,28 @@ def test_org_admin_edits_their_organization_through_the_service(two_organization
 def test_org_admin_invites_a_member_into_their_own_organization(two_organizations):
     alpha, _ = two_organizations
     client = logged_in(member(alpha))
+    existing = UserFactory(email="new.person@example.test")
 
     response = client.post(
-        reverse("admin:tenancy_membership_add"),
-        {"email": "New.Person@Example.test", "first_name": "New", "last_name": "Person", "role": Role.CARRIER},
+        reverse("admin:tenancy_invitation_add"), {"email": "New.Person@Example.test", "role": Role.CARRIER}
     )
 
     assert response.status_code == 302
-    invited = [m for m in memberships_of(alpha) if m.user.email == "new.person@example.test"]
-    assert [m.role for m in invited] == [Role.CARRIER]
-    assert "member.invited" in audit_actions(alpha.id)
+    with system_scope(reason="test reads invitations", audit=False):
+        invitations = list(Invitation.objects.filter(organization=alpha).values_list("email", "role", "status"))
+    assert invitations == [("new.person@example.test", Role.CARRIER, "pending")]
+    assert [m for m in memberships_of(alpha) if m.user_id == existing.id] == []  # not without consent
+    assert "invitation.created" in audit_actions(alpha.id)
+
+
+def test_the_back_office_cannot_add_a_membership_directly(two_organizations, staff):
+    alpha, _ = two_organizations
+
+    as_org_admin = logged_in(member(alpha)).get(reverse("admin:tenancy_membership_add"))
+    as_staff = logged_in(staff).get(reverse("admin:tenancy_membership_add"))
+
+    assert as_org_admin.status_code == 403
+    assert as_staff.status_code == 403
 
 
 def test_demoting_the_last_admin_is_refused_with_a_message_and_changes_nothing(two_organizations):

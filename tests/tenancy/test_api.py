@@ -181,7 +181,7 @@ def test_invalid_update_is_400_with_field_details_and_changes_nothing(api):
 # --- members --------------------------------------------------------------------------------
 
 
-def test_org_admin_invites_a_new_person_who_then_sees_the_organization(api):
+def test_org_admin_invites_an_address_and_nobody_joins_until_they_accept(api):
     organization = OrganizationFactory()
     admin = member(organization)
 
@@ -192,9 +192,12 @@ def test_org_admin_invites_a_new_person_who_then_sees_the_organization(api):
     )
 
     assert response.status_code == 201, response.content
-    assert response.json()["user"]["email"] == "new.person@example.test"
+    assert response.json()["email"] == "new.person@example.test"
     assert response.json()["role"] == "carrier"
-    assert "member.invited" in audit_actions(organization.id)
+    assert response.json()["status"] == "pending"
+    assert "user" not in response.json()
+    assert api(admin).get(f"/api/v1/organizations/{organization.id}/members").json()["meta"]["total"] == 1
+    assert "invitation.created" in audit_actions(organization.id)
 
 
 def test_inviting_an_existing_member_is_400_and_adds_nothing(api):
@@ -324,7 +327,7 @@ def test_retried_invite_with_the_same_idempotency_key_replays_the_first_response
     assert first.status_code == second.status_code == 201
     assert second.json() == first.json()
     assert second["Idempotent-Replayed"] == "true"
-    assert client.get(url).json()["meta"]["total"] == 2
+    assert client.get(f"/api/v1/organizations/{organization.id}/invitations").json()["meta"]["total"] == 1
 
 
 def test_same_idempotency_key_with_another_body_is_422(api):
@@ -340,7 +343,8 @@ def test_same_idempotency_key_with_another_body_is_422(api):
 
     assert response.status_code == 422
     assert response.json()["error_code"] == "IDEMPOTENCY_KEY_REUSED"
-    assert client.get(url).json()["meta"]["total"] == 2
+    invitations = client.get(f"/api/v1/organizations/{organization.id}/invitations").json()
+    assert [row["email"] for row in invitations["data"]] == ["one@example.test"]
 
 
 # --- feature flags --------------------------------------------------------------------------

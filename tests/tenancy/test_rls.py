@@ -45,7 +45,7 @@ from apps.orders.models import (
     UnmatchedArrival,
 )
 from apps.tenancy import services
-from apps.tenancy.models import Organization
+from apps.tenancy.models import Invitation, Organization
 from tests.factories import FeatureFactory, OrganizationFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +81,14 @@ def two_tenants():
         with tenant_scope(organization.id, user_id=admin.id):
             services.audit_record(action="test.row", resource_type="test", organization_id=organization.id)
             OrganizationVerification.objects.create(organization=organization)
+            Invitation.objects.create(
+                organization=organization,
+                email=f"invitee-{label}@example.test",
+                role="carrier",
+                invitee=admin,
+                token_hash=label * 64,
+                expires_at=timezone.now() + timezone.timedelta(days=1),
+            )
             # An order with the organization on both sides: every party column names it.
             warehouse = order_services.warehouse_create(
                 organization_id=organization.id,
@@ -261,7 +269,8 @@ def _escrow_rows(organization, order):
 
 def _owner_ids(label, tenants, column) -> set[str]:
     organization, admin = tenants[label]
-    return {str(admin.id)} if column == "user_id" else {str(organization.id)}
+    personal = column in {"user_id", "invitee_id"}  # rows of a person: each tenant's admin here
+    return {str(admin.id)} if personal else {str(organization.id)}
 
 
 def test_every_tenant_table_hides_other_tenants_rows_from_raw_sql(two_tenants):

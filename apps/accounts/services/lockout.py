@@ -1,7 +1,9 @@
 """Sign-in lockout: too many failures lock the account, and the address they come from.
 
 A known account counts consecutive failures in the database (`failed_login_count`,
-`locked_until`: visible to staff and org admins, who can unlock it). An unknown
+`locked_until`: visible to platform staff only, who can unlock it; the user's own
+password reset lifts it too). Wrong second factors count with wrong passwords, and
+only a completed sign-in resets the count. An unknown
 address is counted the same way in Redis, so that "locked" never tells a caller
 whether an address is registered. Failures per client IP are counted in Redis
 within the lockout window, across accounts (password spraying).

@@ -192,7 +192,9 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str):
 
 @transaction.atomic
 def user_unlock(*, user_id: UUID, actor_id: UUID):
-    """Lift a sign-in lockout (org admins for their members, staff for anyone)."""
+    """Platform staff lift a sign-in lockout (the user admin's action). Nobody else may:
+    an organization's admin who could would let guessing go on five tries at a time.
+    The user lifts their own by resetting the password (password_reset_confirm)."""
     user = User.objects.select_for_update().get(pk=user_id)
     was_locked = user.locked_until is not None or user.failed_login_count > 0
     lockout_clear(user=user)

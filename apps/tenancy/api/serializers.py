@@ -1,8 +1,9 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.tenancy.features import FEATURES
-from apps.tenancy.models import Membership, Organization
+from apps.tenancy.models import Invitation, Membership, Organization
 from apps.tenancy.roles import Role, permissions_of
 from apps.tenancy.services import ORGANIZATION_EDITABLE_FIELDS
 
@@ -82,7 +83,6 @@ class MembershipSerializer(serializers.ModelSerializer):
     user = UserSummarySerializer(read_only=True)
     invited_by = serializers.UUIDField(source="invited_by_id", read_only=True, allow_null=True)
     permissions = serializers.SerializerMethodField()
-    sign_in_locked_until = serializers.DateTimeField(source="user.locked_until", read_only=True, allow_null=True)
 
     class Meta:
         model = Membership
@@ -93,7 +93,6 @@ class MembershipSerializer(serializers.ModelSerializer):
             "extra_permissions",
             "permissions",
             "is_active",
-            "sign_in_locked_until",
             "invited_by",
             "joined_at",
             "created_at",
@@ -105,10 +104,50 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class MemberInviteSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
     role = serializers.ChoiceField(choices=Role.choices)
-    first_name = serializers.CharField(max_length=150, required=False, default="")
-    last_name = serializers.CharField(max_length=150, required=False, default="")
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """What the organization sees of an invitation: the address it typed, nothing about the person."""
+
+    status = serializers.ChoiceField(
+        choices=Invitation.Status.choices,
+        source="current_status",
+        read_only=True,
+        help_text="`expired` once past `expires_at` without an answer.",
+    )
+    invited_by = serializers.UUIDField(source="invited_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "status", "expires_at", "invited_by", "created_at"]
+        read_only_fields = fields
+
+
+class InvitingOrganizationSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class MyInvitationSerializer(serializers.ModelSerializer):
+    """An invitation as its invitee sees it (GET /me/invitations)."""
+
+    organization = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "organization", "role", "expires_at", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(InvitingOrganizationSerializer)
+    def get_organization(self, invitation) -> dict:
+        names = self.context.get("organization_names", {})
+        return {"id": invitation.organization_id, "name": names.get(invitation.organization_id, "")}
+
+
+class InvitationTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The token of the link in the invitation e-mail.")
 
 
 class MemberUpdateSerializer(serializers.Serializer):

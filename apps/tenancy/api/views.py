@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from apps.core.context import Scope, switch
 from apps.core.errors import NotFound
 from apps.core.idempotency import IDEMPOTENCY_HEADER, idempotent
-from apps.core.pagination import paginated_response
+from apps.core.pagination import PagePagination, paginated_response
 from apps.tenancy import selectors, services
 from apps.tenancy.api import serializers as s
 from apps.tenancy.permissions import HasPermission
@@ -60,6 +60,51 @@ class MeView(APIView):
         return Response(s.MeSerializer(request.user, context={"memberships": memberships}).data)
 
 
+class MyInvitationListView(APIView):
+    @extend_schema(responses=s.MyInvitationSerializer(many=True), summary="Invitations waiting for my answer")
+    def get(self, request):
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(selectors.invitations_of_user(user_id=request.user.id), request, view=self)
+        # The invitee is not a member yet: the inviting organizations' names come through
+        # the one narrow path that gives counterparties a name.
+        names = selectors.organization_names(organization_ids={invitation.organization_id for invitation in page})
+        data = s.MyInvitationSerializer(page, many=True, context={"organization_names": names}).data
+        return paginator.get_paginated_response(data)
+
+
+class MyInvitationAcceptView(APIView):
+    @extend_schema(
+        request=None,
+        responses=s.MyMembershipSerializer,
+        summary="Accept an invitation (needs a verified e-mail address)",
+    )
+    def post(self, request, invitation_id):
+        membership = services.invitation_accept(invitation_id=invitation_id, user=request.user)
+        return Response(s.MyMembershipSerializer(membership).data)
+
+
+class MyInvitationDeclineView(APIView):
+    @extend_schema(request=None, responses={204: None}, summary="Decline an invitation")
+    def post(self, request, invitation_id):
+        services.invitation_decline(invitation_id=invitation_id, user=request.user)
+        return Response(status=204)
+
+
+class InvitationAcceptByTokenView(APIView):
+    @extend_schema(
+        request=s.InvitationTokenSerializer,
+        responses=s.MyMembershipSerializer,
+        summary="Accept an invitation through its e-mailed link",
+        description="Signed in with the invited address (an account made after the invitation "
+        "works too). The token works once.",
+    )
+    def post(self, request):
+        data = s.InvitationTokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.invitation_accept_by_token(token=data.validated_data["token"], user=request.user)
+        return Response(s.MyMembershipSerializer(membership).data)
+
+
 class OrganizationListView(APIView):
     @extend_schema(responses=s.OrganizationSerializer(many=True), summary="Organizations the user belongs to")
     def get(self, request):
@@ -99,21 +144,45 @@ class MemberListView(OrganizationScopedView):
 
     @extend_schema(
         request=s.MemberInviteSerializer,
-        responses={201: s.MembershipSerializer},
+        responses={201: s.InvitationSerializer},
         parameters=[IDEMPOTENCY_HEADER],
-        summary="Invite a person with a role",
+        summary="Invite an e-mail address with a role",
+        description="Creates an invitation, never a membership: the person who owns the address "
+        "becomes a member only by accepting it (the e-mailed link, or /me/invitations). The answer "
+        "is the same whether or not the address has an account.",
     )
     @idempotent
     def post(self, request, organization_id):
         data = s.MemberInviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = services.member_invite(
+        invitation = services.invitation_create(
             organization=selectors.organization_get(organization_id=organization_id),
             actor_id=request.user.id,
             **data.validated_data,
         )
-        membership = selectors.member_get(organization_id=organization_id, member_id=membership.id)
-        return Response(s.MembershipSerializer(membership).data, status=201)
+        return Response(s.InvitationSerializer(invitation).data, status=201)
+
+
+class InvitationListView(OrganizationScopedView):
+    required_permissions = {"GET": "member:invite"}
+
+    @extend_schema(responses=s.InvitationSerializer(many=True), summary="Invitations of the organization")
+    def get(self, request, organization_id):
+        return paginated_response(
+            self, selectors.invitation_list(organization_id=organization_id), s.InvitationSerializer
+        )
+
+
+class InvitationDetailView(OrganizationScopedView):
+    required_permissions = {"DELETE": "member:invite"}
+
+    @extend_schema(responses={204: None}, summary="Revoke a pending invitation")
+    def delete(self, request, organization_id, invitation_id):
+        services.invitation_revoke(
+            invitation=selectors.invitation_get(organization_id=organization_id, invitation_id=invitation_id),
+            actor_id=request.user.id,
+        )
+        return Response(status=204)
 
 
 class MemberDetailView(OrganizationScopedView):
@@ -138,18 +207,6 @@ class MemberDetailView(OrganizationScopedView):
     @extend_schema(responses={204: None}, summary="Deactivate a member")
     def delete(self, request, organization_id, member_id):
         services.member_deactivate(
-            membership=selectors.member_get(organization_id=organization_id, member_id=member_id),
-            actor_id=request.user.id,
-        )
-        return Response(status=204)
-
-
-class MemberUnlockView(OrganizationScopedView):
-    required_permissions = {"POST": "member:unlock"}
-
-    @extend_schema(request=None, responses={204: None}, summary="Lift a member's sign-in lockout (org admin)")
-    def post(self, request, organization_id, member_id):
-        services.member_unlock(
             membership=selectors.member_get(organization_id=organization_id, member_id=member_id),
             actor_id=request.user.id,
         )

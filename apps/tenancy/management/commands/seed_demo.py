@@ -103,9 +103,12 @@ class Command(BaseCommand):
                         email_verified=True,
                     )
                     if not organization.memberships.filter(user=user).exists():
-                        services.member_invite(
-                            organization=organization, actor_id=admin.id, email=email, role=role.value
+                        # The consent path, as for everyone: invited, then accepted at once
+                        # by the demo account the seed has just made (no e-mail).
+                        invitation = services.invitation_create(
+                            organization=organization, actor_id=admin.id, email=email, role=role.value, notify=False
                         )
+                        services.invitation_accept(invitation_id=invitation.id, user=user)
                     lines.append(f"  {spec['name']:<16} {role.value:<18} {email}")
                     tokens.append((email, user))
                 for name, (entitled, enabled) in spec["features"].items():
