@@ -180,3 +180,93 @@ def test_enrolling_again_while_on_is_refused():
 
     assert response.status_code == 422
     assert response.json()["error_code"] == "INVALID_STATE_TRANSITION"
+
+
+# --- brute force of the second factor ---------------------------------------------------------
+
+
+def test_twelve_wrong_codes_across_fresh_challenges_lock_the_account():
+    """Signing in again with the right password must not reset the count of wrong codes."""
+    user = UserFactory()
+    enrolled(user)
+    answers = []
+    for attempt in range(12):
+        if attempt % 4 == 0:  # a fresh challenge before the fifth wrong code of the last one
+            login = sign_in(user.email)
+            if login.json()["error_code"] != "AUTH_2FA_REQUIRED":
+                answers.append(login)
+                continue
+            challenge = login.json()["details"]["challenge"]
+        answers.append(verify(challenge, "000000"))
+
+    codes = [a.json()["error_code"] for a in answers]
+    assert codes[:4] == ["AUTH_TOKEN_INVALID"] * 4
+    assert codes[4] == "AUTH_ACCOUNT_LOCKED"
+    assert set(codes[5:]) == {"AUTH_ACCOUNT_LOCKED"}
+    assert sign_in(user.email).json()["error_code"] == "AUTH_ACCOUNT_LOCKED"
+    user.refresh_from_db()
+    assert user.locked_until is not None
+
+
+def test_a_challenge_is_void_after_five_wrong_codes(settings):
+    settings.LOGIN_LOCKOUT_THRESHOLD = 100  # isolate the challenge's own limit from the lockout
+    user = UserFactory()
+    _, _, backup_codes = enrolled(user)
+    challenge = sign_in(user.email).json()["details"]["challenge"]
+    wrong = [verify(challenge, "AAAAA-AAAAA") for _ in range(5)]
+
+    right_code_too_late = verify(challenge, backup_codes[0])
+
+    assert [a.status_code for a in wrong] == [401] * 5
+    assert right_code_too_late.status_code == 401
+    assert right_code_too_late.json()["error_code"] == "AUTH_TOKEN_INVALID"
+    assert "sign in again" in right_code_too_late.json()["message"]
+    # The refused code was not spent, and a new sign-in gives a new challenge.
+    fresh = sign_in(user.email).json()["details"]["challenge"]
+    assert verify(fresh, backup_codes[0]).status_code == 200
+
+
+def test_verify_2fa_is_throttled_per_challenge(settings):
+    settings.LOGIN_LOCKOUT_THRESHOLD = 100
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "two_factor_challenge": "3/min"}
+    user = UserFactory()
+    enrolled(user)
+    challenge = sign_in(user.email).json()["details"]["challenge"]
+
+    answers = [verify(challenge, "000000") for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]
+    assert answers[3].json()["error_code"] == "RATE_LIMIT_EXCEEDED"
+    assert int(answers[3]["Retry-After"]) > 0
+
+
+def test_verify_2fa_is_throttled_per_user_across_challenges(settings):
+    settings.LOGIN_LOCKOUT_THRESHOLD = 100
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "two_factor_user": "3/min"}
+    user = UserFactory()
+    enrolled(user)
+    first = sign_in(user.email).json()["details"]["challenge"]
+    second = sign_in(user.email).json()["details"]["challenge"]
+
+    answers = [verify(first, "000000"), verify(first, "000000"), verify(second, "000000"), verify(second, "000000")]
+
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]
+
+
+def test_twelve_quick_wrong_codes_meet_429_with_the_default_rates(settings):
+    from config.settings import base
+
+    settings.LOGIN_LOCKOUT_THRESHOLD = 100  # so that the answers show the throttle, not the lockout
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "two_factor_challenge": base.RATE_LIMITS["two_factor_challenge"],
+        "two_factor_user": base.RATE_LIMITS["two_factor_user"],
+    }
+    user = UserFactory()
+    enrolled(user)
+    challenge = sign_in(user.email).json()["details"]["challenge"]
+
+    answers = [verify(challenge, "000000") for _ in range(12)]
+
+    assert 429 in [a.status_code for a in answers]
+    assert [a.status_code for a in answers][-1] == 429

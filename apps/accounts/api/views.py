@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from apps.accounts import selectors, services
 from apps.accounts.api import serializers as s
-from apps.accounts.api.throttles import LOGIN_THROTTLES, RESET_THROTTLES
+from apps.accounts.api.throttles import LOGIN_THROTTLES, RESET_THROTTLES, TWO_FACTOR_THROTTLES
 from apps.core.pagination import paginated_response
 from apps.core.throttling import ApiIpRateThrottle
 
@@ -76,7 +76,7 @@ class LoginView(AnonymousView):
 
 
 class VerifyTwoFactorView(AnonymousView):
-    throttle_classes = LOGIN_THROTTLES
+    throttle_classes = TWO_FACTOR_THROTTLES
 
     @extend_schema(request=s.SecondFactorInput, responses=s.TokensOutput, summary="Finish sign-in with a code")
     def post(self, request):

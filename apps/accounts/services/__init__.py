@@ -13,6 +13,7 @@ from apps.accounts.services.sessions import (
     session_revoke,
     session_start,
     sessions_revoke_all,
+    two_factor_challenge_claims,
 )
 from apps.accounts.services.two_factor import (
     TotpEnrollment,
@@ -67,6 +68,7 @@ __all__ = [
     "totp_enable_confirm",
     "totp_enable_start",
     "totp_provision",
+    "two_factor_challenge_claims",
     "two_factor_reset",
     "user_create",
     "user_get_by_email",

@@ -65,7 +65,7 @@ class AccountLocked(DomainError):
 class TwoFactorRequired(DomainError):
     status_code = 401
     code = ErrorCode.AUTH_2FA_REQUIRED
-    keeps_changes = True  # the password was right: its failure count is reset
+    keeps_changes = True  # the password was right: what checking it wrote (a rehash) stays
 
 
 class RefreshTokenReused(TokenRejected):
@@ -157,7 +157,9 @@ def login_with_password(*, email: str, password: str, request) -> IssuedTokens:
     if user is None:
         _failed(email=email, user=known, message="The email address or password is incorrect.")
     if has_two_factor(user):
-        lockout_record_success(user=user)
+        # The failure count stays as it is: wrong codes count towards the lockout across
+        # challenges. Reset here, a right password would buy four more guesses each time,
+        # without end; only a completed sign-in resets it (_signed_in).
         raise TwoFactorRequired(
             "Enter the code from your authenticator app, or a backup code.",
             details={"challenge": _challenge_issue(user), "expires_in": settings.TWO_FACTOR_CHALLENGE_MAX_AGE},
@@ -167,6 +169,17 @@ def login_with_password(*, email: str, password: str, request) -> IssuedTokens:
 
 def _challenge_issue(user) -> str:
     return signing.dumps({"user": str(user.id), "nonce": secrets.token_hex(16)}, salt=CHALLENGE_SALT)
+
+
+def two_factor_challenge_claims(challenge) -> tuple[str, str] | None:
+    """(user id, nonce) of a genuine, unexpired challenge, else None: what the verify-2fa
+    throttles count by (apps.accounts.api.throttles). Checks the signature only."""
+    if not isinstance(challenge, str) or not challenge:
+        return None
+    try:
+        return _challenge_read(challenge)
+    except TokenRejected:
+        return None
 
 
 def _challenge_read(challenge: str) -> tuple[str, str]:
@@ -188,6 +201,12 @@ def login_with_second_factor(*, challenge: str, code: str, request) -> IssuedTok
     if user is None:
         raise TokenRejected("The sign-in challenge is invalid.")
     _refuse_if_locked(email=user.email, user=user)
+    # Every code tried counts, the right one included: past the limit the challenge is void
+    # whatever comes next, and a new one needs the password again.
+    attempts_key = f"auth:2fa-challenge-attempts:{nonce}"
+    cache.add(attempts_key, 0, timeout=settings.TWO_FACTOR_CHALLENGE_MAX_AGE)
+    if cache.incr(attempts_key) > settings.TWO_FACTOR_CHALLENGE_MAX_ATTEMPTS:
+        raise TokenRejected("Too many codes were tried on this sign-in challenge; sign in again.")
     with transaction.atomic():
         method = second_factor_verify(user=user, code=code)
         if method is not None and not cache.add(f"auth:2fa-challenge-used:{nonce}", 1, timeout=3600):
