@@ -17,7 +17,9 @@ def move_other_organizations_to_staff_findings(apps, schema_editor):
     # Through the migration's own connection: the application role's would wait on the lock
     # that the AddField above holds until this migration commits.
     alias = schema_editor.connection.alias
-    flagged = document_model.objects.using(alias).filter(check_results__contains=[{"name": "unique_tax_id", "passed": False}])
+    flagged = document_model.objects.using(alias).filter(
+        check_results__contains=[{"name": "unique_tax_id", "passed": False}]
+    )
     for document in flagged:
         results, findings = [], []
         for result in document.check_results:
