@@ -13,6 +13,7 @@ app.conf.task_queues = [Queue(name) for name in ("default", "sync", "documents",
 app.conf.task_routes = {
     "apps.integrations.*": {"queue": "sync"},
     "apps.documents.*": {"queue": "documents"},
+    "apps.kyc.tasks.kyc_document_render_preview": {"queue": "documents"},  # untrusted files, like renderers
     "apps.notifications.*": {"queue": "notifications"},
     "apps.accounts.tasks.send_*": {"queue": "notifications"},
     "apps.tenancy.tasks.send_*": {"queue": "notifications"},

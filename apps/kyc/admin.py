@@ -15,14 +15,18 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.errors import DomainError
 from apps.kyc import services
-from apps.kyc.checks import render_preview_png
-from apps.kyc.models import DocumentStatus, KycDocument, OrganizationVerification
+from apps.kyc.models import DocumentStatus, KycDocument, OrganizationVerification, PreviewStatus
 from apps.tenancy.admin_site import OrganizationScopedAdmin, is_platform_staff
 from apps.tenancy.selectors import organization_names
+
+PREVIEW_PENDING = mark_safe(
+    '<p class="kyc-preview-pending">Preview pending: it is being drawn in the background. Reload in a moment.</p>'
+)
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -95,7 +99,7 @@ class KycDocumentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
         *[
             field.name
             for field in KycDocument._meta.fields
-            if field.name not in {"file", "check_results", "staff_findings", "id"}
+            if field.name not in {"file", "check_results", "staff_findings", "preview_file", "id"}
         ],
     ]
     # Other tenants' identities, for platform staff only (an organization admin reads this page too).
@@ -159,13 +163,23 @@ class KycDocumentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
 
     @admin.display(description="preview")
     def preview(self, document):
+        # Never drawn here: a worker draws it in a limited child process (apps/kyc/sandbox.py),
+        # so a hostile file cannot hold or crash a web process.
+        if document.preview_status == PreviewStatus.NOT_REQUESTED:
+            services.document_preview_request(document_id=document.pk)  # stored before previews moved
+            return PREVIEW_PENDING
+        if document.preview_status == PreviewStatus.PENDING:
+            return PREVIEW_PENDING
+        if document.preview_status == PreviewStatus.UNAVAILABLE or not document.preview_file:
+            return format_html(
+                '<p class="kyc-preview-unavailable">Preview unavailable: {} Download the file to look at it.</p>',
+                document.preview_note,
+            )
         try:
-            with document.file.open("rb") as stored:
-                png = render_preview_png(stored.read(), document.content_type)
+            with document.preview_file.open("rb") as stored:
+                png = stored.read()
         except OSError:
-            png = None
-        if png is None:
-            return "No preview for this file."
+            return "Preview unavailable: the stored preview cannot be read."
         encoded = base64.b64encode(png).decode()
         return format_html(
             '<img src="data:image/png;base64,{}" style="max-width:800px;border:1px solid #ccc">', encoded

@@ -1,8 +1,9 @@
-"""Pure checks on KYC documents: identifier checksums, uploaded files, expiry, previews.
+"""Pure checks on KYC documents: identifier checksums, uploaded files, expiry.
 
 Nothing here touches the database or storage: each function takes values and returns
-CheckResult objects (or preview bytes), so services, the API and the admin can show the
-same sentences to a person and tests can call them directly.
+CheckResult objects, so services, the API and the admin can show the same sentences to a
+person and tests can call them directly. Previews are drawn elsewhere (apps/kyc/previews.py),
+only ever in a limited child process of a worker.
 """
 
 from __future__ import annotations
@@ -10,13 +11,11 @@ from __future__ import annotations
 import io
 import logging
 import os
-import threading
 from dataclasses import asdict, dataclass
 from datetime import date
 
-import pypdfium2
 from django.db import models
-from PIL import Image, ImageOps
+from PIL import Image
 from pypdf import PdfReader
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.ru import inn as stdnum_inn
@@ -57,15 +56,6 @@ HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body")
 # Bank of Russia weights for the account control key ("Порядок расчета контрольного ключа в
 # номере лицевого счета", letter No. 515 of 1997-09-08), repeated over BIC part + account.
 ACCOUNT_KEY_WEIGHTS = ((7, 1, 3) * 8)[:23]
-
-# PDFium may not be entered from two threads at once, even for different documents
-# (pypdfium2 docs, "Incompatibility with Threading"); web servers and thread pools would.
-PDFIUM_LOCK = threading.Lock()
-
-# Previews stay small even for hostile files: a tall PDF page or a huge PNG (a few MB can hold
-# a hundred million pixels) would otherwise take gigabytes to draw.
-PREVIEW_MAX_HEIGHT_PER_WIDTH = 4
-PREVIEW_MAX_SOURCE_PIXELS = 64_000_000
 
 
 @dataclass(frozen=True)
@@ -403,59 +393,3 @@ def expiry_check(expires_on: date | None, today: date) -> CheckResult:
     if expires_on == today:
         return CheckResult(name, True, f"The document is valid until {expires_on.isoformat()}, which is today.")
     return CheckResult(name, True, f"The document is valid until {expires_on.isoformat()}.")
-
-
-# --- previews ------------------------------------------------------------------------------
-
-
-def _png_bytes(image: Image.Image) -> bytes:
-    if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
-        image = image.convert("RGB")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
-
-
-def _image_preview(data: bytes, max_width: int) -> bytes | None:
-    with Image.open(io.BytesIO(data)) as opened:
-        if opened.width * opened.height > PREVIEW_MAX_SOURCE_PIXELS:
-            return None
-        # Phone photos store their orientation in EXIF; without this they show sideways.
-        image = ImageOps.exif_transpose(opened)
-        image.thumbnail((max_width, image.height), Image.Resampling.LANCZOS)
-        return _png_bytes(image)
-
-
-def _pdf_preview(data: bytes, max_width: int) -> bytes | None:
-    with PDFIUM_LOCK:
-        document = pypdfium2.PdfDocument(data)
-        try:
-            page = document[0]
-            try:
-                width, height = page.get_size()
-                if width <= 0 or height <= 0:
-                    return None
-                scale = min(max_width / width, max_width * PREVIEW_MAX_HEIGHT_PER_WIDTH / height)
-                bitmap = page.render(scale=scale)
-                try:
-                    image = bitmap.to_pil().copy()
-                finally:
-                    bitmap.close()
-            finally:
-                page.close()
-        finally:
-            document.close()
-    return _png_bytes(image)
-
-
-def render_preview_png(data: bytes, content_type: str, *, max_width: int = 800) -> bytes | None:
-    """A PNG at most `max_width` pixels wide showing the image or a PDF's first page; None if it cannot be drawn."""
-    try:
-        if content_type == PDF:
-            return _pdf_preview(data, max_width)
-        if content_type in (JPEG, PNG):
-            return _image_preview(data, max_width)
-    # A preview is a convenience: a file Pillow or PDFium cannot draw gets none.
-    except Exception:
-        logger.info("kyc.preview_failed", extra={"content_type": content_type}, exc_info=True)
-    return None

@@ -28,6 +28,13 @@ class DocumentStatus(models.TextChoices):
     SUPERSEDED = "superseded", "Replaced by a newer version"
 
 
+class PreviewStatus(models.TextChoices):
+    NOT_REQUESTED = "not_requested", "Not requested"  # documents stored before previews moved to a worker
+    PENDING = "pending", "Being drawn"
+    READY = "ready", "Ready"
+    UNAVAILABLE = "unavailable", "Unavailable"
+
+
 class VerificationStatus(models.TextChoices):
     NOT_STARTED = "not_started", "Not started"
     PENDING = "pending", "Pending"
@@ -40,6 +47,10 @@ def document_upload_path(document: KycDocument, filename: str) -> str:
     # Our own name: the client's file name is kept only as data (original_filename).
     suffix = PurePosixPath(filename).suffix.lower()
     return f"kyc/{document.organization_id}/{document.id}{suffix}"
+
+
+def preview_upload_path(document: KycDocument, filename: str) -> str:
+    return f"kyc/{document.organization_id}/{document.id}-preview.png"
 
 
 class OrganizationVerification(TimeStampedModel):
@@ -106,6 +117,10 @@ class KycDocument(models.Model):
     )
     version = models.PositiveSmallIntegerField(default=1)
     expiry_warned_at = models.DateTimeField(null=True, blank=True)
+    # Drawn by a worker in a limited child process (apps/kyc/sandbox.py), stored privately.
+    preview_file = models.FileField(upload_to=preview_upload_path, max_length=300, blank=True)
+    preview_status = models.CharField(max_length=16, choices=PreviewStatus.choices, default=PreviewStatus.NOT_REQUESTED)
+    preview_note = models.CharField(max_length=300, blank=True, help_text="Why there is no preview.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

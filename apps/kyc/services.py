@@ -31,7 +31,15 @@ from apps.kyc.checks import (
     number_checks,
     sniff_content_type,
 )
-from apps.kyc.models import DocumentStatus, KycDocument, Level, OrganizationVerification, VerificationStatus
+from apps.kyc.models import (
+    DocumentStatus,
+    KycDocument,
+    Level,
+    OrganizationVerification,
+    PreviewStatus,
+    VerificationStatus,
+)
+from apps.kyc.sandbox import PreviewLimits, PreviewOutcome, render_in_sandbox
 from apps.kyc.transitions import DOCUMENT, VERIFICATION, check_transition
 from apps.tenancy import services as tenancy
 from apps.tenancy.selectors import organization_get
@@ -177,6 +185,7 @@ def _store(
         uploaded_by_id=actor_id,
         previous_version=previous,
         version=previous.version + 1 if previous else 1,
+        preview_status=PreviewStatus.PENDING,
     )
     document.file.save(upload.name, ContentFile(upload.data), save=False)
     try:
@@ -191,6 +200,7 @@ def _store(
         raise
     document_id, org_id = str(document.id), str(organization_id)
     transaction.on_commit(lambda: tasks.kyc_document_check.delay(document_id, org_id))
+    transaction.on_commit(lambda: tasks.kyc_document_render_preview.delay(document_id, org_id))
     return document
 
 
@@ -358,6 +368,56 @@ def document_run_checks(*, document_id: UUID) -> KycDocument:
             events.DocumentChecked, document, passed=not failed_hard, flagged_for_review=document.flagged_for_review
         )
     )
+    return document
+
+
+# --- Previews (Celery, documents queue) -------------------------------------------------------
+
+
+@transaction.atomic
+def document_preview_request(*, document_id: UUID) -> KycDocument:
+    """Ask a worker to draw the preview of a document stored before previews were drawn there."""
+    document = KycDocument.objects.select_for_update().get(pk=document_id)
+    if document.preview_status != PreviewStatus.NOT_REQUESTED:
+        return document
+    document.preview_status = PreviewStatus.PENDING
+    document.save(update_fields=["preview_status", "updated_at"])
+    document_id_text, organization_id = str(document.id), str(document.organization_id)
+    transaction.on_commit(lambda: tasks.kyc_document_render_preview.delay(document_id_text, organization_id))
+    return document
+
+
+def document_render_preview(*, organization_id: UUID, document_id: UUID) -> str:
+    """Draw a pending preview in a limited child process and store it; returns the preview status.
+
+    Not one transaction: the drawing may take KYC_PREVIEW_TIMEOUT_SECONDS, and no row lock or
+    open transaction waits for it. The file is read in one scope, the result stored in another.
+    """
+    with tenant_scope(organization_id):
+        document = KycDocument.objects.filter(pk=document_id).only("id", "preview_status", "file").first()
+        if document is None or document.preview_status != PreviewStatus.PENDING:
+            return document.preview_status if document else ""
+        with document.file.open("rb") as stored:
+            data = stored.read()
+        content_type = sniff_content_type(data[:16]) or ""
+    outcome = render_in_sandbox(data=data, content_type=content_type, limits=PreviewLimits.from_settings())
+    with tenant_scope(organization_id):
+        return document_preview_store(document_id=document_id, outcome=outcome).preview_status
+
+
+@transaction.atomic
+def document_preview_store(*, document_id: UUID, outcome: PreviewOutcome) -> KycDocument:
+    """Record a drawn preview (stored privately beside the document) or why there is none."""
+    document = KycDocument.objects.select_for_update().get(pk=document_id)
+    if document.preview_status != PreviewStatus.PENDING:
+        return document  # a second delivery of the task found it done
+    if outcome.png is None:
+        document.preview_status, document.preview_note = PreviewStatus.UNAVAILABLE, outcome.reason[:300]
+        document.save(update_fields=["preview_status", "preview_note", "updated_at"])
+        return document
+    document.preview_file.save("preview.png", ContentFile(outcome.png), save=False)
+    document.preview_status, document.preview_note = PreviewStatus.READY, ""
+    document.save(update_fields=["preview_file", "preview_status", "preview_note", "updated_at"])
     return document
 
 

@@ -464,6 +464,17 @@ JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 64)
 KYC_MAX_FILE_BYTES = env_int("KYC_MAX_FILE_BYTES", 10 * 1024 * 1024)
 KYC_EXPIRY_WARNING_DAYS = 30
 KYC_DOWNLOAD_URL_MAX_AGE = 300  # seconds a signed download link works
+# Previews of uploaded files are drawn in a worker, in a child process within these limits
+# (apps/kyc/sandbox.py); beyond them the admin shows "preview unavailable" and the reason.
+KYC_PREVIEW_TIMEOUT_SECONDS = env_int("KYC_PREVIEW_TIMEOUT_SECONDS", 20)
+KYC_PREVIEW_MEMORY_BYTES = env_int("KYC_PREVIEW_MEMORY_MB", 512) * 1024 * 1024
+KYC_PREVIEW_MAX_PAGES = 3  # the first pages of a PDF, stacked
+KYC_PREVIEW_MAX_PIXELS = 8_000_000  # of the whole preview; pages past it are left out
+KYC_PREVIEW_MAX_WIDTH = 800
+# Stored files no row references (a rollback after the file was written) are deleted by the
+# beat job `storage-orphans-sweep` once older than this: younger ones may belong to a
+# transaction still running (apps.core.services.storage_orphans_sweep).
+STORAGE_ORPHAN_GRACE = timedelta(hours=env_int("STORAGE_ORPHAN_GRACE_HOURS", 1))
 # The documents each level needs (each level includes the one before).
 KYC_LEVEL_REQUIREMENTS = {
     "basic": ["inn", "ogrn"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from apps.kyc import services
 from apps.kyc.models import DocumentStatus
 from tests.factories import OrganizationFactory, member
 from tests.kyc.conftest import run_checks, stored_documents, upload
@@ -33,7 +34,9 @@ def test_the_queue_lists_waiting_documents_with_their_checks(staff, waiting):
 
 
 def test_the_review_page_shows_the_preview_beside_the_checks(staff, waiting):
-    _, _, document_id = waiting
+    organization, _, document_id = waiting
+    # what the worker's preview task does (tests/kyc/test_previews.py runs a real one)
+    services.document_render_preview(organization_id=organization.id, document_id=document_id)
 
     page = logged_in(staff).get(reverse("admin:kyc_kycdocument_review", args=[document_id]))
 

@@ -20,9 +20,9 @@ from apps.kyc.checks import (
     expiry_check,
     file_checks,
     number_checks,
-    render_preview_png,
     sniff_content_type,
 )
+from apps.kyc.previews import render_preview_png
 
 MB = 1024 * 1024
 
