@@ -112,3 +112,45 @@ def number_next(*, organization_id: UUID, name: str, prefix: str) -> str:
     sequence.last_value += 1
     sequence.save(update_fields=["last_value"])
     return f"{prefix}-{year}-{sequence.last_value:06d}"
+
+
+# --- Stored files no row references (Celery beat) -------------------------------------------
+
+
+def storage_orphans_sweep(*, grace=None, now=None) -> dict:
+    """Delete stored files that no row references and that are older than the grace period.
+
+    A service writes its file before its row commits, so a rollback leaves the file behind.
+    A file younger than `grace` (settings.STORAGE_ORPHAN_GRACE, an hour) may belong to a
+    transaction still running and is kept; so is every file a row names, whatever its age.
+    The storage is listed before the rows are read: a row committed in between still counts.
+    Not one transaction (deleting a file cannot be rolled back), so nothing is locked.
+    """
+    from django.conf import settings
+
+    from apps.core.stored_files import file_fields, referenced_names, stored_names
+
+    grace = settings.STORAGE_ORPHAN_GRACE if grace is None else grace
+    cutoff = (now or timezone.now()) - grace
+    storages = {field.storage for _, field in file_fields()}
+    listed = {storage: list(stored_names(storage)) for storage in storages}
+    with system_scope(reason="storage sweep: which files rows of every organization reference"):
+        referenced = referenced_names()
+    counts = {"listed": 0, "referenced": 0, "young": 0, "deleted": 0}
+    for storage, names in listed.items():
+        counts["listed"] += len(names)
+        for name in names:
+            if name in referenced.get(storage, ()):
+                counts["referenced"] += 1
+                continue
+            try:
+                if storage.get_modified_time(name) > cutoff:
+                    counts["young"] += 1
+                    continue
+                storage.delete(name)
+            except FileNotFoundError:
+                continue  # removed meanwhile (by its service, or another sweep)
+            counts["deleted"] += 1
+            logger.info("storage.orphan_deleted", extra={"file_name": name})
+    logger.info("storage.sweep_done", extra=counts)
+    return counts

@@ -17,3 +17,8 @@ def outbox_relay_pending() -> int:
     for organization_id in services.outbox_pending_organizations(older_than=settings.OUTBOX_RELAY_STALE_AFTER):
         delivered += services.outbox_relay(organization_id=organization_id)
     return delivered
+
+
+@shared_task(acks_late=True)
+def storage_orphans_sweep() -> dict:
+    return services.storage_orphans_sweep()

@@ -293,6 +293,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.kyc.tasks.kyc_expiry_sweep",
         "schedule": crontab(hour=2, minute=15),  # daily, after midnight UTC
     },
+    # Files a rolled-back transaction left in storage (apps/core/stored_files.py).
+    "storage-orphans-sweep": {"task": "apps.core.tasks.storage_orphans_sweep", "schedule": crontab(minute=40)},
     # Escrow: auto-release after proof of delivery, close settled ones, resubmit what a lost
     # enqueue or a dead worker left, and refresh the display-only exchange rates.
     "escrow-auto-release": {"task": "apps.escrow.tasks.escrow_auto_release_due", "schedule": timedelta(minutes=10)},
