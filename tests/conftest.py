@@ -18,6 +18,7 @@ import time
 import pytest
 import uvicorn
 from celery.contrib.testing.worker import start_worker
+from channels.layers import channel_layers
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
@@ -126,6 +127,11 @@ def asgi_server(committed):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # A fresh channel layer for this server's event loop: channels-redis binds receiving to
+    # one loop per layer instance, and a consumer of an earlier test's server (a loop now
+    # gone) may never have finished its receive(), so the shared instance would refuse this
+    # loop with "Two event loops are trying to receive()". In production a process has one loop.
+    channel_layers.backends.clear()
     # The project's server options (pings, no proxy headers); logging stays pytest's.
     server = uvicorn.Server(uvicorn_config(host="127.0.0.1", port=port, log_level="warning", log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
