@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 
 from apps.core.services import outbox_publish
 from apps.tenancy import events
-from apps.tenancy.models import AuditLog, Membership
+from apps.tenancy.models import AuditLog, Invitation, Membership
 from apps.tenancy.roles import Role
 
 AUDIT_EXPORT_FIELDS = (
@@ -47,6 +47,15 @@ def memberships_of_person(*, user_id: UUID) -> list[dict]:
             "joined_at",
             "created_at",
         )
+    )
+
+
+def invitations_of_person(*, user_id: UUID, email: str) -> list[dict]:
+    """Invitations addressed to the person: to their account, or to their address before they had one."""
+    return list(
+        Invitation.objects.filter(Q(invitee_id=user_id) | Q(email=email.strip().lower()))
+        .order_by("created_at")
+        .values("id", "organization_id", "organization__name", "email", "role", "status", "expires_at", "responded_at")
     )
 
 
@@ -103,6 +112,26 @@ def person_memberships_end(*, user_id: UUID, actor_id: UUID | None) -> int:
             events.MemberDeactivated(organization_id=membership.organization_id, membership_id=membership.id)
         )
     return len(memberships)
+
+
+@transaction.atomic
+def person_invitations_forget(*, user_id: UUID, email: str, replacement: str) -> int:
+    """Take the person out of the invitations addressed to them; returns how many.
+
+    The inviting organization keeps the row (that it invited someone, with which role, and
+    what became of it), addressed to the tombstone instead of the person; a pending one is
+    revoked, and its e-mailed link stops working with it (the status is checked on accept)."""
+    invitations = list(
+        Invitation.objects.select_for_update()
+        .filter(Q(invitee_id=user_id) | Q(email=email.strip().lower()))
+        .order_by("pk")
+    )
+    for invitation in invitations:
+        invitation.email = replacement
+        if invitation.status == Invitation.Status.PENDING:
+            invitation.status = Invitation.Status.REVOKED
+        invitation.save(update_fields=["email", "status", "updated_at"])
+    return len(invitations)
 
 
 @transaction.atomic

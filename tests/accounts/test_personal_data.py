@@ -14,9 +14,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from apps.accounts.models import ErasureRequest, PersonalDataExport
+from apps.accounts.services import personal_data as personal_data_services
 from apps.core.context import system_scope, tenant_scope
 from apps.orders import services as order_services
 from apps.orders.models import Order
+from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import AuditLog, Membership
 from apps.tenancy.roles import Role
 from tests.factories import OrganizationFactory, UserFactory, member
@@ -305,3 +307,30 @@ def test_the_application_role_cannot_call_update_on_the_audit_log_even_with_the_
     ):
         cursor.execute("SELECT set_config('app.audit_erasure', 'on', true)")
         cursor.execute("UPDATE tenancy_auditlog SET new_values = NULL")
+
+
+def test_erasure_takes_the_person_out_of_invitations_addressed_to_them(api, staff, db):
+    # given a person with a pending invitation to another organization, addressed by e-mail
+    home, inviting = OrganizationFactory(), OrganizationFactory()
+    email = "ivan.invited@example.test"
+    person = member(home, Role.SHIPPER, user=UserFactory(email=email))
+    with tenant_scope(inviting.id):
+        invitation = tenancy_services.invitation_create(
+            organization=inviting, actor_id=None, email=email, role=Role.BUYER, notify=False
+        )
+    with system_scope(reason="test reads the export's contents", audit=False):
+        export = personal_data_services.personal_data_collect(user_id=person.id)
+    assert [row["id"] for row in export["invitations"]] == [invitation.id]
+
+    # when the person is erased
+    client = api(person)
+    assert client.post(ERASURE, {"password": PASSWORD}, format="json").status_code == 202
+    with system_scope(reason="test reads the request", audit=False):
+        request = ErasureRequest.objects.get(user=person)
+    personal_data_services.erasure_carry_out(request_id=request.id, actor_id=staff.id)
+
+    # then the inviting organization keeps that it invited someone, revoked, without the address
+    with system_scope(reason="test reads what others keep", audit=False):
+        invitation.refresh_from_db()
+    assert invitation.email == f"erased-{person.id}@invalid"
+    assert invitation.status == "revoked"

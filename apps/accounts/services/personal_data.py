@@ -129,6 +129,7 @@ def personal_data_collect(*, user_id: UUID) -> dict:
         ),
         "two_factor_devices": _two_factor_devices(user_id),
         "memberships": tenancy_data.memberships_of_person(user_id=user_id),
+        "invitations": tenancy_data.invitations_of_person(user_id=user_id, email=user.email),
         "orders": orders_data.orders_of_person(user_id=user_id),
         "rfqs": marketplace_data.rfqs_of_person(user_id=user_id),
         "offers": marketplace_data.offers_of_person(user_id=user_id),
@@ -336,6 +337,7 @@ def erasure_carry_out(*, request_id: UUID, actor_id: UUID | None = None) -> Eras
         _delete_files_on_commit([export.file.name for export in exports if export.file])
         exports.delete()
         tenancy_data.person_memberships_end(user_id=user.id, actor_id=actor_id)
+        tenancy_data.person_invitations_forget(user_id=user.id, email=user.email, replacement=tombstone)
 
         user.email = tombstone
         user.first_name = user.last_name = user.phone = ""
