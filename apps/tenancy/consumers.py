@@ -30,6 +30,8 @@ from django.conf import settings
 from apps.accounts.websocket import BEARER_SUBPROTOCOL, user_for_token
 from apps.core.channel_layer import REDIS_UNAVAILABLE
 from apps.core.context import Scope, activate
+from apps.core.errors import ValidationFailed
+from apps.core.parsers import json_loads_checked
 from apps.tenancy.selectors import active_memberships_of
 
 logger = logging.getLogger(__name__)
@@ -88,6 +90,22 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
         else:
             self.background.append(asyncio.create_task(self._close_unless_authenticated()))
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # A client's message is text from outside, held to the API's JSON limits: nesting
+        # deep enough to exhaust the decoder's recursion would otherwise end the consumer,
+        # and the socket with it, instead of refusing one message.
+        try:
+            content = json_loads_checked(text_data if text_data is not None else bytes_data or b"")
+        except ValidationFailed as error:
+            await self.send_json({"type": "error", "error_code": error.code, "message": error.message})
+            return
+        except ValueError:  # not JSON, or not UTF-8
+            await self.send_json(
+                {"type": "error", "error_code": "VALIDATION_FIELD_INVALID", "message": "Send one JSON object."}
+            )
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict):

@@ -94,3 +94,28 @@ def test_websocket_with_the_token_of_a_signed_out_session_is_closed(asgi_server)
     with pytest.raises(websockets.ConnectionClosed) as closed:
         asyncio.run(scenario())
     assert closed.value.rcvd.code == 4401
+
+
+def test_a_malformed_message_is_refused_and_the_socket_stays_open(asgi_server):
+    # given a signed-in socket (the token in the first message, never in the URL)
+    organization = OrganizationFactory()
+    token = session_start(user=member(organization)).access
+
+    async def scenario():
+        async with websockets.connect(f"ws://{asgi_server}/ws/v1/events/", origin=f"http://{asgi_server}") as ws:
+            await ws.send(json.dumps({"type": "authenticate", "token": token}))
+            await ws.recv()  # connected
+            # when it sends JSON nested past the limit, a NUL, and something that is not JSON
+            answers = []
+            for text in ("[" * 50_000 + "]" * 50_000, '{"action": "subscribe", "group": "org.\\u0000"}', "{nope"):
+                await ws.send(text)
+                answers.append(json.loads(await ws.recv()))
+            # then each is refused in turn, and the same socket still subscribes
+            await ws.send(json.dumps({"action": "subscribe", "group": f"org.{organization.id}"}))
+            return answers, json.loads(await ws.recv())
+
+    answers, subscribed = asyncio.run(scenario())
+
+    assert [answer["error_code"] for answer in answers] == ["VALIDATION_FIELD_INVALID"] * 3
+    assert "nested" in answers[0]["message"]
+    assert subscribed == {"type": "subscribed", "group": f"org.{organization.id}"}
