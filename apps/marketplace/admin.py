@@ -154,10 +154,19 @@ class TariffForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         try:
-            services.check_tariff({field: cleaned[field] for field in TARIFF_FIELDS if field in cleaned})
+            services.check_tariff(
+                {field: cleaned[field] for field in TARIFF_FIELDS if field in cleaned},
+                currency=self._offering_currency(),
+            )
         except ValidationFailed as error:
             _show_service_errors(self, error)
         return cleaned
+
+    def _offering_currency(self) -> str | None:
+        # The inline formset sets the offering on the row before it is cleaned, with the
+        # currency as submitted on the same page (the API checks charges the same way).
+        offering = getattr(self.instance, "offering", None)
+        return offering.currency if offering is not None else None
 
 
 class TariffInline(admin.StackedInline):

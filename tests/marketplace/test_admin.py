@@ -518,3 +518,20 @@ def test_an_org_admins_offering_changelist_runs_the_same_queries_for_few_or_many
     _some_offerings(carrier, 5)
     with django_assert_num_queries(len(few.captured_queries)):
         client.get(OFFERINGS)
+
+
+def test_a_tariff_charge_finer_than_the_offerings_currency_is_refused_beside_its_field(carrier):
+    # given an offering priced in yen, which has no minor unit
+    offering = OfferingFactory(organization=carrier.org, currency="JPY")
+    client = logged_in(carrier.admin)
+    url = change_url("serviceoffering", offering.pk)
+    data = new_tariff_row(posted_back(client.get(url)), offering_id=offering.pk, minimum_charge="500.50")
+
+    # when an org admin adds a tariff with a minimum charge of 500.50 JPY
+    response = client.post(url, data)
+
+    # then the form comes back with the charge refused, and no tariff is stored
+    assert response.status_code == 200
+    [tariff_form] = response.context["inline_admin_formsets"][0].formset.forms
+    assert "minimum_charge" in tariff_form.errors
+    assert tariffs_of(offering) == []
