@@ -264,6 +264,21 @@ def test_an_unverified_address_accepts_only_through_the_emailed_link(api):
     assert memberships_of(person) == []
 
 
+def test_an_unverified_address_does_not_see_the_invitations_sent_to_it(api):
+    # given an invitation to an address whose account never proved it owns it
+    organization = OrganizationFactory(name="Northwind Freight")
+    person = UserFactory(email_verified_at=None)
+    invite(api, member(organization), organization, person.email)
+
+    # when that account lists its invitations
+    response = api(person).get("/api/v1/me/invitations")
+
+    # then it is told to confirm the address first, and nothing about who invited it as what
+    assert response.status_code == 403
+    assert response.json()["error_code"] == "EMAIL_NOT_VERIFIED"
+    assert "Northwind" not in response.content.decode()
+
+
 def test_the_me_invitations_list_runs_the_same_number_of_queries_for_1_or_5(api, django_assert_num_queries):
     person = verified_user()
     client = api(person)
@@ -272,10 +287,10 @@ def test_the_me_invitations_list_runs_the_same_number_of_queries_for_1_or_5(api,
         invite(api, member(organization), organization, person.email)
     client.get("/api/v1/me/invitations")
 
-    # user, savepoint, user scope, memberships, count, page, then the inviting organizations'
-    # names in one narrow all-tenants read (savepoint, scope, names, release, scope back),
-    # release, restore
-    with django_assert_num_queries(13) as few:
+    # user, savepoint, user scope, memberships, verified address, count, page, then the
+    # inviting organizations' names in one narrow all-tenants read (savepoint, scope, names,
+    # release, scope back), release, restore
+    with django_assert_num_queries(14) as few:
         assert client.get("/api/v1/me/invitations").json()["meta"]["total"] == 1
     expected = len(few.captured_queries)
     for _ in range(4):

@@ -7,6 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.guards import require_verified_email
 from apps.core.context import Scope, switch
 from apps.core.errors import NotFound
 from apps.core.idempotency import IDEMPOTENCY_HEADER, idempotent
@@ -61,8 +62,14 @@ class MeView(APIView):
 
 
 class MyInvitationListView(APIView):
-    @extend_schema(responses=s.MyInvitationSerializer(many=True), summary="Invitations waiting for my answer")
+    @extend_schema(
+        responses=s.MyInvitationSerializer(many=True),
+        summary="Invitations waiting for my answer (needs a verified e-mail address)",
+    )
     def get(self, request):
+        # Anyone may sign up with any address: until it is proved theirs, the invitations
+        # sent to it (which organization wants whom, as what) are not shown to them.
+        require_verified_email(user_id=request.user.id, action="invitation.list")
         paginator = PagePagination()
         page = paginator.paginate_queryset(selectors.invitations_of_user(user_id=request.user.id), request, view=self)
         # The invitee is not a member yet: the inviting organizations' names come through
