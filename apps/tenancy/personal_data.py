@@ -12,8 +12,6 @@ from uuid import UUID
 from django.db import connection, transaction
 from django.db.models import Count, Q
 
-from apps.core.services import outbox_publish
-from apps.tenancy import events
 from apps.tenancy.models import AuditLog, Invitation, Membership
 from apps.tenancy.roles import Role
 
@@ -93,24 +91,11 @@ def person_memberships_end(*, user_id: UUID, actor_id: UUID | None) -> int:
 
     No last-admin check here: it was made when the erasure was asked for
     (`erasure_blockers`); an organization left with no admin since is staff's to mend."""
-    from apps.tenancy.services import audit_record  # tenancy's services import accounts'
+    from apps.tenancy.services import membership_close  # tenancy's services import accounts'
 
     memberships = list(Membership.objects.select_for_update().filter(user_id=user_id, is_active=True).order_by("pk"))
     for membership in memberships:
-        membership.is_active = False
-        membership.save(update_fields=["is_active", "updated_at"])
-        audit_record(
-            action="member.deactivated",
-            resource_type="membership",
-            resource_id=membership.id,
-            old_values={"is_active": True},
-            new_values={"is_active": False, "reason": "erasure"},
-            organization_id=membership.organization_id,
-            actor_id=actor_id,
-        )
-        outbox_publish(
-            events.MemberDeactivated(organization_id=membership.organization_id, membership_id=membership.id)
-        )
+        membership_close(membership=membership, actor_id=actor_id, reason="erasure")
     return len(memberships)
 
 

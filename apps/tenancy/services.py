@@ -499,13 +499,10 @@ def member_update(
     return membership
 
 
-@transaction.atomic
-def member_deactivate(*, membership: Membership, actor_id: UUID) -> Membership:
-    """Take a member out of the organization; the row stays for history."""
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    if not membership.is_active:
-        return membership
-    _ensure_an_admin_remains(membership, new_role=None, deactivating=True)
+def membership_close(*, membership: Membership, actor_id: UUID | None, reason: str | None = None) -> None:
+    """Deactivate an active membership, audited and published. The caller holds its row
+    lock and has made its own checks (the last admin for an org admin's act; none for an
+    erasure, whose checks were made when it was asked for)."""
     membership.is_active = False
     membership.save(update_fields=["is_active", "updated_at"])
     audit_record(
@@ -513,11 +510,21 @@ def member_deactivate(*, membership: Membership, actor_id: UUID) -> Membership:
         resource_type="membership",
         resource_id=membership.id,
         old_values={"is_active": True},
-        new_values={"is_active": False},
+        new_values={"is_active": False} | ({"reason": reason} if reason else {}),
         organization_id=membership.organization_id,
         actor_id=actor_id,
     )
     outbox_publish(events.MemberDeactivated(organization_id=membership.organization_id, membership_id=membership.id))
+
+
+@transaction.atomic
+def member_deactivate(*, membership: Membership, actor_id: UUID) -> Membership:
+    """Take a member out of the organization; the row stays for history."""
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if not membership.is_active:
+        return membership
+    _ensure_an_admin_remains(membership, new_role=None, deactivating=True)
+    membership_close(membership=membership, actor_id=actor_id)
     return membership
 
 
