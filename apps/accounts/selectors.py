@@ -10,6 +10,19 @@ from django.utils import timezone
 from apps.accounts.models import AuthSession, ErasureRequest, PersonalDataExport
 
 
+def session_is_live(*, user_id: UUID, session_id: UUID) -> bool:
+    """Whether the sign-in session is still open: not signed out or revoked, not expired, and
+    its user still active. An access token is checked when it is presented; a connection that
+    outlives that moment (the live feed) asks this again to learn of a sign-out since."""
+    return AuthSession.objects.filter(
+        pk=session_id,
+        user_id=user_id,
+        user__is_active=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).exists()
+
+
 def session_list(*, user_id: UUID) -> QuerySet[AuthSession]:
     """The user's live sessions, most recently used first (row-level security: own rows only)."""
     return AuthSession.objects.filter(user_id=user_id, revoked_at__isnull=True, expires_at__gt=timezone.now()).order_by(

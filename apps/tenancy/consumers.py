@@ -26,7 +26,9 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 
+from apps.accounts.selectors import session_is_live
 from apps.accounts.websocket import BEARER_SUBPROTOCOL, user_for_token
 from apps.core.channel_layer import REDIS_UNAVAILABLE
 from apps.core.context import Scope, activate
@@ -60,6 +62,18 @@ def _organization_for(user_id, requested: str | None):
     if requested:
         return memberships.get(requested)
     return next(iter(memberships.values())) if len(memberships) == 1 else None
+
+
+@database_sync_to_async
+def _close_code_now(user_id, session_id, organization_id) -> int | None:
+    """The code to close a socket with now that its user signed out (or was revoked,
+    deactivated, erased) or left the organization; None while they may still listen."""
+    with activate(Scope(user_id=user_id)):
+        if not session_is_live(user_id=user_id, session_id=session_id):
+            return CLOSE_UNAUTHENTICATED
+        if organization_id not in {m.organization_id for m in active_memberships_of(user_id=user_id)}:
+            return CLOSE_TENANT_DENIED
+    return None
 
 
 @database_sync_to_async
@@ -188,6 +202,18 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         membership expires after the layer's group_expiry, and a Redis restart loses it."""
         while True:
             await asyncio.sleep(settings.LIVE_FEED["HEARTBEAT_INTERVAL"])
+            # The token was checked once, at connect; a socket open for hours must not outlive
+            # a sign-out, a revoked session or a membership ended since.
+            try:
+                close_code = await _close_code_now(
+                    self.scope["user"].id, self.scope["user"].auth_session_id, self.organization_id
+                )
+            except DatabaseError as error:  # the socket stays; the next heartbeat asks again
+                logger.warning("live_feed.standing_check_failed", extra={"error": repr(error)})
+                close_code = None
+            if close_code is not None:
+                await self.close(code=close_code)
+                return
             for group in list(self.groups_joined):
                 await self._join(group)
             await self.send_json({"type": "heartbeat"})

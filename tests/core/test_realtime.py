@@ -9,7 +9,7 @@ import pytest
 import websockets
 
 from apps.accounts.services import session_start
-from apps.core.context import system_scope
+from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
 from tests.factories import OrganizationFactory, member
 from tests.support import wait_until
@@ -119,3 +119,67 @@ def test_a_malformed_message_is_refused_and_the_socket_stays_open(asgi_server):
     assert [answer["error_code"] for answer in answers] == ["VALIDATION_FIELD_INVALID"] * 3
     assert "nested" in answers[0]["message"]
     assert subscribed == {"type": "subscribed", "group": f"org.{organization.id}"}
+
+
+@pytest.fixture
+def quick_heartbeat(settings):
+    settings.LIVE_FEED = {**settings.LIVE_FEED, "HEARTBEAT_INTERVAL": 0.5}
+
+
+def _held_until_closed(server: str, token: str, organization_id, *, then) -> int:
+    """Open a subscribed socket, run `then` (in a thread), and return the code the server closes it with."""
+
+    async def scenario():
+        async with websockets.connect(f"ws://{server}/ws/v1/events/", origin=f"http://{server}") as ws:
+            await ws.send(json.dumps({"type": "authenticate", "token": token}))
+            await ws.recv()  # connected
+            await ws.send(json.dumps({"action": "subscribe", "group": f"org.{organization_id}"}))
+            await ws.recv()  # subscribed
+            await asyncio.to_thread(then)
+            async with asyncio.timeout(10):
+                while True:
+                    await ws.recv()  # heartbeats, until the server closes
+
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        asyncio.run(scenario())
+    return closed.value.rcvd.code
+
+
+def test_a_socket_is_closed_once_its_session_is_signed_out(asgi_server, quick_heartbeat):
+    # given a member listening to their organization's feed
+    from apps.accounts.services import session_revoke
+
+    organization = OrganizationFactory()
+    user = member(organization)
+    tokens = session_start(user=user)
+
+    # when they sign out elsewhere, then the open socket is closed as unauthenticated
+    code = _held_until_closed(
+        asgi_server,
+        tokens.access,
+        organization.id,
+        then=lambda: session_revoke(user_id=user.id, session_id=tokens.session_id),
+    )
+
+    assert code == 4401
+
+
+def test_a_socket_is_closed_once_its_member_leaves_the_organization(asgi_server, quick_heartbeat):
+    # given a member listening to their organization's feed, and its admin
+    from apps.tenancy.services import member_deactivate
+
+    organization = OrganizationFactory()
+    admin = member(organization)
+    user = member(organization)
+    token = session_start(user=user).access
+    with system_scope(reason="test finds the membership", audit=False):
+        membership = user.memberships.get(organization=organization)
+
+    # when the admin takes them out of the organization, then the socket is closed as denied
+    def deactivate():
+        with tenant_scope(organization.id, user_id=admin.id):
+            member_deactivate(membership=membership, actor_id=admin.id)
+
+    code = _held_until_closed(asgi_server, token, organization.id, then=deactivate)
+
+    assert code == 4403
