@@ -111,3 +111,18 @@ def test_a_chunked_body_within_the_limit_reaches_the_view(asgi_server, small_lim
     # The view's own validation answers, not the size limit.
     assert status == 400, response
     assert json.loads(response)["error_code"] == "VALIDATION_FIELD_REQUIRED"
+
+
+def test_a_small_chunked_json_body_is_read_like_one_with_a_length(asgi_server, small_limit):
+    # given a sign-in sent chunked (no Content-Length), as streaming clients send bodies
+    body = json.dumps({"email": "nobody@example.test", "password": "not-the-password"}).encode()
+    chunks = b"".join(f"{len(part):x}\r\n".encode() + part + b"\r\n" for part in (body[:10], body[10:])) + b"0\r\n\r\n"
+    connection = _connect(asgi_server)
+
+    # when it is sent whole
+    connection.sendall(_request_head(asgi_server, "Transfer-Encoding: chunked\r\nConnection: close\r\n") + chunks)
+    status, _, answer = _read_response(connection)
+    connection.close()
+
+    # then the credentials were read and refused (401), not taken for an empty body (400)
+    assert status == 401, answer
