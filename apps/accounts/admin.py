@@ -120,6 +120,10 @@ class ErasureRequestAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # the request is the record that the erasure was asked for and done
 
+    def save_model(self, request, obj, form, change):
+        # The staff note is the only field the form edits; it goes through its service (audited).
+        personal_data.erasure_request_note(request_id=obj.pk, actor_id=request.user.id, note=obj.staff_note)
+
     @admin.action(description="Carry out the selected erasures now")
     def carry_out_now(self, request, queryset):
         done = 0

@@ -35,3 +35,18 @@ class UserErased(DomainEvent):
 
     def aggregate_id(self) -> str:
         return str(self.user_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErasureRequestStatusChanged(DomainEvent):
+    """An erasure was asked for (scheduled), cancelled by the person or refused by staff: a
+    notifier tells the person, who may not have done it themselves (a stolen session)."""
+
+    event_type = "erasure_request.status_changed"
+    aggregate_type = "erasure_request"
+    erasure_request_id: UUID
+    user_id: UUID
+    status: str
+
+    def aggregate_id(self) -> str:
+        return str(self.erasure_request_id)

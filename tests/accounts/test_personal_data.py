@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from apps.accounts.models import ErasureRequest, PersonalDataExport
 from apps.accounts.services import personal_data as personal_data_services
 from apps.core.context import system_scope, tenant_scope
+from apps.core.models import OutboxEvent
 from apps.orders import services as order_services
 from apps.orders.models import Order
 from apps.tenancy import services as tenancy_services
@@ -334,3 +335,40 @@ def test_erasure_takes_the_person_out_of_invitations_addressed_to_them(api, staf
         invitation.refresh_from_db()
     assert invitation.email == f"erased-{person.id}@invalid"
     assert invitation.status == "revoked"
+
+
+def erasure_events(request_id) -> list[str]:
+    with system_scope(reason="test reads the outbox", audit=False):
+        return list(
+            OutboxEvent.objects.filter(event_type="erasure_request.status_changed", aggregate_id=str(request_id))
+            .order_by("created_at")
+            .values_list("payload__status", flat=True)
+        )
+
+
+def test_asking_cancelling_and_refusing_an_erasure_each_publish_an_event(api, staff, db):
+    # given a person who asks for erasure, changes their mind, then asks again
+    person = member(OrganizationFactory(), Role.SHIPPER)
+    client = api(person)
+    first = client.post(ERASURE, {"password": PASSWORD}, format="json").json()["id"]
+    client.delete(ERASURE)
+    second = client.post(ERASURE, {"password": PASSWORD}, format="json").json()["id"]
+
+    # when staff write why they refuse the second request in its note, then refuse it
+    change = reverse("admin:accounts_erasurerequest_change", args=[second])
+    admin_client(staff).post(change, {"staff_note": "Legal hold: open dispute"})
+    page = admin_client(staff).post(
+        reverse("admin:accounts_erasurerequest_changelist"),
+        {"action": "refuse", "_selected_action": [second]},
+        follow=True,
+    )
+
+    # then every change of status is an event for the person's notifier
+    assert page.status_code == 200
+    assert erasure_events(first) == ["scheduled", "cancelled"]
+    assert erasure_events(second) == ["scheduled", "refused"]
+    # and the note was written through its service: audited, with who wrote it
+    with system_scope(reason="test reads the audit log", audit=False):
+        noted = AuditLog.objects.get(action="user.erasure_noted", resource_id=str(person.id))
+    assert noted.actor_id == staff.id
+    assert noted.new_values["staff_note"] == "Legal hold: open dispute"

@@ -42,6 +42,16 @@ def _audit(**kwargs) -> None:
     audit_record(**kwargs)
 
 
+def _publish_status(request: ErasureRequest, *, actor_id: UUID | None) -> None:
+    # A person's event belongs to no organization: its outbox row is written in the
+    # all-tenants scope (a tenant's scope may only write rows of its organization).
+    event = events.ErasureRequestStatusChanged(
+        organization_id=None, erasure_request_id=request.id, user_id=request.user_id, status=request.status
+    )
+    with system_scope(reason="personal data: erasure request event", actor_id=actor_id):
+        outbox_publish(event)
+
+
 def tombstone_email(user_id: UUID) -> str:
     """What an erased user's address becomes: unique, and undeliverable by definition (RFC 2606)."""
     return f"erased-{user_id}@invalid"
@@ -254,6 +264,7 @@ def erasure_request_create(*, user, password: str) -> ErasureRequest:
         actor_id=user.pk,
         new_values={"erasure_request_id": str(request.id), "due_at": request.due_at.isoformat()},
     )
+    _publish_status(request, actor_id=user.pk)
     return request
 
 
@@ -277,6 +288,7 @@ def erasure_request_cancel(*, user_id: UUID) -> ErasureRequest:
         actor_id=user_id,
         new_values={"erasure_request_id": str(request.id)},
     )
+    _publish_status(request, actor_id=user_id)
     return request
 
 
@@ -300,6 +312,30 @@ def erasure_request_refuse(*, request_id: UUID, actor_id: UUID, note: str) -> Er
             resource_id=request.user_id,
             actor_id=actor_id,
             new_values={"erasure_request_id": str(request.id)},
+        )
+        _publish_status(request, actor_id=actor_id)
+        return request
+
+
+def erasure_request_note(*, request_id: UUID, actor_id: UUID, note: str) -> ErasureRequest:
+    """Platform staff write down what they know of a request (the reason to refuse it, a legal
+    hold being checked); audited, since the note may decide whether a person is erased."""
+    with system_scope(reason=ERASURE_REASON, actor_id=actor_id):
+        request = ErasureRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None:
+            raise NotFound("Erasure request not found.")
+        note = note.strip()
+        if note == request.staff_note:
+            return request
+        old_note, request.staff_note = request.staff_note, note
+        request.save(update_fields=["staff_note"])
+        _audit(
+            action="user.erasure_noted",
+            resource_type="user",
+            resource_id=request.user_id,
+            actor_id=actor_id,
+            old_values={"staff_note": old_note},
+            new_values={"erasure_request_id": str(request.id), "staff_note": note},
         )
         return request
 
