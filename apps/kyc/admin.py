@@ -165,10 +165,9 @@ class KycDocumentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
     def preview(self, document):
         # Never drawn here: a worker draws it in a limited child process (apps/kyc/sandbox.py),
         # so a hostile file cannot hold or crash a web process.
-        if document.preview_status == PreviewStatus.NOT_REQUESTED:
-            services.document_preview_request(document_id=document.pk)  # stored before previews moved
-            return PREVIEW_PENDING
-        if document.preview_status == PreviewStatus.PENDING:
+        # A page view only reads: a preview never requested (a document stored before previews
+        # moved to a worker) is asked for by the beat job `kyc-previews-resubmit`.
+        if document.preview_status in (PreviewStatus.NOT_REQUESTED, PreviewStatus.PENDING):
             return PREVIEW_PENDING
         if document.preview_status == PreviewStatus.UNAVAILABLE or not document.preview_file:
             return format_html(

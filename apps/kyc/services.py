@@ -17,6 +17,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.context import system_scope, tenant_scope
@@ -375,16 +376,40 @@ def document_run_checks(*, document_id: UUID) -> KycDocument:
 
 
 @transaction.atomic
-def document_preview_request(*, document_id: UUID) -> KycDocument:
-    """Ask a worker to draw the preview of a document stored before previews were drawn there."""
+def document_preview_request(*, document_id: UUID, again: bool = False) -> KycDocument:
+    """Ask a worker to draw the document's preview: one never requested, or (`again`) one
+    still pending whose task was lost."""
     document = KycDocument.objects.select_for_update().get(pk=document_id)
-    if document.preview_status != PreviewStatus.NOT_REQUESTED:
+    asked_before = again and document.preview_status == PreviewStatus.PENDING
+    if document.preview_status != PreviewStatus.NOT_REQUESTED and not asked_before:
         return document
     document.preview_status = PreviewStatus.PENDING
     document.save(update_fields=["preview_status", "updated_at"])
     document_id_text, organization_id = str(document.id), str(document.organization_id)
     transaction.on_commit(lambda: tasks.kyc_document_render_preview.delay(document_id_text, organization_id))
     return document
+
+
+def document_previews_resubmit(*, now=None) -> int:
+    """The beat job's safety net: ask again for every preview that no worker will draw, and
+    return how many. Those are the documents stored before previews moved to a worker (never
+    requested) and pending ones left behind by a lost enqueue or a dead worker (pending longer
+    than KYC_PREVIEW_RESUBMIT_AFTER, well past the task's own time limit). A preview drawn
+    twice is stored once: the task does nothing for a document no longer pending."""
+    stale_before = (now or timezone.now()) - settings.KYC_PREVIEW_RESUBMIT_AFTER
+    with system_scope(reason="kyc: previews no worker will draw, in every organization"):
+        waiting = list(
+            KycDocument.objects.filter(
+                Q(preview_status=PreviewStatus.NOT_REQUESTED)
+                | Q(preview_status=PreviewStatus.PENDING, updated_at__lt=stale_before)
+            )
+            .order_by("updated_at")
+            .values_list("id", "organization_id")[: settings.KYC_PREVIEW_RESUBMIT_BATCH]
+        )
+    for document_id, organization_id in waiting:
+        with tenant_scope(organization_id):
+            document_preview_request(document_id=document_id, again=True)
+    return len(waiting)
 
 
 def document_render_preview(*, organization_id: UUID, document_id: UUID) -> str:

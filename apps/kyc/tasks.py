@@ -22,6 +22,11 @@ def kyc_expiry_sweep() -> dict:
     return services.documents_expiry_sweep()
 
 
+@shared_task
+def kyc_previews_resubmit() -> int:
+    return services.document_previews_resubmit()
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def kyc_send_expiry_warning(document_id: str, organization_id: str) -> int:
     with tenant_scope(UUID(organization_id)):

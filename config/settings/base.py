@@ -293,6 +293,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.kyc.tasks.kyc_expiry_sweep",
         "schedule": crontab(hour=2, minute=15),  # daily, after midnight UTC
     },
+    # Previews nobody will draw: never requested, or a lost task (apps.kyc.services).
+    "kyc-previews-resubmit": {"task": "apps.kyc.tasks.kyc_previews_resubmit", "schedule": timedelta(minutes=5)},
     # Files a rolled-back transaction left in storage (apps/core/stored_files.py).
     "storage-orphans-sweep": {"task": "apps.core.tasks.storage_orphans_sweep", "schedule": crontab(minute=40)},
     # Escrow: auto-release after proof of delivery, close settled ones, resubmit what a lost
@@ -473,6 +475,10 @@ KYC_PREVIEW_MEMORY_BYTES = env_int("KYC_PREVIEW_MEMORY_MB", 512) * 1024 * 1024
 KYC_PREVIEW_MAX_PAGES = 3  # the first pages of a PDF, stacked
 KYC_PREVIEW_MAX_PIXELS = 8_000_000  # of the whole preview; pages past it are left out
 KYC_PREVIEW_MAX_WIDTH = 800
+# A preview still pending this long lost its task (the task's hard limit is the timeout + 20 s):
+# the beat job `kyc-previews-resubmit` asks again, at most this many per run.
+KYC_PREVIEW_RESUBMIT_AFTER = timedelta(minutes=10)
+KYC_PREVIEW_RESUBMIT_BATCH = 200
 # Stored files no row references (a rollback after the file was written) are deleted by the
 # beat job `storage-orphans-sweep` once older than this: younger ones may belong to a
 # transaction still running (apps.core.services.storage_orphans_sweep).

@@ -166,3 +166,37 @@ def test_a_file_uploaded_as_pdf_that_pdfium_cannot_read_has_no_preview_and_says_
 
     assert outcome.png is None
     assert "cannot be drawn" in outcome.reason
+
+
+def test_the_beat_job_asks_again_for_previews_no_worker_will_draw(api, celery_worker, private_media):
+    # given three drawn previews, then put back: one never requested (stored before previews
+    # moved to a worker), one pending for an hour (its task lost), one pending just now
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.core.context import system_scope
+    from apps.kyc.models import KycDocument
+    from apps.kyc.tasks import kyc_previews_resubmit
+
+    organization = OrganizationFactory(tax_id=INN, registration_number=OGRN)
+    client = api(member(organization))
+    legacy, lost, fresh = (upload(client, file=pdf_file(f"inn-{n}.pdf")).json()["id"] for n in range(3))
+    assert wait_until(lambda: all(d.preview_status == PreviewStatus.READY for d in stored_documents(organization.id)))
+    with system_scope(reason="test rewinds the previews", audit=False):
+        KycDocument.objects.filter(pk=legacy).update(preview_status=PreviewStatus.NOT_REQUESTED, preview_file="")
+        an_hour_ago = timezone.now() - timedelta(hours=1)
+        KycDocument.objects.filter(pk=lost).update(preview_status=PreviewStatus.PENDING, updated_at=an_hour_ago)
+        KycDocument.objects.filter(pk=fresh).update(preview_status=PreviewStatus.PENDING, updated_at=timezone.now())
+
+    # when the beat job runs (here in the test's process; the drawing goes to the worker)
+    asked = kyc_previews_resubmit()
+
+    # then the two that nobody would draw are drawn, and the one whose task may still run is left alone
+    def statuses() -> dict[str, str]:
+        return {str(document.id): document.preview_status for document in stored_documents(organization.id)}
+
+    assert asked == 2
+    assert wait_until(lambda: statuses()[legacy] == statuses()[lost] == "ready", timeout=30)
+    status = statuses()
+    assert (status[legacy], status[lost], status[fresh]) == ("ready", "ready", "pending")
