@@ -11,7 +11,7 @@ from guardian.shortcuts import get_objects_for_user
 
 from apps.core.errors import NotFound, PermissionDenied
 from apps.orders.models import Order, OrderReturn, OrderStatusChange, Package, UnmatchedArrival, Warehouse
-from apps.tenancy.roles import Actor, Grant
+from apps.tenancy.roles import Actor, Grant, actor_grant
 
 # Roles that see and work only at the warehouses they are assigned to (django-guardian).
 WAREHOUSE_BOUND_ROLES = {"warehouse_staff"}
@@ -44,9 +44,9 @@ def order_scope(*, actor: Actor, permission: str = "order:read") -> OrderScope:
     The reach is the narrower of the role's `order:read` and `permission`: an `:own` grant
     on either limits it to the user's own orders. A role that holds `permission` but cannot
     read orders at all reaches none (RBAC_PERMISSION_DENIED): a child is never wider than its parent."""
-    reach = actor.grant("order:read")
+    reach = actor_grant(actor, "order:read")
     if permission != "order:read":
-        reach = min(reach, actor.grant(permission), key=lambda grant: grant.value)
+        reach = min(reach, actor_grant(actor, permission), key=lambda grant: grant.value)
     if reach is Grant.NONE:
         raise PermissionDenied(f"Your role does not allow order:read, which {permission} depends on.")
     return OrderScope(organization_id=actor.organization_id, customer_id=actor.user_id if reach is Grant.OWN else None)

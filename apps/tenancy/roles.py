@@ -10,11 +10,11 @@ action. A membership's permissions are its role's plus its `extra_permissions`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from uuid import UUID
 
 from django.db import models
+
+from apps.core.actors import Actor
 
 
 class Role(models.TextChoices):
@@ -194,24 +194,6 @@ def is_valid_permission(permission: str) -> bool:
     return len(parts) in (2, 3) and all(parts) and (len(parts) == 2 or parts[2] == "own")
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who acts in a service call: the user, the organization they act for, and their role there."""
-
-    user_id: UUID
-    organization_id: UUID
-    role: str
-    extra_permissions: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, membership, *, user_id: UUID) -> Actor:
-        """The member acting for their membership's organization, with its role and extras."""
-        return cls(
-            user_id=user_id,
-            organization_id=membership.organization_id,
-            role=membership.role,
-            extra_permissions=tuple(membership.extra_permissions),
-        )
-
-    def grant(self, permission: str) -> Grant:
-        return grant_for(self.role, self.extra_permissions, permission)
+def actor_grant(actor: Actor, permission: str) -> Grant:
+    """The widest grant `actor`'s role plus extras give for `permission` (NONE for staff/system)."""
+    return grant_for(actor.role, actor.extra_permissions, permission)

@@ -29,7 +29,7 @@ from apps.marketplace.services.offer_status import (
 from apps.marketplace.services.rfqs import own_rfq_for_update, rfq_award
 from apps.marketplace.transitions import CARRIER, OWNER, SYSTEM, check_offer_move, require_open
 from apps.orders import services as order_services
-from apps.tenancy.roles import Actor, Grant
+from apps.tenancy.roles import Actor, Grant, actor_grant
 from apps.tenancy.selectors import organization_names
 from apps.tenancy.services import audit_record
 
@@ -209,7 +209,7 @@ def _carriers_offer_for_update(*, actor: Actor, offer_id: UUID, permission: str)
     lock_rfq(rfq_id)
     # Not joined to its RFQ: a carrier cannot read an RFQ that has closed.
     offer = Offer.objects.get(pk=offer_id)
-    if actor.grant(permission) is Grant.OWN and offer.submitted_by_id != actor.user_id:
+    if actor_grant(actor, permission) is Grant.OWN and offer.submitted_by_id != actor.user_id:
         raise NotFound("Offer not found.")
     return offer
 
