@@ -9,8 +9,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import ErasureRequest
 from apps.accounts.services import personal_data, two_factor_reset, user_unlock
+from apps.core.audit import audit_record
 from apps.core.errors import DomainError
-from apps.tenancy.services import audit_record
 
 User = get_user_model()
 

@@ -3,7 +3,7 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from apps.tenancy.services import audit_auth_event
+from apps.core.audit import audit_auth_event
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.audit_login")

@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
+from apps.core.audit import audit_record
 from apps.core.context import tenant_scope
 from apps.core.errors import (
     DomainError,
@@ -47,7 +48,6 @@ from apps.documents.models import DocumentTemplate, GeneratedDocument, Generated
 from apps.documents.rendering import render_document
 from apps.documents.signing import DocumentSigningError, VerificationResult, sign_pdf, verify_pdf
 from apps.orders import selectors as orders
-from apps.tenancy.services import audit_record
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Demo data of escrow for `make run` (called by `manage.py seed_demo`), made through the
+"""Demo data of escrow for `make run` (registered with apps.core.demo, run by `manage.py seed_demo`), made through the
 services as the demo users would: a delivered freight order of Baltic Shippers carried by
 Volga Carriers, its escrow funded through the sandbox provider (the worker submits the
 charge once it is up, and the sandbox's webhook confirms it), and a second order whose
@@ -7,14 +7,18 @@ escrow waits for funding. Runs once."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from apps.accounts.services import user_get_by_email
 from apps.core.context import system_scope, tenant_scope
 from apps.escrow import services
 from apps.escrow.models import Escrow
 from apps.orders import services as order_services
-from apps.tenancy.models import Organization
 from apps.tenancy.roles import Actor, Role
+from apps.tenancy.selectors import organization_get_by_slug
+
+if TYPE_CHECKING:
+    from apps.tenancy.models import Organization
 
 
 def _actor(email: str, organization: Organization, role: str) -> Actor:
@@ -38,8 +42,8 @@ def seed() -> list[str]:
     """Make the demo escrows once; the lines `make run` prints about them."""
     rates = services.exchange_rates_refresh()  # the beat job refreshes them hourly; show equivalents from the start
     with system_scope(reason="seed_demo: escrow", audit=False):
-        carrier = Organization.objects.get(slug="volga-carriers")
-        shipper = Organization.objects.get(slug="baltic-shippers")
+        carrier = organization_get_by_slug(slug="volga-carriers")
+        shipper = organization_get_by_slug(slug="baltic-shippers")
         if Escrow.objects.filter(client_organization=shipper).exists():
             return [f"  escrow: demo escrows already there; {rates} exchange rates (display only)"]
     shipper_user = _actor("shipper@baltic-shippers.demo", shipper, Role.SHIPPER)

@@ -2,7 +2,7 @@
 
 Which actions are gated is configuration (settings.KYC_GATED_ACTIONS). Call sites:
 - now: switching the `escrow` feature on (apps.tenancy.services.feature_set_enabled,
-  action "feature.escrow.enable");
+  action "feature.escrow.enable"), registered as the feature's precondition in apps.kyc.apps;
 - the marketplace issue: submitting an offer ("offer.submit"), accepting one
   ("offer.accept"), publishing a listing ("listing.publish"), with the acting
   organization;
@@ -12,6 +12,7 @@ Which actions are gated is configuration (settings.KYC_GATED_ACTIONS). Call site
 
 from __future__ import annotations
 
+from functools import partial
 from uuid import UUID
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.conf import settings
 from apps.core.context import current_organization_id, system_scope
 from apps.core.errors import DomainError, ErrorCode
 from apps.kyc.models import OrganizationVerification, VerificationStatus
+from apps.tenancy.features import FeaturePrecondition
 
 
 class KycNotVerified(DomainError):
@@ -51,3 +53,13 @@ def require_verified(*, organization_id: UUID, action: str) -> None:
             "The organization must pass KYC verification first (see GET /api/v1/kyc/verification-status).",
             details={"action": action},
         )
+
+
+def feature_gate(name: str):
+    """The KYC gate as a precondition of switching the feature `name` on (action
+    `feature.<name>.enable`, gated when settings.KYC_GATED_ACTIONS lists it: escrow's by default)."""
+    action = f"feature.{name}.enable"
+    return FeaturePrecondition(
+        allows=partial(is_allowed, action=action),
+        require=partial(require_verified, action=action),
+    )

@@ -51,8 +51,12 @@ from apps.marketplace.models import (
     Tariff,
 )
 from apps.marketplace.services.catalog import OFFERING_FIELDS, TARIFF_FIELDS
-from apps.tenancy.admin import ServiceErrorsAsMessages
-from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_organization_id, is_platform_staff
+from apps.tenancy.admin_site import (
+    OrganizationScopedAdmin,
+    ServiceErrorsAsMessages,
+    admin_organization_id,
+    is_platform_staff,
+)
 from apps.tenancy.roles import Actor
 
 # Django's admin lays out `radiolist inline` choices side by side (its radio_fields HORIZONTAL).

@@ -1,4 +1,4 @@
-"""Demo data of the marketplace for `make run` (called by `manage.py seed_demo`), made through
+"""Demo data of the marketplace for `make run` (registered with apps.core.demo, run by `seed_demo`), made through
 the services as the demo users would make it: Volga Carriers' offerings with tariffs, an
 open RFQ of Baltic Shippers with Volga's offer on it, and a draft RFQ. Runs once."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -13,8 +14,11 @@ from apps.accounts.services import user_get_by_email
 from apps.core.context import system_scope, tenant_scope
 from apps.marketplace import services
 from apps.marketplace.models import ServiceOffering
-from apps.tenancy.models import Organization
 from apps.tenancy.roles import Actor, Role
+from apps.tenancy.selectors import organization_get_by_slug
+
+if TYPE_CHECKING:
+    from apps.tenancy.models import Organization
 
 TALLINN = {"country": "EE", "city": "Tallinn", "address": "Sadama 25", "latitude": 59.4436, "longitude": 24.7536}
 KAZAN = {"country": "RU", "city": "Kazan", "address": "", "latitude": 55.7963, "longitude": 49.1088}
@@ -100,8 +104,8 @@ def _actor(email: str, organization: Organization, role: str) -> Actor:
 def seed() -> list[str]:
     """Make the demo marketplace once; the lines `make run` prints about it."""
     with system_scope(reason="seed_demo: marketplace", audit=False):
-        carrier = Organization.objects.get(slug="volga-carriers")
-        shipper = Organization.objects.get(slug="baltic-shippers")
+        carrier = organization_get_by_slug(slug="volga-carriers")
+        shipper = organization_get_by_slug(slug="baltic-shippers")
         seeded = ServiceOffering.objects.filter(organization=carrier).exists()
     if seeded:
         return ["  marketplace: demo offerings and RFQs already there"]

@@ -25,8 +25,12 @@ from apps.orders.models import (
     UnmatchedArrival,
     Warehouse,
 )
-from apps.tenancy.admin import ServiceErrorsAsMessages
-from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_organization_id, is_platform_staff
+from apps.tenancy.admin_site import (
+    OrganizationScopedAdmin,
+    ServiceErrorsAsMessages,
+    admin_organization_id,
+    is_platform_staff,
+)
 
 
 class OrderPartInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -19,28 +19,19 @@ from django.utils.html import format_html
 
 from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.errors import DomainError
+from apps.core.models import AuditLog
 from apps.tenancy import services
-from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_organization_id, is_platform_staff
+from apps.tenancy.admin_site import (
+    OrganizationScopedAdmin,
+    ServiceErrorsAsMessages,
+    admin_organization_id,
+    is_platform_staff,
+)
 from apps.tenancy.features import FEATURES, ToggledBy
-from apps.tenancy.models import AuditLog, Invitation, Membership, Organization
+from apps.tenancy.models import Invitation, Membership, Organization
 from apps.tenancy.selectors import feature_states
 
 User = get_user_model()
-
-
-class ServiceErrorsAsMessages:
-    """Shows a service's DomainError as a message on the same page instead of a server error.
-
-    The admin's change view runs in a savepoint, so whatever the view wrote before
-    the error (its LogEntry included) is rolled back with it.
-    """
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return HttpResponseRedirect(request.get_full_path())
 
 
 # --- Organizations -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts import services as accounts
 from apps.core.context import user_scope
+from apps.core.errors import DomainError
 from apps.core.network import client_ip
 from apps.tenancy.middleware import ADMIN_ORGANIZATION_SESSION_KEY
 from apps.tenancy.roles import Role
@@ -195,3 +196,18 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
         if is_platform_staff(request):
             return super().has_delete_permission(request, obj)
         return self._org_admin_may(request, "delete")
+
+
+class ServiceErrorsAsMessages:
+    """Shows a service's DomainError as a message on the same page instead of a server error.
+
+    The admin's change view runs in a savepoint, so whatever the view wrote before
+    the error (its LogEntry included) is rolled back with it.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(request.get_full_path())

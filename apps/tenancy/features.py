@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,9 +20,6 @@ class Feature:
     default_entitled: bool = False
     default_enabled: bool = False
     toggled_by: ToggledBy = ToggledBy.ORG_ADMIN
-    # The KYC-gated action that switching it on needs (apps.kyc.gate); its default is then
-    # on only for an organization that may take that action (tenancy.selectors.feature_states).
-    kyc_gate: str = ""
 
 
 FEATURES: dict[str, Feature] = {
@@ -29,9 +27,7 @@ FEATURES: dict[str, Feature] = {
     for feature in (
         Feature("assisted_purchase", "Assisted purchase", "The forwarder buys products for its customers."),
         Feature("self_purchase", "Self purchase", "Customers buy themselves and ship to the forwarder's warehouse."),
-        Feature(
-            "escrow", "Escrow payments", "Orders are paid through escrow.", True, True, kyc_gate="feature.escrow.enable"
-        ),
+        Feature("escrow", "Escrow payments", "Orders are paid through escrow.", True, True),
         Feature("chat", "Chat", "Conversations between the parties of an order.", True, True),
         Feature("platform_integrations", "Platform integrations", "Orders from Shopee, Lazada, Shopify, TikTok."),
         Feature("device_passports", "Device passports", "QR-coded lifecycle records for equipment."),
@@ -41,3 +37,27 @@ FEATURES: dict[str, Feature] = {
         Feature("cold_chain", "Cold chain", "Temperature-controlled cargo.", toggled_by=ToggledBy.STAFF),
     )
 }
+
+
+@dataclass(frozen=True)
+class FeaturePrecondition:
+    """What switching a feature on needs, registered by the context that decides it (the KYC
+    gate, apps.kyc.apps), so that tenancy imports no higher context. A feature with one is on
+    by default only for an organization it allows (tenancy.selectors.feature_states)."""
+
+    allows: Callable[..., bool]  # (*, organization_id) -> whether the organization may switch it on
+    require: Callable[..., None]  # (*, organization_id) -> None, or raises the error that refuses it
+
+
+_PRECONDITIONS: dict[str, list[FeaturePrecondition]] = {}
+
+
+def feature_precondition_register(name: str, precondition: FeaturePrecondition) -> None:
+    """Register a precondition of switching the feature `name` on (in an AppConfig.ready)."""
+    registered = _PRECONDITIONS.setdefault(name, [])
+    if precondition not in registered:
+        registered.append(precondition)
+
+
+def feature_preconditions(name: str) -> tuple[FeaturePrecondition, ...]:
+    return tuple(_PRECONDITIONS.get(name, ()))

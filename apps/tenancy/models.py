@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.core.models import TimeStampedModel
-from apps.core.rls import AppendOnly, Owned, TenantRoot
+from apps.core.rls import Owned, TenantRoot
 from apps.core.text import validate_display_name
 from apps.tenancy.features import FEATURES
 from apps.tenancy.roles import Role
@@ -181,37 +181,3 @@ class OrganizationFeature(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({'on' if self.is_enabled else 'off'})"
-
-
-class AuditLog(models.Model):
-    """Append-only: the application role has no UPDATE/DELETE grant, no policy allows them,
-    and a trigger refuses them for everyone, the owner included."""
-
-    # erasable: a person's erasure rewrites their identifiers out of the values (docs/accounts.md).
-    row_visibility = AppendOnly(erasable=True)
-
-    # A client-made key: an INSERT ... RETURNING would have to pass the read policy,
-    # which rows of no organization (failed logins) never do.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    occurred_at = models.DateTimeField(auto_now_add=True)
-    # Plain ids, not foreign keys: the record outlives the user or organization it names.
-    actor_id = models.UUIDField(null=True, blank=True)
-    organization_id = models.UUIDField(null=True, blank=True)
-    action = models.CharField(max_length=60)
-    resource_type = models.CharField(max_length=60, blank=True)
-    resource_id = models.CharField(max_length=64, blank=True)
-    old_values = models.JSONField(null=True, blank=True)
-    new_values = models.JSONField(null=True, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=500, blank=True)
-    request_id = models.CharField(max_length=128, blank=True)
-
-    class Meta:
-        ordering = ["-occurred_at"]
-        indexes = [
-            models.Index(fields=["organization_id", "occurred_at"], name="audit_org_time_idx"),
-            models.Index(fields=["resource_type", "resource_id"], name="audit_resource_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.resource_type}:{self.resource_id}"

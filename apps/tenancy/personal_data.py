@@ -9,25 +9,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 
-from apps.tenancy.models import AuditLog, Invitation, Membership
+from apps.core.errors import DomainError, ErrorCode
+from apps.tenancy.models import Invitation, Membership
 from apps.tenancy.roles import Role
-
-AUDIT_EXPORT_FIELDS = (
-    "id",
-    "occurred_at",
-    "action",
-    "organization_id",
-    "resource_type",
-    "resource_id",
-    "old_values",
-    "new_values",
-    "ip_address",
-    "user_agent",
-    "request_id",
-)
 
 
 def memberships_of_person(*, user_id: UUID) -> list[dict]:
@@ -54,15 +41,6 @@ def invitations_of_person(*, user_id: UUID, email: str) -> list[dict]:
         Invitation.objects.filter(Q(invitee_id=user_id) | Q(email=email.strip().lower()))
         .order_by("created_at")
         .values("id", "organization_id", "organization__name", "email", "role", "status", "expires_at", "responded_at")
-    )
-
-
-def audit_entries_of_person(*, user_id: UUID) -> list[dict]:
-    """Audit entries the person acted in, and sign-in events about them, oldest first."""
-    return list(
-        AuditLog.objects.filter(Q(actor_id=user_id) | Q(resource_type="user", resource_id=str(user_id)))
-        .order_by("occurred_at", "id")
-        .values(*AUDIT_EXPORT_FIELDS)
     )
 
 
@@ -119,19 +97,24 @@ def person_invitations_forget(*, user_id: UUID, email: str, replacement: str) ->
     return len(invitations)
 
 
-@transaction.atomic
-def audit_erase_person(*, user_id: UUID, identifiers: list[str], replacement: str) -> int:
-    """Rewrite the person's identifiers out of the audit log; returns the rows changed.
+def erasure_refusal(*, user_id: UUID) -> DomainError | None:
+    """Registered with apps.core.personal_data: refuses the erasure of an organization's only
+    admin while others still work there (make one of them an admin first)."""
+    blockers = erasure_blockers(user_id=user_id)
+    if not blockers:
+        return None
+    return DomainError(
+        "You are the only admin of an organization whose other members still work there: "
+        "make one of them an admin first.",
+        code=ErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
+        details={
+            "organizations": [{"id": str(b["organization_id"]), "name": b["organization__name"]} for b in blockers]
+        },
+    )
 
-    The act stays: who (the actor id, now naming an anonymous user row), what, on which
-    resource, when. The values lose every case-insensitive occurrence of `identifiers`
-    (each at least 6 characters) in favour of `replacement`; the rows the person acted in
-    or that are about them lose their address and user agent. The log is append-only:
-    this is its one exception, the database function of migration
-    tenancy/0005_audit_erasure_redaction (the application role cannot UPDATE the table).
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tenancy_auditlog_erase_person(%s, %s::text[], %s)", [user_id, list(identifiers), replacement]
-        )
-        return cursor.fetchone()[0]
+
+def person_forget(*, user_id: UUID, email: str, replacement: str, actor_id: UUID | None) -> None:
+    """Registered with apps.core.personal_data: at the erasure, end the person's memberships
+    and take them out of the invitations addressed to them."""
+    person_memberships_end(user_id=user_id, actor_id=actor_id)
+    person_invitations_forget(user_id=user_id, email=email, replacement=replacement)

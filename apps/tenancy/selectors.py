@@ -13,8 +13,9 @@ from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from apps.core.errors import NotFound
-from apps.tenancy.features import FEATURES, Feature
-from apps.tenancy.models import AuditLog, Invitation, Membership, Organization, OrganizationFeature
+from apps.core.models import AuditLog
+from apps.tenancy.features import FEATURES, Feature, feature_preconditions
+from apps.tenancy.models import Invitation, Membership, Organization, OrganizationFeature
 
 FEATURE_CACHE_SECONDS = 300
 # What the request's caller resolution, the permission checks and /me read of the caller's
@@ -174,24 +175,23 @@ def feature_states(*, organization_id: UUID) -> dict[str, FeatureState]:
 
 
 def _gated_defaults(organization_id: UUID, rows: dict) -> dict:
-    """The defaults of the organization's features that follow the KYC gate (`kyc_gate`,
-    e.g. escrow) and have no row yet: on by default only once the organization may switch
+    """The defaults of the organization's features that have a precondition (the KYC gate of
+    escrow, registered by apps.kyc.apps) and have no row yet: on by default only once the organization may switch
     them on. An unverified organization is not shown a flag it cannot use (nor one it could
     switch off and never back on); verified, it gets the catalogue's default. KYC decisions
     forget the cached states (`feature_cache_forget`)."""
     gated = [
         feature
         for feature in FEATURES.values()
-        if feature.kyc_gate and feature.default_enabled and feature.name not in rows
+        if feature_preconditions(feature.name) and feature.default_enabled and feature.name not in rows
     ]
-    if not gated:
-        return {}
-    from apps.kyc.gate import is_allowed  # kyc builds on tenancy: import at the call
-
     return {
         feature.name: (
             feature.default_entitled,
-            is_allowed(organization_id=organization_id, action=feature.kyc_gate),
+            all(
+                precondition.allows(organization_id=organization_id)
+                for precondition in feature_preconditions(feature.name)
+            ),
             {},
         )
         for feature in gated
@@ -289,3 +289,11 @@ def organization_exists(*, organization_id) -> bool:
     """Whether the organization exists, read in the current scope: acting for an
     organization, its own row is visible (a webhook checks the tenant it was sent for)."""
     return Organization.objects.filter(id=organization_id).exists()
+
+
+def organization_get_by_slug(*, slug: str) -> Organization:
+    """The organization with this slug (the demo data finds its organizations so), else 404."""
+    organization = Organization.objects.filter(slug=slug).first()
+    if organization is None:
+        raise NotFound("Organization not found.")
+    return organization

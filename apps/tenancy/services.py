@@ -1,4 +1,4 @@
-"""Writes of the tenancy context: organizations, members, feature flags, the audit log."""
+"""Writes of the tenancy context: organizations, members, feature flags."""
 
 from __future__ import annotations
 
@@ -13,18 +13,12 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
+from django.utils.text import slugify
 
 from apps.accounts.guards import require_verified_email
-from apps.accounts.services import user_get_by_email
-from apps.core.context import (
-    Client,
-    client_var,
-    current_organization_id,
-    current_user_id,
-    request_id_var,
-    system_scope,
-    tenant_scope,
-)
+from apps.accounts.services import user_get_by_email, user_register
+from apps.core.audit import audit_record
+from apps.core.context import system_scope, tenant_scope
 from apps.core.errors import (
     DomainError,
     ErrorCode,
@@ -34,11 +28,10 @@ from apps.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from apps.core.network import client_ip
 from apps.core.services import outbox_publish
 from apps.tenancy import events, tasks
-from apps.tenancy.features import FEATURES, ToggledBy
-from apps.tenancy.models import AuditLog, Invitation, Membership, Organization, OrganizationFeature
+from apps.tenancy.features import FEATURES, ToggledBy, feature_preconditions
+from apps.tenancy.models import Invitation, Membership, Organization, OrganizationFeature
 from apps.tenancy.roles import Role, is_valid_permission
 from apps.tenancy.selectors import active_admin_count, feature_cache_key, feature_states
 
@@ -62,71 +55,6 @@ ORGANIZATION_EDITABLE_FIELDS = (
 # What platform staff may change besides: the commercial terms and whether the
 # organization may work at all. (verification_level belongs to KYC.)
 STAFF_EDITABLE_FIELDS = (*ORGANIZATION_EDITABLE_FIELDS, "subscription_plan", "subscription_status", "is_active")
-
-
-# --- Audit ---------------------------------------------------------------------------------
-
-
-def _jsonable(values: dict | None) -> dict | None:
-    if values is None:
-        return None
-    return {
-        key: value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
-        for key, value in values.items()
-    }
-
-
-def audit_record(
-    *,
-    action: str,
-    resource_type: str = "",
-    resource_id: str | UUID = "",
-    old_values: dict | None = None,
-    new_values: dict | None = None,
-    organization_id: UUID | None = None,
-    actor_id: UUID | None = None,
-    client: Client | None = None,
-) -> AuditLog:
-    """Append one audit row; who, where from and which request come from the current scope."""
-    client = client or client_var.get()
-    return AuditLog.objects.create(
-        action=action,
-        resource_type=resource_type,
-        resource_id=str(resource_id),
-        old_values=_jsonable(old_values),
-        new_values=_jsonable(new_values),
-        organization_id=organization_id or current_organization_id(),
-        actor_id=actor_id or current_user_id(),
-        ip_address=client.ip_address,
-        user_agent=client.user_agent[:500],
-        request_id=request_id_var.get() or "",
-    )
-
-
-def client_of(request) -> Client:
-    if request is None:
-        return client_var.get()
-    return Client(
-        ip_address=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-    )
-
-
-@transaction.atomic
-def audit_auth_event(*, action: str, user_id: UUID | None, request=None, details: dict | None = None) -> AuditLog:
-    return audit_record(
-        action=action,
-        resource_type="user",
-        resource_id=user_id or "",
-        new_values=details,
-        actor_id=user_id,
-        client=client_of(request),
-    )
-
-
-def audit_rls_bypass(*, reason: str, actor_id: UUID | None) -> AuditLog:
-    """settings.RLS_BYPASS_AUDITOR: every audited entry into the all-tenants scope."""
-    return audit_record(action="rls.bypass", resource_type="scope", new_values={"reason": reason}, actor_id=actor_id)
 
 
 def _changes(instance, fields, data: dict) -> tuple[dict, dict]:
@@ -581,9 +509,8 @@ def feature_set_enabled(
     if not row.is_entitled:
         raise FeatureDisabled(f"The organization is not entitled to {name!r}; ask platform staff to grant it.")
     if enabled and not row.is_enabled:
-        from apps.kyc.gate import require_verified  # kyc builds on tenancy: import at the call
-
-        require_verified(organization_id=organization_id, action=f"feature.{name}.enable")
+        for precondition in feature_preconditions(name):  # the KYC gate of escrow (apps.kyc.apps)
+            precondition.require(organization_id=organization_id)
     old = {"is_entitled": row.is_entitled, "is_enabled": row.is_enabled, "config": row.config}
     if enabled is not None:
         row.is_enabled = enabled
@@ -637,3 +564,24 @@ def organization_create(
     )
     outbox_publish(events.OrganizationCreated(organization_id=organization.id, name=name))
     return organization
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:60] or "organization"
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+@transaction.atomic
+def user_sign_up(
+    *, email: str, password: str, first_name: str = "", last_name: str = "", organization_name: str = ""
+) -> None:
+    """Sign a person up (accounts' user_register) and, given a name, create their organization
+    with them as its org_admin. For a taken address nothing changes, as user_register says."""
+    user = user_register(email=email, password=password, first_name=first_name, last_name=last_name)
+    if user is None or not organization_name:
+        return
+    # No tenant owns the organization before it exists: the all-tenants scope, audited.
+    with system_scope(reason="sign-up creates the user's organization", actor_id=user.id):
+        organization_create(
+            actor_id=user.id, name=organization_name, slug=_unique_slug(organization_name), admin_user_id=user.id
+        )

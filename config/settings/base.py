@@ -668,7 +668,7 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Tenancy ----------------------------------------------------------------------------
 # Called on every audited entry into the all-tenants scope (apps.core.context.system_scope).
-RLS_BYPASS_AUDITOR = "apps.tenancy.services.audit_rls_bypass"
+RLS_BYPASS_AUDITOR = "apps.core.audit.audit_rls_bypass"
 
 # --- Payment gateways (apps/escrow/gateways, docs/payment-gateway.md) --------------------
 # Provider name -> its adapter class (BACKEND) and the adapter's options. "sandbox" is the

@@ -16,11 +16,11 @@ from rest_framework.test import APIClient
 from apps.accounts.models import ErasureRequest, PersonalDataExport
 from apps.accounts.services import personal_data as personal_data_services
 from apps.core.context import system_scope, tenant_scope
-from apps.core.models import OutboxEvent
+from apps.core.models import AuditLog, OutboxEvent
 from apps.orders import services as order_services
 from apps.orders.models import Order
 from apps.tenancy import services as tenancy_services
-from apps.tenancy.models import AuditLog, Membership
+from apps.tenancy.models import Membership
 from apps.tenancy.roles import Role
 from tests.factories import OrganizationFactory, UserFactory, member
 from tests.support import admin_client, wait_until

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.core.context import system_scope
-from apps.tenancy.models import AuditLog
+from apps.core.models import AuditLog
 from tests.factories import UserFactory, member
 
 pytestmark = pytest.mark.django_db

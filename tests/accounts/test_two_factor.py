@@ -10,7 +10,7 @@ from django_otp.oath import TOTP
 from rest_framework.test import APIClient
 
 from apps.core.context import system_scope
-from apps.tenancy.models import AuditLog
+from apps.core.models import AuditLog
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

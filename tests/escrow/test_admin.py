@@ -12,9 +12,9 @@ import pytest
 from django.urls import reverse
 
 from apps.core.context import system_scope, tenant_scope
+from apps.core.models import AuditLog
 from apps.escrow import selectors, services
 from apps.escrow.models import Escrow, EscrowStatus, ExchangeRate, JournalEntry
-from apps.tenancy.models import AuditLog
 from tests.escrow.parties import create_escrow, fund_escrow, order_between
 from tests.factories import UserFactory
 from tests.support import admin_client as logged_in

@@ -8,10 +8,10 @@ import pytest
 from django.core import mail
 
 from apps.core.context import system_scope, tenant_scope
-from apps.core.models import OutboxEvent
+from apps.core.models import AuditLog, OutboxEvent
 from apps.kyc import services
 from apps.kyc.models import DocumentStatus, KycDocument
-from apps.tenancy.models import AuditLog, Organization
+from apps.tenancy.models import Organization
 from tests.factories import FeatureFactory
 from tests.kyc.conftest import OGRN, run_checks, stored_documents, upload
 

@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from apps.core.context import system_scope, tenant_scope
 from apps.core.errors import ValidationFailed
+from apps.core.models import AuditLog
 from apps.marketplace import services
 from apps.marketplace.models import Offer, OfferStatus, Rfq, RfqStatus, RfqStatusChange, ServiceOffering, Tariff
-from apps.tenancy.models import AuditLog
 from apps.tenancy.roles import Actor, Role
 from tests.factories import UserFactory
 from tests.marketplace.factories import OfferingFactory, RfqFactory, TariffFactory

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from apps.core.context import system_scope
+from apps.core.models import AuditLog
 from apps.orders.models import Package, UnmatchedArrival, Warehouse
-from apps.tenancy.models import AuditLog
 from apps.tenancy.roles import Role
 from tests.factories import OrganizationFactory, UserFactory, member
 from tests.orders.test_orders_api import freight_order, move

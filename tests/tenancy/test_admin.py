@@ -11,7 +11,8 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.core.context import system_scope
-from apps.tenancy.models import AuditLog, Invitation, Membership, Organization, OrganizationFeature
+from apps.core.models import AuditLog
+from apps.tenancy.models import Invitation, Membership, Organization, OrganizationFeature
 from apps.tenancy.roles import Role
 from tests.factories import FeatureFactory, MembershipFactory, OrganizationFactory, UserFactory, member
 from tests.support import admin_client as logged_in

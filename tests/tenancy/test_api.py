@@ -5,7 +5,8 @@ import uuid
 import pytest
 
 from apps.core.context import system_scope
-from apps.tenancy.models import AuditLog, Membership
+from apps.core.models import AuditLog
+from apps.tenancy.models import Membership
 from apps.tenancy.roles import Role
 from tests.factories import FeatureFactory, MembershipFactory, OrganizationFactory, UserFactory, member
 

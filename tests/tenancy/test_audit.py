@@ -3,9 +3,9 @@
 import pytest
 from django.db import DatabaseError, connections, transaction
 
+from apps.core.audit import audit_record
 from apps.core.context import system_scope, tenant_scope
-from apps.tenancy.models import AuditLog
-from apps.tenancy.services import audit_record
+from apps.core.models import AuditLog
 from tests.factories import OrganizationFactory, member
 
 pytestmark = pytest.mark.django_db(databases=["default", "owner"])

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from apps.core.context import system_scope
-from apps.core.models import OutboxEvent
-from apps.tenancy.models import AuditLog, Invitation, Membership
+from apps.core.models import AuditLog, OutboxEvent
+from apps.tenancy.models import Invitation, Membership
 from apps.tenancy.roles import Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, member
 

@@ -1,26 +1,7 @@
 from rest_framework import serializers
 
 from apps.accounts.models import AuthSession
-from apps.core.text import validate_display_name
-
-
-class RegisterInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-    first_name = serializers.CharField(
-        max_length=150, required=False, allow_blank=True, default="", validators=[validate_display_name]
-    )
-    last_name = serializers.CharField(
-        max_length=150, required=False, allow_blank=True, default="", validators=[validate_display_name]
-    )
-    organization_name = serializers.CharField(
-        max_length=200,
-        validators=[validate_display_name],
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="When given, an organization is created and the new user becomes its org_admin.",
-    )
+from apps.core.api.serializers import DetailOutput  # noqa: F401  (s.DetailOutput in the views)
 
 
 class TokenInput(serializers.Serializer):
@@ -88,7 +69,3 @@ class ResetConfirmInput(serializers.Serializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=128)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
-
-
-class DetailOutput(serializers.Serializer):
-    detail = serializers.CharField()

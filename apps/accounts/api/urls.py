@@ -3,7 +3,6 @@ from django.urls import path
 from apps.accounts.api import personal_data, views
 
 urlpatterns = [
-    path("auth/register", views.RegisterView.as_view(), name="auth-register"),
     path("auth/verify-email", views.VerifyEmailView.as_view(), name="auth-verify-email"),
     path("auth/login", views.LoginView.as_view(), name="auth-login"),
     path("auth/verify-2fa", views.VerifyTwoFactorView.as_view(), name="auth-verify-2fa"),

@@ -39,17 +39,6 @@ class AnonymousView(APIView):
     throttle_classes = [ApiIpRateThrottle]
 
 
-class RegisterView(AnonymousView):
-    @extend_schema(
-        request=s.RegisterInput,
-        responses={202: s.DetailOutput},
-        summary="Sign up; a verification link is emailed (the answer is the same for a taken address)",
-    )
-    def post(self, request):
-        services.user_register(**_input(s.RegisterInput, request))
-        return Response({"detail": ACCEPTED}, status=status.HTTP_202_ACCEPTED)
-
-
 class VerifyEmailView(AnonymousView):
     @extend_schema(request=s.TokenInput, responses=s.DetailOutput, summary="Confirm an email address")
     def post(self, request):

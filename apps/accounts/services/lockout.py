@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core.audit import audit_record
+
 User = get_user_model()
 
 
@@ -65,8 +67,6 @@ def lockout_seconds_left(*, email: str, ip: str | None, user) -> int:
 @transaction.atomic
 def lockout_record_failure(*, email: str, ip: str | None, user) -> bool:
     """Count one failed sign-in; True when it locked the account or the address."""
-    from apps.tenancy.services import audit_record  # tenancy imports accounts' services
-
     locked = False
     if user is not None:
         User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)

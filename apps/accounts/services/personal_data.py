@@ -24,8 +24,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from apps.accounts import events
 from apps.accounts.models import AuthSession, BackupCodeDevice, ErasureRequest, PersonalDataExport
 from apps.accounts.services.sessions import sessions_revoke_all
+from apps.core.audit import audit_entries_of_person, audit_erase_person, audit_record
 from apps.core.context import system_scope
-from apps.core.errors import DomainError, ErrorCode, InvalidStateTransition, NotFound, ValidationFailed
+from apps.core.errors import InvalidStateTransition, NotFound, ValidationFailed
+from apps.core.personal_data import erasure_refusal, erasure_steps_run, personal_data_sections
 from apps.core.services import outbox_publish
 
 logger = logging.getLogger(__name__)
@@ -34,12 +36,6 @@ User = get_user_model()
 EXPORT_FORMAT = "manifest.personal-data/1"
 EXPORT_REASON = "personal data export"
 ERASURE_REASON = "personal data erasure"
-
-
-def _audit(**kwargs) -> None:
-    from apps.tenancy.services import audit_record  # tenancy imports accounts' services
-
-    audit_record(**kwargs)
 
 
 def _publish_status(request: ErasureRequest, *, actor_id: UUID | None) -> None:
@@ -85,7 +81,7 @@ def personal_data_export_start(*, user_id: UUID) -> PersonalDataExport:
             export = PersonalDataExport.objects.create(user_id=user_id)
     except IntegrityError:  # another request queued one between our read and write
         return PersonalDataExport.objects.get(user_id=user_id, status=PersonalDataExport.Status.PENDING)
-    _audit(action="personal_data.export_requested", resource_type="user", resource_id=user_id, actor_id=user_id)
+    audit_record(action="personal_data.export_requested", resource_type="user", resource_id=user_id, actor_id=user_id)
     export_id = str(export.id)
     transaction.on_commit(lambda: tasks.personal_data_export_build.delay(export_id))
     return export
@@ -106,12 +102,6 @@ def personal_data_export_current(*, user_id: UUID) -> PersonalDataExport:
 def personal_data_collect(*, user_id: UUID) -> dict:
     """Everything the platform holds about the person, as JSON-ready data, read through
     each context's personal_data module. Runs inside the all-tenants scope."""
-    from apps.escrow import personal_data as escrow_data
-    from apps.kyc import personal_data as kyc_data
-    from apps.marketplace import personal_data as marketplace_data
-    from apps.orders import personal_data as orders_data
-    from apps.tenancy import personal_data as tenancy_data
-
     user = User.objects.get(pk=user_id)
     return {
         "format": EXPORT_FORMAT,
@@ -138,14 +128,10 @@ def personal_data_collect(*, user_id: UUID) -> dict:
             )
         ),
         "two_factor_devices": _two_factor_devices(user_id),
-        "memberships": tenancy_data.memberships_of_person(user_id=user_id),
-        "invitations": tenancy_data.invitations_of_person(user_id=user_id, email=user.email),
-        "orders": orders_data.orders_of_person(user_id=user_id),
-        "rfqs": marketplace_data.rfqs_of_person(user_id=user_id),
-        "offers": marketplace_data.offers_of_person(user_id=user_id),
-        "escrows": escrow_data.escrows_of_person(user_id=user_id),
-        "kyc_documents_uploaded": kyc_data.documents_uploaded_by_person(user_id=user_id),
-        "audit_log": tenancy_data.audit_entries_of_person(user_id=user_id),
+        # memberships, invitations, orders, rfqs, offers, escrows, kyc_documents_uploaded, ...:
+        # what each context registered with apps.core.personal_data.
+        **personal_data_sections(user_id=user_id, email=user.email),
+        "audit_log": audit_entries_of_person(user_id=user_id),
         "erasure_requests": list(
             ErasureRequest.objects.filter(user_id=user_id)
             .order_by("requested_at")
@@ -234,8 +220,6 @@ def erasure_request_create(*, user, password: str) -> ErasureRequest:
     Refused (422) while the person is the only admin of an organization others still
     work in. A request already scheduled is returned as it is.
     """
-    from apps.tenancy import personal_data as tenancy_data
-
     if not password or not user.check_password(password):
         raise ValidationFailed("The password is incorrect.", details={"password": ["Incorrect."]})
     User.objects.select_for_update().filter(pk=user.pk).first()
@@ -244,20 +228,13 @@ def erasure_request_create(*, user, password: str) -> ErasureRequest:
         return scheduled
     # The other members of the person's organizations are outside the person's own scope.
     with system_scope(reason="erasure: organizations left without an admin", actor_id=user.pk, audit=False):
-        blockers = tenancy_data.erasure_blockers(user_id=user.pk)
-    if blockers:
-        raise DomainError(
-            "You are the only admin of an organization whose other members still work there: "
-            "make one of them an admin first.",
-            code=ErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
-            details={
-                "organizations": [{"id": str(b["organization_id"]), "name": b["organization__name"]} for b in blockers]
-            },
-        )
+        refusal = erasure_refusal(user_id=user.pk)
+    if refusal is not None:
+        raise refusal
     request = ErasureRequest.objects.create(
         user_id=user.pk, due_at=timezone.now() + settings.PERSONAL_DATA_ERASURE_GRACE
     )
-    _audit(
+    audit_record(
         action="user.erasure_requested",
         resource_type="user",
         resource_id=user.pk,
@@ -281,7 +258,7 @@ def erasure_request_cancel(*, user_id: UUID) -> ErasureRequest:
     request.status = ErasureRequest.Status.CANCELLED
     request.cancelled_at = timezone.now()
     request.save(update_fields=["status", "cancelled_at"])
-    _audit(
+    audit_record(
         action="user.erasure_cancelled",
         resource_type="user",
         resource_id=user_id,
@@ -306,7 +283,7 @@ def erasure_request_refuse(*, request_id: UUID, actor_id: UUID, note: str) -> Er
         request.handled_by_id = actor_id
         request.staff_note = note.strip()
         request.save(update_fields=["status", "handled_by", "staff_note"])
-        _audit(
+        audit_record(
             action="user.erasure_refused",
             resource_type="user",
             resource_id=request.user_id,
@@ -329,7 +306,7 @@ def erasure_request_note(*, request_id: UUID, actor_id: UUID, note: str) -> Eras
             return request
         old_note, request.staff_note = request.staff_note, note
         request.save(update_fields=["staff_note"])
-        _audit(
+        audit_record(
             action="user.erasure_noted",
             resource_type="user",
             resource_id=request.user_id,
@@ -351,8 +328,6 @@ def erasure_carry_out(*, request_id: UUID, actor_id: UUID | None = None) -> Eras
     person's identifiers, addresses or user agents. Idempotent: a completed request is
     returned as it is.
     """
-    from apps.tenancy import personal_data as tenancy_data
-
     with system_scope(reason=ERASURE_REASON, actor_id=actor_id):
         request = ErasureRequest.objects.select_for_update().filter(pk=request_id).first()
         if request is None:
@@ -372,8 +347,7 @@ def erasure_carry_out(*, request_id: UUID, actor_id: UUID | None = None) -> Eras
         exports = PersonalDataExport.objects.filter(user_id=user.id)
         _delete_files_on_commit([export.file.name for export in exports if export.file])
         exports.delete()
-        tenancy_data.person_memberships_end(user_id=user.id, actor_id=actor_id)
-        tenancy_data.person_invitations_forget(user_id=user.id, email=user.email, replacement=tombstone)
+        erasure_steps_run(user_id=user.id, email=user.email, replacement=tombstone, actor_id=actor_id)
 
         user.email = tombstone
         user.first_name = user.last_name = user.phone = ""
@@ -387,12 +361,12 @@ def erasure_carry_out(*, request_id: UUID, actor_id: UUID | None = None) -> Eras
         user.user_permissions.clear()
 
         # Last but one: the rows written above (revoked sessions, ended memberships) are scrubbed too.
-        redacted = tenancy_data.audit_erase_person(user_id=user.id, identifiers=identifiers, replacement=tombstone)
+        redacted = audit_erase_person(user_id=user.id, identifiers=identifiers, replacement=tombstone)
         request.status = ErasureRequest.Status.COMPLETED
         request.completed_at = timezone.now()
         request.handled_by_id = actor_id
         request.save(update_fields=["status", "completed_at", "handled_by"])
-        _audit(
+        audit_record(
             action="user.erased",
             resource_type="user",
             resource_id=user.id,

@@ -36,6 +36,7 @@ from apps.accounts.tokens import (
     new_refresh_token,
     refresh_token_hash,
 )
+from apps.core.audit import audit_record
 from apps.core.context import Client, client_var, system_scope, user_scope
 from apps.core.errors import DomainError, ErrorCode
 
@@ -79,12 +80,6 @@ class IssuedTokens:
     session_id: UUID
     access_expires_in: int
     refresh_expires_at: datetime
-
-
-def _audit(**kwargs) -> None:
-    from apps.tenancy.services import audit_record  # tenancy imports accounts' services
-
-    audit_record(**kwargs)
 
 
 def _client() -> Client:
@@ -276,7 +271,7 @@ def _revoke(session: AuthSession, *, reason: str, actor_id: UUID | None) -> None
     # At once, not on commit: should this transaction roll back, the session merely
     # looks signed out a little early (it can refresh); never the reverse.
     mark_session_revoked(session.id)
-    _audit(
+    audit_record(
         action="auth.session_revoked",
         resource_type="auth_session",
         resource_id=session.id,

@@ -11,6 +11,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import AuthSession, BackupCodeDevice
+from apps.core.audit import audit_record
 from apps.core.errors import DomainError, ErrorCode, ValidationFailed
 
 BACKUP_CODE_COUNT = 10
@@ -23,12 +24,6 @@ class TotpEnrollment:
     otpauth_uri: str
     secret_base32: str
     qr_svg: str
-
-
-def _audit(**kwargs) -> None:
-    from apps.tenancy.services import audit_record  # tenancy imports accounts' services
-
-    audit_record(**kwargs)
 
 
 def has_two_factor(user) -> bool:
@@ -74,7 +69,7 @@ def totp_enable_confirm(*, user, code: str) -> list[str]:
         raise ValidationFailed("The code is incorrect.", details={"code": ["Incorrect or expired code."]})
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    _audit(action="auth.2fa_enabled", resource_type="user", resource_id=user.id, actor_id=user.id)
+    audit_record(action="auth.2fa_enabled", resource_type="user", resource_id=user.id, actor_id=user.id)
     return backup_codes_regenerate(user=user)
 
 
@@ -87,7 +82,9 @@ def totp_provision(*, user) -> tuple[str, list[str]]:
     if device is None:
         TOTPDevice.objects.filter(user=user).delete()
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
-        _audit(action="auth.2fa_enabled", resource_type="user", resource_id=user.id, new_values={"provisioned": True})
+        audit_record(
+            action="auth.2fa_enabled", resource_type="user", resource_id=user.id, new_values={"provisioned": True}
+        )
     return device.config_url, backup_codes_regenerate(user=user)
 
 
@@ -127,7 +124,7 @@ def backup_codes_regenerate(*, user) -> list[str]:
     BackupCodeDevice.objects.create(
         user=user, name="Backup codes", confirmed=True, code_hashes=[BackupCodeDevice.hash_code(c) for c in codes]
     )
-    _audit(action="auth.backup_codes_regenerated", resource_type="user", resource_id=user.id, actor_id=user.id)
+    audit_record(action="auth.backup_codes_regenerated", resource_type="user", resource_id=user.id, actor_id=user.id)
     return codes
 
 
@@ -140,7 +137,7 @@ def totp_disable(*, user, code: str) -> None:
         raise ValidationFailed("The code is incorrect.", details={"code": ["Incorrect or expired code."]})
     TOTPDevice.objects.filter(user=user).delete()
     BackupCodeDevice.objects.filter(user=user).delete()
-    _audit(action="auth.2fa_disabled", resource_type="user", resource_id=user.id, actor_id=user.id)
+    audit_record(action="auth.2fa_disabled", resource_type="user", resource_id=user.id, actor_id=user.id)
 
 
 @transaction.atomic
@@ -150,5 +147,5 @@ def two_factor_reset(*, user_id, actor_id) -> bool:
     removed, _ = TOTPDevice.objects.filter(user_id=user_id).delete()
     removed_codes, _ = BackupCodeDevice.objects.filter(user_id=user_id).delete()
     if removed or removed_codes:
-        _audit(action="auth.2fa_reset", resource_type="user", resource_id=user_id, actor_id=actor_id)
+        audit_record(action="auth.2fa_reset", resource_type="user", resource_id=user_id, actor_id=actor_id)
     return bool(removed or removed_codes)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from uuid import UUID
 
 from django.conf import settings
@@ -15,24 +14,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
-from django.utils.text import slugify
 
 from apps.accounts import tasks
 from apps.accounts.services.lockout import lockout_clear
 from apps.accounts.services.sessions import sessions_revoke_all
+from apps.core.audit import audit_record
 from apps.core.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
 
 EMAIL_VERIFICATION_SALT = "apps.accounts.verify-email"
-
-
-def _audit(**kwargs) -> None:
-    # tenancy's services import this module (user_create): import theirs when called.
-    from apps.tenancy.services import audit_record
-
-    audit_record(**kwargs)
 
 
 @transaction.atomic
@@ -80,39 +72,25 @@ def password_check(password: str, *, user=None, field: str = "password") -> None
 # --- Sign-up and email verification ---------------------------------------------------------
 
 
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:60] or "organization"
-    return f"{base}-{secrets.token_hex(3)}"
-
-
 @transaction.atomic
-def user_register(
-    *, email: str, password: str, first_name: str = "", last_name: str = "", organization_name: str = ""
-) -> None:
-    """Sign a person up and send them an email-verification link.
+def user_register(*, email: str, password: str, first_name: str = "", last_name: str = ""):
+    """Sign a person up and send them an email-verification link; returns the new user.
 
     The answer never says whether the address was taken: for a known address the
-    owner gets an email saying someone tried to register with it, and nothing else
-    changes.
+    owner gets an email saying someone tried to register with it, nothing else
+    changes, and the caller gets None. (Sign-up with an organization is tenancy's
+    use case, apps.tenancy.services.user_sign_up, which calls this one.)
     """
     email = User.objects.normalize_email(email.strip()).lower()
     password_check(password, user=User(email=email, first_name=first_name, last_name=last_name))
     if user_get_by_email(email=email) is not None:
         transaction.on_commit(lambda: tasks.send_already_registered.delay(email))
-        return
+        return None
     user = user_create(email=email, password=password, first_name=first_name, last_name=last_name)
-    if organization_name:
-        from apps.core.context import system_scope
-        from apps.tenancy.services import organization_create
-
-        # No tenant owns the organization before it exists: the all-tenants scope, audited.
-        with system_scope(reason="sign-up creates the user's organization", actor_id=user.id):
-            organization_create(
-                actor_id=user.id, name=organization_name, slug=_unique_slug(organization_name), admin_user_id=user.id
-            )
-    _audit(action="user.registered", resource_type="user", resource_id=user.id, actor_id=user.id)
+    audit_record(action="user.registered", resource_type="user", resource_id=user.id, actor_id=user.id)
     token = email_verification_token(user)
     transaction.on_commit(lambda: tasks.send_email_verification.delay(str(user.id), token))
+    return user
 
 
 def email_verification_token(user) -> str:
@@ -133,7 +111,7 @@ def user_verify_email(*, token: str):
         raise invalid
     user.email_verified_at = timezone.now()
     user.save(update_fields=["email_verified_at", "updated_at"])
-    _audit(action="user.email_verified", resource_type="user", resource_id=user.id, actor_id=user.id)
+    audit_record(action="user.email_verified", resource_type="user", resource_id=user.id, actor_id=user.id)
     return user
 
 
@@ -154,7 +132,7 @@ def password_change(*, user, current_password: str, new_password: str, current_s
     password_check(new_password, user=user, field="new_password")
     _set_password(user, new_password)
     sessions_revoke_all(user_id=user.id, reason="password_changed", keep_session_id=current_session_id)
-    _audit(action="user.password_changed", resource_type="user", resource_id=user.id, actor_id=user.id)
+    audit_record(action="user.password_changed", resource_type="user", resource_id=user.id, actor_id=user.id)
     return user
 
 
@@ -186,7 +164,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str):
     _set_password(user, new_password)
     lockout_clear(user=user)
     sessions_revoke_all(user_id=user.id, reason="password_reset")
-    _audit(action="user.password_reset", resource_type="user", resource_id=user.id, actor_id=user.id)
+    audit_record(action="user.password_reset", resource_type="user", resource_id=user.id, actor_id=user.id)
     return user
 
 
@@ -199,7 +177,7 @@ def user_unlock(*, user_id: UUID, actor_id: UUID):
     was_locked = user.locked_until is not None or user.failed_login_count > 0
     lockout_clear(user=user)
     if was_locked:
-        _audit(
+        audit_record(
             action="user.unlocked",
             resource_type="user",
             resource_id=user.id,

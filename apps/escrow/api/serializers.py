@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.fields import CurrencyField, MoneyAmountField, MoneyField
+from apps.core.api.serializers import PartyOutput
 from apps.escrow.models import (
     AccountKind,
     Escrow,
@@ -19,7 +20,6 @@ from apps.escrow.models import (
     Posting,
 )
 from apps.escrow.selectors import shown_amount
-from apps.orders.api.serializers import PartyOutput
 
 # Within the escrow's currency's minor units: the service checks them (it knows the escrow).
 AMOUNT = {"currency_of": "the escrow's currency", "min_value": Decimal("0.001"), "whole_digits": 14}

@@ -8,6 +8,7 @@ from uuid import UUID
 from django.db import connection, transaction
 from django.db.models import Sum
 
+from apps.core.audit import audit_record
 from apps.core.errors import ErrorCode, ValidationFailed
 from apps.core.money import is_currency, round_money
 from apps.core.services import outbox_publish
@@ -16,7 +17,6 @@ from apps.escrow.models import EntryKind, JournalEntry, Posting
 from apps.escrow.services import ledger
 from apps.escrow.services.steps import InsufficientFunds, parse_amount
 from apps.tenancy.selectors import organization_names
-from apps.tenancy.services import audit_record
 
 
 def _check_available(account: ledger.Account, amount: Decimal) -> None:

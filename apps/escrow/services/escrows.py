@@ -49,9 +49,8 @@ from apps.escrow.services.steps import (
 )
 from apps.escrow.transitions import check_operation
 from apps.kyc.gate import require_verified
-from apps.orders.models import OrderStatus, PaymentStatus
 from apps.orders.selectors import order_get, order_scope
-from apps.orders.services import order_set_payment_status
+from apps.orders.services import OrderStatus, PaymentStatus, order_set_payment_status
 from apps.tenancy.roles import Actor
 from apps.tenancy.selectors import organization_plan
 

@@ -10,6 +10,7 @@ from uuid import UUID
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core.audit import audit_record
 from apps.core.context import current_organization_id
 from apps.core.errors import DomainError, ErrorCode, PermissionDenied, ValidationFailed
 from apps.core.money import require_minor_units, round_money
@@ -23,7 +24,6 @@ from apps.escrow.services import ledger
 from apps.escrow.transitions import check_move
 from apps.orders.selectors import order_in_scope, order_scope
 from apps.tenancy.roles import Actor
-from apps.tenancy.services import audit_record
 
 S = EscrowStatus
 

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.fields import CountryField, CurrencyField, MoneyAmountField, MoneyField
+from apps.core.api.serializers import PartyOutput
 from apps.marketplace.models import (
     HAZMAT_CLASSES,
     CargoType,
@@ -22,7 +23,6 @@ from apps.marketplace.models import (
 )
 from apps.marketplace.services.catalog import OFFERING_FIELDS, TARIFF_FIELDS
 from apps.marketplace.services.rfqs import RFQ_FIELDS
-from apps.orders.api.serializers import PartyOutput
 
 # Sanity limits: a bad unit (grams for kilograms) or a typo, not a real shipment.
 MAX_WEIGHT_KG = Decimal("1000000")  # 1,000 t

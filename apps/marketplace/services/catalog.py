@@ -8,6 +8,7 @@ from uuid import UUID
 from django.db import transaction
 
 from apps.accounts.guards import require_verified_email
+from apps.core.audit import audit_record
 from apps.core.countries import is_country
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.money import is_currency, minor_units_error
@@ -16,7 +17,6 @@ from apps.marketplace import events
 from apps.marketplace.models import ServiceOffering, Tariff, TariffType, TariffUnit
 from apps.tenancy.roles import Actor
 from apps.tenancy.selectors import organization_name_taken, organization_names
-from apps.tenancy.services import audit_record
 
 OFFERING_FIELDS = (
     "name",

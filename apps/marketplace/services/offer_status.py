@@ -7,11 +7,11 @@ from uuid import UUID
 
 from django.utils import timezone
 
+from apps.core.audit import audit_record
 from apps.core.services import outbox_publish
 from apps.marketplace import events
 from apps.marketplace.models import Offer, OfferStatus, OfferStatusChange, Rfq
 from apps.marketplace.transitions import check_offer_move
-from apps.tenancy.services import audit_record
 
 
 def offer_parties(offer: Offer) -> list[str]:

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.guards import require_verified_email
+from apps.core.audit import audit_record
 from apps.core.context import system_scope, tenant_scope
 from apps.core.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from apps.core.money import minor_units_error
@@ -31,7 +32,6 @@ from apps.marketplace.transitions import CARRIER, OWNER, SYSTEM, check_offer_mov
 from apps.orders import services as order_services
 from apps.tenancy.roles import Actor, Grant, actor_grant
 from apps.tenancy.selectors import organization_names
-from apps.tenancy.services import audit_record
 
 logger = logging.getLogger(__name__)
 

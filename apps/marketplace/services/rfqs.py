@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.guards import require_verified_email
+from apps.core.audit import audit_record
 from apps.core.context import system_scope, tenant_scope
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.money import minor_units_error
@@ -21,7 +22,6 @@ from apps.marketplace.services.offer_status import offers_close_live
 from apps.marketplace.transitions import OWNER, STAFF, SYSTEM, check_rfq_move, require_open
 from apps.tenancy.roles import Actor
 from apps.tenancy.selectors import organization_names
-from apps.tenancy.services import audit_record
 
 logger = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.fields import CountryField, CurrencyField, MoneyAmountField, MoneyField
+from apps.core.api.serializers import PartyOutput
 from apps.core.errors import ValidationFailed
 from apps.core.parsers import json_loads_checked
 from apps.orders.models import (
@@ -29,11 +30,6 @@ def _json_text(text: str, expected: str):
         raise serializers.ValidationError(error.message) from error
     except ValueError as error:
         raise serializers.ValidationError(expected) from error
-
-
-class PartyOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
 
 
 class OrderListOutput(serializers.ModelSerializer):

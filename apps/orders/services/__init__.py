@@ -1,5 +1,7 @@
 """Writes of the orders context, one module per group of use cases; import them from here."""
 
+# The states other contexts pass to and compare with these services (escrow sets the payment status).
+from apps.orders.models import OrderStatus, PaymentStatus
 from apps.orders.services.files import Upload
 from apps.orders.services.orders import (
     Actor,
@@ -35,6 +37,8 @@ __all__ = [
     "ItemInput",
     "Measurements",
     "OrderInput",
+    "OrderStatus",
+    "PaymentStatus",
     "ReceiveResult",
     "ReturnItemInput",
     "Upload",

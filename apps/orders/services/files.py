@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from apps.core.errors import ValidationFailed
-from apps.kyc.checks import JPEG, PDF, PNG, file_checks, sniff_content_type
+from apps.core.uploads import JPEG, PDF, PNG, file_checks, sniff_content_type
 
 DOCUMENT_TYPES = {PDF, JPEG, PNG}
 IMAGE_TYPES = {JPEG, PNG}

@@ -11,6 +11,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.audit import audit_record
 from apps.core.context import current_organization_id
 from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
 from apps.core.money import require_minor_units, round_money
@@ -28,7 +29,6 @@ from apps.orders.selectors import order_scope
 from apps.orders.transitions import CLIENT, SUPPLIER, move_for
 from apps.tenancy.roles import Actor, Grant, grant_for
 from apps.tenancy.selectors import organization_names
-from apps.tenancy.services import audit_record
 
 FIRST_STATUS = {OrderKind.ASSISTED_PURCHASE: OrderStatus.REQUESTED}
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.audit import audit_record
 from apps.core.services import outbox_publish
 from apps.orders import events
 from apps.orders.models import Order, Package, UnmatchedArrival, Warehouse
 from apps.orders.services.orders import Actor, apply_status, parties_of
 from apps.orders.transitions import receiving_move
-from apps.tenancy.services import audit_record
 
 MATCHED, ALREADY_RECEIVED, UNMATCHED = "matched", "already_received", "unmatched"
 

@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Sum
 
+from apps.core.audit import audit_record
 from apps.core.errors import InvalidStateTransition, NotFound, PermissionDenied, ValidationFailed
 from apps.core.services import outbox_publish
 from apps.orders import events
@@ -25,7 +26,6 @@ from apps.orders.models import (
 from apps.orders.services.files import IMAGE_TYPES, Upload, check_upload
 from apps.orders.services.orders import Actor, check_actor, parties_of, sides_of
 from apps.orders.transitions import CLIENT, RETURNABLE_ORDER_STATUSES, return_move_for
-from apps.tenancy.services import audit_record
 
 MAX_PHOTOS = 5
 

@@ -15,11 +15,11 @@ from uuid import UUID
 from django.db import transaction
 from guardian.shortcuts import assign_perm
 
+from apps.core.audit import audit_record
 from apps.core.errors import NotFound, ValidationFailed
 from apps.orders.models import Warehouse
 from apps.tenancy.roles import Role
 from apps.tenancy.selectors import member_list
-from apps.tenancy.services import audit_record
 
 WAREHOUSE_PERMISSION = "work_at_warehouse"
 ASSIGNABLE_ROLES = {Role.WAREHOUSE_STAFF, Role.WAREHOUSE_MANAGER}

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from apps.tenancy.api import views
+from apps.tenancy.api import sign_up, views
 
 urlpatterns = [
+    path("auth/register", sign_up.RegisterView.as_view(), name="auth-register"),
     path("me", views.MeView.as_view(), name="me"),
     path("me/invitations", views.MyInvitationListView.as_view(), name="my-invitation-list"),
     path(
