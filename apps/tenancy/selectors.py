@@ -297,3 +297,9 @@ def organization_get_by_slug(*, slug: str) -> Organization:
     if organization is None:
         raise NotFound("Organization not found.")
     return organization
+
+
+def organization_queryset() -> QuerySet[Organization]:
+    """Every organization the current scope sees, as a queryset to filter or annotate from
+    (other contexts' admin filters and name columns)."""
+    return Organization.objects.all()

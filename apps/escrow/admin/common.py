@@ -24,7 +24,7 @@ from apps.escrow.models import (
     Posting,
 )
 from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_organization_id, is_platform_staff
-from apps.tenancy.models import Organization
+from apps.tenancy.selectors import organization_queryset
 
 PLATFORM = "platform"  # the organization filter's value for the platform's own accounts
 
@@ -107,7 +107,7 @@ class OrganizationFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         owners = LedgerAccount.objects.filter(organization__isnull=False).values("organization_id")
-        organizations = Organization.objects.filter(pk__in=owners).order_by("name").values_list("pk", "name")
+        organizations = organization_queryset().filter(pk__in=owners).order_by("name").values_list("pk", "name")
         return [(PLATFORM, "Platform accounts"), *((str(pk), name) for pk, name in organizations)]
 
     def queryset(self, request, queryset):

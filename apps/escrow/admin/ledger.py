@@ -41,7 +41,7 @@ from apps.escrow.models import (
     Posting,
 )
 from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_organization_id, is_platform_staff
-from apps.tenancy.models import Organization
+from apps.tenancy.selectors import organization_queryset
 
 # --- The ledger -----------------------------------------------------------------------------------
 
@@ -54,7 +54,7 @@ class PostingInline(EscrowPartInline):
     ordering = ["id"]
 
     def get_queryset(self, request):
-        names = Organization.objects.filter(pk=OuterRef("organization_id")).values("name")[:1]
+        names = organization_queryset().filter(pk=OuterRef("organization_id")).values("name")[:1]
         queryset = super().get_queryset(request).select_related("account").annotate(organization_name=Subquery(names))
         return postings_shown_to(request, queryset)
 
@@ -215,7 +215,7 @@ class AdjustmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Searched as the organization page searches, rather than a list of every organization.
         self.fields["organization"] = forms.ModelChoiceField(
-            queryset=Organization.objects.order_by("name"),
+            queryset=organization_queryset().order_by("name"),
             widget=AutocompleteSelect(LedgerAccount._meta.get_field("organization"), admin_site),
         )
         self.order_fields(self.field_order)
@@ -253,7 +253,7 @@ class PostingAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
         queryset = super().get_queryset(request)
         if not is_platform_staff(request):
             return queryset  # their own lines only (organization_id): the column is theirs
-        names = Organization.objects.filter(pk=OuterRef("organization_id")).values("name")[:1]
+        names = organization_queryset().filter(pk=OuterRef("organization_id")).values("name")[:1]
         return queryset.annotate(organization_name=Subquery(names))
 
     def get_list_display(self, request):
@@ -320,7 +320,7 @@ class PostingAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
         if chosen == PLATFORM:
             return {"balances": account_balances(organization_id=None), "balances_of": "the platform"}
         organization_id = as_uuid(chosen)
-        organization = Organization.objects.filter(pk=organization_id).first() if organization_id else None
+        organization = organization_queryset().filter(pk=organization_id).first() if organization_id else None
         if organization is None:
             return {"balances": None}
         return {"balances": account_balances(organization_id=organization.id), "balances_of": organization.name}
