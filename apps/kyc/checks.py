@@ -16,15 +16,7 @@ from stdnum import exceptions as stdnum_exceptions
 from stdnum.ru import inn as stdnum_inn
 from stdnum.ru import ogrn as stdnum_ogrn
 
-from apps.core.uploads import (  # noqa: F401 - kyc's modules read the upload checks from here too
-    EXTENSIONS_BY_CONTENT_TYPE,
-    JPEG,
-    PDF,
-    PNG,
-    CheckResult,
-    file_checks,
-    sniff_content_type,
-)
+from apps.core.uploads import CheckResult
 
 logger = logging.getLogger(__name__)
 

@@ -10,17 +10,15 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 
+from apps.core.uploads import CheckResult, file_checks, sniff_content_type
 from apps.kyc.checks import (
-    CheckResult,
     DocumentType,
     check_bank_account,
     check_bic,
     check_inn,
     check_ogrn,
     expiry_check,
-    file_checks,
     number_checks,
-    sniff_content_type,
 )
 from apps.kyc.previews import render_preview_png
 

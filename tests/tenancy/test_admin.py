@@ -74,7 +74,7 @@ def test_org_admin_index_lists_tenancy_pages_but_not_users(two_organizations):
 
     assert response.status_code == 200
     assert reverse("admin:tenancy_membership_changelist") in response.content.decode()
-    assert reverse("admin:tenancy_auditlog_changelist") in response.content.decode()
+    assert reverse("admin:core_auditlog_changelist") in response.content.decode()
     assert reverse("admin:accounts_user_changelist") not in response.content.decode()
     assert reverse("admin:core_outboxevent_changelist") not in response.content.decode()
 
@@ -243,8 +243,8 @@ def test_audit_log_is_read_only_and_limited_to_the_organization(two_organization
         AuditLog.objects.create(action="test.beta", organization_id=beta.id, resource_type="thing")
     client = logged_in(admin_user)
 
-    body = client.get(reverse("admin:tenancy_auditlog_changelist")).content.decode()
-    add = client.get(reverse("admin:tenancy_auditlog_add"))
+    body = client.get(reverse("admin:core_auditlog_changelist")).content.decode()
+    add = client.get(reverse("admin:core_auditlog_add"))
 
     assert "test.alpha" in body
     assert "test.beta" not in body

@@ -7,8 +7,7 @@ class DetailOutput(serializers.Serializer):
     detail = serializers.CharField()
 
 
+# An organization taking part (client, supplier, carrier): its id and name.
 class PartyOutput(serializers.Serializer):
-    """An organization taking part (client, supplier, carrier): its id and name."""
-
     id = serializers.UUIDField()
     name = serializers.CharField()

@@ -12,9 +12,10 @@ from django.db import migrations, models
 
 
 def move_content_type(apps, schema_editor, source="tenancy", target="core"):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    if not ContentType.objects.filter(app_label=target, model="auditlog").exists():
-        ContentType.objects.filter(app_label=source, model="auditlog").update(app_label=target)
+    # migrate runs as the owner (apps.core.management.commands.migrate): its connection, not default's.
+    content_types = apps.get_model("contenttypes", "ContentType").objects.using(schema_editor.connection.alias)
+    if not content_types.filter(app_label=target, model="auditlog").exists():
+        content_types.filter(app_label=source, model="auditlog").update(app_label=target)
 
 
 def move_content_type_back(apps, schema_editor):

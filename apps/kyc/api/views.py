@@ -16,9 +16,9 @@ from apps.core.context import system_scope, tenant_scope
 from apps.core.download_links import download_token, read_download_token
 from apps.core.pagination import paginated_response
 from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
+from apps.core.uploads import EXTENSIONS_BY_CONTENT_TYPE
 from apps.kyc import selectors, services
 from apps.kyc.api import serializers as s
-from apps.kyc.checks import EXTENSIONS_BY_CONTENT_TYPE
 from apps.tenancy.api.base import CurrentOrganizationView
 
 DOWNLOAD_SALT = "apps.kyc.download"

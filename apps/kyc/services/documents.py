@@ -22,15 +22,9 @@ from django.utils import timezone
 from apps.core.context import system_scope, tenant_scope
 from apps.core.errors import ErrorCode, NotFound, ValidationFailed
 from apps.core.services import outbox_publish
+from apps.core.uploads import CheckResult, file_checks, sniff_content_type
 from apps.kyc import events, tasks
-from apps.kyc.checks import (
-    CheckResult,
-    DocumentType,
-    expiry_check,
-    file_checks,
-    number_checks,
-    sniff_content_type,
-)
+from apps.kyc.checks import DocumentType, expiry_check, number_checks
 from apps.kyc.models import (
     DocumentStatus,
     KycDocument,

@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.context import system_scope, tenant_scope
+from apps.core.uploads import sniff_content_type
 from apps.kyc import tasks
-from apps.kyc.checks import sniff_content_type
 from apps.kyc.models import KycDocument, PreviewStatus
 from apps.kyc.sandbox import PreviewLimits, PreviewOutcome, render_in_sandbox
 

@@ -37,7 +37,7 @@ class RegisterInput(serializers.Serializer):
 
 
 class RegisterView(APIView):
-    """For people who are not signed in (yet)."""
+    """Endpoints for people who are not signed in (yet)."""
 
     permission_classes = [AllowAny]
     throttle_classes = [ApiIpRateThrottle]
