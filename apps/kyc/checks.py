@@ -8,7 +8,6 @@ only ever in a limited child process of a worker.
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 from django.db import models
@@ -17,8 +16,6 @@ from stdnum.ru import inn as stdnum_inn
 from stdnum.ru import ogrn as stdnum_ogrn
 
 from apps.core.uploads import CheckResult
-
-logger = logging.getLogger(__name__)
 
 # Bank of Russia weights for the account control key ("Порядок расчета контрольного ключа в
 # номере лицевого счета", letter No. 515 of 1997-09-08), repeated over BIC part + account.
