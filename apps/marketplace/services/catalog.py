@@ -302,7 +302,7 @@ def tariff_update(*, actor: Actor, offering_id: UUID, tariff_id: UUID, data: dic
         fields=TARIFF_FIELDS,
         actor=actor,
         resource_type="tariff",
-        event=lambda tariff, changed: _offering_changed(tariff.offering, ["tariffs"]),
+        event=lambda saved, _changed: _offering_changed(saved.offering, ["tariffs"]),
     )
     return tariff
 

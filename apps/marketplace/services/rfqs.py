@@ -169,7 +169,7 @@ def rfq_update(*, actor: Actor, rfq_id: UUID, data: dict) -> Rfq:
         fields=RFQ_FIELDS,
         actor=actor,
         resource_type="rfq",
-        event=lambda rfq, changed: events.RfqUpdated(**_event_fields(rfq), changed=sorted(changed)),
+        event=lambda saved, changed: events.RfqUpdated(**_event_fields(saved), changed=sorted(changed)),
     )
     return rfq
 
