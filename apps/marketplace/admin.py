@@ -17,7 +17,7 @@ Who does what here:
 
 A service's refusal comes back as an error message and changes nothing (the change view
 runs in a savepoint, see ServiceErrorsAsMessages); the forms run the services' own checks
-first (`check_offering`, `check_tariff`), so that a contradiction is shown beside its
+first (`offering_check`, `tariff_check`), so that a contradiction is shown beside its
 field with what was typed kept.
 """
 
@@ -103,7 +103,7 @@ class CountryListField(SimpleArrayField):
         super().__init__(forms.CharField(max_length=2), required=False, **kwargs)
 
     def clean(self, value):
-        # Upper-cased here; unknown codes are the service's to refuse (check_offering).
+        # Upper-cased here; unknown codes are the service's to refuse (offering_check).
         return [code.upper() for code in super().clean(value)]
 
 
@@ -144,7 +144,7 @@ class OfferingForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         try:
-            services.check_offering({field: cleaned[field] for field in OFFERING_FIELDS if field in cleaned})
+            services.offering_check({field: cleaned[field] for field in OFFERING_FIELDS if field in cleaned})
         except ValidationFailed as error:
             _show_service_errors(self, error)
         return cleaned
@@ -158,7 +158,7 @@ class TariffForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         try:
-            services.check_tariff(
+            services.tariff_check(
                 {field: cleaned[field] for field in TARIFF_FIELDS if field in cleaned},
                 currency=self._offering_currency(),
             )

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -29,10 +28,11 @@ from apps.core.errors import (
     ValidationFailed,
 )
 from apps.core.services import outbox_publish
+from apps.core.updates import model_update
 from apps.tenancy import events, tasks
 from apps.tenancy.features import FEATURES, ToggledBy, feature_preconditions
 from apps.tenancy.models import Invitation, Membership, Organization, OrganizationFeature
-from apps.tenancy.roles import Role, is_valid_permission
+from apps.tenancy.roles import Actor, Role, is_valid_permission
 from apps.tenancy.selectors import active_admin_count, feature_cache_key, feature_states
 
 ORGANIZATION_EDITABLE_FIELDS = (
@@ -57,12 +57,6 @@ ORGANIZATION_EDITABLE_FIELDS = (
 STAFF_EDITABLE_FIELDS = (*ORGANIZATION_EDITABLE_FIELDS, "subscription_plan", "subscription_status", "is_active")
 
 
-def _changes(instance, fields, data: dict) -> tuple[dict, dict]:
-    old = model_to_dict(instance, fields=fields)
-    changed = {field: value for field, value in data.items() if field in fields and old.get(field) != value}
-    return {field: old[field] for field in changed}, changed
-
-
 # --- Organizations -------------------------------------------------------------------------
 
 
@@ -74,47 +68,40 @@ def organization_update(
 
     Keys outside the editable fields (STAFF_EDITABLE_FIELDS with `by_staff`) are ignored.
     """
-    fields = STAFF_EDITABLE_FIELDS if by_staff else ORGANIZATION_EDITABLE_FIELDS
-    old, changed = _changes(organization, fields, data)
-    if not changed:
-        return organization
-    for field, value in changed.items():
-        setattr(organization, field, value)
-    organization.full_clean(exclude=["slug"])
-    organization.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        action="organization.updated",
+    organization, _ = model_update(
+        instance=organization,
+        data=data,
+        fields=STAFF_EDITABLE_FIELDS if by_staff else ORGANIZATION_EDITABLE_FIELDS,
+        actor=Actor(user_id=actor_id, organization_id=organization.id, is_staff=by_staff),
         resource_type="organization",
-        resource_id=organization.id,
-        old_values=old,
-        new_values=changed,
         organization_id=organization.id,
-        actor_id=actor_id,
+        event=_organization_updated,
+        full_clean=True,
+        clean_exclude=["slug"],
     )
-    outbox_publish(events.OrganizationUpdated(organization_id=organization.id, changed_fields=sorted(changed)))
     return organization
+
+
+def _organization_updated(organization: Organization, changed: list[str]) -> events.OrganizationUpdated:
+    return events.OrganizationUpdated(organization_id=organization.id, changed_fields=sorted(changed))
 
 
 @transaction.atomic
 def organization_set_verification_level(*, organization_id: UUID, level: str, actor_id: UUID | None) -> Organization:
     """The KYC context reports the level the organization's approved documents reach."""
     organization = Organization.objects.select_for_update().get(pk=organization_id)
-    if organization.verification_level == level:
-        return organization
-    old = organization.verification_level
-    organization.verification_level = level
-    organization.full_clean(exclude=["slug"])
-    organization.save(update_fields=["verification_level", "updated_at"])
-    audit_record(
-        action="organization.verification_level_changed",
+    organization, _ = model_update(
+        instance=organization,
+        data={"verification_level": level},
+        fields=["verification_level"],
+        actor=Actor(user_id=actor_id, organization_id=organization.id),
         resource_type="organization",
-        resource_id=organization.id,
-        old_values={"verification_level": old},
-        new_values={"verification_level": level},
+        audit_action="organization.verification_level_changed",
         organization_id=organization.id,
-        actor_id=actor_id,
+        event=_organization_updated,
+        full_clean=True,
+        clean_exclude=["slug"],
     )
-    outbox_publish(events.OrganizationUpdated(organization_id=organization.id, changed_fields=["verification_level"]))
     return organization
 
 

@@ -1,11 +1,11 @@
 """Writes of the marketplace, one module per group of use cases; import them from here."""
 
 from apps.marketplace.services.catalog import (
-    check_offering,
-    check_tariff,
+    offering_check,
     offering_create,
     offering_set_hidden,
     offering_update,
+    tariff_check,
     tariff_create,
     tariff_delete,
     tariff_update,
@@ -32,14 +32,13 @@ from apps.marketplace.services.rfqs import (
 
 __all__ = [
     "AwardResult",
-    "check_offering",
-    "check_tariff",
     "offer_accept",
     "offer_expire",
     "offer_reject",
     "offer_revise",
     "offer_submit",
     "offer_withdraw",
+    "offering_check",
     "offering_create",
     "offering_set_hidden",
     "offering_update",
@@ -51,6 +50,7 @@ __all__ = [
     "rfq_publish",
     "rfq_update",
     "rfqs_expire_due",
+    "tariff_check",
     "tariff_create",
     "tariff_delete",
     "tariff_update",

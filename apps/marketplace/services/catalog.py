@@ -13,6 +13,7 @@ from apps.core.countries import is_country
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.money import is_currency, minor_units_error
 from apps.core.services import outbox_publish
+from apps.core.updates import model_changes, model_update
 from apps.marketplace import events
 from apps.marketplace.models import ServiceOffering, Tariff, TariffType, TariffUnit
 from apps.tenancy.roles import Actor
@@ -93,7 +94,7 @@ def _normalized(values: dict) -> dict:
     return normalized
 
 
-def check_offering(values: dict) -> None:
+def offering_check(values: dict) -> None:
     """400 naming each field that is not a known code or contradicts another field."""
     errors: dict[str, list[str]] = {}
     for field in COUNTRY_FIELDS:
@@ -111,7 +112,7 @@ def check_offering(values: dict) -> None:
         raise ValidationFailed("The offering has contradicting fields.", details=errors)
 
 
-def check_tariff(values: dict, *, currency: str | None = None) -> None:
+def tariff_check(values: dict, *, currency: str | None = None) -> None:
     """400 naming each field of a tariff that contradicts another (or, given the offering's
     currency, a charge with more decimal places than the currency has)."""
     errors: dict[str, list[str]] = {}
@@ -147,15 +148,17 @@ def _refuse_another_organizations_name(name: str, *, organization_id: UUID) -> N
         )
 
 
-def _publish_offering(offering: ServiceOffering, changed: list[str]) -> None:
-    outbox_publish(
-        events.OfferingChanged(
-            organization_id=offering.organization_id,
-            offering_id=str(offering.id),
-            is_published=offering.is_published,
-            changed=sorted(changed),
-        )
+def _offering_changed(offering: ServiceOffering, changed: list[str]) -> events.OfferingChanged:
+    return events.OfferingChanged(
+        organization_id=offering.organization_id,
+        offering_id=str(offering.id),
+        is_published=offering.is_published,
+        changed=sorted(changed),
     )
+
+
+def _publish_offering(offering: ServiceOffering, changed: list[str]) -> None:
+    outbox_publish(_offering_changed(offering, changed))
 
 
 def _own_offering(*, organization_id: UUID, offering_id: UUID, lock: bool = False) -> ServiceOffering:
@@ -170,7 +173,7 @@ def _own_offering(*, organization_id: UUID, offering_id: UUID, lock: bool = Fals
 def offering_create(*, actor: Actor, data: dict) -> ServiceOffering:
     """Publish a new offering of the actor's organization (active unless `is_active` is false)."""
     values = _normalized({field: data[field] for field in OFFERING_FIELDS if field in data})
-    check_offering(values)
+    offering_check(values)
     _refuse_another_organizations_name(values.get("name", ""), organization_id=actor.organization_id)
     if values.get("is_active", True):  # created active: published to every tenant
         require_verified_email(user_id=actor.user_id, action="offering.publish")
@@ -201,31 +204,23 @@ def _sync_tariff_visibility(offering: ServiceOffering) -> None:
 def offering_update(*, actor: Actor, offering_id: UUID, data: dict) -> ServiceOffering:
     """Change the offering's own fields; deactivating it takes it and its tariffs out of the catalogue."""
     offering = _own_offering(organization_id=actor.organization_id, offering_id=offering_id, lock=True)
-    changes = {
-        field: data[field] for field in OFFERING_FIELDS if field in data and data[field] != getattr(offering, field)
-    }
-    check_offering({field: getattr(offering, field) for field in OFFERING_FIELDS} | changes)
+    changes = model_changes(instance=offering, data=data, fields=OFFERING_FIELDS)
+    offering_check({field: getattr(offering, field) for field in OFFERING_FIELDS} | changes)
     if "name" in changes:
         _refuse_another_organizations_name(changes["name"], organization_id=actor.organization_id)
     if not changes:
         return offering
     if changes.get("is_active") is True:  # published again, to every tenant
         require_verified_email(user_id=actor.user_id, action="offering.publish")
-    old_values = {field: getattr(offering, field) for field in changes}
-    for field, value in changes.items():
-        setattr(offering, field, value)
-    offering.save(update_fields=[*changes, "updated_at"])
-    _sync_tariff_visibility(offering)
-    audit_record(
-        action="service_offering.updated",
+    offering, _ = model_update(
+        instance=offering,
+        data=changes,
+        fields=OFFERING_FIELDS,
+        actor=actor,
         resource_type="service_offering",
-        resource_id=offering.id,
-        old_values=old_values,
-        new_values=changes,
-        organization_id=actor.organization_id,
-        actor_id=actor.user_id,
+        event=_offering_changed,
     )
-    _publish_offering(offering, list(changes))
+    _sync_tariff_visibility(offering)
     return offering
 
 
@@ -263,7 +258,7 @@ def offering_set_hidden(*, offering_id: UUID, hidden: bool, reason: str, staff_u
 def tariff_create(*, actor: Actor, offering_id: UUID, data: dict) -> Tariff:
     offering = _own_offering(organization_id=actor.organization_id, offering_id=offering_id, lock=True)
     values = {field: data[field] for field in TARIFF_FIELDS if field in data}
-    check_tariff(values, currency=offering.currency)
+    tariff_check(values, currency=offering.currency)
     tariff = Tariff.objects.create(
         offering=offering,
         organization_id=offering.organization_id,
@@ -297,26 +292,18 @@ def _own_tariff(*, actor: Actor, offering_id: UUID, tariff_id: UUID) -> Tariff:
 @transaction.atomic
 def tariff_update(*, actor: Actor, offering_id: UUID, tariff_id: UUID, data: dict) -> Tariff:
     tariff = _own_tariff(actor=actor, offering_id=offering_id, tariff_id=tariff_id)
-    changes = {field: data[field] for field in TARIFF_FIELDS if field in data and data[field] != getattr(tariff, field)}
-    check_tariff(
+    changes = model_changes(instance=tariff, data=data, fields=TARIFF_FIELDS)
+    tariff_check(
         {field: getattr(tariff, field) for field in TARIFF_FIELDS} | changes, currency=tariff.offering.currency
     )
-    if not changes:
-        return tariff
-    old_values = {field: getattr(tariff, field) for field in changes}
-    for field, value in changes.items():
-        setattr(tariff, field, value)
-    tariff.save(update_fields=[*changes, "updated_at"])
-    audit_record(
-        action="tariff.updated",
+    tariff, _ = model_update(
+        instance=tariff,
+        data=changes,
+        fields=TARIFF_FIELDS,
+        actor=actor,
         resource_type="tariff",
-        resource_id=tariff.id,
-        old_values=old_values,
-        new_values=changes,
-        organization_id=actor.organization_id,
-        actor_id=actor.user_id,
+        event=lambda saved, _changed: _offering_changed(saved.offering, ["tariffs"]),
     )
-    _publish_offering(tariff.offering, ["tariffs"])
     return tariff
 
 

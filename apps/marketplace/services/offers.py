@@ -27,7 +27,7 @@ from apps.marketplace.services.offer_status import (
     offer_event_fields,
     offer_history,
 )
-from apps.marketplace.services.rfqs import own_rfq_for_update, rfq_award
+from apps.marketplace.services.rfqs import rfq_award, rfq_get_for_update
 from apps.marketplace.transitions import CARRIER, OWNER, SYSTEM, check_offer_move, require_open
 from apps.orders import services as order_services
 from apps.tenancy.roles import Actor, Grant, actor_grant
@@ -281,7 +281,7 @@ def _owners_offer(*, actor: Actor, offer_id: UUID) -> tuple[Offer, Rfq]:
     )
     if rfq_id is None:
         raise NotFound("Offer not found.")
-    rfq = own_rfq_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
+    rfq = rfq_get_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
     return Offer.objects.get(pk=offer_id), rfq
 
 

@@ -15,6 +15,7 @@ from apps.core.context import system_scope, tenant_scope
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.money import minor_units_error
 from apps.core.services import number_next, outbox_publish
+from apps.core.updates import model_changes, model_update
 from apps.marketplace import events
 from apps.marketplace.locks import lock_rfq
 from apps.marketplace.models import Offer, OfferStatus, Rfq, RfqAudience, RfqStatus, RfqStatusChange
@@ -60,7 +61,7 @@ def rfq_audience(rfq: Rfq) -> list[str]:
     return sorted(audience)
 
 
-def check_rfq(values: dict, *, now: datetime) -> None:
+def rfq_check(values: dict, *, now: datetime) -> None:
     """400 naming each field of an RFQ that contradicts another or the clock."""
     errors: dict[str, list[str]] = {}
     low, high = values.get("temperature_min_c"), values.get("temperature_max_c")
@@ -102,7 +103,7 @@ def _event_fields(rfq: Rfq) -> dict:
     }
 
 
-def own_rfq_for_update(*, organization_id: UUID, rfq_id: UUID) -> Rfq:
+def rfq_get_for_update(*, organization_id: UUID, rfq_id: UUID) -> Rfq:
     """The organization's own RFQ, under its lock (apps.marketplace.locks); 404 otherwise."""
     lock_rfq(rfq_id)
     rfq = Rfq.objects.filter(organization_id=organization_id, pk=rfq_id).first()
@@ -115,7 +116,7 @@ def own_rfq_for_update(*, organization_id: UUID, rfq_id: UUID) -> Rfq:
 def rfq_create(*, actor: Actor, data: dict) -> Rfq:
     """A draft RFQ of the actor's organization, numbered RFQ-YYYY-NNNNNN; rfq.created."""
     values = {field: data[field] for field in RFQ_FIELDS if field in data}
-    check_rfq(values, now=timezone.now())
+    rfq_check(values, now=timezone.now())
     name = organization_names(organization_ids=[actor.organization_id])[actor.organization_id]
     rfq = Rfq.objects.create(
         organization_id=actor.organization_id,
@@ -140,10 +141,10 @@ def rfq_create(*, actor: Actor, data: dict) -> Rfq:
 @transaction.atomic
 def rfq_update(*, actor: Actor, rfq_id: UUID, data: dict) -> Rfq:
     """Edit a draft RFQ; an open one may only extend its deadline, its description and invitations."""
-    rfq = own_rfq_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
+    rfq = rfq_get_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
     if rfq.status not in (RfqStatus.DRAFT, RfqStatus.OPEN):
         require_open(rfq.status, number=rfq.number)
-    changes = {field: data[field] for field in RFQ_FIELDS if field in data and data[field] != getattr(rfq, field)}
+    changes = model_changes(instance=rfq, data=data, fields=RFQ_FIELDS)
     if rfq.status == RfqStatus.OPEN:
         frozen = sorted(set(changes) - set(OPEN_RFQ_FIELDS))
         if frozen:
@@ -161,32 +162,24 @@ def rfq_update(*, actor: Actor, rfq_id: UUID, data: dict) -> Rfq:
                 "Invited carriers of an open RFQ cannot be uninvited.",
                 details={"invited_organization_ids": [f"Still needed: {', '.join(sorted(map(str, removed)))}."]},
             )
-    check_rfq({field: getattr(rfq, field) for field in RFQ_FIELDS} | changes, now=timezone.now())
-    if not changes:
-        return rfq
-    old_values = {field: getattr(rfq, field) for field in changes}
-    for field, value in changes.items():
-        setattr(rfq, field, value)
-    rfq.save(update_fields=[*changes, "updated_at"])
-    audit_record(
-        action="rfq.updated",
+    rfq_check({field: getattr(rfq, field) for field in RFQ_FIELDS} | changes, now=timezone.now())
+    rfq, _ = model_update(
+        instance=rfq,
+        data=changes,
+        fields=RFQ_FIELDS,
+        actor=actor,
         resource_type="rfq",
-        resource_id=rfq.id,
-        old_values=old_values,
-        new_values=changes,
-        organization_id=actor.organization_id,
-        actor_id=actor.user_id,
+        event=lambda saved, changed: events.RfqUpdated(**_event_fields(saved), changed=sorted(changed)),
     )
-    outbox_publish(events.RfqUpdated(**_event_fields(rfq), changed=sorted(changes)))
     return rfq
 
 
 @transaction.atomic
 def rfq_publish(*, actor: Actor, rfq_id: UUID) -> Rfq:
     """Open a draft RFQ to carriers (every one, or the invited) until its deadline."""
-    rfq = own_rfq_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
+    rfq = rfq_get_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
     check_rfq_move(rfq.status, RfqStatus.OPEN, who=OWNER, number=rfq.number)
-    check_rfq({field: getattr(rfq, field) for field in RFQ_FIELDS}, now=timezone.now())
+    rfq_check({field: getattr(rfq, field) for field in RFQ_FIELDS}, now=timezone.now())
     require_verified_email(user_id=actor.user_id, action="rfq.publish")  # other tenants will see it
     rfq.status = RfqStatus.OPEN
     rfq.published_at = timezone.now()
@@ -235,7 +228,7 @@ def rfq_cancel(*, actor: Actor, rfq_id: UUID, reason: str) -> Rfq:
     """The owner calls the RFQ off (draft or open); live offers are rejected."""
     if not reason.strip():
         raise ValidationFailed("Say why the RFQ is cancelled.", details={"reason": ["Required."]})
-    rfq = own_rfq_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
+    rfq = rfq_get_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
     return _close(rfq, status=RfqStatus.CANCELLED, who=OWNER, actor_id=actor.user_id, reason=reason.strip())
 
 

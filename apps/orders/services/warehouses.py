@@ -15,8 +15,10 @@ from uuid import UUID
 from django.db import transaction
 from guardian.shortcuts import assign_perm
 
+from apps.core.actors import Actor
 from apps.core.audit import audit_record
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.updates import model_update
 from apps.orders.models import Warehouse
 from apps.tenancy.roles import Role
 from apps.tenancy.selectors import member_list
@@ -60,22 +62,13 @@ def warehouse_create(*, organization_id: UUID, actor_id: UUID, data: dict) -> Wa
 
 @transaction.atomic
 def warehouse_update(*, warehouse: Warehouse, actor_id: UUID, data: dict) -> Warehouse:
-    changed = {k: v for k, v in data.items() if k in WAREHOUSE_FIELDS and getattr(warehouse, k) != v}
-    if not changed:
-        return warehouse
-    old = {k: getattr(warehouse, k) for k in changed}
-    for key, value in changed.items():
-        setattr(warehouse, key, value)
-    warehouse.full_clean()
-    warehouse.save()
-    audit_record(
-        action="warehouse.updated",
+    warehouse, _ = model_update(
+        instance=warehouse,
+        data=data,
+        fields=WAREHOUSE_FIELDS,
+        actor=Actor(user_id=actor_id, organization_id=warehouse.organization_id),
         resource_type="warehouse",
-        resource_id=warehouse.id,
-        old_values=old,
-        new_values=changed,
-        organization_id=warehouse.organization_id,
-        actor_id=actor_id,
+        full_clean=True,
     )
     return warehouse
 
