@@ -19,7 +19,7 @@ from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.kyc import selectors, services
 from apps.kyc.api import serializers as s
 from apps.kyc.checks import EXTENSIONS_BY_CONTENT_TYPE
-from apps.tenancy.api.base import CurrentOrganizationView
+from apps.tenancy.api.base import OrganizationEndpoint
 
 DOWNLOAD_SALT = "apps.kyc.download"
 
@@ -31,7 +31,7 @@ class IsPlatformStaff(BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
-class KycView(CurrentOrganizationView):
+class KycView(OrganizationEndpoint):
     """KYC acts for the current organization."""
 
 
