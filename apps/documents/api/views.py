@@ -201,12 +201,11 @@ class TemplateDetailView(DocumentsView):
 
 
 class DocumentFileView(APIView):
-    """The PDF behind a signed, short-lived link (the link is the permission, as with S3).
+    """The PDF behind a signed, short-lived link (the link is the permission, as with S3)."""
 
-    It opens its own tenant scope, and must: the caller is anonymous (no membership for
-    apps.tenancy.resolver to pick), and the organization comes from the signed link, which
-    names exactly one document of it.
-    """
+    # It opens its own tenant scope, and must: the caller is anonymous (no membership for
+    # apps.tenancy.resolver to pick), and the organization comes from the signed link, which
+    # names exactly one document of it. (Not in the docstring: that is the API's description.)
 
     permission_classes = [AllowAny]
     authentication_classes = []

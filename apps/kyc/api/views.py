@@ -144,11 +144,11 @@ class VerificationStatusView(KycView):
 
 
 class DocumentStatusView(APIView):
-    """Platform staff decide on a document of any organization.
+    """Platform staff decide on a document of any organization."""
 
-    Not an OrganizationEndpoint: staff act for no organization of their own, so the decision
-    runs in the audited all-tenants scope (system_scope), opened here for this one document.
-    """
+    # Not an OrganizationEndpoint: staff act for no organization of their own, so the decision
+    # runs in the audited all-tenants scope (system_scope), opened here for this one document.
+    # (Not in the docstring: that is the API's description.)
 
     parser_classes = [StrictJSONParser]
     permission_classes = [IsAuthenticated, IsPlatformStaff]
@@ -172,12 +172,11 @@ class DocumentStatusView(APIView):
 
 
 class DocumentFileView(APIView):
-    """The file behind a signed, short-lived link (the link is the permission, as with S3).
+    """The file behind a signed, short-lived link (the link is the permission, as with S3)."""
 
-    It opens its own tenant scope, and must: the caller is anonymous (no membership for
-    apps.tenancy.resolver to pick), and the organization comes from the signed link, which
-    names exactly one document of it.
-    """
+    # It opens its own tenant scope, and must: the caller is anonymous (no membership for
+    # apps.tenancy.resolver to pick), and the organization comes from the signed link, which
+    # names exactly one document of it. (Not in the docstring: that is the API's description.)
 
     permission_classes = [AllowAny]
     authentication_classes = []

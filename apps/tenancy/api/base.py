@@ -17,16 +17,17 @@ PATH_ORGANIZATION_KWARG = "organization_id"
 
 
 class OrganizationEndpoint(APIView):
-    """Acts for one organization and checks the permission of each method.
+    """Acts for the current organization: the user's only one, or the one `X-Organization-ID`
+    names. `required_permissions` maps each method to the permission it needs."""
 
-    The organization is resolved once, by apps.tenancy.resolver: the path's `organization_id`
-    when the URL has one (a user who is not an active member gets 404, as for any row of
-    another tenant), otherwise the one `X-Organization-ID` names or the user's only one
-    (TenantMiddleware, same function). Then `required_permissions` maps each method the view
-    handles to the permission it needs; a method without an entry is refused (deny by
-    default; `ANY_MEMBER` for "any active member"; HEAD follows GET). `required_feature`,
-    when set, names a feature flag that must be on (403 FEATURE_DISABLED).
-    """
+    # (The docstring above is every tenant operation's description in the OpenAPI schema.)
+    # The organization is resolved once, by apps.tenancy.resolver: the path's `organization_id`
+    # when the URL has one (a user who is not an active member gets 404, as for any row of
+    # another tenant), otherwise the one `X-Organization-ID` names or the user's only one
+    # (TenantMiddleware, same function). Then `required_permissions` maps each method the view
+    # handles to the permission it needs; a method without an entry is refused (deny by
+    # default; `ANY_MEMBER` for "any active member"; HEAD follows GET; OPTIONS needs none).
+    # `required_feature`, when set, names a feature flag that must be on (403 FEATURE_DISABLED).
 
     permission_classes = [IsAuthenticated, HasPermission, FeatureEnabled]
     required_permissions: ClassVar[dict[str, str]] = {}
