@@ -8,13 +8,18 @@ that a method left out of the map is refused through the real stack.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, include, path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.tenancy import consumers, middleware
+from apps.tenancy.api import base
 from apps.tenancy.api.base import OrganizationEndpoint
 from apps.tenancy.permissions import ANY_MEMBER, METADATA_METHODS, HasPermission, method_permission, view_handles
+from apps.tenancy.resolver import NotAMember, resolve_membership
 from apps.tenancy.roles import Grant, Role, grant_for
 from tests.factories import OrganizationFactory, member
 
@@ -212,3 +217,19 @@ def test_the_path_organization_is_resolved_by_the_same_rule(api):
     response = api(user).get(f"/api/v1/test-only/organizations/{theirs.id}")
     assert response.status_code == 404
     assert response.json()["error_code"] == "NOT_FOUND"
+
+
+# --- the one resolver (HTTP header, HTTP path and the live feed all call it) ---------------------
+
+
+def test_the_resolver_picks_the_requested_or_the_only_membership():
+    first, second = uuid.uuid4(), uuid.uuid4()
+    assert resolve_membership({first: "a"}, None) == "a"
+    assert resolve_membership({first: "a", second: "b"}, None) is None
+    assert resolve_membership({}, None) is None
+    assert resolve_membership({first: "a", second: "b"}, second) == "b"
+    with pytest.raises(NotAMember):
+        resolve_membership({first: "a"}, second)
+    # every entry point uses this one function
+    for module in (middleware, base, consumers):
+        assert module.resolve_membership is resolve_membership
