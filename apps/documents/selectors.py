@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from apps.core.errors import NotFound
@@ -77,3 +78,35 @@ def template_options(template: DocumentTemplate | None) -> tuple[TemplateOptions
         visible_fields=frozenset(OptionalField(name) for name in template.visible_fields),
     )
     return options, template.language
+
+
+# --- The public verification page's narrow read ----------------------------------------------
+
+# Exactly what documents_public_verification() returns (migration 0002): what identifies the
+# paper in hand and its signature; `signed_file` is read to check the signature, never shown.
+PUBLIC_VERIFICATION_COLUMNS = (
+    "document_type",
+    "order_number",
+    "version",
+    "latest_version",
+    "status",
+    "sha256",
+    "signed_at",
+    "signer_name",
+    "signed_file",
+    "created_at",
+)
+
+
+def public_verification_row(*, document_id: UUID, organization_id: UUID, token: str) -> dict | None:
+    """The public columns of the document whose verification token is `token`, or None.
+
+    Needs no tenant scope, and opens none: it reads through the SECURITY DEFINER function,
+    the one path by which a caller without a tenant sees anything of a generated document.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM documents_public_verification(%s, %s, %s)", [document_id, organization_id, token])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([column.name for column in cursor.description], row, strict=True))

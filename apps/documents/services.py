@@ -30,7 +30,6 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from apps.core.audit import audit_record
-from apps.core.context import tenant_scope
 from apps.core.errors import (
     DomainError,
     ErrorCode,
@@ -494,55 +493,37 @@ def public_verification(*, token: str) -> dict:
 
     Only what identifies the paper in hand (type, number, version, date) and its signature; never
     the parties, items or amounts, which someone holding just the link (a photographed QR code)
-    has not seen. Read in the issuing organization's scope named by the signed token.
+    has not seen. Read through the narrow public path (`selectors.public_verification_row`, a
+    SECURITY DEFINER function returning just those columns), never in a tenant scope.
     """
     document_id, organization_id = verification_token_ids(token)
-    with tenant_scope(organization_id):
-        document = (
-            GeneratedDocument.objects.filter(pk=document_id, organization_id=organization_id)
-            .only(*PUBLIC_FIELDS)
-            .first()
-        )
-        if document is None or document.verification_token != token:
-            raise NotFound("No document has this verification code.")
-        latest_version = (
-            GeneratedDocument.objects.filter(order_id=document.order_id, document_type=document.document_type)
-            .order_by("-version")
-            .values_list("version", flat=True)
-            .first()
-        )
-        verification = document_verify(document=document) if document.is_signed else None
+    row = selectors.public_verification_row(document_id=document_id, organization_id=organization_id, token=token)
+    if row is None:
+        raise NotFound("No document has this verification code.")
+    signed = row["signed_at"] is not None
+    # An unsaved stand-in with the public columns only, for the signature check and the labels.
+    document = GeneratedDocument(
+        document_type=row["document_type"],
+        status=row["status"],
+        sha256="" if signed else row["sha256"],
+        signature_sha256=row["sha256"] if signed else "",
+        signed_file=row["signed_file"],
+        signed_at=row["signed_at"],
+    )
+    verification = document_verify(document=document) if signed else None
     result = verification.result if verification else None
     return {
-        "document_type": document.document_type,
+        "document_type": row["document_type"],
         "document_type_label": document.get_document_type_display(),
-        "number": document.order_number if document.version == 1 else f"{document.order_number}/{document.version}",
-        "version": document.version,
-        "latest_version": latest_version,
-        "issued_on": timezone.localdate(document.created_at),
-        "status": document.status,
-        "sha256": document.signature_sha256 if document.is_signed else document.sha256,
-        "signed": document.is_signed,
-        "signed_at": document.signed_at,
-        "signer": document.signer_name,
+        "number": row["order_number"] if row["version"] == 1 else f"{row['order_number']}/{row['version']}",
+        "version": row["version"],
+        "latest_version": row["latest_version"],
+        "issued_on": timezone.localdate(row["created_at"]),
+        "status": row["status"],
+        "sha256": row["sha256"],
+        "signed": signed,
+        "signed_at": row["signed_at"],
+        "signer": row["signer_name"],
         "signature_valid": bool(result and result.valid and verification.matches_record),
         "message": result.message if result else "The document is not signed.",
     }
-
-
-PUBLIC_FIELDS = (
-    "id",
-    "organization_id",
-    "order_id",
-    "order_number",
-    "document_type",
-    "version",
-    "status",
-    "sha256",
-    "signature_sha256",
-    "signed_file",
-    "signed_at",
-    "signer_name",
-    "verification_token",
-    "created_at",
-)

@@ -34,7 +34,7 @@ from apps.core.channel_layer import REDIS_UNAVAILABLE
 from apps.core.context import Scope, activate
 from apps.core.errors import ValidationFailed
 from apps.core.parsers import json_loads_checked
-from apps.tenancy.selectors import active_memberships_of
+from apps.tenancy.resolver import NotAMember, memberships_by_organization, parse_organization_id, resolve_membership
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +57,20 @@ def organization_group(organization_id) -> str:
 
 @database_sync_to_async
 def _organization_for(user_id, requested: str | None):
-    with activate(Scope(user_id=user_id)):
-        memberships = {str(m.organization_id): m.organization_id for m in active_memberships_of(user_id=user_id)}
+    """The organization the socket listens for: the same rule as HTTP (apps.tenancy.resolver);
+    None (close 4403) when the one asked for is not the user's, or none was and they have several."""
+    requested_id = None
     if requested:
-        return memberships.get(requested)
-    return next(iter(memberships.values())) if len(memberships) == 1 else None
+        requested_id = parse_organization_id(requested)
+        if requested_id is None:
+            return None
+    with activate(Scope(user_id=user_id)):
+        memberships = memberships_by_organization(user_id=user_id)
+    try:
+        membership = resolve_membership(memberships, requested_id)
+    except NotAMember:
+        return None
+    return membership.organization_id if membership is not None else None
 
 
 @database_sync_to_async
@@ -71,7 +80,7 @@ def _close_code_now(user_id, session_id, organization_id) -> int | None:
     with activate(Scope(user_id=user_id)):
         if not session_is_live(user_id=user_id, session_id=session_id):
             return CLOSE_UNAUTHENTICATED
-        if organization_id not in {m.organization_id for m in active_memberships_of(user_id=user_id)}:
+        if organization_id not in memberships_by_organization(user_id=user_id):
             return CLOSE_TENANT_DENIED
     return None
 

@@ -8,23 +8,29 @@ itself limits them to the tenant. Outline:
    otherwise the session user of Django's AuthenticationMiddleware stands;
 2. `X-Organization-ID` (optional) must be a UUID (400) naming an organization the
    user is an active member of (403 TENANT_ACCESS_DENIED); without it a user
-   with one organization acts for it, a user with several for none until asked;
+   with one organization acts for it, a user with several for none until asked
+   (apps.tenancy.resolver, the rule every entry point shares; an API path that names
+   the organization is resolved by the same rule in OrganizationEndpoint);
 3. platform staff in the admin act in the audited all-tenants scope; an organization
    admin in the admin acts for the organization chosen for the session.
 """
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import connections
 
 from apps.accounts.tokens import TokenRejected, user_from_access_token
-from apps.core.context import Client, Scope, activate, client_var, switch, system_scope
+from apps.core.context import Client, Scope, activate, client_var, system_scope
 from apps.core.errors import BACKING_SERVICE_ERRORS, ErrorCode, error_response, unavailable_response
 from apps.core.network import client_ip
+from apps.tenancy.resolver import (
+    NotAMember,
+    enter_organization,
+    memberships_by_organization,
+    parse_organization_id,
+    resolve_membership,
+)
 from apps.tenancy.roles import Role
-from apps.tenancy.selectors import active_memberships_of
 
 ADMIN_ORGANIZATION_SESSION_KEY = "admin_organization_id"
 
@@ -75,9 +81,8 @@ class TenantMiddleware:
         requested = request.headers.get("X-Organization-ID", "").strip()
         requested_id = None
         if requested:
-            try:
-                requested_id = uuid.UUID(requested)
-            except ValueError:
+            requested_id = parse_organization_id(requested)
+            if requested_id is None:
                 return error_response(
                     400,
                     ErrorCode.VALIDATION_FIELD_INVALID,
@@ -108,19 +113,19 @@ class TenantMiddleware:
                 return self._finish(self.get_response(request))
 
         with activate(Scope(user_id=user.id)):
-            request.memberships = {m.organization_id: m for m in active_memberships_of(user_id=user.id)}
+            request.memberships = memberships_by_organization(user_id=user.id)
             if request.path.startswith(ADMIN_PREFIX):
-                request.membership = _admin_membership(request)
-            elif requested_id is not None:
-                request.membership = request.memberships.get(requested_id)
-                if request.membership is None:
+                membership = _admin_membership(request)
+            else:
+                # The header's (or the only) organization; an API path that names one takes
+                # precedence, resolved by the same function in OrganizationEndpoint.
+                try:
+                    membership = resolve_membership(request.memberships, requested_id)
+                except NotAMember:
                     return error_response(
                         403, ErrorCode.TENANT_ACCESS_DENIED, "You are not a member of that organization."
                     )
-            elif len(request.memberships) == 1:
-                request.membership = next(iter(request.memberships.values()))
-            if request.membership is not None:
-                switch(Scope(user_id=user.id, organization_id=request.membership.organization_id))
+            enter_organization(request, membership)
             return self._finish(self.get_response(request))
 
     @staticmethod

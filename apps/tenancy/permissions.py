@@ -34,12 +34,49 @@ def require_permission(request, permission: str) -> Grant:
     return grant
 
 
+# A method any active member of the organization may call, whatever their role: it must be
+# written in `required_permissions` like any permission (a missing entry is refused).
+ANY_MEMBER = "*:member"
+
+# OPTIONS answers the endpoint's static description (name, parsers, renderers: DRF's
+# metadata, the same for every caller, no rows), so it needs no entry in the map.
+METADATA_METHODS = frozenset({"OPTIONS"})
+
+
+def method_permission(view, method: str) -> str | None:
+    """The permission `view.required_permissions` maps `method` to; HEAD follows GET."""
+    permissions = getattr(view, "required_permissions", {})
+    if method == "HEAD" and "HEAD" not in permissions:
+        method = "GET"
+    return permissions.get(method)
+
+
+def view_handles(view, method: str) -> bool:
+    """Whether the view has a handler for `method` (Django gives HEAD the GET handler)."""
+    name = method.lower()
+    return name in view.http_method_names and (hasattr(view, name) or (name == "head" and hasattr(view, "get")))
+
+
 class HasPermission(BasePermission):
-    """Checks `view.required_permissions[request.method]` against the current membership."""
+    """Checks `view.required_permissions[request.method]` against the current membership.
+
+    Deny by default: a method the view handles but the map does not name is refused
+    (403 RBAC_PERMISSION_DENIED); a method it does not handle falls through to 405.
+    `ANY_MEMBER` admits any active member of the organization; OPTIONS needs no entry
+    (METADATA_METHODS).
+    """
 
     def has_permission(self, request, view):
-        permission = getattr(view, "required_permissions", {}).get(request.method)
-        if permission:
+        method = request.method
+        if method in METADATA_METHODS or not view_handles(view, method):
+            return True
+        permission = method_permission(view, method)
+        if permission is None:
+            raise PermissionDenied(f"No role may {method} here.")
+        if permission == ANY_MEMBER:
+            current_membership(request)
+            request.permission_grant = Grant.ALL
+        else:
             request.permission_grant = require_permission(request, permission)
         return True
 

@@ -22,17 +22,17 @@ from apps.documents import selectors, services
 from apps.documents.api import serializers as s
 from apps.documents.models import GeneratedDocumentStatus
 from apps.orders.selectors import order_scope
-from apps.tenancy.api.base import CurrentOrganizationView
+from apps.tenancy.api.base import OrganizationEndpoint
 
 DOWNLOAD_SALT = "apps.documents.download"
 
 
-class DocumentsView(CurrentOrganizationView):
+class DocumentsView(OrganizationEndpoint):
     """Documents act for the current organization, as far as the member reaches its orders
     (`order:read:own` or `document:*:own`: the customer's orders only)."""
 
     def order_customer_id(self) -> UUID | None:
-        permission = self.required_permissions[self.request.method]
+        permission = self.method_permission
         return order_scope(actor=self.actor(), permission=permission).customer_id
 
 
@@ -202,6 +202,10 @@ class TemplateDetailView(DocumentsView):
 
 class DocumentFileView(APIView):
     """The PDF behind a signed, short-lived link (the link is the permission, as with S3)."""
+
+    # It opens its own tenant scope, and must: the caller is anonymous (no membership for
+    # apps.tenancy.resolver to pick), and the organization comes from the signed link, which
+    # names exactly one document of it. (Not in the docstring: that is the API's description.)
 
     permission_classes = [AllowAny]
     authentication_classes = []

@@ -7,7 +7,7 @@ and moves nothing again."""
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,8 +17,7 @@ from apps.core.pagination import StreamPagination, paginated_response, stream_re
 from apps.escrow import selectors, services
 from apps.escrow.api import serializers as s
 from apps.orders.selectors import OrderScope, order_scope
-from apps.tenancy.api.base import CurrentOrganizationView
-from apps.tenancy.permissions import FeatureEnabled, HasPermission
+from apps.tenancy.api.base import OrganizationEndpoint
 
 MONEY_ERRORS = {
     400: OpenApiResponse(description="VALIDATION_* (Idempotency-Key missing, bad amount)"),
@@ -28,13 +27,12 @@ MONEY_ERRORS = {
 }
 
 
-class PaymentsView(CurrentOrganizationView):
-    permission_classes = [IsAuthenticated, HasPermission, FeatureEnabled]
+class PaymentsView(OrganizationEndpoint):
     required_feature = "escrow"
 
     def order_scope(self) -> OrderScope:
         """The orders whose escrows and ledger lines the member reaches with this method's permission."""
-        permission = self.required_permissions[self.request.method]
+        permission = self.method_permission
         return order_scope(actor=self.actor(), permission=permission)
 
 

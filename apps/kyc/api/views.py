@@ -19,7 +19,7 @@ from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.core.uploads import EXTENSIONS_BY_CONTENT_TYPE
 from apps.kyc import selectors, services
 from apps.kyc.api import serializers as s
-from apps.tenancy.api.base import CurrentOrganizationView
+from apps.tenancy.api.base import OrganizationEndpoint
 
 DOWNLOAD_SALT = "apps.kyc.download"
 
@@ -31,7 +31,7 @@ class IsPlatformStaff(BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
-class KycView(CurrentOrganizationView):
+class KycView(OrganizationEndpoint):
     """KYC acts for the current organization."""
 
 
@@ -146,6 +146,10 @@ class VerificationStatusView(KycView):
 class DocumentStatusView(APIView):
     """Platform staff decide on a document of any organization."""
 
+    # Not an OrganizationEndpoint: staff act for no organization of their own, so the decision
+    # runs in the audited all-tenants scope (system_scope), opened here for this one document.
+    # (Not in the docstring: that is the API's description.)
+
     parser_classes = [StrictJSONParser]
     permission_classes = [IsAuthenticated, IsPlatformStaff]
 
@@ -169,6 +173,10 @@ class DocumentStatusView(APIView):
 
 class DocumentFileView(APIView):
     """The file behind a signed, short-lived link (the link is the permission, as with S3)."""
+
+    # It opens its own tenant scope, and must: the caller is anonymous (no membership for
+    # apps.tenancy.resolver to pick), and the organization comes from the signed link, which
+    # names exactly one document of it. (Not in the docstring: that is the API's description.)
 
     permission_classes = [AllowAny]
     authentication_classes = []

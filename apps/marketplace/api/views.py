@@ -14,7 +14,7 @@ from apps.marketplace import quotes, selectors, services
 from apps.marketplace.api import serializers as s
 from apps.marketplace.api.filters import OfferFilter, OfferingFilter, RfqFilter
 from apps.marketplace.pricing import Place, Shipment
-from apps.tenancy.api.base import CurrentOrganizationView
+from apps.tenancy.api.base import OrganizationEndpoint
 
 ROUNDING_STATEMENT = (
     "Each line is rounded to the currency's minor units, half to even (ROUND_HALF_EVEN); the total is their sum."
@@ -25,7 +25,7 @@ CLOSED = OpenApiResponse(description="RFQ_ALREADY_CLOSED or INVALID_STATE_TRANSI
 # --- Catalogue --------------------------------------------------------------------------------
 
 
-class OfferingListView(CurrentOrganizationView):
+class OfferingListView(OrganizationEndpoint):
     required_permissions = {"GET": "service:read", "POST": "service:create"}
     filterset_class = OfferingFilter
 
@@ -48,7 +48,7 @@ class OfferingListView(CurrentOrganizationView):
         return Response(s.OfferingOutput(offering).data, status=201)
 
 
-class OfferingDetailView(CurrentOrganizationView):
+class OfferingDetailView(OrganizationEndpoint):
     required_permissions = {"GET": "service:read", "PATCH": "service:update"}
 
     @extend_schema(responses=s.OfferingOutput, summary="One offering")
@@ -64,7 +64,7 @@ class OfferingDetailView(CurrentOrganizationView):
         return Response(s.OfferingOutput(offering).data)
 
 
-class TariffListView(CurrentOrganizationView):
+class TariffListView(OrganizationEndpoint):
     required_permissions = {"GET": "service:read", "POST": "tariff:create"}
 
     @extend_schema(responses=s.TariffOutput(many=True), summary="An offering's tariffs")
@@ -87,7 +87,7 @@ class TariffListView(CurrentOrganizationView):
         return Response(s.TariffOutput(tariff).data, status=201)
 
 
-class TariffDetailView(CurrentOrganizationView):
+class TariffDetailView(OrganizationEndpoint):
     required_permissions = {"GET": "service:read", "PATCH": "tariff:update", "DELETE": "tariff:delete"}
 
     @extend_schema(responses=s.TariffOutput, summary="One tariff")
@@ -128,7 +128,7 @@ class ExplainedQuoteRateThrottle(ApiUserRateThrottle):
         return super().get_identity(request, view) if explain in (True, "true", "True", 1, "1") else None
 
 
-class QuoteView(CurrentOrganizationView):
+class QuoteView(OrganizationEndpoint):
     required_permissions = {"POST": "service:read"}
     throttle_classes = [ApiUserRateThrottle, ApiIpRateThrottle, ExplainedQuoteRateThrottle]
 
@@ -181,7 +181,7 @@ class QuoteView(CurrentOrganizationView):
 # --- RFQs -------------------------------------------------------------------------------------
 
 
-class MarketplaceView(CurrentOrganizationView):
+class MarketplaceView(OrganizationEndpoint):
     def context(self) -> dict:
         return {"organization_id": self.organization_id}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from apps.core.api.filtering import filter_queryset
@@ -15,12 +14,11 @@ from apps.orders import selectors, services
 from apps.orders.api import serializers as s
 from apps.orders.api.filters import OrderFilter
 from apps.orders.models import OrderKind
-from apps.tenancy.api.base import CurrentOrganizationView
-from apps.tenancy.permissions import FeatureEnabled, HasPermission
+from apps.tenancy.api.base import OrganizationEndpoint
 from apps.tenancy.selectors import feature_is_active
 
 
-class OrganizationView(CurrentOrganizationView):
+class OrganizationView(OrganizationEndpoint):
     """Orders act for the current organization, as an Actor the services check."""
 
     def warehouse_scope(self) -> dict:
@@ -35,7 +33,7 @@ class OrganizationView(CurrentOrganizationView):
     def order_customer_id(self) -> UUID | None:
         """The customer the orders (and what hangs from them) are limited to for this method's
         permission; None: every order of the organization (`selectors.order_scope`)."""
-        permission = self.required_permissions[self.request.method]
+        permission = self.method_permission
         return selectors.order_scope(actor=self.actor(), permission=permission).customer_id
 
 
@@ -169,7 +167,6 @@ def _forwarding_detail(view: OrganizationView, order) -> dict:
 
 
 class AssistedPurchaseView(OrganizationView):
-    permission_classes = [IsAuthenticated, HasPermission, FeatureEnabled]
     required_permissions = {"POST": "order:create"}
     required_feature = "assisted_purchase"
     parser_classes = [StrictJSONParser]
@@ -228,7 +225,6 @@ class OrderPurchaseView(OrganizationView):
 
 
 class SelfPurchaseView(OrganizationView):
-    permission_classes = [IsAuthenticated, HasPermission, FeatureEnabled]
     required_permissions = {"POST": "order:create"}
     required_feature = "self_purchase"
     parser_classes = [StrictMultiPartParser]

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.guards import require_verified_email
-from apps.core.context import Scope, switch
-from apps.core.errors import NotFound
 from apps.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from apps.core.pagination import PagePagination, paginated_response
 from apps.tenancy import selectors, services
 from apps.tenancy.api import serializers as s
-from apps.tenancy.permissions import HasPermission
+from apps.tenancy.api.base import OrganizationEndpoint
 
 ORGANIZATION_HEADER = OpenApiParameter(
     "X-Organization-ID",
@@ -23,35 +20,6 @@ ORGANIZATION_HEADER = OpenApiParameter(
     required=False,
     description="The organization to act for, when the user belongs to several.",
 )
-
-
-class OrganizationScopedView(APIView):
-    """Base of /organizations/{organization_id}/...: the organization in the path is the tenant.
-
-    A user who is not an active member gets 404, as for any row of another tenant.
-    """
-
-    permission_classes = [IsAuthenticated, HasPermission]
-    required_permissions: dict[str, str] = {}
-
-    def check_permissions(self, request):
-        if request.user.is_authenticated:
-            self._scope_to_path_organization(request)
-        super().check_permissions(request)
-
-    def _scope_to_path_organization(self, request) -> None:
-        organization_id = self.kwargs["organization_id"]
-        django_request = request._request
-        membership = django_request.memberships.get(organization_id)
-        if membership is None:
-            raise NotFound("Organization not found.")
-        if django_request.membership is not membership:
-            switch(Scope(user_id=request.user.id, organization_id=organization_id))
-            django_request.membership = membership
-
-    @property
-    def organization_id(self):
-        return self.kwargs["organization_id"]
 
 
 class MeView(APIView):
@@ -118,7 +86,7 @@ class OrganizationListView(APIView):
         return paginated_response(self, selectors.organization_list(user_id=request.user.id), s.OrganizationSerializer)
 
 
-class OrganizationDetailView(OrganizationScopedView):
+class OrganizationDetailView(OrganizationEndpoint):
     required_permissions = {"GET": "organization:read", "PATCH": "organization:update"}
 
     @extend_schema(responses=s.OrganizationSerializer, summary="One organization")
@@ -142,7 +110,7 @@ class OrganizationDetailView(OrganizationScopedView):
         return Response(s.OrganizationSerializer(organization).data)
 
 
-class MemberListView(OrganizationScopedView):
+class MemberListView(OrganizationEndpoint):
     required_permissions = {"GET": "member:read", "POST": "member:invite"}
 
     @extend_schema(responses=s.MembershipSerializer(many=True), summary="Members of the organization")
@@ -170,7 +138,7 @@ class MemberListView(OrganizationScopedView):
         return Response(s.InvitationSerializer(invitation).data, status=201)
 
 
-class InvitationListView(OrganizationScopedView):
+class InvitationListView(OrganizationEndpoint):
     required_permissions = {"GET": "member:invite"}
 
     @extend_schema(responses=s.InvitationSerializer(many=True), summary="Invitations of the organization")
@@ -180,7 +148,7 @@ class InvitationListView(OrganizationScopedView):
         )
 
 
-class InvitationDetailView(OrganizationScopedView):
+class InvitationDetailView(OrganizationEndpoint):
     required_permissions = {"DELETE": "member:invite"}
 
     @extend_schema(responses={204: None}, summary="Revoke a pending invitation")
@@ -192,7 +160,7 @@ class InvitationDetailView(OrganizationScopedView):
         return Response(status=204)
 
 
-class MemberDetailView(OrganizationScopedView):
+class MemberDetailView(OrganizationEndpoint):
     required_permissions = {"PATCH": "member:update", "DELETE": "member:deactivate"}
 
     @extend_schema(
@@ -220,7 +188,7 @@ class MemberDetailView(OrganizationScopedView):
         return Response(status=204)
 
 
-class FeatureListView(OrganizationScopedView):
+class FeatureListView(OrganizationEndpoint):
     required_permissions = {"GET": "feature:read"}
 
     @extend_schema(responses=s.FeatureStateSerializer(many=True), summary="Feature flags of the organization")
@@ -229,7 +197,7 @@ class FeatureListView(OrganizationScopedView):
         return paginated_response(self, list(states.values()), s.FeatureStateSerializer)
 
 
-class FeatureDetailView(OrganizationScopedView):
+class FeatureDetailView(OrganizationEndpoint):
     required_permissions = {"PATCH": "feature:update"}
 
     @extend_schema(
