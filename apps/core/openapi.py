@@ -16,6 +16,7 @@ from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from apps.core.api.fields import StrictCharField
 from apps.core.errors import ErrorCode
 
 
@@ -23,10 +24,10 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
     """The error envelope of every 4xx/5xx answer."""
 
     error_code = serializers.ChoiceField(choices=[(code.value, code.value) for code in ErrorCode])
-    message = serializers.CharField(help_text="For people; may change. Programs read error_code.")
+    message = StrictCharField(help_text="For people; may change. Programs read error_code.")
     details = serializers.JSONField(help_text="Per field messages, or what else the error carries.")
     timestamp = serializers.DateTimeField()
-    request_id = serializers.CharField(help_text="The X-Request-ID of the request, also in the logs.")
+    request_id = StrictCharField(help_text="The X-Request-ID of the request, also in the logs.")
 
 
 # What each status means on this platform; the codes are those apps.core.errors answers with it.

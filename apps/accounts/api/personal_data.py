@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from apps.accounts import selectors
 from apps.accounts.models import ErasureRequest, PersonalDataExport
 from apps.accounts.services import personal_data
+from apps.core.api.fields import StrictCharField
 from apps.core.context import user_scope
 from apps.core.download_links import personal_download_token, read_personal_download_token
 from apps.core.errors import NotFound
@@ -65,7 +66,7 @@ class ErasureRequestOutput(serializers.ModelSerializer):
 
 
 class ErasureRequestInput(serializers.Serializer):
-    password = serializers.CharField(
+    password = StrictCharField(
         max_length=128, trim_whitespace=False, help_text="The current password, asked again for this act."
     )
 

@@ -1,31 +1,32 @@
 from rest_framework import serializers
 
 from apps.accounts.models import AuthSession
+from apps.core.api.fields import StrictCharField, StrictEmailField
 from apps.core.api.serializers import DetailOutput  # noqa: F401  (s.DetailOutput in the views)
 
 
 class TokenInput(serializers.Serializer):
-    token = serializers.CharField(max_length=1000)
+    token = StrictCharField(max_length=1000)
 
 
 class LoginInput(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    email = StrictCharField(max_length=254)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class SecondFactorInput(serializers.Serializer):
-    challenge = serializers.CharField(max_length=1000)
-    code = serializers.CharField(max_length=32, help_text="A 6-digit authenticator code or a backup code.")
+    challenge = StrictCharField(max_length=1000)
+    code = StrictCharField(max_length=32, help_text="A 6-digit authenticator code or a backup code.")
 
 
 class RefreshInput(serializers.Serializer):
-    refresh = serializers.CharField(max_length=200)
+    refresh = StrictCharField(max_length=200)
 
 
 class TokensOutput(serializers.Serializer):
-    access = serializers.CharField()
-    refresh = serializers.CharField()
-    token_type = serializers.CharField(default="Bearer")
+    access = StrictCharField()
+    refresh = StrictCharField()
+    token_type = StrictCharField(default="Bearer")
     expires_in = serializers.IntegerField(source="access_expires_in", help_text="Seconds the access token lives.")
     refresh_expires_at = serializers.DateTimeField()
     session_id = serializers.UUIDField()
@@ -43,29 +44,29 @@ class SessionOutput(serializers.ModelSerializer):
 
 
 class CodeInput(serializers.Serializer):
-    code = serializers.CharField(max_length=32)
+    code = StrictCharField(max_length=32)
 
 
 class TotpEnrollmentOutput(serializers.Serializer):
-    otpauth_uri = serializers.CharField()
-    secret_base32 = serializers.CharField()
-    qr_svg = serializers.CharField(help_text="The otpauth URI as a QR code (SVG markup).")
+    otpauth_uri = StrictCharField()
+    secret_base32 = StrictCharField()
+    qr_svg = StrictCharField(help_text="The otpauth URI as a QR code (SVG markup).")
 
 
 class BackupCodesOutput(serializers.Serializer):
-    backup_codes = serializers.ListField(child=serializers.CharField(), help_text="Shown once; each works once.")
+    backup_codes = serializers.ListField(child=StrictCharField(), help_text="Shown once; each works once.")
 
 
 class PasswordChangeInput(serializers.Serializer):
-    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    current_password = StrictCharField(max_length=128, trim_whitespace=False)
+    new_password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class ResetRequestInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
 
 
 class ResetConfirmInput(serializers.Serializer):
-    uid = serializers.CharField(max_length=64)
-    token = serializers.CharField(max_length=128)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    uid = StrictCharField(max_length=64)
+    token = StrictCharField(max_length=128)
+    new_password = StrictCharField(max_length=128, trim_whitespace=False)

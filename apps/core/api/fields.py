@@ -13,7 +13,70 @@ from apps.core.countries import country_codes, is_country
 from apps.core.money import MAX_MINOR_UNITS, currency_codes, is_currency, round_money
 
 
-class CurrencyField(serializers.CharField):
+class StrictCharField(serializers.CharField):
+    """Text that arrives as a JSON string, never as a JSON number: every text field of the API.
+
+    DRF's CharField turns a number into text ("footer_text": 0 becomes "0"), so a client's
+    type error passes unseen and the API accepts what its schema (type: string) excludes.
+    A form or query string is text anyway. Serializers declare this (or a Strict* variant
+    below) instead of DRF's own; ModelSerializer builds them through its
+    serializer_field_mapping (use_strict_text_fields); tests/core/test_strict_text_fields.py
+    walks every serializer under apps/ for a plain one.
+    """
+
+    # Empty, not inherited: Field.__init__ merges default_error_messages along the MRO, so an
+    # inherited CharField dict here would hide a variant's own "invalid" (EmailField's, ...).
+    default_error_messages = {}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(StrictCharField, serializers.EmailField):
+    """DRF's EmailField, JSON strings only."""
+
+
+class StrictURLField(StrictCharField, serializers.URLField):
+    """DRF's URLField, JSON strings only."""
+
+
+class StrictSlugField(StrictCharField, serializers.SlugField):
+    """DRF's SlugField, JSON strings only."""
+
+
+class StrictRegexField(StrictCharField, serializers.RegexField):
+    """DRF's RegexField, JSON strings only."""
+
+
+class StrictIPAddressField(StrictCharField, serializers.IPAddressField):
+    """DRF's IPAddressField, JSON strings only (it already refused numbers itself)."""
+
+
+# DRF's text fields and their strict variants.
+STRICT_TEXT_FIELDS = {
+    serializers.CharField: StrictCharField,
+    serializers.EmailField: StrictEmailField,
+    serializers.URLField: StrictURLField,
+    serializers.SlugField: StrictSlugField,
+    serializers.RegexField: StrictRegexField,
+    serializers.IPAddressField: StrictIPAddressField,
+}
+
+
+def use_strict_text_fields() -> None:
+    """ModelSerializer builds the strict variant wherever it would build one of DRF's text fields.
+
+    Set once on DRF's mapping (from CoreConfig.ready()), which every ModelSerializer reads when
+    it builds its fields, rather than through a project base class that every ModelSerializer
+    would have to name. Idempotent."""
+    mapping = serializers.ModelSerializer.serializer_field_mapping
+    for model_field, field in mapping.items():
+        mapping[model_field] = STRICT_TEXT_FIELDS.get(field, field)
+
+
+class CurrencyField(StrictCharField):
     """An ISO 4217 code in use today (EUR, RUB, ...); lower case is accepted and upper-cased."""
 
     default_error_messages = {"currency": "{value!r} is not an ISO 4217 currency in use (e.g. EUR, USD, RUB)."}
@@ -39,7 +102,7 @@ class CurrencyFieldExtension(OpenApiSerializerFieldExtension):
         return {"type": "string", "enum": currency_codes()}
 
 
-class CountryField(serializers.CharField):
+class CountryField(StrictCharField):
     """An ISO 3166-1 alpha-2 country code (DE, RU, ...); lower case is accepted and upper-cased."""
 
     default_error_messages = {"country": "{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. DE, RU)."}
@@ -152,22 +215,3 @@ class MoneyAmountFieldExtension(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         # The description is the field's help_text (bounds and currency, set in __init__).
         return {"type": "string", "pattern": self.target.pattern, "example": "1250.00"}
-
-
-def refuse_numbers_as_text() -> None:
-    """Every CharField (and EmailField, URLField, CurrencyField...) takes a JSON string only.
-
-    DRF turns a JSON number into text ("footer_text": 0 becomes "0"), so a client's type
-    error passes unseen and the API accepts what its schema (type: string) excludes. Done
-    once for every serializer, from CoreConfig.ready(); a form or query string is text anyway."""
-    if getattr(serializers.CharField, "_refuses_numbers", False):
-        return
-    accepting = serializers.CharField.to_internal_value
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return accepting(self, data)
-
-    serializers.CharField.to_internal_value = to_internal_value
-    serializers.CharField._refuses_numbers = True

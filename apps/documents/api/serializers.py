@@ -3,6 +3,7 @@ import binascii
 
 from rest_framework import serializers
 
+from apps.core.api.fields import StrictCharField
 from apps.documents.content import OptionalField
 from apps.documents.models import DocumentTemplate, DocumentType, GeneratedDocument, Language
 
@@ -16,15 +17,15 @@ class DocumentGenerateInput(serializers.Serializer):
 
 class DocumentGenerateOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    status = serializers.CharField()
+    status = StrictCharField()
     version = serializers.IntegerField()
 
 
 class DocumentSignatureOutput(serializers.Serializer):
     signed_by = serializers.UUIDField(source="signed_by_id", allow_null=True)
     signed_at = serializers.DateTimeField()
-    signer_name = serializers.CharField(help_text="The signing certificate's common name.")
-    signature_sha256 = serializers.CharField(help_text="SHA-256 of the signed PDF.")
+    signer_name = StrictCharField(help_text="The signing certificate's common name.")
+    signature_sha256 = StrictCharField(help_text="SHA-256 of the signed PDF.")
 
 
 class GeneratedDocumentOutput(serializers.ModelSerializer):
@@ -79,14 +80,14 @@ class DocumentVerificationOutput(serializers.Serializer):
     )
     intact = serializers.BooleanField()
     trusted = serializers.BooleanField()
-    signer = serializers.CharField()
+    signer = StrictCharField()
     signed_at = serializers.DateTimeField(allow_null=True)
-    sha256 = serializers.CharField(help_text="Of the stored file that was checked.")
+    sha256 = StrictCharField(help_text="Of the stored file that was checked.")
     matches_record = serializers.BooleanField(help_text="The stored file is the one recorded when it was signed.")
-    message = serializers.CharField()
+    message = StrictCharField()
 
 
-class LogoField(serializers.CharField):
+class LogoField(StrictCharField):
     """A PNG as base64 (null or "" removes the logo)."""
 
     def to_internal_value(self, data):
@@ -102,8 +103,8 @@ class LogoField(serializers.CharField):
 class DocumentTemplateInput(serializers.Serializer):
     document_type = serializers.ChoiceField(choices=DocumentType.choices)
     language = serializers.ChoiceField(choices=Language.choices, required=False)
-    header_text = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    footer_text = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    header_text = StrictCharField(max_length=300, required=False, allow_blank=True)
+    footer_text = StrictCharField(max_length=300, required=False, allow_blank=True)
     visible_fields = serializers.ListField(
         child=serializers.ChoiceField(choices=OPTIONAL_FIELD_CHOICES),
         max_length=len(OPTIONAL_FIELD_CHOICES),
@@ -130,7 +131,7 @@ class DocumentTemplateUpdateInput(DocumentTemplateInput):
 
 class DocumentTemplateOutput(serializers.ModelSerializer):
     has_logo = serializers.SerializerMethodField()
-    visible_fields = serializers.ListField(child=serializers.CharField(), read_only=True)
+    visible_fields = serializers.ListField(child=StrictCharField(), read_only=True)
 
     class Meta:
         model = DocumentTemplate

@@ -8,7 +8,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.api.fields import CurrencyField, MoneyAmountField, MoneyField
+from apps.core.api.fields import CurrencyField, MoneyAmountField, MoneyField, StrictCharField
 from apps.core.api.serializers import PartyOutput
 from apps.escrow.models import (
     AccountKind,
@@ -30,30 +30,28 @@ AMOUNT = {"currency_of": "the escrow's currency", "min_value": Decimal("0.001"),
 
 class EscrowCreateInput(serializers.Serializer):
     order_id = serializers.UUIDField()
-    provider = serializers.CharField(
-        max_length=32, required=False, help_text="Payment provider; the default if omitted."
-    )
+    provider = StrictCharField(max_length=32, required=False, help_text="Payment provider; the default if omitted.")
 
 
 class EscrowFundInput(serializers.Serializer):
-    payment_method = serializers.CharField(
+    payment_method = StrictCharField(
         max_length=64, required=False, allow_blank=True, help_text="The provider's payment method token."
     )
 
 
 class EscrowReleaseInput(serializers.Serializer):
     amount = MoneyAmountField(**AMOUNT, required=False, help_text="Part of what is held; all of it if omitted.")
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True)
 
 
 class EscrowDisputeInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictCharField(max_length=2000)
 
 
 class RefundInput(serializers.Serializer):
     escrow_id = serializers.UUIDField()
     amount = MoneyAmountField(**AMOUNT, required=False, help_text="Part of what is held; all of it if omitted.")
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True)
 
 
 class BalancesQuery(serializers.Serializer):
@@ -174,16 +172,16 @@ class RefundOutput(serializers.Serializer):
 
 
 class EquivalentOutput(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = StrictCharField()
     amount = serializers.DecimalField(max_digits=24, decimal_places=4, coerce_to_string=True)
     rate = serializers.DecimalField(max_digits=24, decimal_places=10, coerce_to_string=True)
     as_of = serializers.DateTimeField(allow_null=True)
 
 
 class BalanceOutput(serializers.Serializer):
-    currency = serializers.CharField()
-    available = serializers.CharField()
-    held = serializers.CharField()
+    currency = StrictCharField()
+    available = StrictCharField()
+    held = StrictCharField()
     display_equivalent = serializers.DictField(
         child=EquivalentOutput(allow_null=True),
         required=False,
@@ -196,10 +194,10 @@ class BalancesOutput(serializers.Serializer):
 
 
 class StatementLineOutput(serializers.ModelSerializer):
-    account = serializers.CharField(source="account_kind")
+    account = StrictCharField(source="account_kind")
     amount = serializers.SerializerMethodField(help_text="The line's effect on the balance: + in, - out.")
-    entry_kind = serializers.CharField(source="entry.kind")
-    description = serializers.CharField(source="entry.description")
+    entry_kind = StrictCharField(source="entry.kind")
+    description = StrictCharField(source="entry.description")
     entry_id = serializers.UUIDField()
     escrow_number = serializers.SerializerMethodField()
 

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.core.api.fields import StrictCharField
 from apps.kyc.checks import DocumentType
 from apps.kyc.models import DocumentStatus, KycDocument, Level
 
@@ -7,11 +8,11 @@ from apps.kyc.models import DocumentStatus, KycDocument, Level
 class DocumentUploadInput(serializers.Serializer):
     document_type = serializers.ChoiceField(choices=DocumentType.choices)
     file = serializers.FileField(allow_empty_file=True, help_text="PDF, JPEG or PNG, at most 10 MB.")
-    number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    bic = serializers.CharField(max_length=16, required=False, allow_blank=True)
-    account = serializers.CharField(max_length=34, required=False, allow_blank=True)
-    insurer = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    policy_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    number = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
+    bic = StrictCharField(max_length=16, required=False, allow_blank=True)
+    account = StrictCharField(max_length=34, required=False, allow_blank=True)
+    insurer = StrictCharField(max_length=200, required=False, allow_blank=True)
+    policy_number = StrictCharField(max_length=64, required=False, allow_blank=True)
     issued_on = serializers.DateField(required=False, allow_null=True)
     expires_on = serializers.DateField(required=False, allow_null=True)
 
@@ -33,9 +34,9 @@ class ResubmitInput(DocumentUploadInput):
 
 
 class CheckResultOutput(serializers.Serializer):
-    name = serializers.CharField()
+    name = StrictCharField()
     passed = serializers.BooleanField()
-    message = serializers.CharField()
+    message = StrictCharField()
 
 
 class DocumentOutput(serializers.ModelSerializer):
@@ -87,28 +88,28 @@ REVIEW_DECISIONS = [("approved", "Approve"), ("rejected", "Reject")]
 
 class ReviewInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=REVIEW_DECISIONS)
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class LevelDocumentOutput(serializers.Serializer):
-    document_type = serializers.CharField()
-    status = serializers.CharField(help_text="The latest version's status, or `missing`.")
+    document_type = StrictCharField()
+    status = StrictCharField(help_text="The latest version's status, or `missing`.")
     document_id = serializers.UUIDField(allow_null=True)
 
 
 class LevelOutput(serializers.Serializer):
-    level = serializers.CharField()
+    level = StrictCharField()
     complete = serializers.BooleanField()
     documents = LevelDocumentOutput(many=True)
 
 
 class VerificationStatusOutput(serializers.Serializer):
-    status = serializers.CharField()
-    target_level = serializers.CharField()
-    verified_level = serializers.CharField(allow_null=True)
+    status = StrictCharField()
+    target_level = StrictCharField()
+    verified_level = StrictCharField(allow_null=True)
     submitted_at = serializers.DateTimeField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
-    note = serializers.CharField()
+    note = StrictCharField()
     levels = LevelOutput(many=True)
 
 

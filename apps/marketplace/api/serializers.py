@@ -8,7 +8,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.api.fields import CountryField, CurrencyField, MoneyAmountField, MoneyField
+from apps.core.api.fields import CountryField, CurrencyField, MoneyAmountField, MoneyField, StrictCharField
 from apps.core.api.serializers import PartyOutput
 from apps.marketplace.models import (
     HAZMAT_CLASSES,
@@ -46,10 +46,8 @@ def _choices(choices, **kwargs):
 class OfferingInput(serializers.ModelSerializer):
     origin_countries = serializers.ListField(child=CountryField(), required=False, max_length=250)
     destination_countries = serializers.ListField(child=CountryField(), required=False, max_length=250)
-    origin_cities = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=500)
-    destination_cities = serializers.ListField(
-        child=serializers.CharField(max_length=100), required=False, max_length=500
-    )
+    origin_cities = serializers.ListField(child=StrictCharField(max_length=100), required=False, max_length=500)
+    destination_cities = serializers.ListField(child=StrictCharField(max_length=100), required=False, max_length=500)
     max_weight_kg = serializers.DecimalField(**WEIGHT, **OPTIONAL)
     max_volume_cbm = serializers.DecimalField(**VOLUME, **OPTIONAL)
     max_length_cm = serializers.IntegerField(**DIMENSION, **OPTIONAL)
@@ -143,8 +141,8 @@ class TariffOutput(serializers.ModelSerializer):
 
 class PlaceSerializer(serializers.Serializer):
     country = CountryField()
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    city = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    address = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
     latitude = serializers.DecimalField(
         max_digits=9, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90), **OPTIONAL
     )
@@ -194,36 +192,36 @@ class ShipmentQuoteInput(CargoFields):
 
 
 class ReasonOutput(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
+    code = StrictCharField()
+    message = StrictCharField()
 
 
 class PriceLineOutput(serializers.Serializer):
-    name = serializers.CharField()
-    source = serializers.CharField()
+    name = StrictCharField()
+    source = StrictCharField()
     tariff_id = serializers.UUIDField(allow_null=True)
-    tariff_type = serializers.CharField()
-    unit = serializers.CharField()
-    quantity = serializers.CharField()
-    rate = serializers.CharField(allow_null=True)
-    multiplier = serializers.CharField(allow_null=True)
-    base = serializers.CharField(allow_null=True)
-    calculated = serializers.CharField()
-    clamped_to = serializers.CharField(allow_null=True)
-    amount = serializers.CharField()
+    tariff_type = StrictCharField()
+    unit = StrictCharField()
+    quantity = StrictCharField()
+    rate = StrictCharField(allow_null=True)
+    multiplier = StrictCharField(allow_null=True)
+    base = StrictCharField(allow_null=True)
+    calculated = StrictCharField()
+    clamped_to = StrictCharField(allow_null=True)
+    amount = StrictCharField()
 
 
 class SkippedTariffOutput(serializers.Serializer):
     tariff_id = serializers.UUIDField()
-    code = serializers.CharField()
-    message = serializers.CharField()
+    code = StrictCharField()
+    message = StrictCharField()
 
 
 class QuoteOutput(serializers.Serializer):
     offering = OfferingOutput()
     offering_id = serializers.UUIDField()
-    currency = serializers.CharField()
-    total = serializers.CharField(help_text="The sum of the lines' amounts.")
+    currency = StrictCharField()
+    total = StrictCharField(help_text="The sum of the lines' amounts.")
     transit_days = serializers.IntegerField()
     lines = PriceLineOutput(many=True)
     skipped_tariffs = SkippedTariffOutput(many=True)
@@ -235,16 +233,16 @@ class ExcludedOutput(serializers.Serializer):
 
 
 class DistanceOutput(serializers.Serializer):
-    km = serializers.CharField(allow_null=True)
-    method = serializers.CharField(help_text="great_circle (from the coordinates), or unknown.")
+    km = StrictCharField(allow_null=True)
+    method = StrictCharField(help_text="great_circle (from the coordinates), or unknown.")
 
 
 class QuoteMetaOutput(serializers.Serializer):
     total = serializers.IntegerField()
     limit = serializers.IntegerField()
-    sort = serializers.CharField()
+    sort = StrictCharField()
     distance = DistanceOutput()
-    rounding = serializers.CharField()
+    rounding = StrictCharField()
 
 
 class ExcludedMetaOutput(serializers.Serializer):
@@ -298,8 +296,8 @@ def segments_as_json(segments: list[dict]) -> list[dict]:
 
 
 class RfqInput(CargoFields):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True)
     audience = serializers.ChoiceField(choices=RfqAudience.choices, required=False, default=RfqAudience.PUBLIC)
     invited_organization_ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=200)
     service_type = serializers.ChoiceField(choices=ServiceType.choices, required=False, allow_blank=True)
@@ -375,11 +373,11 @@ class RfqOutput(serializers.ModelSerializer):
 
 
 class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictCharField(max_length=2000)
 
 
 class OptionalReasonInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 # --- Offers -----------------------------------------------------------------------------------
@@ -395,7 +393,7 @@ class OfferInput(serializers.Serializer):
     currency = CurrencyField(required=False)
     transit_days = serializers.IntegerField(min_value=0, max_value=365, **OPTIONAL)
     valid_until = serializers.DateTimeField(required=False, help_text="Defaults to the RFQ's deadline.")
-    conditions = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    conditions = StrictCharField(max_length=5000, required=False, allow_blank=True)
 
 
 class OfferReviseInput(serializers.Serializer):
@@ -403,7 +401,7 @@ class OfferReviseInput(serializers.Serializer):
     currency = CurrencyField()
     transit_days = serializers.IntegerField(min_value=0, max_value=365)
     valid_until = serializers.DateTimeField()
-    conditions = serializers.CharField(max_length=5000, allow_blank=True)
+    conditions = StrictCharField(max_length=5000, allow_blank=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, partial=True, **kwargs)
@@ -411,7 +409,7 @@ class OfferReviseInput(serializers.Serializer):
 
 class RfqReferenceOutput(serializers.Serializer):
     id = serializers.UUIDField(source="rfq_id")
-    number = serializers.CharField(source="rfq_number")
+    number = StrictCharField(source="rfq_number")
 
 
 class OfferRevisionOutput(serializers.ModelSerializer):

@@ -3,7 +3,15 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.api.fields import CountryField, CurrencyField, MoneyAmountField, MoneyField
+from apps.core.api.fields import (
+    CountryField,
+    CurrencyField,
+    MoneyAmountField,
+    MoneyField,
+    StrictCharField,
+    StrictRegexField,
+    StrictURLField,
+)
 from apps.core.api.serializers import PartyOutput
 from apps.core.errors import ValidationFailed
 from apps.core.parsers import json_loads_checked
@@ -99,11 +107,11 @@ STATUS_MOVES = [choice for choice in OrderStatus.choices if choice[0] != OrderSt
 
 class StatusInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUS_MOVES)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class CancelInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictCharField(max_length=2000)
 
 
 class HistoryOutput(serializers.ModelSerializer):
@@ -150,7 +158,7 @@ class WarehouseSerializer(serializers.ModelSerializer):
 
 
 class OrderOptionsOutput(serializers.Serializer):
-    kinds = serializers.ListField(child=serializers.CharField(), help_text="Order kinds this organization can start.")
+    kinds = serializers.ListField(child=StrictCharField(), help_text="Order kinds this organization can start.")
 
 
 # --- Parcel forwarding --------------------------------------------------------------------
@@ -161,13 +169,13 @@ PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-]{5,22}$"
 class AddressSerializer(serializers.Serializer):
     """A shipping address: one structure for every kind of order."""
 
-    name = serializers.CharField(max_length=200)
-    line1 = serializers.CharField(max_length=200)
-    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    city = serializers.CharField(max_length=100)
-    postal_code = serializers.CharField(max_length=20)
+    name = StrictCharField(max_length=200)
+    line1 = StrictCharField(max_length=200)
+    line2 = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    city = StrictCharField(max_length=100)
+    postal_code = StrictCharField(max_length=20)
     country = CountryField()
-    phone = serializers.RegexField(PHONE_PATTERN, max_length=24, help_text="International format, e.g. +49 40 1234567.")
+    phone = StrictRegexField(PHONE_PATTERN, max_length=24, help_text="International format, e.g. +49 40 1234567.")
 
     def validate_phone(self, value: str) -> str:
         digits = "".join(character for character in value if character.isdigit())
@@ -185,20 +193,20 @@ def _http_url(value: str) -> str:
 
 
 class AssistedPurchaseInput(serializers.Serializer):
-    product_url = serializers.URLField(max_length=2000, validators=[_http_url])
-    title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    product_url = StrictURLField(max_length=2000, validators=[_http_url])
+    title = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
     quantity = serializers.IntegerField(min_value=1, max_value=10)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     shipping_address = AddressSerializer()
 
 
 class ProductOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    external_url = serializers.URLField()
-    title = serializers.CharField()
+    external_url = StrictURLField()
+    title = StrictCharField()
     price = MoneyField(allow_null=True)
-    currency = serializers.CharField()
-    source_platform = serializers.CharField()
+    currency = StrictCharField()
+    source_platform = StrictCharField()
 
 
 class ForwardingDetailOutput(OrderDetailOutput):
@@ -207,7 +215,7 @@ class ForwardingDetailOutput(OrderDetailOutput):
     purchase_agent = serializers.UUIDField(source="purchase_agent_id", read_only=True, allow_null=True)
     product = serializers.UUIDField(source="product_id", read_only=True, allow_null=True)
     declared_value = MoneyField(allow_null=True)
-    purchase_invoice_filename = serializers.CharField(read_only=True)
+    purchase_invoice_filename = StrictCharField(read_only=True)
 
     class Meta(OrderDetailOutput.Meta):
         fields = [
@@ -225,25 +233,25 @@ class AssistedPurchaseOutput(serializers.Serializer):
     order = ForwardingDetailOutput()
     product = ProductOutput()
     purchase_agent_assigned = serializers.BooleanField()
-    message = serializers.CharField()
+    message = StrictCharField()
 
 
 class QuoteInput(serializers.Serializer):
     price = MoneyAmountField(min_value=Decimal("0.001"), whole_digits=11, help_text="Per piece (at most 10 pieces).")
     currency = CurrencyField()
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class PurchaseInput(serializers.Serializer):
-    tracking_number = serializers.CharField(max_length=64)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    tracking_number = StrictCharField(max_length=64)
+    note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class SelfPurchaseInput(serializers.Serializer):
-    tracking_number = serializers.CharField(max_length=64)
+    tracking_number = StrictCharField(max_length=64)
     declared_value = MoneyAmountField(min_value=Decimal("0.001"))
     currency = CurrencyField()
-    description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    description = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
     invoice = serializers.FileField(
         allow_empty_file=True, help_text="The purchase invoice: PDF, JPEG or PNG, at most 10 MB."
     )
@@ -268,7 +276,7 @@ class DimensionsSerializer(serializers.Serializer):
 
 
 class ReceiveInput(serializers.Serializer):
-    tracking_number = serializers.CharField(max_length=64)
+    tracking_number = StrictCharField(max_length=64)
     weight_g = serializers.IntegerField(min_value=1, max_value=1_000_000)
     dimensions_cm = DimensionsSerializer()
 
@@ -280,8 +288,8 @@ class ReceiveInput(serializers.Serializer):
 
 class PackageOrderOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    number = serializers.CharField()
-    kind = serializers.CharField()
+    number = StrictCharField()
+    kind = StrictCharField()
 
 
 class PackageOutput(serializers.ModelSerializer):
@@ -326,13 +334,13 @@ class UnmatchedArrivalOutput(serializers.ModelSerializer):
 
 class ReceiveOrderOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    number = serializers.CharField()
-    status = serializers.CharField()
+    number = StrictCharField()
+    status = StrictCharField()
 
 
 class ReceiveOutput(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["matched", "already_received", "unmatched"])
-    message = serializers.CharField()
+    message = StrictCharField()
     package = PackageOutput(allow_null=True)
     order = ReceiveOrderOutput(allow_null=True)
     unmatched_arrival = UnmatchedArrivalOutput(allow_null=True, source="arrival")
@@ -371,7 +379,7 @@ class DocumentedReturnItemsField(ReturnItemsField):
 
 class ReturnCreateInput(serializers.Serializer):
     order = serializers.UUIDField()
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictCharField(max_length=2000)
     items = DocumentedReturnItemsField(help_text="[{order_item, quantity}]; in a multipart form, as JSON text.")
     photos = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True),
@@ -400,7 +408,7 @@ class ReturnPhotoOutput(serializers.ModelSerializer):
 
 class ReturnOutput(serializers.ModelSerializer):
     order = serializers.UUIDField(source="order_id", read_only=True)
-    order_number = serializers.CharField(source="order.number", read_only=True)
+    order_number = StrictCharField(source="order.number", read_only=True)
     items = ReturnItemOutput(many=True, read_only=True)
     photos = ReturnPhotoOutput(many=True, read_only=True)
 
@@ -426,6 +434,6 @@ RETURN_MOVES = [choice for choice in ReturnStatus.choices if choice[0] != Return
 
 class ReturnStatusInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=RETURN_MOVES)
-    note = serializers.CharField(
+    note = StrictCharField(
         max_length=2000, required=False, allow_blank=True, default="", help_text="Required to reject: the reason."
     )

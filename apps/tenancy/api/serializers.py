@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.fields import StrictCharField, StrictEmailField, StrictRegexField, StrictURLField
 from apps.tenancy.features import FEATURES
 from apps.tenancy.models import Invitation, Membership, Organization
 from apps.tenancy.roles import Role, permissions_of
@@ -19,8 +20,8 @@ class OrganizationSummarySerializer(serializers.ModelSerializer):
 class OrganizationSerializer(serializers.ModelSerializer):
     # Blank until an admin fills them in: read-only model fields would lose allow_blank,
     # and the schema would then promise an email address and a URL that are not there.
-    contact_email = serializers.EmailField(read_only=True, allow_blank=True)
-    website = serializers.URLField(read_only=True, allow_blank=True)
+    contact_email = StrictEmailField(read_only=True, allow_blank=True)
+    website = StrictURLField(read_only=True, allow_blank=True)
 
     class Meta:
         model = Organization
@@ -55,7 +56,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
 class OrganizationUpdateSerializer(serializers.ModelSerializer):
     """Input of PATCH /organizations/{id}: the fields an org admin may edit, each optional."""
 
-    country = serializers.RegexField(
+    country = StrictRegexField(
         r"^[A-Z]{2}$",
         required=False,
         allow_blank=True,
@@ -104,7 +105,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class MemberInviteSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
     role = serializers.ChoiceField(choices=Role.choices)
 
 
@@ -127,7 +128,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 class InvitingOrganizationSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    name = serializers.CharField()
+    name = StrictCharField()
 
 
 class MyInvitationSerializer(serializers.ModelSerializer):
@@ -147,14 +148,12 @@ class MyInvitationSerializer(serializers.ModelSerializer):
 
 
 class InvitationTokenSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=200, help_text="The token of the link in the invitation e-mail.")
+    token = StrictCharField(max_length=200, help_text="The token of the link in the invitation e-mail.")
 
 
 class MemberUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
-    extra_permissions = serializers.ListField(
-        child=serializers.CharField(max_length=80), required=False, max_length=100
-    )
+    extra_permissions = serializers.ListField(child=StrictCharField(max_length=80), required=False, max_length=100)
 
     def validate(self, attrs):
         if not attrs:
@@ -200,10 +199,10 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class FeatureStateSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    label = serializers.CharField(source="feature.label")
-    description = serializers.CharField(source="feature.description")
-    toggled_by = serializers.CharField(source="feature.toggled_by")
+    name = StrictCharField()
+    label = StrictCharField(source="feature.label")
+    description = StrictCharField(source="feature.description")
+    toggled_by = StrictCharField(source="feature.toggled_by")
     is_entitled = serializers.BooleanField()
     is_enabled = serializers.BooleanField()
     is_active = serializers.BooleanField()

@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.fields import StrictCharField, StrictEmailField
 from apps.core.api.serializers import DetailOutput
 from apps.core.text import validate_display_name
 from apps.core.throttling import ApiIpRateThrottle
@@ -18,15 +19,15 @@ ACCEPTED = "If the details are valid, an email is on its way."
 
 
 class RegisterInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-    first_name = serializers.CharField(
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    first_name = StrictCharField(
         max_length=150, required=False, allow_blank=True, default="", validators=[validate_display_name]
     )
-    last_name = serializers.CharField(
+    last_name = StrictCharField(
         max_length=150, required=False, allow_blank=True, default="", validators=[validate_display_name]
     )
-    organization_name = serializers.CharField(
+    organization_name = StrictCharField(
         max_length=200,
         validators=[validate_display_name],
         required=False,
