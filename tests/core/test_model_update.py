@@ -7,11 +7,11 @@ from django.db import transaction
 
 from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
-from apps.core.models import OutboxEvent
+from apps.core.models import AuditLog, OutboxEvent
 from apps.core.updates import model_update
 from apps.orders.models import Warehouse
 from apps.tenancy import events
-from apps.tenancy.models import AuditLog, Organization
+from apps.tenancy.models import Organization
 from tests.factories import OrganizationFactory, member
 
 pytestmark = pytest.mark.django_db

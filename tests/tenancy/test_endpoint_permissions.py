@@ -28,7 +28,7 @@ from tests.factories import OrganizationFactory, member
 NOT_TENANT_VIEWS = {
     # the caller's own account (user scope): sign-up, sign-in, tokens, sessions, 2FA, passwords,
     # personal data
-    "apps.accounts.api.views.RegisterView",
+    "apps.tenancy.api.sign_up.RegisterView",
     "apps.accounts.api.views.VerifyEmailView",
     "apps.accounts.api.views.LoginView",
     "apps.accounts.api.views.VerifyTwoFactorView",
