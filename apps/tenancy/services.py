@@ -422,20 +422,21 @@ def invitation_decline(*, invitation_id: UUID, user) -> None:
 
 
 def invitation_mail(*, organization_id: UUID, invitation_id: UUID, token: str) -> bool:
-    """Send the invitation's link to its address, if the invitation is still pending."""
-    with tenant_scope(organization_id):
-        invitation = (
-            Invitation.objects.select_related("organization")
-            .filter(pk=invitation_id, status=Invitation.Status.PENDING)
-            .first()
-        )
-        if invitation is None:
-            return False
-        organization_name, role, expires_at = (
-            invitation.organization.name,
-            invitation.get_role_display(),
-            invitation.expires_at,
-        )
+    """Send the invitation's link to its address, if the invitation is still pending.
+
+    Runs in the organization's scope, opened by its task (`send_invitation`)."""
+    invitation = (
+        Invitation.objects.select_related("organization")
+        .filter(pk=invitation_id, organization_id=organization_id, status=Invitation.Status.PENDING)
+        .first()
+    )
+    if invitation is None:
+        return False
+    organization_name, role, expires_at = (
+        invitation.organization.name,
+        invitation.get_role_display(),
+        invitation.expires_at,
+    )
     link = f"{settings.FRONTEND_URL.rstrip('/')}/invitations/accept?{urlencode({'token': token})}"
     send_mail(
         f"{organization_name} invites you to Manifest",
