@@ -413,6 +413,8 @@ def invitation_accept_by_token(*, token: str, user) -> Membership:
 def invitation_decline(*, invitation_id: UUID, user) -> None:
     """The invitee says no; the organization sees only that the invitation was declined."""
     invitation = _addressed_to(invitation_id=invitation_id, user=user)
+    # As in _accept: the invitee is no member, so the request has no tenant; the organization
+    # is known only from an invitation already proven to be this user's.
     with tenant_scope(invitation.organization_id, user_id=user.id):
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         _invitation_move(invitation, Invitation.Status.DECLINED, actor_id=user.id)
