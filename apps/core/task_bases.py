@@ -185,5 +185,5 @@ class SystemTask(_Base):
         return enqueued
 
     def enqueue(self, task: TenantTask, kwargs: dict[str, Any]) -> None:
-        """Send one call to the broker (tests run it in process instead: tests/support.py)."""
+        """Send one call to the broker (tests run it in process instead: tests/beat.py)."""
         task.delay(**kwargs)

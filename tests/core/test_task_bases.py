@@ -164,3 +164,19 @@ def test_a_system_task_fans_out_one_tenant_task_per_organization(celery_worker, 
 def test_a_tenant_task_without_an_organization_is_refused():
     with pytest.raises(TypeError, match="acts for an organization"):
         visible_counters(key="no organization")
+
+
+def test_every_task_of_the_apps_is_on_one_of_the_two_bases():
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items() if name.startswith("apps.")}
+
+    assert ours, "no task of the apps is registered"
+    assert [name for name, task in ours.items() if not isinstance(task, TenantTask | SystemTask)] == []
+
+
+def test_every_beat_entry_names_a_registered_system_task(settings):
+    app.loader.import_default_modules()
+
+    beat_tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert [name for name in beat_tasks if not isinstance(app.tasks.get(name), SystemTask)] == []
