@@ -72,6 +72,10 @@ def outbox_relay(*, organization_id: UUID | None, event_ids: list[UUID] | None =
 
     Rows are locked with SKIP LOCKED so that two relays never deliver the same event
     at the same time. Returns how many were delivered.
+
+    Opens its own scope (the exception to "the entry point opens it"): the platform's own
+    events belong to no organization, so only the bypass scope sees them, and the same relay
+    serves both from the on-commit hook, the beat and the tests.
     """
     scope = tenant_scope(organization_id) if organization_id else system_scope(reason="outbox.relay_platform_events")
     with scope:
@@ -88,16 +92,16 @@ def outbox_relay(*, organization_id: UUID | None, event_ids: list[UUID] | None =
 
 
 def outbox_pending_organizations(*, older_than) -> list[UUID | None]:
-    """Organizations that have events left unpublished since before `older_than` (safety net)."""
+    """Organizations that have events left unpublished since before `older_than` (safety net).
+
+    Finding them needs to see every tenant: the beat task calls it in its bypass scope, and
+    each organization's events are then relayed inside that organization's own scope."""
     cutoff = timezone.now() - older_than
-    # Finding them needs to see every tenant; this read is logged, and each organization's
-    # events are then relayed inside that organization's own scope.
-    with system_scope(reason="outbox.find_pending", audit=False):
-        return list(
-            OutboxEvent.objects.filter(published_at__isnull=True, created_at__lt=cutoff)
-            .values_list("organization_id", flat=True)
-            .distinct()
-        )
+    return list(
+        OutboxEvent.objects.filter(published_at__isnull=True, created_at__lt=cutoff)
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
 
 
 def number_next(*, organization_id: UUID, name: str, prefix: str) -> str:
@@ -125,6 +129,8 @@ def storage_orphans_sweep(*, grace=None, now=None) -> dict:
     transaction still running and is kept; so is every file a row names, whatever its age.
     The storage is listed before the rows are read: a row committed in between still counts.
     Not one transaction (deleting a file cannot be rolled back), so nothing is locked.
+    Opens the bypass scope itself, for the one read of which files rows of every
+    organization reference: the files belong to no single organization.
     """
     from django.conf import settings
 

@@ -4,11 +4,10 @@ from uuid import UUID
 
 from celery import shared_task
 
-from apps.core.context import tenant_scope
+from apps.core.task_bases import TenantTask
 from apps.documents import services
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, retry_jitter=True, max_retries=5)
+@shared_task(base=TenantTask)
 def document_render(document_id: str, organization_id: str) -> str:
-    with tenant_scope(UUID(organization_id)):
-        return services.document_render(document_id=UUID(document_id)).status
+    return services.document_render(document_id=UUID(document_id)).status

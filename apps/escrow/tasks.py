@@ -1,69 +1,79 @@
 """Celery tasks of escrow: each takes ids (and the organization it acts for) and calls one service.
 
 Retried with exponential backoff and jitter on transient failures (the database, or the
-payment provider unreachable); idempotent, so a retry or a duplicate delivery finds
-nothing left to do. The beat sweeps pick up whatever an enqueue or a worker lost."""
+payment provider unreachable: GatewayUnavailable is a TransientError); idempotent, so a
+retry or a duplicate delivery finds nothing left to do. The beat sweeps pick up whatever an
+enqueue or a worker lost, and fan out one task per organization or row."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
-from apps.core.context import tenant_scope
+from apps.core.task_bases import SystemTask, TenantTask
 from apps.escrow import services
-from apps.escrow.gateways.base import GatewayUnavailable
 
-TRANSIENT = (OperationalError, InterfaceError)
 SWEEP_AFTER = timedelta(minutes=2)
 
 
-@shared_task(
-    autoretry_for=(*TRANSIENT, GatewayUnavailable),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
+# Not atomic: the service calls the provider between two short transactions, each in the
+# organization's scope (apps/escrow/services/payments.py).
+@shared_task(base=TenantTask, atomic=False)
 def payment_transaction_submit(*, transaction_id: str, organization_id: str) -> None:
     services.payment_transaction_submit(transaction_id=transaction_id, organization_id=organization_id)
 
 
-@shared_task(bind=True, retry_backoff=True, retry_jitter=True, max_retries=8)
-def payment_webhook_apply(self, *, webhook_event_id: int, organization_id: str) -> None:
-    try:
-        with tenant_scope(organization_id):
-            services.webhook_apply(webhook_event_id=webhook_event_id)
-    except Exception as error:  # anything: the event stays unapplied and is retried, never lost
-        with tenant_scope(organization_id):
-            services.webhook_record_failure(webhook_event_id=webhook_event_id, error=f"{type(error).__name__}: {error}")
-        raise self.retry(exc=error) from error
+class _WebhookApplyTask(TenantTask):
+    def attempt_failed_in_scope(self, error, *, webhook_event_id: int, organization_id: str) -> None:
+        """Note why and count the attempt: the attempt's own transaction rolled back with it."""
+        services.webhook_record_failure(webhook_event_id=webhook_event_id, error=f"{type(error).__name__}: {error}")
 
 
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_jitter=True, max_retries=5)
+# Retried on any error, not only transient ones: the event must stay unapplied and be retried,
+# never lost; each failed attempt is recorded on the event (last_error, attempts).
+@shared_task(base=_WebhookApplyTask, autoretry_for=(Exception,))
+def payment_webhook_apply(*, webhook_event_id: int, organization_id: str) -> None:
+    services.webhook_apply(webhook_event_id=webhook_event_id)
+
+
+@shared_task(base=SystemTask)
 def escrow_payments_sweep() -> int:
     """Beat safety net: resubmit transactions and re-apply webhooks that a lost enqueue or a dead worker left."""
-    swept = 0
-    for transaction_id, organization_id in services.payment_transactions_unsubmitted(older_than=SWEEP_AFTER):
-        payment_transaction_submit.delay(transaction_id=transaction_id, organization_id=organization_id)
-        swept += 1
-    for webhook_event_id, organization_id in services.webhook_events_unapplied(older_than=SWEEP_AFTER):
-        payment_webhook_apply.delay(webhook_event_id=webhook_event_id, organization_id=organization_id)
-        swept += 1
-    return swept
+    with escrow_payments_sweep.discover(reason="escrow.resubmit_discovery"):
+        unsubmitted = services.payment_transactions_unsubmitted(older_than=SWEEP_AFTER)
+        unapplied = services.webhook_events_unapplied(older_than=SWEEP_AFTER)
+    submits = [{"transaction_id": row, "organization_id": organization} for row, organization in unsubmitted]
+    applies = [{"webhook_event_id": row, "organization_id": organization} for row, organization in unapplied]
+    return escrow_payments_sweep.fan_out(payment_transaction_submit, submits) + escrow_payments_sweep.fan_out(
+        payment_webhook_apply, applies
+    )
 
 
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_jitter=True, max_retries=5)
-def escrow_auto_release_due() -> int:
+@shared_task(base=TenantTask)
+def escrow_auto_release_due_of(*, organization_id: str) -> int:
     return services.escrow_auto_release_due()
 
 
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_jitter=True, max_retries=5)
-def escrow_close_settled() -> int:
+@shared_task(base=TenantTask)
+def escrow_close_settled_of(*, organization_id: str) -> int:
     return services.escrow_close_settled()
 
 
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_jitter=True, max_retries=5)
+@shared_task(base=SystemTask)
+def escrow_auto_release_due() -> int:
+    with escrow_auto_release_due.discover(reason="escrow.beat_discovery"):
+        organization_ids = services.escrows_release_due_organizations()
+    return escrow_auto_release_due.fan_out(escrow_auto_release_due_of, organization_ids)
+
+
+@shared_task(base=SystemTask)
+def escrow_close_settled() -> int:
+    with escrow_close_settled.discover(reason="escrow.beat_discovery"):
+        organization_ids = services.escrows_settled_organizations()
+    return escrow_close_settled.fan_out(escrow_close_settled_of, organization_ids)
+
+
+@shared_task(base=SystemTask)
 def exchange_rates_refresh() -> int:
     return services.exchange_rates_refresh()

@@ -1,21 +1,34 @@
 """Celery tasks of the marketplace: the beat jobs, each calling one service.
 
-Both are sweeps over every tenant (each RFQ or offer is then changed in its own
-organization's scope) and idempotent: a retry or a second run finds nothing left to do."""
+Each beat job finds, under the bypass scope, the organizations that have something past
+its date and fans out one task per organization, which expires that organization's RFQs
+or offers in its own scope. Idempotent: a retry or a second run finds nothing left to do."""
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
+from apps.core.task_bases import SystemTask, TenantTask
 from apps.marketplace import services
 
-TRANSIENT = (OperationalError, InterfaceError)
 
-
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_jitter=True, max_retries=5)
-def marketplace_expire_rfqs() -> int:
+@shared_task(base=TenantTask)
+def marketplace_expire_rfqs_of(*, organization_id: str) -> int:
     return services.rfqs_expire_due()
 
 
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_jitter=True, max_retries=5)
-def marketplace_expire_offers() -> int:
+@shared_task(base=TenantTask)
+def marketplace_expire_offers_of(*, organization_id: str) -> int:
     return services.offers_expire_due()
+
+
+@shared_task(base=SystemTask)
+def marketplace_expire_rfqs() -> int:
+    with marketplace_expire_rfqs.discover(reason="marketplace.find_rfqs_past_deadline"):
+        organization_ids = services.rfqs_due_organizations()
+    return marketplace_expire_rfqs.fan_out(marketplace_expire_rfqs_of, organization_ids)
+
+
+@shared_task(base=SystemTask)
+def marketplace_expire_offers() -> int:
+    with marketplace_expire_offers.discover(reason="marketplace.find_offers_past_validity"):
+        organization_ids = services.offers_due_organizations()
+    return marketplace_expire_offers.fan_out(marketplace_expire_offers_of, organization_ids)

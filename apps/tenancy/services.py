@@ -328,6 +328,8 @@ def invitation_accept_by_token(*, token: str, user) -> Membership:
 def invitation_decline(*, invitation_id: UUID, user) -> None:
     """The invitee says no; the organization sees only that the invitation was declined."""
     invitation = _addressed_to(invitation_id=invitation_id, user=user)
+    # As in _accept: the invitee is no member, so the request has no tenant; the organization
+    # is known only from an invitation already proven to be this user's.
     with tenant_scope(invitation.organization_id, user_id=user.id):
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         _invitation_move(invitation, Invitation.Status.DECLINED, actor_id=user.id)
@@ -337,20 +339,21 @@ def invitation_decline(*, invitation_id: UUID, user) -> None:
 
 
 def invitation_mail(*, organization_id: UUID, invitation_id: UUID, token: str) -> bool:
-    """Send the invitation's link to its address, if the invitation is still pending."""
-    with tenant_scope(organization_id):
-        invitation = (
-            Invitation.objects.select_related("organization")
-            .filter(pk=invitation_id, status=Invitation.Status.PENDING)
-            .first()
-        )
-        if invitation is None:
-            return False
-        organization_name, role, expires_at = (
-            invitation.organization.name,
-            invitation.get_role_display(),
-            invitation.expires_at,
-        )
+    """Send the invitation's link to its address, if the invitation is still pending.
+
+    Runs in the organization's scope, opened by its task (`send_invitation`)."""
+    invitation = (
+        Invitation.objects.select_related("organization")
+        .filter(pk=invitation_id, organization_id=organization_id, status=Invitation.Status.PENDING)
+        .first()
+    )
+    if invitation is None:
+        return False
+    organization_name, role, expires_at = (
+        invitation.organization.name,
+        invitation.get_role_display(),
+        invitation.expires_at,
+    )
     link = f"{settings.FRONTEND_URL.rstrip('/')}/invitations/accept?{urlencode({'token': token})}"
     send_mail(
         f"{organization_name} invites you to Manifest",

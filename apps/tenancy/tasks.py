@@ -3,10 +3,10 @@
 
 from celery import shared_task
 
-RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
+from apps.core.task_bases import TenantTask
 
 
-@shared_task(**RETRY)
+@shared_task(base=TenantTask)
 def send_invitation(organization_id: str, invitation_id: str, token: str) -> bool:
     from apps.tenancy.services import invitation_mail  # the services module imports this one
 

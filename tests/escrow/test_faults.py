@@ -229,12 +229,24 @@ def test_the_apply_task_that_keeps_failing_records_why_and_counts_every_attempt(
 @pytest.mark.django_db
 def test_the_sweep_finds_an_unapplied_webhook_once_it_is_older_than_the_sweep_delay(client_party, escrow):
     event_id = receive(charge_event(fund(client_party, escrow), "charge.succeeded"))
-    assert services.webhook_events_unapplied(older_than=tasks.SWEEP_AFTER) == []  # its task may still run
+    assert unapplied() == []  # its task may still run
 
     with system_scope(reason="test: the event was received a while ago", audit=False):
         WebhookEvent.objects.filter(pk=event_id).update(received_at=timezone.now() - tasks.SWEEP_AFTER * 2)
 
-    assert services.webhook_events_unapplied(older_than=tasks.SWEEP_AFTER) == [(event_id, str(client_party.org.id))]
+    assert unapplied() == [(event_id, str(client_party.org.id))]
+
+
+def unapplied() -> list:
+    """What the beat sweep finds, in the bypass scope it opens to find it."""
+    with system_scope(reason="test: the sweep's discovery", audit=False):
+        return services.webhook_events_unapplied(older_than=tasks.SWEEP_AFTER)
+
+
+def unsubmitted() -> list:
+    """What the beat sweep finds, in the bypass scope it opens to find it."""
+    with system_scope(reason="test: the sweep's discovery", audit=False):
+        return services.payment_transactions_unsubmitted(older_than=tasks.SWEEP_AFTER)
 
 
 def _broker_refuses(*args, **kwargs):
@@ -327,12 +339,10 @@ def test_a_provider_that_is_down_leaves_the_funding_pending_for_the_sweep(
 
     pending = transaction_now(funding.id)
     assert (pending.status, pending.external_id, pending.submit_attempts) == ("pending", "", 2)
-    assert services.payment_transactions_unsubmitted(older_than=tasks.SWEEP_AFTER) == []  # its retries may still run
+    assert unsubmitted() == []  # its retries may still run
     with system_scope(reason="test: the funding was requested a while ago", audit=False):
         PaymentTransaction.objects.filter(pk=funding.id).update(created_at=timezone.now() - tasks.SWEEP_AFTER * 2)
-    assert services.payment_transactions_unsubmitted(older_than=tasks.SWEEP_AFTER) == [
-        (str(funding.id), str(client_party.org.id))
-    ]
+    assert unsubmitted() == [(str(funding.id), str(client_party.org.id))]
     assert escrow_now(escrow.id).status == EscrowStatus.CREATED
 
 

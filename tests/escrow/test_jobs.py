@@ -17,10 +17,11 @@ from django.utils import timezone
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
 from apps.core.services import outbox_relay
-from apps.escrow import selectors, services
+from apps.escrow import selectors, services, tasks
 from apps.escrow.models import Escrow, EscrowStatus
 from apps.orders import services as order_services
 from apps.tenancy.roles import Role
+from tests.beat import run_beat_job
 from tests.escrow.parties import create_escrow, fund_escrow, make_party, order_between
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +71,16 @@ def record_delivery(escrow, *, days_ago: float) -> None:
         services.escrow_record_delivery(order_id=escrow.order_id, delivered_at=timezone.now() - days_ago * DAY)
 
 
+def auto_release_due() -> int:
+    """The beat job, as its tasks run it: each client organization in its own scope."""
+    return sum(run_beat_job(tasks.escrow_auto_release_due))
+
+
+def close_settled() -> int:
+    """The beat job, as its tasks run it: each client organization in its own scope."""
+    return sum(run_beat_job(tasks.escrow_close_settled))
+
+
 def escrow_events(escrow, event_type: str) -> list[OutboxEvent]:
     with system_scope(reason="test", audit=False):
         return list(OutboxEvent.objects.filter(event_type=event_type, aggregate_id=str(escrow.id)))
@@ -91,7 +102,7 @@ def test_an_escrow_delivered_more_than_the_auto_release_days_ago_is_released_in_
 ):
     deliver(client_party, supplier_party, order, days_ago=settings.ESCROW["AUTO_RELEASE_DAYS"] + 1)
 
-    released = services.escrow_auto_release_due()
+    released = auto_release_due()
 
     assert released == 1
     escrow = stored_escrow(funded_escrow.id)
@@ -113,7 +124,7 @@ def test_a_partially_released_escrow_that_is_due_releases_the_rest(client_party,
         services.escrow_release(actor=client_party.actor(), escrow_id=funded_escrow.id, amount="400.00")
     record_delivery(funded_escrow, days_ago=8)
 
-    assert services.escrow_auto_release_due() == 1
+    assert auto_release_due() == 1
 
     escrow = stored_escrow(funded_escrow.id)
     assert (escrow.status, escrow.held_amount, escrow.commission_taken) == (S.RELEASED, 0, Decimal("30.00"))
@@ -124,7 +135,7 @@ def test_a_disputed_escrow_is_not_auto_released(client_party, funded_escrow):
     with tenant_scope(client_party.org.id, user_id=client_party.staff.id):
         services.escrow_dispute(actor=client_party.actor(), escrow_id=funded_escrow.id, reason="Half is missing.")
 
-    released = services.escrow_auto_release_due()
+    released = auto_release_due()
 
     assert released == 0
     escrow = stored_escrow(funded_escrow.id)
@@ -150,7 +161,7 @@ def test_a_resolution_that_leaves_money_held_gives_it_the_whole_window_again(cli
             escrow_id=funded_escrow.id, refund_amount="500.00", note="Half refunded", resolved_by_id=None
         )
 
-    released = services.escrow_auto_release_due()
+    released = auto_release_due()
 
     escrow = stored_escrow(funded_escrow.id)
     assert released == 0
@@ -161,7 +172,7 @@ def test_a_resolution_that_leaves_money_held_gives_it_the_whole_window_again(cli
 def test_an_escrow_not_yet_due_is_not_released(funded_escrow):
     record_delivery(funded_escrow, days_ago=settings.ESCROW["AUTO_RELEASE_DAYS"] - 1)
 
-    assert services.escrow_auto_release_due() == 0
+    assert auto_release_due() == 0
 
     assert stored_escrow(funded_escrow.id).status == S.FUNDED
 
@@ -171,7 +182,7 @@ def test_an_escrow_moved_past_its_release_time_is_released(funded_escrow):
     with system_scope(reason="test: the clock ran out", audit=False):
         Escrow.objects.filter(pk=funded_escrow.pk).update(auto_release_at=timezone.now() - timedelta(minutes=1))
 
-    assert services.escrow_auto_release_due() == 1
+    assert auto_release_due() == 1
 
     assert stored_escrow(funded_escrow.id).status == S.RELEASED
 
@@ -184,7 +195,7 @@ def test_a_delivery_proved_before_funding_starts_the_clock_at_funding(client_par
 
     funded = stored_escrow(escrow.id)
     assert funded.auto_release_at == funded.delivered_at + settings.ESCROW["AUTO_RELEASE_DAYS"] * DAY
-    assert services.escrow_auto_release_due() == 1
+    assert auto_release_due() == 1
 
 
 def test_an_auto_release_refused_for_one_escrow_does_not_stop_the_others(client_party, supplier_party, order):
@@ -194,7 +205,7 @@ def test_an_auto_release_refused_for_one_escrow_does_not_stop_the_others(client_
     record_delivery(stuck, days_ago=9)
     record_delivery(due, days_ago=8)
 
-    assert services.escrow_auto_release_due() == 1
+    assert auto_release_due() == 1
 
     assert (stored_escrow(stuck.id).status, stored_escrow(due.id).status) == (S.FUNDED, S.RELEASED)
 
@@ -212,7 +223,7 @@ def test_a_released_escrow_closes_after_the_claims_window(client_party, funded_e
         services.escrow_release(actor=client_party.actor(), escrow_id=funded_escrow.id)
     settled_days_ago(funded_escrow, settings.ESCROW["CLOSE_AFTER_DAYS"] + 1)
 
-    assert services.escrow_close_settled() == 1
+    assert close_settled() == 1
 
     escrow = stored_escrow(funded_escrow.id)
     assert (escrow.status, escrow.closed_at is not None) == (S.CLOSED, True)
@@ -225,7 +236,7 @@ def test_a_refunded_escrow_closes_after_the_claims_window(supplier_party, funded
         services.escrow_refund(actor=supplier_party.actor(), escrow_id=funded_escrow.id)
     settled_days_ago(funded_escrow, settings.ESCROW["CLOSE_AFTER_DAYS"] + 1)
 
-    assert services.escrow_close_settled() == 1
+    assert close_settled() == 1
 
     assert stored_escrow(funded_escrow.id).status == S.CLOSED
 
@@ -235,7 +246,7 @@ def test_an_escrow_settled_within_the_claims_window_stays_open(client_party, fun
         services.escrow_release(actor=client_party.actor(), escrow_id=funded_escrow.id)
     settled_days_ago(funded_escrow, settings.ESCROW["CLOSE_AFTER_DAYS"] - 1)
 
-    assert services.escrow_close_settled() == 0
+    assert close_settled() == 0
 
     assert stored_escrow(funded_escrow.id).status == S.RELEASED
 
@@ -245,7 +256,7 @@ def test_an_escrow_still_holding_money_is_never_closed(client_party, funded_escr
         services.escrow_release(actor=client_party.actor(), escrow_id=funded_escrow.id, amount="400.00")
     settled_days_ago(funded_escrow, settings.ESCROW["CLOSE_AFTER_DAYS"] + 1)  # even if it claims to be settled
 
-    assert services.escrow_close_settled() == 0
+    assert close_settled() == 0
 
     assert stored_escrow(funded_escrow.id).status == S.PARTIALLY_RELEASED
 

@@ -9,9 +9,10 @@ from django.core import mail
 
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import AuditLog, OutboxEvent
-from apps.kyc import services
+from apps.kyc import services, tasks
 from apps.kyc.models import DocumentStatus, KycDocument
 from apps.tenancy.models import Organization
+from tests.beat import run_beat_job
 from tests.factories import FeatureFactory
 from tests.kyc.conftest import OGRN, run_checks, stored_documents, upload
 
@@ -179,13 +180,19 @@ def test_asking_for_a_higher_level_reopens_a_verified_organization(api, shipper_
 # --- Expiry ---------------------------------------------------------------------------------
 
 
+def expiry_sweep(*, today: date) -> dict:
+    """The daily beat job, as its tasks run it: each organization in its own scope."""
+    outcomes = run_beat_job(tasks.kyc_expiry_sweep, today.isoformat())
+    return {key: sum(outcome[key] for outcome in outcomes) for key in ("expired", "warned")}
+
+
 def test_the_daily_job_expires_documents_and_reopens_the_verification(api, shipper_org, staff):
     organization, admin = shipper_org
     inn, _ = verified(api, staff, organization, admin)
     with system_scope(reason="test: the document's date passes", audit=False):
         KycDocument.objects.filter(pk=inn).update(expires_on=date.today() - timedelta(days=1))
 
-    outcome = services.documents_expiry_sweep(today=date.today())
+    outcome = expiry_sweep(today=date.today())
 
     assert outcome["expired"] == 1
     assert stored_documents(organization.id)[0].status == DocumentStatus.EXPIRED
@@ -203,8 +210,8 @@ def test_the_daily_job_warns_once_thirty_days_ahead(api, shipper_org, staff):
     with system_scope(reason="test", audit=False):
         KycDocument.objects.filter(pk=inn).update(expires_on=date.today() + timedelta(days=20))
 
-    first = services.documents_expiry_sweep(today=date.today())
-    second = services.documents_expiry_sweep(today=date.today())
+    first = expiry_sweep(today=date.today())
+    second = expiry_sweep(today=date.today())
     with tenant_scope(organization.id):  # what the queued task does
         services.document_send_expiry_warning(document_id=inn)
 

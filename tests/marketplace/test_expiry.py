@@ -7,11 +7,21 @@ from django.utils import timezone
 
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
-from apps.marketplace import services
 from apps.marketplace.models import Offer, Rfq, RfqStatusChange
-from apps.marketplace.tasks import marketplace_expire_rfqs
+from apps.marketplace.tasks import marketplace_expire_offers, marketplace_expire_rfqs
+from tests.beat import run_beat_job
 from tests.marketplace.conftest import offer_body
 from tests.support import wait_until
+
+
+def expire_rfqs() -> int:
+    """The beat job, as its tasks run it: each owner of a due RFQ in its own scope."""
+    return sum(run_beat_job(marketplace_expire_rfqs))
+
+
+def expire_offers() -> int:
+    """The beat job, as its tasks run it: each carrier of a due offer in its own scope."""
+    return sum(run_beat_job(marketplace_expire_offers))
 
 
 def _past(model, pk, field):
@@ -31,7 +41,7 @@ def test_an_rfq_past_its_deadline_expires_with_its_live_offers(api, shipper, car
     )
     _past(Rfq, open_rfq["id"], "deadline")
 
-    expired = services.rfqs_expire_due()
+    expired = expire_rfqs()
 
     assert expired == 1
     assert _status(Rfq, open_rfq["id"]) == "expired"
@@ -48,7 +58,7 @@ def test_the_expiry_job_leaves_rfqs_before_their_deadline_and_closed_ones_alone(
     draft_id = api(shipper.staff).post("/api/v1/rfqs", {**_body_of(open_rfq)}, format="json").json()["id"]
     _past(Rfq, draft_id, "deadline")
 
-    assert services.rfqs_expire_due() == 0
+    assert expire_rfqs() == 0
     assert _status(Rfq, open_rfq["id"]) == "open"
     assert _status(Rfq, draft_id) == "draft"
 
@@ -57,7 +67,7 @@ def test_the_expiry_job_leaves_rfqs_before_their_deadline_and_closed_ones_alone(
 def test_running_the_expiry_job_twice_expires_once(api, shipper, open_rfq):
     _past(Rfq, open_rfq["id"], "deadline")
 
-    first, second = services.rfqs_expire_due(), services.rfqs_expire_due()
+    first, second = expire_rfqs(), expire_rfqs()
 
     assert (first, second) == (1, 0)
     with tenant_scope(shipper.org.id):
@@ -71,7 +81,7 @@ def test_an_offer_past_its_validity_expires_and_the_rfq_stays_open(api, carrier,
     )
     _past(Offer, offer_id, "valid_until")
 
-    assert services.offers_expire_due() == 1
+    assert expire_offers() == 1
     assert _status(Offer, offer_id) == "expired"
     assert _status(Rfq, open_rfq["id"]) == "open"
     # Its carrier may offer again.

@@ -16,6 +16,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Self
 
+from apps.core.task_bases import TransientError
+
 
 class ResultStatus(StrEnum):
     PENDING = "pending"  # accepted; the webhook will say how it ended
@@ -54,7 +56,7 @@ class WebhookNotice:
     occurred_at: datetime  # aware, UTC: when the provider decided
 
 
-class GatewayUnavailable(Exception):
+class GatewayUnavailable(TransientError):
     """The provider could not be reached, did not answer in time, or answered 5xx.
 
     Transient, and the request may or may not have been carried out: retry later with the

@@ -12,7 +12,12 @@ from apps.escrow.services.escrows import (
     escrow_refund_failed,
     escrow_release,
 )
-from apps.escrow.services.jobs import escrow_auto_release_due, escrow_close_settled
+from apps.escrow.services.jobs import (
+    escrow_auto_release_due,
+    escrow_close_settled,
+    escrows_release_due_organizations,
+    escrows_settled_organizations,
+)
 from apps.escrow.services.lifecycle import escrow_cancel, escrow_close, escrow_record_delivery
 from apps.escrow.services.payments import (
     WebhookRefused,
@@ -44,6 +49,8 @@ __all__ = [
     "escrow_refund_failed",
     "escrow_release",
     "escrow_resolve_dispute",
+    "escrows_release_due_organizations",
+    "escrows_settled_organizations",
     "exchange_rates_refresh",
     "ledger_adjust",
     "payment_transaction_submit",

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.core.context import system_scope, tenant_scope
+from apps.core.context import tenant_scope
 from apps.core.errors import ErrorCode, ValidationFailed
 from apps.escrow.gateways import gateway_for
 from apps.escrow.gateways.base import GatewayRejected, WebhookNotice, WebhookRejected
@@ -72,7 +72,11 @@ def payment_transaction_submit(*, transaction_id: UUID, organization_id: UUID) -
     """Send a pending fund or refund to the provider, acting for the client organization.
     Call it outside any transaction: the provider is called between two short ones.
     Raises GatewayUnavailable on a transient failure: the caller retries with the same
-    idempotency key. A permanent refusal fails the transaction."""
+    idempotency key. A permanent refusal fails the transaction.
+
+    Opens the organization's scope itself, once per short transaction (its task is a
+    non-atomic TenantTask): a scope lives only as long as its transaction, and no
+    transaction may stay open while the provider answers."""
     if transaction.get_connection().in_atomic_block:
         raise RuntimeError("payment_transaction_submit must not run inside a transaction: it calls the provider")
     with tenant_scope(organization_id):
@@ -104,42 +108,43 @@ def payment_transaction_submit(*, transaction_id: UUID, organization_id: UUID) -
             )
     except GatewayRejected as rejected:
         logger.warning("escrow.provider_rejected", extra={"transaction_id": str(payment.id), "reason": rejected.reason})
-        _fail(payment, reason=f"rejected by {payment.provider}: {rejected.reason}", organization_id=organization_id)
-        return payment
-    with tenant_scope(organization_id):
-        # The webhook may have arrived first: only fill what is still blank.
-        PaymentTransaction.objects.filter(pk=payment.pk, external_id="").update(
-            external_id=result.external_id, updated_at=timezone.now()
-        )
-    if result.status == TransactionStatus.FAILED:
-        _fail(payment, reason=result.failure_reason or "failed", organization_id=organization_id)
+        result, failure = None, f"rejected by {payment.provider}: {rejected.reason}"
+    else:
+        failure = (result.failure_reason or "failed") if result.status == TransactionStatus.FAILED else None
+    with tenant_scope(organization_id):  # the answer, recorded in the second short transaction
+        if result is not None:
+            # The webhook may have arrived first: only fill what is still blank.
+            PaymentTransaction.objects.filter(pk=payment.pk, external_id="").update(
+                external_id=result.external_id, updated_at=timezone.now()
+            )
+        if failure is not None:
+            _fail(payment, reason=failure)
     return payment
 
 
-def _fail(payment: PaymentTransaction, *, reason: str, organization_id: UUID) -> None:
-    with tenant_scope(organization_id):
-        if payment.kind == TransactionKind.FUND:
-            escrows.escrow_funding_failed(payment=payment, reason=reason)
-        else:
-            escrows.escrow_refund_failed(payment=payment, reason=reason)
+def _fail(payment: PaymentTransaction, *, reason: str) -> None:
+    if payment.kind == TransactionKind.FUND:
+        escrows.escrow_funding_failed(payment=payment, reason=reason)
+    else:
+        escrows.escrow_refund_failed(payment=payment, reason=reason)
 
 
 def payment_transactions_unsubmitted(*, older_than: timedelta, limit: int = 200) -> list[tuple[str, str]]:
     """(transaction id, organization id) of funds and refunds that never reached the provider
-    (the enqueue was lost, or every retry failed): the beat sweep submits them again."""
+    (the enqueue was lost, or every retry failed): the beat sweep submits them again.
+    Reads every tenant: the beat task calls it in its bypass scope."""
     cutoff = timezone.now() - older_than
-    with system_scope(reason="escrow.resubmit_discovery", audit=False):
-        rows = (
-            PaymentTransaction.objects.filter(
-                status=TransactionStatus.PENDING,
-                external_id="",
-                kind__in=[TransactionKind.FUND, TransactionKind.REFUND],
-                created_at__lt=cutoff,
-            )
-            .order_by("created_at")
-            .values_list("id", "client_organization_id")[:limit]
+    rows = (
+        PaymentTransaction.objects.filter(
+            status=TransactionStatus.PENDING,
+            external_id="",
+            kind__in=[TransactionKind.FUND, TransactionKind.REFUND],
+            created_at__lt=cutoff,
         )
-        return [(str(payment_id), str(organization_id)) for payment_id, organization_id in rows]
+        .order_by("created_at")
+        .values_list("id", "client_organization_id")[:limit]
+    )
+    return [(str(payment_id), str(organization_id)) for payment_id, organization_id in rows]
 
 
 # --- webhooks ---------------------------------------------------------------------------------
@@ -161,7 +166,10 @@ def webhook_receive(*, provider: str, body: bytes, headers: Mapping[str, str]) -
 
     Refused (400, nothing recorded) when the signature is wrong, the timestamp stale or
     the body malformed. The same event id again is not recorded twice: the provider is
-    told it arrived (200) and it is applied once."""
+    told it arrived (200) and it is applied once.
+
+    Opens the tenant scope itself: the webhook arrives with no user and no tenant, and
+    only its verified body names the organization (the metadata we sent with the charge)."""
     gateway = gateway_for(provider)
     try:
         notice = gateway.webhook_verify(body=body, headers=headers)
@@ -265,12 +273,12 @@ def webhook_record_failure(*, webhook_event_id: int, error: str) -> None:
 
 
 def webhook_events_unapplied(*, older_than: timedelta, limit: int = 200) -> list[tuple[int, str]]:
-    """(event id, organization id) of recorded webhooks not applied yet: the beat sweep retries them."""
+    """(event id, organization id) of recorded webhooks not applied yet: the beat sweep retries them.
+    Reads every tenant: the beat task calls it in its bypass scope."""
     cutoff = timezone.now() - older_than
-    with system_scope(reason="escrow.webhook_discovery", audit=False):
-        rows = (
-            WebhookEvent.objects.filter(applied_at=None, received_at__lt=cutoff)
-            .order_by("received_at")
-            .values_list("id", "organization_id")[:limit]
-        )
-        return [(event_id, str(organization_id)) for event_id, organization_id in rows]
+    rows = (
+        WebhookEvent.objects.filter(applied_at=None, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("id", "organization_id")[:limit]
+    )
+    return [(event_id, str(organization_id)) for event_id, organization_id in rows]

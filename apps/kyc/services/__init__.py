@@ -21,7 +21,7 @@ from apps.kyc.services.documents import (
 from apps.kyc.services.previews import (
     document_preview_request,
     document_preview_store,
-    document_previews_resubmit,
+    document_previews_waiting,
     document_render_preview,
 )
 
@@ -33,7 +33,7 @@ __all__ = [
     "document_expire",
     "document_preview_request",
     "document_preview_store",
-    "document_previews_resubmit",
+    "document_previews_waiting",
     "document_render_preview",
     "document_resubmit",
     "document_review",

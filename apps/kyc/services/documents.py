@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.context import system_scope, tenant_scope
+from apps.core.context import system_scope
 from apps.core.errors import ErrorCode, NotFound, ValidationFailed
 from apps.core.services import outbox_publish
 from apps.core.uploads import CheckResult, file_checks, sniff_content_type
@@ -495,32 +495,32 @@ def document_warn_expiring(*, document_id: UUID) -> KycDocument:
 
 
 def documents_due(*, today: date) -> tuple[list[tuple[UUID, UUID]], list[tuple[UUID, UUID]]]:
-    """(expired, expiring within the warning window) approved documents of every organization."""
+    """(expired, expiring within the warning window) approved documents, as (id, organization id),
+    of what the caller's scope sees: every organization under the beat task's bypass scope,
+    one organization in its own."""
     warn_until = today + timedelta(days=settings.KYC_EXPIRY_WARNING_DAYS)
-    with system_scope(reason="kyc: daily expiry sweep over every organization"):
-        approved = KycDocument.objects.filter(status=DocumentStatus.APPROVED, expires_on__isnull=False)
-        expired = list(approved.filter(expires_on__lt=today).values_list("id", "organization_id"))
-        expiring = list(
-            approved.filter(
-                expires_on__gte=today, expires_on__lte=warn_until, expiry_warned_at__isnull=True
-            ).values_list("id", "organization_id")
+    approved = KycDocument.objects.filter(status=DocumentStatus.APPROVED, expires_on__isnull=False)
+    expired = list(approved.filter(expires_on__lt=today).values_list("id", "organization_id"))
+    expiring = list(
+        approved.filter(expires_on__gte=today, expires_on__lte=warn_until, expiry_warned_at__isnull=True).values_list(
+            "id", "organization_id"
         )
+    )
     return expired, expiring
 
 
 def documents_expiry_sweep(*, today: date | None = None) -> dict:
-    """The beat job: expire what is past its date, warn what expires within the window.
+    """Expire what is past its date, warn what expires within the window, in the current
+    organization (the beat task runs it once per organization, in that one's scope).
 
-    Each document is handled in its own organization's scope and transaction.
+    Each document in a savepoint of the task's transaction.
     """
     today = today or timezone.localdate()
     expired, expiring = documents_due(today=today)
-    for document_id, organization_id in expired:
-        with tenant_scope(organization_id):
-            document_expire(document_id=document_id)
-    for document_id, organization_id in expiring:
-        with tenant_scope(organization_id):
-            document_warn_expiring(document_id=document_id)
+    for document_id, _organization_id in expired:
+        document_expire(document_id=document_id)
+    for document_id, _organization_id in expiring:
+        document_warn_expiring(document_id=document_id)
     return {"expired": len(expired), "warned": len(expiring)}
 
 

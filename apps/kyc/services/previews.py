@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.core.context import system_scope, tenant_scope
+from apps.core.context import tenant_scope
 from apps.core.uploads import sniff_content_type
 from apps.kyc import tasks
 from apps.kyc.models import KycDocument, PreviewStatus
@@ -38,33 +38,31 @@ def document_preview_request(*, document_id: UUID, again: bool = False) -> KycDo
     return document
 
 
-def document_previews_resubmit(*, now=None) -> int:
-    """The beat job's safety net: ask again for every preview that no worker will draw, and
-    return how many. Those are the documents stored before previews moved to a worker (never
-    requested) and pending ones left behind by a lost enqueue or a dead worker (pending longer
-    than KYC_PREVIEW_RESUBMIT_AFTER, well past the task's own time limit). A preview drawn
-    twice is stored once: the task does nothing for a document no longer pending."""
+def document_previews_waiting(*, now=None) -> list[tuple[UUID, UUID]]:
+    """(document id, organization id) of every preview that no worker will draw: the documents
+    stored before previews moved to a worker (never requested) and pending ones left behind by
+    a lost enqueue or a dead worker (pending longer than KYC_PREVIEW_RESUBMIT_AFTER, well past
+    the task's own time limit). Reads every tenant: the beat task calls it in its bypass scope,
+    then asks again for each in its organization's scope. A preview drawn twice is stored once:
+    the task does nothing for a document no longer pending."""
     stale_before = (now or timezone.now()) - settings.KYC_PREVIEW_RESUBMIT_AFTER
-    with system_scope(reason="kyc: previews no worker will draw, in every organization"):
-        waiting = list(
-            KycDocument.objects.filter(
-                Q(preview_status=PreviewStatus.NOT_REQUESTED)
-                | Q(preview_status=PreviewStatus.PENDING, updated_at__lt=stale_before)
-            )
-            .order_by("updated_at")
-            .values_list("id", "organization_id")[: settings.KYC_PREVIEW_RESUBMIT_BATCH]
+    return list(
+        KycDocument.objects.filter(
+            Q(preview_status=PreviewStatus.NOT_REQUESTED)
+            | Q(preview_status=PreviewStatus.PENDING, updated_at__lt=stale_before)
         )
-    for document_id, organization_id in waiting:
-        with tenant_scope(organization_id):
-            document_preview_request(document_id=document_id, again=True)
-    return len(waiting)
+        .order_by("updated_at")
+        .values_list("id", "organization_id")[: settings.KYC_PREVIEW_RESUBMIT_BATCH]
+    )
 
 
 def document_render_preview(*, organization_id: UUID, document_id: UUID) -> str:
     """Draw a pending preview in a limited child process and store it; returns the preview status.
 
     Not one transaction: the drawing may take KYC_PREVIEW_TIMEOUT_SECONDS, and no row lock or
-    open transaction waits for it. The file is read in one scope, the result stored in another.
+    open transaction waits for it. The file is read in one scope, the result stored in another:
+    so it opens the organization's scope itself, once per short transaction (its task is a
+    non-atomic TenantTask).
     """
     with tenant_scope(organization_id):
         document = KycDocument.objects.filter(pk=document_id).only("id", "preview_status", "file").first()

@@ -18,6 +18,7 @@ from apps.marketplace.services.offers import (
     offer_revise,
     offer_submit,
     offer_withdraw,
+    offers_due_organizations,
     offers_expire_due,
 )
 from apps.marketplace.services.rfqs import (
@@ -27,6 +28,7 @@ from apps.marketplace.services.rfqs import (
     rfq_expire,
     rfq_publish,
     rfq_update,
+    rfqs_due_organizations,
     rfqs_expire_due,
 )
 
@@ -42,6 +44,7 @@ __all__ = [
     "offering_create",
     "offering_set_hidden",
     "offering_update",
+    "offers_due_organizations",
     "offers_expire_due",
     "rfq_cancel",
     "rfq_close_by_staff",
@@ -49,6 +52,7 @@ __all__ = [
     "rfq_expire",
     "rfq_publish",
     "rfq_update",
+    "rfqs_due_organizations",
     "rfqs_expire_due",
     "tariff_check",
     "tariff_create",

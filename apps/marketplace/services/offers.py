@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apps.accounts.guards import require_verified_email
 from apps.core.audit import audit_record
-from apps.core.context import system_scope, tenant_scope
+from apps.core.context import current_organization_id
 from apps.core.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from apps.core.money import minor_units_error
 from apps.core.services import outbox_publish
@@ -404,19 +404,31 @@ def offer_expire(*, offer_id: UUID, now: datetime) -> Offer | None:
     )
 
 
+def _offers_past_validity(now: datetime):
+    return Offer.objects.filter(status=OfferStatus.SUBMITTED, valid_until__lte=now)
+
+
+def offers_due_organizations(*, now: datetime | None = None) -> list[UUID]:
+    """Carriers with a live offer past its validity. Reads every tenant: the beat task calls it
+    in its bypass scope, then expires each carrier's offers in that carrier's scope."""
+    return list(
+        _offers_past_validity(now or timezone.now())
+        .order_by()
+        .values_list("carrier_organization_id", flat=True)
+        .distinct()
+    )
+
+
 def offers_expire_due(*, now: datetime | None = None) -> int:
-    """The beat job: expire live offers past their validity, each in its carrier's scope."""
+    """Expire the current organization's live offers past their validity, each in a savepoint of
+    the task's transaction (the scope is the beat task's, per carrier). Returns how many expired."""
     now = now or timezone.now()
-    with system_scope(reason="marketplace.find_offers_past_validity", audit=False):
-        due = list(
-            Offer.objects.filter(status=OfferStatus.SUBMITTED, valid_until__lte=now)
-            .order_by("valid_until")
-            .values_list("id", "carrier_organization_id")
-        )
-    expired = 0
-    for offer_id, carrier_id in due:
-        with tenant_scope(carrier_id):
-            if offer_expire(offer_id=offer_id, now=now) is not None:
-                expired += 1
+    due = list(
+        _offers_past_validity(now)
+        .filter(carrier_organization_id=current_organization_id())
+        .order_by("valid_until")
+        .values_list("id", flat=True)
+    )
+    expired = sum(1 for offer_id in due if offer_expire(offer_id=offer_id, now=now) is not None)
     logger.info("marketplace.offers_expired", extra={"due": len(due), "expired": expired})
     return expired

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.guards import require_verified_email
 from apps.core.audit import audit_record
-from apps.core.context import system_scope, tenant_scope
+from apps.core.context import current_organization_id
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.money import minor_units_error
 from apps.core.services import number_next, outbox_publish
@@ -255,22 +255,30 @@ def rfq_expire(*, rfq_id: UUID, now: datetime) -> Rfq | None:
     return _close(rfq, status=RfqStatus.EXPIRED, who=SYSTEM, actor_id=None, reason="The deadline passed.")
 
 
+def _rfqs_past_deadline(now: datetime):
+    return Rfq.objects.filter(status=RfqStatus.OPEN, deadline__lte=now)
+
+
+def rfqs_due_organizations(*, now: datetime | None = None) -> list[UUID]:
+    """Organizations owning an open RFQ past its deadline. Reads every tenant: the beat task
+    calls it in its bypass scope, then expires each organization's RFQs in that one's scope."""
+    return list(
+        _rfqs_past_deadline(now or timezone.now()).order_by().values_list("organization_id", flat=True).distinct()
+    )
+
+
 def rfqs_expire_due(*, now: datetime | None = None) -> int:
-    """The beat job: expire every open RFQ past its deadline, each in its owner's scope and
-    transaction. Returns how many expired."""
+    """Expire the current organization's open RFQs past their deadline, each in a savepoint of
+    the task's transaction (the scope is the entry point's: the beat task's, per organization).
+    Returns how many expired."""
     now = now or timezone.now()
-    # Finding them needs every tenant; a read-only discovery query, logged by the scope.
-    with system_scope(reason="marketplace.find_rfqs_past_deadline", audit=False):
-        due = list(
-            Rfq.objects.filter(status=RfqStatus.OPEN, deadline__lte=now)
-            .order_by("deadline")
-            .values_list("id", "organization_id")
-        )
-    expired = 0
-    for rfq_id, organization_id in due:
-        with tenant_scope(organization_id):
-            if rfq_expire(rfq_id=rfq_id, now=now) is not None:
-                expired += 1
+    due = list(
+        _rfqs_past_deadline(now)
+        .filter(organization_id=current_organization_id())
+        .order_by("deadline")
+        .values_list("id", flat=True)
+    )
+    expired = sum(1 for rfq_id in due if rfq_expire(rfq_id=rfq_id, now=now) is not None)
     logger.info("marketplace.rfqs_expired", extra={"due": len(due), "expired": expired})
     return expired
 
