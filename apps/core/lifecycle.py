@@ -136,7 +136,6 @@ def history_record(
     )
 
 
-@transaction.atomic(savepoint=False)  # part of the caller's use case: it all commits or nothing does
 def move(
     subject,
     to_status: str,
@@ -162,29 +161,32 @@ def move(
     from apps.core.services import outbox_publish
 
     current = getattr(subject, field)
+    # Checked before the transaction: a refused move leaves the caller's transaction usable.
     transitions.check(current, to_status, who=who, subject=subject)
     setattr(subject, field, to_status)
-    if save is not None:
-        subject.save(update_fields=[field, *save])
-    row = history_record(
-        subject,
-        transitions=transitions,
-        from_status=current,
-        to_status=to_status,
-        actor=actor,
-        reason=reason,
-        **(history or {}),
-    )
-    if audit is not None:
-        audit_record(
-            **{
-                "resource_id": subject.pk,
-                "old_values": {field: current},
-                "new_values": {field: to_status},
-                "actor_id": actor.user_id,
-                **audit,
-            }
+    # Part of the caller's use case (no savepoint): it all commits, or nothing does.
+    with transaction.atomic(savepoint=False):
+        if save is not None:
+            subject.save(update_fields=[field, *save])
+        row = history_record(
+            subject,
+            transitions=transitions,
+            from_status=current,
+            to_status=to_status,
+            actor=actor,
+            reason=reason,
+            **(history or {}),
         )
-    if event is not None:
-        outbox_publish(event())
+        if audit is not None:
+            audit_record(
+                **{
+                    "resource_id": subject.pk,
+                    "old_values": {field: current},
+                    "new_values": {field: to_status},
+                    "actor_id": actor.user_id,
+                    **audit,
+                }
+            )
+        if event is not None:
+            outbox_publish(event())
     return row
