@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from apps.core.lifecycle import StatusChange
 from apps.core.models import TimeStampedModel
 from apps.core.rls import Derived, Owned, SharedByParties
 
@@ -117,26 +118,31 @@ class Escrow(TimeStampedModel):
         return self.number
 
 
-class EscrowStatusChange(models.Model):
+class EscrowStatusChange(StatusChange):
+    """An escrow's history: one row per move, written by `move()`."""
+
     row_visibility = Derived(*PARTIES)
+    subject = "escrow"
 
     escrow = models.ForeignKey(Escrow, on_delete=models.CASCADE, related_name="history")
     client_organization_id = models.UUIDField()
     supplier_organization_id = models.UUIDField()
+    # The statuses keep their choices: the API documents them as an enum.
     from_status = models.CharField(max_length=20, choices=EscrowStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=EscrowStatus.choices)
-    reason = models.TextField(blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(StatusChange.Meta):
         indexes = [
             models.Index(fields=["client_organization_id", "escrow"], name="escrow_history_client_idx"),
             models.Index(fields=["supplier_organization_id", "escrow"], name="escrow_history_supplier_idx"),
         ]
+
+    @classmethod
+    def fields_of(cls, subject) -> dict:
+        return {
+            "client_organization_id": subject.client_organization_id,
+            "supplier_organization_id": subject.supplier_organization_id,
+        }
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"

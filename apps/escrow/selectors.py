@@ -43,7 +43,7 @@ def escrow_get(*, organization_id: UUID, escrow_id: UUID, scope: OrderScope | No
         escrow_list(organization_id=organization_id, scope=scope)
         .filter(pk=escrow_id)
         .prefetch_related(
-            Prefetch("history", queryset=EscrowStatusChange.objects.order_by("created_at", "id")),
+            Prefetch("history", queryset=EscrowStatusChange.objects.order_by("at", "id")),
             Prefetch("transactions", queryset=PaymentTransaction.objects.order_by("created_at", "id")),
         )
         .first()

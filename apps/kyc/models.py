@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.db import models
 
+from apps.core.lifecycle import StatusChange
 from apps.core.models import TimeStampedModel
 from apps.core.rls import Owned
 from apps.kyc.checks import DocumentType
@@ -135,3 +136,39 @@ class KycDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_document_type_display()} v{self.version} ({self.status})"
+
+
+class KycDocumentStatusChange(StatusChange):
+    """A document's history: one row per move, written by `move()`."""
+
+    row_visibility = Owned()
+    subject = "document"
+
+    document = models.ForeignKey(KycDocument, on_delete=models.CASCADE, related_name="status_changes")
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+
+    class Meta(StatusChange.Meta):
+        verbose_name = "KYC document status change"
+        indexes = [models.Index(fields=["organization", "document"], name="kyc_doc_change_org_idx")]
+
+    @classmethod
+    def fields_of(cls, subject) -> dict:
+        return {"organization_id": subject.organization_id}
+
+
+class VerificationStatusChange(StatusChange):
+    """An organization verification's history: one row per move, written by `move()`."""
+
+    row_visibility = Owned()
+    subject = "verification"
+
+    verification = models.ForeignKey(OrganizationVerification, on_delete=models.CASCADE, related_name="status_changes")
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+
+    class Meta(StatusChange.Meta):
+        verbose_name = "verification status change"
+        indexes = [models.Index(fields=["organization", "verification"], name="kyc_verif_change_org_idx")]
+
+    @classmethod
+    def fields_of(cls, subject) -> dict:
+        return {"organization_id": subject.organization_id}

@@ -466,12 +466,12 @@ class OfferInline(MarketplacePartInline):
 class RfqStatusChangeInline(MarketplacePartInline):
     model = RfqStatusChange
     verbose_name_plural = "history"
-    fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    fields = ["at", "from_status", "to_status", "by", "reason"]
     readonly_fields = fields
-    ordering = ["created_at", "id"]
+    ordering = ["at", "id"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        return super().get_queryset(request).select_related("by")
 
 
 @admin.register(Rfq)
@@ -594,12 +594,12 @@ class OfferRevisionInline(MarketplacePartInline):
 class OfferStatusChangeInline(MarketplacePartInline):
     model = OfferStatusChange
     verbose_name_plural = "history"
-    fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    fields = ["at", "from_status", "to_status", "by", "reason"]
     readonly_fields = fields
-    ordering = ["created_at", "id"]
+    ordering = ["at", "id"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        return super().get_queryset(request).select_related("by")
 
 
 @admin.register(Offer)

@@ -22,6 +22,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
 
+from apps.core.lifecycle import StatusChange
 from apps.core.models import TimeStampedModel
 from apps.core.rls import TENANT, Derived, Owned, Published, SharedByParties
 from apps.core.text import validate_display_name
@@ -321,24 +322,21 @@ class Rfq(TimeStampedModel):
         return self.number
 
 
-class RfqStatusChange(models.Model):
-    """An RFQ's history: one row per move, written by the service that makes it."""
+class RfqStatusChange(StatusChange):
+    """An RFQ's history: one row per move, written by `move()`."""
 
     row_visibility = Owned()
+    subject = "rfq"
 
     rfq = models.ForeignKey(Rfq, on_delete=models.CASCADE, related_name="status_changes")
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(StatusChange.Meta):
         indexes = [models.Index(fields=["organization", "rfq"], name="rfq_change_org_rfq_idx")]
+
+    @classmethod
+    def fields_of(cls, subject) -> dict:
+        return {"organization_id": subject.organization_id}
 
     def __str__(self) -> str:
         return f"{self.rfq_id}: {self.from_status or '-'} -> {self.to_status}"
@@ -440,28 +438,28 @@ class OfferRevision(models.Model):
         return f"{self.offer_id} v{self.version}"
 
 
-class OfferStatusChange(models.Model):
-    """An offer's history: one row per move, written by the service that makes it."""
+class OfferStatusChange(StatusChange):
+    """An offer's history: one row per move, written by `move()`."""
 
     row_visibility = Derived(*OFFER_PARTIES)
+    subject = "offer"
 
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="status_changes")
     carrier_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     shipper_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(StatusChange.Meta):
         indexes = [
             models.Index(fields=["carrier_organization", "offer"], name="offer_change_carrier_idx"),
             models.Index(fields=["shipper_organization", "offer"], name="offer_change_shipper_idx"),
         ]
+
+    @classmethod
+    def fields_of(cls, subject) -> dict:
+        return {
+            "carrier_organization_id": subject.carrier_organization_id,
+            "shipper_organization_id": subject.shipper_organization_id,
+        }
 
     def __str__(self) -> str:
         return f"{self.offer_id}: {self.from_status or '-'} -> {self.to_status}"

@@ -261,7 +261,7 @@ def rfq_get(*, organization_id: UUID, rfq_id: UUID) -> Rfq:
 
 
 def rfq_history(*, rfq: Rfq) -> QuerySet[RfqStatusChange]:
-    return RfqStatusChange.objects.filter(rfq=rfq, organization_id=rfq.organization_id).order_by("created_at", "id")
+    return RfqStatusChange.objects.filter(rfq=rfq, organization_id=rfq.organization_id).order_by("at", "id")
 
 
 # --- Offers -----------------------------------------------------------------------------------

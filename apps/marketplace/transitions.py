@@ -9,7 +9,8 @@ INVALID_STATE_TRANSITION.
 
 from __future__ import annotations
 
-from apps.core.errors import DomainError, ErrorCode, InvalidStateTransition
+from apps.core.errors import DomainError, ErrorCode
+from apps.core.lifecycle import Transitions
 from apps.marketplace.models import OfferStatus as O
 from apps.marketplace.models import RfqStatus as R
 
@@ -60,23 +61,10 @@ def require_open(status: str, *, number: str) -> None:
         )
 
 
-def _check(table: dict, kind: str, current: str, target: str, who: str) -> None:
-    moves = table.get(current, {})
-    if target not in moves or who not in moves[target]:
-        allowed = ", ".join(sorted(to for to, whom in moves.items() if who in whom)) or "none"
-        raise InvalidStateTransition(
-            f"{kind} cannot go from {current} to {target}.",
-            details={"status": [f"Allowed from {current}: {allowed}."]},
-        )
-
-
-def check_rfq_move(current: str, target: str, *, who: str, number: str) -> None:
-    """Raise unless `who` may move an RFQ from `current` to `target`."""
+def _rfq_closed_guard(current: str, target: str, rfq) -> None:
     if current in TERMINAL_RFQ_STATUSES:
-        require_open(current, number=number)
-    _check(RFQ_MOVES, "An RFQ", current, target, who)
+        require_open(current, number=rfq.number if rfq is not None else "")
 
 
-def check_offer_move(current: str, target: str, *, who: str) -> None:
-    """Raise unless `who` may move an offer from `current` to `target`."""
-    _check(OFFER_MOVES, "An offer", current, target, who)
+RFQ = Transitions(RFQ_MOVES, noun="An RFQ", history="marketplace.RfqStatusChange", guard=_rfq_closed_guard)
+OFFER = Transitions(OFFER_MOVES, noun="An offer", history="marketplace.OfferStatusChange")

@@ -53,9 +53,9 @@ class OrderItemInline(OrderPartInline):
 class OrderStatusChangeInline(OrderPartInline):
     model = OrderStatusChange
     verbose_name_plural = "history"
-    fields = ["created_at", "from_status", "to_status", "actor", "acting_organization", "note"]
+    fields = ["at", "from_status", "to_status", "by", "acting_organization", "reason"]
     readonly_fields = fields
-    ordering = ["created_at", "id"]
+    ordering = ["at", "id"]
 
 
 class SharedByPartiesAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):

@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.db import models
 
+from apps.core.lifecycle import StatusChange
 from apps.core.models import TimeStampedModel
 from apps.core.rls import Derived, Owned, SharedByParties
 
@@ -199,27 +200,25 @@ class OrderItem(models.Model):
         return f"{self.quantity} x {self.name}"
 
 
-class OrderStatusChange(models.Model):
-    """The order's history: one row per status change, written by the service that changes it."""
+class OrderStatusChange(StatusChange):
+    """The order's history: one row per status change, written by `move()`."""
 
     row_visibility = Derived(*PARTIES)
+    subject = "order"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
     client_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     supplier_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    from_status = models.CharField(max_length=24, blank=True)
-    to_status = models.CharField(max_length=24)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     acting_organization = models.ForeignKey(
         "tenancy.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    @classmethod
+    def fields_of(cls, subject) -> dict:
+        return {
+            "client_organization_id": subject.client_organization_id,
+            "supplier_organization_id": subject.supplier_organization_id,
+        }
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
@@ -373,24 +372,22 @@ class ReturnPhoto(models.Model):
         return self.original_filename
 
 
-class ReturnStatusChange(models.Model):
-    """A return's history: one row per move, written by the service that makes it."""
+class ReturnStatusChange(StatusChange):
+    """A return's history: one row per move, written by `move()`."""
 
     row_visibility = Derived(*PARTIES)
+    subject = "order_return"
 
     order_return = models.ForeignKey(OrderReturn, on_delete=models.CASCADE, related_name="status_changes")
     client_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     supplier_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    @classmethod
+    def fields_of(cls, subject) -> dict:
+        return {
+            "client_organization_id": subject.client_organization_id,
+            "supplier_organization_id": subject.supplier_organization_id,
+        }
 
     def __str__(self) -> str:
         return f"{self.order_return_id}: {self.from_status or '-'} -> {self.to_status}"

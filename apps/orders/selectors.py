@@ -101,7 +101,7 @@ def order_get(*, organization_id: UUID, order_id: UUID, customer_id: UUID | None
 
 
 def order_history(*, order: Order) -> QuerySet[OrderStatusChange]:
-    return OrderStatusChange.objects.filter(order=order).order_by("created_at", "id")
+    return OrderStatusChange.objects.filter(order=order).order_by("at", "id")
 
 
 def warehouse_list(*, organization_id: UUID, user=None, role: str = "") -> QuerySet[Warehouse]:

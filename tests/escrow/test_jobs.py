@@ -109,7 +109,7 @@ def test_an_escrow_delivered_more_than_the_auto_release_days_ago_is_released_in_
     assert (escrow.status, escrow.held_amount, escrow.released_amount) == (S.RELEASED, 0, Decimal("1000.00"))
     with tenant_scope(client_party.org.id):
         last = selectors.escrow_get(organization_id=client_party.org.id, escrow_id=escrow.id).history.last()
-    assert (last.from_status, last.to_status, last.actor_id) == (S.FUNDED, S.RELEASED, None)
+    assert (last.from_status, last.to_status, last.by_id) == (S.FUNDED, S.RELEASED, None)
     assert last.reason.startswith("Automatic release")
     [event] = escrow_events(escrow, "escrow.released")
     assert event.payload["automatic"] is True

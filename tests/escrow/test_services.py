@@ -28,7 +28,7 @@ from apps.escrow.models import (
     Posting,
 )
 from apps.escrow.services import ledger
-from apps.escrow.transitions import MOVES, OPERATIONS, check_move, check_operation
+from apps.escrow.transitions import ESCROW, MOVES, OPERATIONS, check_operation
 from tests.escrow.parties import charge_event, deliver_webhook
 
 S = EscrowStatus
@@ -54,9 +54,9 @@ def stored_escrow(escrow_id) -> Escrow:
 )
 def test_ledger_post_refuses_an_entry_that_does_not_balance(client_party, supplier_party, amounts):
     accounts = [
-        ledger.held(client_party.org.id, "EUR"),
-        ledger.available(supplier_party.org.id, "EUR"),
-        ledger.commission("EUR"),
+        ledger.account_held(client_party.org.id, "EUR"),
+        ledger.account_available(supplier_party.org.id, "EUR"),
+        ledger.account_commission("EUR"),
     ]
     lines = [ledger.Line(account, Decimal(amount)) for account, amount in zip(accounts, amounts, strict=False)]
 
@@ -175,7 +175,7 @@ LEGAL_MOVES = [(before, after) for before in S.values for after in sorted(MOVES[
 @pytest.mark.parametrize(("before", "after"), ILLEGAL_MOVES)
 def test_the_transition_table_refuses_an_illegal_move(before, after):
     with pytest.raises(InvalidStateTransition) as refused:
-        check_move(before, after)
+        ESCROW.check(before, after)
 
     assert refused.value.details == {"status": before, "to": after}
     assert refused.value.status_code == 422
@@ -183,7 +183,7 @@ def test_the_transition_table_refuses_an_illegal_move(before, after):
 
 @pytest.mark.parametrize(("before", "after"), LEGAL_MOVES)
 def test_the_transition_table_allows_a_legal_move(before, after):
-    check_move(before, after)  # does not raise
+    ESCROW.check(before, after)  # does not raise
 
 
 def test_nothing_leaves_closed_and_nothing_returns_to_created():

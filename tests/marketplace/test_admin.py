@@ -353,7 +353,7 @@ def test_staff_close_an_open_rfq_and_its_live_offers_are_rejected(shipper, carri
     rejected = stored(Offer, pk=offer.pk)
     assert (rejected.status, rejected.decision_note) == (OfferStatus.REJECTED, "Phishing link in the description.")
     with system_scope(reason="test reads the history", audit=False):
-        history = list(RfqStatusChange.objects.filter(rfq_id=rfq.pk).values_list("to_status", "actor_id"))
+        history = list(RfqStatusChange.objects.filter(rfq_id=rfq.pk).values_list("to_status", "by_id"))
         row = AuditLog.objects.get(action="rfq.closed", resource_id=str(rfq.pk))
     assert history[-1] == (RfqStatus.CLOSED, staff.id)
     assert (row.actor_id, row.organization_id) == (staff.id, shipper.org.id)

@@ -24,7 +24,7 @@ from apps.escrow.models import (
     Posting,
     WebhookEvent,
 )
-from apps.kyc.models import KycDocument, OrganizationVerification
+from apps.kyc.models import KycDocument, KycDocumentStatusChange, OrganizationVerification, VerificationStatusChange
 from apps.marketplace.models import (
     Offer,
     OfferRevision,
@@ -80,7 +80,10 @@ def two_tenants():
         FeatureFactory(organization=organization)
         with tenant_scope(organization.id, user_id=admin.id):
             services.audit_record(action="test.row", resource_type="test", organization_id=organization.id)
-            OrganizationVerification.objects.create(organization=organization)
+            verification = OrganizationVerification.objects.create(organization=organization)
+            VerificationStatusChange.objects.create(
+                verification=verification, organization=organization, to_status="pending"
+            )
             Invitation.objects.create(
                 organization=organization,
                 email=f"invitee-{label}@example.test",
@@ -119,7 +122,7 @@ def two_tenants():
                 verification_token=f"token-{label}",
                 verification_url=f"https://manifest.example/verify/token-{label}",
             )
-            KycDocument.objects.create(
+            document = KycDocument.objects.create(
                 organization=organization,
                 document_type="inn",
                 file=f"kyc/{organization.id}/test.pdf",
@@ -128,6 +131,7 @@ def two_tenants():
                 size_bytes=1,
                 sha256="0" * 64,
             )
+            KycDocumentStatusChange.objects.create(document=document, organization=organization, to_status="checking")
             OutboxEvent.objects.create(
                 organization=organization, event_type="test.row", aggregate_type="test", aggregate_id="1"
             )

@@ -43,12 +43,12 @@ from apps.tenancy.admin_site import is_platform_staff
 class EscrowHistoryInline(EscrowPartInline):
     model = EscrowStatusChange
     verbose_name_plural = "history"
-    fields = ["created_at", "from_status", "to_status", "actor", "reason"]
+    fields = ["at", "from_status", "to_status", "by", "reason"]
     readonly_fields = fields
-    ordering = ["created_at", "id"]
+    ordering = ["at", "id"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        return super().get_queryset(request).select_related("by")
 
 
 class PaymentTransactionInline(EscrowPartInline):
@@ -328,6 +328,6 @@ class EscrowAdmin(SharedByPartiesAdmin):
             "amount": money(escrow.amount, escrow.currency),
             "released": money(escrow.released_amount, escrow.currency),
             "refunded": money(escrow.refunded_amount, escrow.currency),
-            "disputes": escrow.history.filter(to_status=EscrowStatus.DISPUTED).order_by("created_at", "id"),
+            "disputes": escrow.history.filter(to_status=EscrowStatus.DISPUTED).order_by("at", "id"),
         }
         return TemplateResponse(request, "admin/escrow/escrow/resolve.html", context)

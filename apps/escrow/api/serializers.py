@@ -93,6 +93,10 @@ class PaymentTransactionOutput(serializers.ModelSerializer):
 
 
 class EscrowHistoryOutput(serializers.ModelSerializer):
+    # The history's columns are by/at (apps.core.lifecycle); the API keeps its names.
+    actor_id = serializers.ReadOnlyField(source="by_id")
+    created_at = serializers.DateTimeField(source="at", read_only=True)
+
     class Meta:
         model = EscrowStatusChange
         fields = ["from_status", "to_status", "reason", "actor_id", "created_at"]

@@ -51,14 +51,14 @@ def ledger_adjust(
     value: Decimal = parse_amount(amount, currency=currency)
     if not organization_names(organization_ids=[organization_id]):
         raise ValidationFailed("No such organization.", details={"organization_id": ["Unknown."]})
-    organization_account = ledger.available(organization_id, currency)
-    platform_account = ledger.commission(currency)
+    organization_account = ledger.account_available(organization_id, currency)
+    platform_account = ledger.account_commission(currency)
     if direction == "debit":
         _check_available(organization_account, value)
     if direction == "credit":
-        lines = [ledger.debit(platform_account, value), ledger.credit(organization_account, value)]
+        lines = [ledger.ledger_debit(platform_account, value), ledger.ledger_credit(organization_account, value)]
     else:
-        lines = [ledger.debit(organization_account, value), ledger.credit(platform_account, value)]
+        lines = [ledger.ledger_debit(organization_account, value), ledger.ledger_credit(platform_account, value)]
     entry = ledger.ledger_post(
         kind=EntryKind.ADJUSTMENT,
         lines=lines,

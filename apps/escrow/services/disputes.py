@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.errors import ErrorCode, PermissionDenied, ValidationFailed
+from apps.core.lifecycle import move
 from apps.core.services import outbox_publish
 from apps.escrow import events
 from apps.escrow.locks import lock_escrow
@@ -19,17 +20,16 @@ from apps.escrow.models import (
 from apps.escrow.services.escrows import refund_to_client, release_to_supplier, set_refund_payment_status
 from apps.escrow.services.steps import (
     as_money,
-    audit,
     auto_release_delay,
     check_funds,
+    escrow_audit,
     event_fields,
-    move,
     parse_amount,
     require_order_reach,
     settle_if_empty,
     status_after_money_moved,
 )
-from apps.escrow.transitions import check_operation
+from apps.escrow.transitions import ESCROW, check_operation
 from apps.tenancy.roles import Actor
 
 S = EscrowStatus
@@ -51,9 +51,9 @@ def escrow_dispute(*, actor: Actor, escrow_id: UUID, reason: str) -> Escrow:
     check_operation(escrow.status, "dispute")
     escrow.status_before_dispute = escrow.status
     escrow.disputed_at = timezone.now()
-    move(escrow, S.DISPUTED, actor_id=actor.user_id, reason=reason)
+    move(escrow, S.DISPUTED, transitions=ESCROW, actor=actor, reason=reason)
     escrow.save(update_fields=["status", "status_before_dispute", "disputed_at", "updated_at"])
-    audit(escrow, "escrow.disputed", actor_id=actor.user_id, new={"reason": reason})
+    escrow_audit(escrow, "escrow.disputed", actor_id=actor.user_id, new={"reason": reason})
     outbox_publish(events.EscrowDisputed(**event_fields(escrow), reason=reason))
     return escrow
 
@@ -85,7 +85,8 @@ def escrow_resolve_dispute(
     if refund:
         refund_to_client(escrow, refund, actor_id=resolved_by_id, reason=f"Dispute resolution: {note}")
     after = status_after_money_moved(escrow, last_operation="release" if release else "refund")
-    move(escrow, after, actor_id=resolved_by_id, reason=f"Dispute resolved: {note}")
+    reason = f"Dispute resolved: {note}"
+    move(escrow, after, transitions=ESCROW, actor=Actor(user_id=resolved_by_id), reason=reason)
     escrow.status_before_dispute = ""
     if escrow.held_amount and escrow.delivered_at:
         # What the resolution left held gets the whole window again: the clock does not run
@@ -96,7 +97,7 @@ def escrow_resolve_dispute(
     escrow.save()
     if refund:
         set_refund_payment_status(escrow)
-    audit(
+    escrow_audit(
         escrow,
         "escrow.dispute_resolved",
         actor_id=resolved_by_id,

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.errors import DomainError, ErrorCode, InvalidStateTransition, PermissionDenied
+from apps.core.lifecycle import history_record, move
 from apps.core.services import number_next, outbox_publish
 from apps.escrow import events
 from apps.escrow.commission import commission_due, commission_on, commission_terms
@@ -33,21 +34,19 @@ from apps.escrow.models import (
 from apps.escrow.services import ledger
 from apps.escrow.services.steps import (
     as_money,
-    audit,
     auto_release_delay,
     check_funds,
+    escrow_audit,
+    escrow_ledger_post,
     event_fields,
-    history,
-    move,
-    new_transaction,
     parse_amount,
-    post,
+    payment_transaction_build,
     require_order_reach,
     require_side,
     settle_if_empty,
     status_after_money_moved,
 )
-from apps.escrow.transitions import check_operation
+from apps.escrow.transitions import ESCROW, check_operation
 from apps.kyc.gate import require_verified
 from apps.orders.selectors import order_get, order_scope
 from apps.orders.services import OrderStatus, PaymentStatus, order_set_payment_status
@@ -112,8 +111,8 @@ def escrow_create(*, actor: Actor, order_id: UUID, provider: str | None = None) 
             escrow.save(force_insert=True)
     except IntegrityError:  # a concurrent create for the same order won the race
         raise DomainError("The order already has an escrow.", details={"order_id": [str(order.id)]}) from None
-    history(escrow, from_status="", to_status=S.CREATED, actor_id=actor.user_id)
-    audit(
+    history_record(escrow, transitions=ESCROW, from_status="", to_status=S.CREATED, actor=actor)
+    escrow_audit(
         escrow,
         "escrow.created",
         actor_id=actor.user_id,
@@ -144,7 +143,7 @@ def escrow_fund(*, actor: Actor, escrow_id: UUID, payment_method: str = "") -> P
     in_flight = escrow.transactions.filter(kind=TransactionKind.FUND, status=TransactionStatus.PENDING).first()
     if in_flight is not None:
         return in_flight
-    funding = new_transaction(
+    funding = payment_transaction_build(
         escrow,
         kind=TransactionKind.FUND,
         amount=escrow.amount,
@@ -154,7 +153,7 @@ def escrow_fund(*, actor: Actor, escrow_id: UUID, payment_method: str = "") -> P
     )
     funding.save(force_insert=True)
     order_set_payment_status(order_id=escrow.order_id, payment_status=PaymentStatus.PENDING)
-    audit(escrow, "escrow.funding_requested", actor_id=actor.user_id, new={"transaction_id": str(funding.id)})
+    escrow_audit(escrow, "escrow.funding_requested", actor_id=actor.user_id, new={"transaction_id": str(funding.id)})
     outbox_publish(events.EscrowFundingRequested(**event_fields(escrow), transaction_id=str(funding.id)))
     _submit_on_commit(funding)
     return funding
@@ -191,13 +190,15 @@ def escrow_confirm_funding(*, payment: PaymentTransaction, external_id: str) -> 
     payment.save(update_fields=["status", "external_id", "completed_at", "failure_reason", "updated_at"])
     late = escrow.status != S.CREATED
     # Late (cancelled meanwhile, or funded by another charge): the money is the client's, not the escrow's.
-    credited = (ledger.available if late else ledger.held)(escrow.client_organization_id, escrow.currency)
-    post(
+    credited = (ledger.account_available if late else ledger.account_held)(
+        escrow.client_organization_id, escrow.currency
+    )
+    escrow_ledger_post(
         escrow,
         kind=EntryKind.FUNDING,
         lines=[
-            ledger.debit(ledger.clearing(escrow.provider, escrow.currency), payment.amount),
-            ledger.credit(credited, payment.amount),
+            ledger.ledger_debit(ledger.account_clearing(escrow.provider, escrow.currency), payment.amount),
+            ledger.ledger_credit(credited, payment.amount),
         ],
         description=(
             f"Funding of {escrow.number} arrived after it was {escrow.status}: credited to available"
@@ -220,10 +221,11 @@ def escrow_confirm_funding(*, payment: PaymentTransaction, external_id: str) -> 
     escrow.funded_at = timezone.now()
     if escrow.delivered_at and escrow.auto_release_at is None:
         escrow.auto_release_at = escrow.delivered_at + auto_release_delay()
-    move(escrow, S.FUNDED, actor_id=None, reason=f"Confirmed by {escrow.provider} ({payment.external_id})")
+    reason = f"Confirmed by {escrow.provider} ({payment.external_id})"
+    move(escrow, S.FUNDED, transitions=ESCROW, actor=Actor.system(), reason=reason)
     escrow.save(update_fields=["held_amount", "funded_at", "auto_release_at", "status", "updated_at"])
     order_set_payment_status(order_id=escrow.order_id, payment_status=PaymentStatus.PAID)
-    audit(
+    escrow_audit(
         escrow,
         "escrow.funded",
         actor_id=None,
@@ -261,12 +263,16 @@ def release_to_supplier(
         escrow.released_amount, escrow=escrow
     )
     to_supplier = amount - commission
-    lines = [ledger.debit(ledger.held(escrow.client_organization_id, escrow.currency), amount)]
+    lines = [ledger.ledger_debit(ledger.account_held(escrow.client_organization_id, escrow.currency), amount)]
     if to_supplier:
-        lines.append(ledger.credit(ledger.available(escrow.supplier_organization_id, escrow.currency), to_supplier))
+        lines.append(
+            ledger.ledger_credit(
+                ledger.account_available(escrow.supplier_organization_id, escrow.currency), to_supplier
+            )
+        )
     if commission:
-        lines.append(ledger.credit(ledger.commission(escrow.currency), commission))
-    entry = post(
+        lines.append(ledger.ledger_credit(ledger.account_commission(escrow.currency), commission))
+    entry = escrow_ledger_post(
         escrow,
         kind=EntryKind.RELEASE,
         lines=lines,
@@ -275,7 +281,7 @@ def release_to_supplier(
     )
     now = timezone.now()
     PaymentTransaction.objects.bulk_create(
-        new_transaction(
+        payment_transaction_build(
             escrow,
             kind=kind,
             amount=value,
@@ -308,10 +314,12 @@ def escrow_release(
     check_funds(escrow, amount)
     actor_id = actor.user_id if actor else None
     commission = release_to_supplier(escrow, amount, actor_id=actor_id, automatic=automatic, reason=reason)
-    move(escrow, status_after_money_moved(escrow, last_operation="release"), actor_id=actor_id, reason=reason)
+    after = status_after_money_moved(escrow, last_operation="release")
+    if after != escrow.status:  # a part released (or refunded) after another: no move
+        move(escrow, after, transitions=ESCROW, actor=Actor(user_id=actor_id), reason=reason)
     settle_if_empty(escrow)
     escrow.save()
-    audit(
+    escrow_audit(
         escrow,
         "escrow.released",
         actor_id=actor_id,
@@ -334,16 +342,16 @@ def escrow_release(
 def refund_to_client(escrow: Escrow, amount: Decimal, *, actor_id: UUID | None, reason: str) -> PaymentTransaction:
     """Take `amount` out of held towards the provider, which returns it to the client's card.
     The escrow is locked."""
-    refund = new_transaction(
+    refund = payment_transaction_build(
         escrow, kind=TransactionKind.REFUND, amount=amount, provider=escrow.provider, created_by_id=actor_id
     )
     refund.save(force_insert=True)
-    post(
+    escrow_ledger_post(
         escrow,
         kind=EntryKind.REFUND,
         lines=[
-            ledger.debit(ledger.held(escrow.client_organization_id, escrow.currency), amount),
-            ledger.credit(ledger.clearing(escrow.provider, escrow.currency), amount),
+            ledger.ledger_debit(ledger.account_held(escrow.client_organization_id, escrow.currency), amount),
+            ledger.ledger_credit(ledger.account_clearing(escrow.provider, escrow.currency), amount),
         ],
         description=(f"{reason[:200]}: " if reason else "") + f"refund of {escrow.number}",
         payment_id=refund.id,
@@ -368,11 +376,13 @@ def escrow_refund(*, actor: Actor | None, escrow_id: UUID, amount=None, reason: 
     check_funds(escrow, amount)
     actor_id = actor.user_id if actor else None
     refund = refund_to_client(escrow, amount, actor_id=actor_id, reason=reason)
-    move(escrow, status_after_money_moved(escrow, last_operation="refund"), actor_id=actor_id, reason=reason)
+    after = status_after_money_moved(escrow, last_operation="refund")
+    if after != escrow.status:  # a part released (or refunded) after another: no move
+        move(escrow, after, transitions=ESCROW, actor=Actor(user_id=actor_id), reason=reason)
     settle_if_empty(escrow)
     escrow.save()
     set_refund_payment_status(escrow)
-    audit(
+    escrow_audit(
         escrow,
         "escrow.refunded",
         actor_id=actor_id,
@@ -418,12 +428,14 @@ def escrow_refund_failed(*, payment: PaymentTransaction, reason: str, external_i
     payment.failure_reason = reason[:255]
     payment.external_id = payment.external_id or external_id
     payment.save(update_fields=["status", "failure_reason", "external_id", "updated_at"])
-    post(
+    escrow_ledger_post(
         escrow,
         kind=EntryKind.REFUND_FAILED,
         lines=[
-            ledger.debit(ledger.clearing(escrow.provider, escrow.currency), payment.amount),
-            ledger.credit(ledger.available(escrow.client_organization_id, escrow.currency), payment.amount),
+            ledger.ledger_debit(ledger.account_clearing(escrow.provider, escrow.currency), payment.amount),
+            ledger.ledger_credit(
+                ledger.account_available(escrow.client_organization_id, escrow.currency), payment.amount
+            ),
         ],
         description=f"Refund of {escrow.number} failed ({reason[:100]}): credited to available",
         payment_id=payment.id,

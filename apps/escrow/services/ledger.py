@@ -31,19 +31,19 @@ class Account:
         )
 
 
-def available(organization_id: UUID, currency: str) -> Account:
+def account_available(organization_id: UUID, currency: str) -> Account:
     return Account(AccountKind.AVAILABLE, currency, organization_id)
 
 
-def held(organization_id: UUID, currency: str) -> Account:
+def account_held(organization_id: UUID, currency: str) -> Account:
     return Account(AccountKind.HELD, currency, organization_id)
 
 
-def commission(currency: str) -> Account:
+def account_commission(currency: str) -> Account:
     return Account(AccountKind.COMMISSION, currency)
 
 
-def clearing(provider: str, currency: str) -> Account:
+def account_clearing(provider: str, currency: str) -> Account:
     return Account(AccountKind.CLEARING, currency, provider=provider)
 
 
@@ -55,11 +55,11 @@ class Line:
     amount: Decimal
 
 
-def debit(account: Account, amount: Decimal) -> Line:
+def ledger_debit(account: Account, amount: Decimal) -> Line:
     return Line(account, amount)
 
 
-def credit(account: Account, amount: Decimal) -> Line:
+def ledger_credit(account: Account, amount: Decimal) -> Line:
     return Line(account, -amount)
 
 

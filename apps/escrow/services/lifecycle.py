@@ -9,6 +9,8 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.actors import Actor
+from apps.core.lifecycle import move
 from apps.core.services import outbox_publish
 from apps.escrow import events
 from apps.escrow.locks import lock_escrow
@@ -19,9 +21,8 @@ from apps.escrow.models import (
 from apps.escrow.services.steps import (
     auto_release_delay,
     event_fields,
-    move,
 )
-from apps.escrow.transitions import check_operation
+from apps.escrow.transitions import ESCROW, check_operation
 
 S = EscrowStatus
 
@@ -51,7 +52,7 @@ def escrow_cancel(*, order_id: UUID, reason: str, actor_id: UUID | None = None) 
     if escrow is None or escrow.status != S.CREATED:
         return escrow
     escrow.closed_at = timezone.now()
-    move(escrow, S.CLOSED, actor_id=actor_id, reason=reason)
+    move(escrow, S.CLOSED, transitions=ESCROW, actor=Actor(user_id=actor_id), reason=reason)
     escrow.save(update_fields=["status", "closed_at", "updated_at"])
     outbox_publish(events.EscrowClosed(**event_fields(escrow), reason=reason))
     return escrow
@@ -63,7 +64,7 @@ def escrow_close(*, escrow_id: UUID, reason: str, actor_id: UUID | None = None) 
     escrow = lock_escrow(escrow_id)
     check_operation(escrow.status, "close")
     escrow.closed_at = timezone.now()
-    move(escrow, S.CLOSED, actor_id=actor_id, reason=reason)
+    move(escrow, S.CLOSED, transitions=ESCROW, actor=Actor(user_id=actor_id), reason=reason)
     escrow.save(update_fields=["status", "closed_at", "updated_at"])
     outbox_publish(events.EscrowClosed(**event_fields(escrow), reason=reason))
     return escrow

@@ -1,4 +1,4 @@
-"""The steps every escrow use case shares: formatting amounts, history rows, journal entries,
+"""The steps every escrow use case shares: formatting amounts, audit rows, journal entries,
 payment transactions, the status after money moved, and the checks of who and how much."""
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ from apps.core.money import require_minor_units, round_money
 from apps.escrow.models import (
     Escrow,
     EscrowStatus,
-    EscrowStatusChange,
     PaymentTransaction,
 )
 from apps.escrow.services import ledger
-from apps.escrow.transitions import check_move
 from apps.orders.selectors import order_in_scope, order_scope
 from apps.tenancy.roles import Actor
 
@@ -53,7 +51,9 @@ def event_fields(escrow: Escrow) -> dict:
     }
 
 
-def audit(escrow: Escrow, action: str, *, actor_id: UUID | None, old: dict | None = None, new: dict | None = None):
+def escrow_audit(
+    escrow: Escrow, action: str, *, actor_id: UUID | None, old: dict | None = None, new: dict | None = None
+):
     audit_record(
         action=action,
         resource_type="escrow",
@@ -65,7 +65,7 @@ def audit(escrow: Escrow, action: str, *, actor_id: UUID | None, old: dict | Non
     )
 
 
-def new_transaction(escrow: Escrow, *, kind: str, amount: Decimal, **fields) -> PaymentTransaction:
+def payment_transaction_build(escrow: Escrow, *, kind: str, amount: Decimal, **fields) -> PaymentTransaction:
     """A payment transaction of the escrow (unsaved), with its parties and currency."""
     return PaymentTransaction(
         escrow=escrow,
@@ -78,28 +78,9 @@ def new_transaction(escrow: Escrow, *, kind: str, amount: Decimal, **fields) -> 
     )
 
 
-def move(escrow: Escrow, to_status: str, *, actor_id: UUID | None, reason: str = "") -> None:
-    """Change the status (checked against the table) and write the history row."""
-    if escrow.status == to_status:
-        return
-    check_move(escrow.status, to_status)
-    history(escrow, from_status=escrow.status, to_status=to_status, actor_id=actor_id, reason=reason)
-    escrow.status = to_status
-
-
-def history(escrow: Escrow, *, from_status: str, to_status: str, actor_id: UUID | None, reason: str = "") -> None:
-    EscrowStatusChange.objects.create(
-        escrow=escrow,
-        client_organization_id=escrow.client_organization_id,
-        supplier_organization_id=escrow.supplier_organization_id,
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason,
-        actor_id=actor_id,
-    )
-
-
-def post(escrow: Escrow, *, kind: str, lines: list, description: str, payment_id=None, created_by_id=None):
+def escrow_ledger_post(
+    escrow: Escrow, *, kind: str, lines: list, description: str, payment_id=None, created_by_id=None
+):
     """Append the escrow's journal entry: its parties and the escrow on every posting."""
     return ledger.ledger_post(
         kind=kind,

@@ -19,8 +19,10 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.core.context import system_scope
 from apps.core.errors import ErrorCode, NotFound, ValidationFailed
+from apps.core.lifecycle import move
 from apps.core.services import outbox_publish
 from apps.core.uploads import CheckResult, file_checks, sniff_content_type
 from apps.kyc import events, tasks
@@ -33,7 +35,7 @@ from apps.kyc.models import (
     PreviewStatus,
     VerificationStatus,
 )
-from apps.kyc.transitions import DOCUMENT, VERIFICATION, check_transition
+from apps.kyc.transitions import DOCUMENT, VERIFICATION
 from apps.tenancy import services as tenancy
 from apps.tenancy.selectors import organization_get
 
@@ -109,8 +111,8 @@ def _verification_for_update(organization_id: UUID) -> OrganizationVerification:
 def _move_verification(verification: OrganizationVerification, target: str, *, actor_id=None, note="") -> None:
     if verification.status == target:
         return
-    check_transition(VERIFICATION, verification.status, target, what="verification")
-    verification.status = target
+    actor = Actor(user_id=actor_id, organization_id=verification.organization_id)
+    move(verification, target, transitions=VERIFICATION, actor=actor, reason=note)
     now = timezone.now()
     if target == VerificationStatus.PENDING:
         verification.submitted_at = now
@@ -241,9 +243,8 @@ def document_resubmit(
     )
     if previous is None:
         raise NotFound("Document not found.")
-    check_transition(DOCUMENT, previous.status, DocumentStatus.SUPERSEDED, what="document")
-    previous.status = DocumentStatus.SUPERSEDED
-    previous.save(update_fields=["status", "updated_at"])
+    actor = Actor(user_id=actor_id, organization_id=organization_id)
+    move(previous, DocumentStatus.SUPERSEDED, transitions=DOCUMENT, actor=actor, save=["updated_at"])
     return _store(
         organization_id=organization_id,
         actor_id=actor_id,
@@ -350,10 +351,10 @@ def document_run_checks(*, document_id: UUID) -> KycDocument:
     document.checks_completed_at = timezone.now()
     document.flagged_for_review = any(not result.passed and not _is_hard(result) for result in results)
     target = DocumentStatus.REJECTED if failed_hard else DocumentStatus.PENDING_REVIEW
-    check_transition(DOCUMENT, document.status, target, what="document")
-    document.status = target
     if failed_hard:
         document.review_note = "Rejected by the automated checks: " + " ".join(r.message for r in failed_hard)
+    system = Actor.system(organization_id=document.organization_id)
+    move(document, target, transitions=DOCUMENT, actor=system, reason=document.review_note if failed_hard else "")
     document.save()
     _audit(document, "kyc.document_checked", None, {"failed": [r.name for r in results if not r.passed]})
     outbox_publish(
@@ -411,8 +412,8 @@ def document_review(*, document_id: UUID, reviewer_id: UUID, approve: bool, reas
     if document is None:
         raise NotFound("Document not found.")
     target = DocumentStatus.APPROVED if approve else DocumentStatus.REJECTED
-    check_transition(DOCUMENT, document.status, target, what="document")
-    document.status = target
+    staff = Actor.staff(reviewer_id, organization_id=document.organization_id)
+    move(document, target, transitions=DOCUMENT, actor=staff, reason=reason)
     document.reviewer_id, document.reviewed_at, document.review_note = reviewer_id, timezone.now(), reason
     document.save()
     _audit(document, f"kyc.document_{'approved' if approve else 'rejected'}", reviewer_id, {"reason": reason})
@@ -464,9 +465,8 @@ def document_expire(*, document_id: UUID) -> KycDocument:
     document = KycDocument.objects.select_for_update().get(pk=document_id)
     if document.status != DocumentStatus.APPROVED:
         return document
-    check_transition(DOCUMENT, document.status, DocumentStatus.EXPIRED, what="document")
-    document.status = DocumentStatus.EXPIRED
-    document.save(update_fields=["status", "updated_at"])
+    system = Actor.system(organization_id=document.organization_id)
+    move(document, DocumentStatus.EXPIRED, transitions=DOCUMENT, actor=system, save=["updated_at"])
     _audit(document, "kyc.document_expired", None, {"expires_on": str(document.expires_on)})
     outbox_publish(_document_event(events.DocumentExpired, document, expires_on=str(document.expires_on)))
     verification = _verification_for_update(document.organization_id)

@@ -7,11 +7,11 @@ from uuid import UUID
 
 from django.utils import timezone
 
-from apps.core.audit import audit_record
-from apps.core.services import outbox_publish
+from apps.core.actors import Actor
+from apps.core.lifecycle import move
 from apps.marketplace import events
-from apps.marketplace.models import Offer, OfferStatus, OfferStatusChange, Rfq
-from apps.marketplace.transitions import check_offer_move
+from apps.marketplace.models import Offer, OfferStatus, Rfq
+from apps.marketplace.transitions import OFFER
 
 
 def offer_parties(offer: Offer) -> list[str]:
@@ -32,18 +32,6 @@ def offer_event_fields(offer: Offer, *, acting_organization_id: UUID) -> dict:
     }
 
 
-def offer_history(offer: Offer, *, from_status: str, actor_id: UUID | None, note: str = "") -> None:
-    OfferStatusChange.objects.create(
-        offer=offer,
-        carrier_organization_id=offer.carrier_organization_id,
-        shipper_organization_id=offer.shipper_organization_id,
-        from_status=from_status,
-        to_status=offer.status,
-        actor_id=actor_id,
-        note=note,
-    )
-
-
 _EVENTS = {
     OfferStatus.WITHDRAWN: events.OfferWithdrawn,
     OfferStatus.REJECTED: events.OfferRejected,
@@ -56,27 +44,31 @@ def offer_apply_status(
 ) -> Offer:
     """Move an offer (its RFQ locked by the caller) to withdrawn, rejected or expired: the
     row, its history, the audit row and the event, in the caller's transaction."""
-    previous = offer.status
-    check_offer_move(previous, status, who=who)
-    offer.status = status
     offer.decided_at = timezone.now()
     offer.decision_note = note
-    offer.save(update_fields=["status", "decided_at", "decision_note", "updated_at"])
-    offer_history(offer, from_status=previous, actor_id=actor_id, note=note)
-    audit_record(
-        action=f"offer.{status}",
-        resource_type="offer",
-        resource_id=offer.id,
-        old_values={"status": previous},
-        new_values={"status": status, "note": note},
-        organization_id=acting_organization_id,
-        actor_id=actor_id,
+
+    def event():
+        fields = offer_event_fields(offer, acting_organization_id=acting_organization_id)
+        if status == OfferStatus.REJECTED:
+            return events.OfferRejected(**fields, reason=note)
+        return _EVENTS[status](**fields)
+
+    move(
+        offer,
+        status,
+        transitions=OFFER,
+        actor=Actor(user_id=actor_id, organization_id=acting_organization_id),
+        who=who,
+        reason=note,
+        save=["decided_at", "decision_note", "updated_at"],
+        audit={
+            "action": f"offer.{status}",
+            "resource_type": "offer",
+            "new_values": {"status": status, "note": note},
+            "organization_id": acting_organization_id,
+        },
+        event=event,
     )
-    fields = offer_event_fields(offer, acting_organization_id=acting_organization_id)
-    if status == OfferStatus.REJECTED:
-        outbox_publish(events.OfferRejected(**fields, reason=note))
-    else:
-        outbox_publish(_EVENTS[status](**fields))
     return offer
 
 

@@ -16,6 +16,7 @@ from apps.accounts.guards import require_verified_email
 from apps.core.audit import audit_record
 from apps.core.context import current_organization_id
 from apps.core.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationFailed
+from apps.core.lifecycle import history_record, move
 from apps.core.money import minor_units_error
 from apps.core.services import outbox_publish
 from apps.kyc.gate import require_verified
@@ -25,10 +26,9 @@ from apps.marketplace.models import Offer, OfferRevision, OfferStatus, Rfq, RfqA
 from apps.marketplace.services.offer_status import (
     offer_apply_status,
     offer_event_fields,
-    offer_history,
 )
 from apps.marketplace.services.rfqs import rfq_award, rfq_get_for_update
-from apps.marketplace.transitions import CARRIER, OWNER, SYSTEM, check_offer_move, require_open
+from apps.marketplace.transitions import CARRIER, OFFER, OWNER, SYSTEM, require_open
 from apps.orders import services as order_services
 from apps.tenancy.roles import Actor, Grant, actor_grant
 from apps.tenancy.selectors import organization_names
@@ -177,7 +177,7 @@ def offer_submit(*, actor: Actor, rfq_id: UUID, data: dict) -> Offer:
     except IntegrityError as error:  # the RFQ lock makes this unreachable; the constraint is the backstop
         raise DomainError("Your organization already has a live offer on this RFQ.") from error
     _record_revision(offer, actor_id=actor.user_id)
-    offer_history(offer, from_status="", actor_id=actor.user_id)
+    history_record(offer, transitions=OFFER, from_status="", to_status=offer.status, actor=actor)
     audit_record(
         action="offer.submitted",
         resource_type="offer",
@@ -345,29 +345,30 @@ def offer_accept(*, actor: Actor, offer_id: UUID) -> AwardResult:
     require_open(rfq.status, number=rfq.number)
     require_verified(organization_id=actor.organization_id, action="offer.accept")
     now = timezone.now()
-    check_offer_move(offer.status, OfferStatus.ACCEPTED, who=OWNER)
+    OFFER.check(offer.status, OfferStatus.ACCEPTED, who=OWNER)
     if offer.valid_until <= now:
         raise DomainError(
             f"The offer was valid until {offer.valid_until.isoformat()}.", code=ErrorCode.INVALID_STATE_TRANSITION
         )
     order_id = _order_for_award(actor=actor, rfq=rfq, offer=offer)
-    offer.status = OfferStatus.ACCEPTED
     offer.decided_at = now
-    offer.save(update_fields=["status", "decided_at", "updated_at"])
-    offer_history(offer, from_status=OfferStatus.SUBMITTED, actor_id=actor.user_id, note="Awarded.")
-    audit_record(
-        action="offer.accepted",
-        resource_type="offer",
-        resource_id=offer.id,
-        old_values={"status": OfferStatus.SUBMITTED},
-        new_values={"status": offer.status, "order": str(order_id)},
-        organization_id=actor.organization_id,
-        actor_id=actor.user_id,
-    )
-    outbox_publish(
-        events.OfferAccepted(
+    move(
+        offer,
+        OfferStatus.ACCEPTED,
+        transitions=OFFER,
+        actor=actor,
+        who=OWNER,
+        reason="Awarded.",
+        save=["decided_at", "updated_at"],
+        audit={
+            "action": "offer.accepted",
+            "resource_type": "offer",
+            "new_values": {"status": OfferStatus.ACCEPTED, "order": str(order_id)},
+            "organization_id": actor.organization_id,
+        },
+        event=lambda: events.OfferAccepted(
             **offer_event_fields(offer, acting_organization_id=actor.organization_id), order_id=str(order_id)
-        )
+        ),
     )
     others = list(Offer.objects.filter(rfq=rfq, status=OfferStatus.SUBMITTED).exclude(pk=offer.pk).order_by("id"))
     for other in others:

@@ -13,14 +13,15 @@ from apps.accounts.guards import require_verified_email
 from apps.core.audit import audit_record
 from apps.core.context import current_organization_id
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.lifecycle import history_record, move
 from apps.core.money import minor_units_error
 from apps.core.services import number_next, outbox_publish
 from apps.core.updates import model_changes, model_update
 from apps.marketplace import events
 from apps.marketplace.locks import lock_rfq
-from apps.marketplace.models import Offer, OfferStatus, Rfq, RfqAudience, RfqStatus, RfqStatusChange
+from apps.marketplace.models import Offer, OfferStatus, Rfq, RfqAudience, RfqStatus
 from apps.marketplace.services.offer_status import offers_close_live
-from apps.marketplace.transitions import OWNER, STAFF, SYSTEM, check_rfq_move, require_open
+from apps.marketplace.transitions import OWNER, RFQ, STAFF, SYSTEM, require_open
 from apps.tenancy.roles import Actor
 from apps.tenancy.selectors import organization_names
 
@@ -82,17 +83,6 @@ def rfq_check(values: dict, *, now: datetime) -> None:
         raise ValidationFailed("The RFQ has contradicting fields.", details=errors)
 
 
-def _history(rfq: Rfq, *, from_status: str, actor_id: UUID | None, note: str = "") -> None:
-    RfqStatusChange.objects.create(
-        rfq=rfq,
-        organization_id=rfq.organization_id,
-        from_status=from_status,
-        to_status=rfq.status,
-        actor_id=actor_id,
-        note=note,
-    )
-
-
 def _event_fields(rfq: Rfq) -> dict:
     return {
         "organization_id": rfq.organization_id,
@@ -125,7 +115,7 @@ def rfq_create(*, actor: Actor, data: dict) -> Rfq:
         created_by_id=actor.user_id,
         **values,
     )
-    _history(rfq, from_status="", actor_id=actor.user_id)
+    history_record(rfq, transitions=RFQ, from_status="", to_status=rfq.status, actor=actor)
     audit_record(
         action="rfq.created",
         resource_type="rfq",
@@ -178,35 +168,38 @@ def rfq_update(*, actor: Actor, rfq_id: UUID, data: dict) -> Rfq:
 def rfq_publish(*, actor: Actor, rfq_id: UUID) -> Rfq:
     """Open a draft RFQ to carriers (every one, or the invited) until its deadline."""
     rfq = rfq_get_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
-    check_rfq_move(rfq.status, RfqStatus.OPEN, who=OWNER, number=rfq.number)
+    RFQ.check(rfq.status, RfqStatus.OPEN, who=OWNER, subject=rfq)
     rfq_check({field: getattr(rfq, field) for field in RFQ_FIELDS}, now=timezone.now())
     require_verified_email(user_id=actor.user_id, action="rfq.publish")  # other tenants will see it
-    rfq.status = RfqStatus.OPEN
     rfq.published_at = timezone.now()
-    rfq.save(update_fields=["status", "published_at", "updated_at"])
-    _history(rfq, from_status=RfqStatus.DRAFT, actor_id=actor.user_id)
-    audit_record(
-        action="rfq.published",
-        resource_type="rfq",
-        resource_id=rfq.id,
-        old_values={"status": RfqStatus.DRAFT},
-        new_values={"status": rfq.status},
-        organization_id=actor.organization_id,
-        actor_id=actor.user_id,
+    move(
+        rfq,
+        RfqStatus.OPEN,
+        transitions=RFQ,
+        actor=actor,
+        who=OWNER,
+        save=["published_at", "updated_at"],
+        audit={"action": "rfq.published", "resource_type": "rfq", "organization_id": actor.organization_id},
+        event=lambda: events.RfqUpdated(**_event_fields(rfq), changed=["status"]),
     )
-    outbox_publish(events.RfqUpdated(**_event_fields(rfq), changed=["status"]))
     return rfq
 
 
 def _close(rfq: Rfq, *, status: str, who: str, actor_id: UUID | None, reason: str) -> Rfq:
     """Move a locked RFQ to a final status other than awarded, closing its live offers."""
     previous = rfq.status
-    check_rfq_move(previous, status, who=who, number=rfq.number)
-    rfq.status = status
     rfq.closed_at = timezone.now()
     rfq.close_reason = reason
-    rfq.save(update_fields=["status", "closed_at", "close_reason", "updated_at"])
-    _history(rfq, from_status=previous, actor_id=actor_id, note=reason)
+    actor = Actor(user_id=actor_id, organization_id=rfq.organization_id)
+    move(
+        rfq,
+        status,
+        transitions=RFQ,
+        actor=actor,
+        who=who,
+        reason=reason,
+        save=["closed_at", "close_reason", "updated_at"],
+    )
     # An expired RFQ's offers expire with it; otherwise they are rejected with the RFQ's reason.
     offer_status = OfferStatus.EXPIRED if status == RfqStatus.EXPIRED else OfferStatus.REJECTED
     offers_close_live(rfq=rfq, status=offer_status, who=who, actor_id=actor_id, reason=reason)
@@ -286,25 +279,26 @@ def rfqs_expire_due(*, now: datetime | None = None) -> int:
 def rfq_award(*, rfq: Rfq, offer: Offer, order_id: UUID, actor_id: UUID) -> Rfq:
     """Mark a locked, open RFQ awarded to `offer` (the offers service accepts, rejects and
     creates the order around this call)."""
-    previous = rfq.status
-    check_rfq_move(previous, RfqStatus.AWARDED, who=OWNER, number=rfq.number)
-    rfq.status = RfqStatus.AWARDED
     rfq.closed_at = timezone.now()
     rfq.awarded_offer = offer
     rfq.awarded_organization_id = offer.carrier_organization_id
     rfq.order_id = order_id
-    rfq.save(update_fields=["status", "closed_at", "awarded_offer", "awarded_organization_id", "order", "updated_at"])
-    _history(rfq, from_status=previous, actor_id=actor_id, note=f"Awarded to {offer.carrier_organization_name}.")
-    audit_record(
-        action="rfq.awarded",
-        resource_type="rfq",
-        resource_id=rfq.id,
-        old_values={"status": previous},
-        new_values={"status": rfq.status, "offer": str(offer.id), "order": str(order_id)},
-        organization_id=rfq.organization_id,
-        actor_id=actor_id,
-    )
-    outbox_publish(
-        events.RfqClosed(**_event_fields(rfq), reason="awarded", awarded_offer_id=str(offer.id), order_id=str(order_id))
+    move(
+        rfq,
+        RfqStatus.AWARDED,
+        transitions=RFQ,
+        actor=Actor(user_id=actor_id, organization_id=rfq.organization_id),
+        who=OWNER,
+        reason=f"Awarded to {offer.carrier_organization_name}.",
+        save=["closed_at", "awarded_offer", "awarded_organization_id", "order", "updated_at"],
+        audit={
+            "action": "rfq.awarded",
+            "resource_type": "rfq",
+            "new_values": {"status": RfqStatus.AWARDED, "offer": str(offer.id), "order": str(order_id)},
+            "organization_id": rfq.organization_id,
+        },
+        event=lambda: events.RfqClosed(
+            **_event_fields(rfq), reason="awarded", awarded_offer_id=str(offer.id), order_id=str(order_id)
+        ),
     )
     return rfq

@@ -115,7 +115,10 @@ class CancelInput(serializers.Serializer):
 
 
 class HistoryOutput(serializers.ModelSerializer):
-    actor = serializers.UUIDField(source="actor_id", read_only=True, allow_null=True)
+    # The history's columns are by/reason/at (apps.core.lifecycle); the API keeps its names.
+    actor = serializers.UUIDField(source="by_id", read_only=True, allow_null=True)
+    note = serializers.CharField(source="reason", read_only=True)
+    created_at = serializers.DateTimeField(source="at", read_only=True)
     acting_organization = serializers.UUIDField(source="acting_organization_id", read_only=True, allow_null=True)
 
     class Meta:

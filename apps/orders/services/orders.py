@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.core.audit import audit_record
 from apps.core.context import current_organization_id
 from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
+from apps.core.lifecycle import Transitions, history_record, move
 from apps.core.money import require_minor_units, round_money
 from apps.core.services import number_next, outbox_publish
 from apps.orders import events
@@ -22,11 +23,10 @@ from apps.orders.models import (
     OrderItem,
     OrderKind,
     OrderStatus,
-    OrderStatusChange,
     PaymentStatus,
 )
 from apps.orders.selectors import order_scope
-from apps.orders.transitions import CLIENT, SUPPLIER, move_for
+from apps.orders.transitions import CLIENT, ORDER, SUPPLIER
 from apps.tenancy.roles import Actor, Grant, grant_for
 from apps.tenancy.selectors import organization_names
 
@@ -69,7 +69,7 @@ def _prefix(order_input: OrderInput) -> str:
     }[order_input.kind]
 
 
-def publish(order: Order, event, *, acting_organization_id: UUID | None) -> None:
+def _order_event_publish(order: Order, event, *, acting_organization_id: UUID | None) -> None:
     """One outbox row, owned by the acting organization (the only one row-level security
     lets this transaction write for); the payload names both parties, and subscribers
     (the live feed) tell each of them."""
@@ -145,7 +145,14 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
         )
         for item in order_input.items
     )
-    OrderStatusChange.objects.create(order=order, to_status=order.status, actor_id=created_by_id, note=note, **parties)
+    history_record(
+        order,
+        transitions=ORDER[order.kind],
+        from_status="",
+        to_status=order.status,
+        actor=Actor(user_id=created_by_id),
+        reason=note,
+    )
     audit_record(
         action="order.created",
         resource_type="order",
@@ -154,7 +161,7 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
         organization_id=order.client_organization_id,
         actor_id=created_by_id,
     )
-    publish(
+    _order_event_publish(
         order,
         lambda organization_id: events.OrderCreated(
             organization_id=organization_id,
@@ -194,38 +201,39 @@ def check_actor(order: Order, actor: Actor, *, sides: frozenset[str], permission
         raise PermissionDenied(f"Your role does not allow {permission} on this order.")
 
 
-def apply_status(order: Order, *, status: str, actor_id: UUID | None, acting_organization_id: UUID, note: str) -> None:
-    """Write a status change the caller has already checked (lifecycle and permission) on a
-    locked order: the order, its history row, the audit row and order.status_changed."""
+def order_move(
+    order: Order,
+    *,
+    status: str,
+    actor: Actor,
+    acting_organization_id: UUID,
+    note: str,
+    transitions: Transitions | None = None,
+) -> None:
+    """Move a locked order whose actor the caller has checked (side and permission) through
+    `transitions` (the order's lifecycle by default, or the warehouse's receiving table):
+    the order, its history row, the audit row and order.status_changed, in one transaction."""
     previous = order.status
-    order.status = status
     order.status_changed_at = timezone.now()
     if status == OrderStatus.CANCELLED:
         order.cancellation_reason = note
-    order.save(update_fields=["status", "status_changed_at", "cancellation_reason", "updated_at"])
-    OrderStatusChange.objects.create(
-        order=order,
-        client_organization_id=order.client_organization_id,
-        supplier_organization_id=order.supplier_organization_id,
-        from_status=previous,
-        to_status=status,
-        actor_id=actor_id,
-        acting_organization_id=acting_organization_id,
-        note=note,
-    )
-    audit_record(
-        action="order.status_changed",
-        resource_type="order",
-        resource_id=order.id,
-        old_values={"status": previous},
-        new_values={"status": status, "note": note},
-        organization_id=acting_organization_id,
-        actor_id=actor_id,
-    )
-    publish(
+    move(
         order,
-        lambda organization_id: events.OrderStatusChanged(
-            organization_id=organization_id,
+        status,
+        transitions=transitions or ORDER[order.kind],
+        actor=actor,
+        reason=note,
+        save=["status_changed_at", "cancellation_reason", "updated_at"],
+        history={"acting_organization_id": acting_organization_id},
+        audit={
+            "action": "order.status_changed",
+            "resource_type": "order",
+            "new_values": {"status": status, "note": note},
+            "organization_id": acting_organization_id,
+        },
+        # Owned by the acting organization, like every order event (see _order_event_publish).
+        event=lambda: events.OrderStatusChanged(
+            organization_id=acting_organization_id,
             order_id=str(order.id),
             number=order.number,
             kind=order.kind,
@@ -234,7 +242,6 @@ def apply_status(order: Order, *, status: str, actor_id: UUID | None, acting_org
             to_status=status,
             note=note,
         ),
-        acting_organization_id=acting_organization_id,
     )
 
 
@@ -247,9 +254,9 @@ def order_change_status(*, order_id: UUID, actor: Actor, status: str, note: str 
         raise NotFound("Order not found.")
     if not sides_of(order, actor.organization_id):
         raise NotFound("Order not found.")
-    move = move_for(order.kind, order.status, status)
-    check_actor(order, actor, sides=move.sides, permission=move.permission)
-    apply_status(order, status=status, actor_id=actor.user_id, acting_organization_id=actor.organization_id, note=note)
+    rule = ORDER[order.kind].check(order.status, status)
+    check_actor(order, actor, sides=rule.sides, permission=rule.permission)
+    order_move(order, status=status, actor=actor, acting_organization_id=actor.organization_id, note=note)
     return order
 
 

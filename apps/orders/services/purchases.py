@@ -26,13 +26,13 @@ from apps.orders.services.orders import (
     Actor,
     ItemInput,
     OrderInput,
-    apply_status,
     check_actor,
     order_create,
+    order_move,
     parties_of,
     sides_of,
 )
-from apps.orders.transitions import SUPPLIER, move_for
+from apps.orders.transitions import ORDER, SUPPLIER
 from apps.tenancy.roles import Grant, Role, grant_for
 from apps.tenancy.selectors import member_list
 
@@ -187,7 +187,7 @@ def order_quote(*, order_id: UUID, actor: Actor, price: Decimal, currency: str, 
     The price has at most the currency's minor units (JPY 0, EUR 2, KWD 3), so the total,
     price * quantity, is exact in them too."""
     order = _locked_order(order_id, actor, kind=OrderKind.ASSISTED_PURCHASE)
-    move_for(order.kind, order.status, OrderStatus.QUOTED)
+    ORDER[order.kind].check(order.status, OrderStatus.QUOTED)
     _check_purchase_side(order, actor)
     if price <= 0:
         raise ValidationFailed("A quote is a positive price.", details={"price": ["Greater than 0."]})
@@ -199,10 +199,10 @@ def order_quote(*, order_id: UUID, actor: Actor, price: Decimal, currency: str, 
     order.currency = currency
     order.total_amount = round_money(sum((price * item.quantity for item in items), Decimal(0)), currency)
     order.save(update_fields=["currency", "total_amount", "updated_at"])
-    apply_status(
+    order_move(
         order,
         status=OrderStatus.QUOTED,
-        actor_id=actor.user_id,
+        actor=actor,
         acting_organization_id=actor.organization_id,
         note=note or f"Quoted {price} {currency} per piece.",
     )
@@ -216,8 +216,8 @@ def order_record_purchase(*, order_id: UUID, actor: Actor, tracking_number: str,
     from apps.orders.services.receiving import normalize_tracking_number
 
     order = _locked_order(order_id, actor, kind=OrderKind.ASSISTED_PURCHASE)
-    move = move_for(order.kind, order.status, OrderStatus.PURCHASED)
-    check_actor(order, actor, sides=move.sides, permission=move.permission)
+    rule = ORDER[order.kind].check(order.status, OrderStatus.PURCHASED)
+    check_actor(order, actor, sides=rule.sides, permission=rule.permission)
     tracking_number = normalize_tracking_number(tracking_number)
     if not tracking_number:
         raise ValidationFailed("Give the shop's tracking number.", details={"tracking_number": ["Required."]})
@@ -235,10 +235,10 @@ def order_record_purchase(*, order_id: UUID, actor: Actor, tracking_number: str,
         )
     order.external_tracking_number = tracking_number
     order.save(update_fields=["external_tracking_number", "updated_at"])
-    apply_status(
+    order_move(
         order,
         status=OrderStatus.PURCHASED,
-        actor_id=actor.user_id,
+        actor=actor,
         acting_organization_id=actor.organization_id,
         note=note or f"Bought; the shop ships with {tracking_number}.",
     )
@@ -292,10 +292,10 @@ def self_purchase_create(
     order.purchase_invoice.save(invoice.name, ContentFile(invoice.data), save=False)
     try:
         order.save(update_fields=["purchase_invoice", "purchase_invoice_filename", "purchase_invoice_sha256"])
-        apply_status(
+        order_move(
             order,
             status=OrderStatus.PENDING,
-            actor_id=actor.user_id,
+            actor=actor,
             acting_organization_id=actor.organization_id,
             note="Submitted with the purchase invoice.",
         )

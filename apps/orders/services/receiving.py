@@ -12,8 +12,8 @@ from apps.core.audit import audit_record
 from apps.core.services import outbox_publish
 from apps.orders import events
 from apps.orders.models import Order, Package, UnmatchedArrival, Warehouse
-from apps.orders.services.orders import Actor, apply_status, parties_of
-from apps.orders.transitions import receiving_move
+from apps.orders.services.orders import Actor, order_move, parties_of
+from apps.orders.transitions import RECEIVING_TRANSITIONS, receiving_move
 
 MATCHED, ALREADY_RECEIVED, UNMATCHED = "matched", "already_received", "unmatched"
 
@@ -94,12 +94,13 @@ def warehouse_receive(
     if order.destination_warehouse_id is None:
         order.destination_warehouse = warehouse
         order.save(update_fields=["destination_warehouse", "updated_at"])
-    apply_status(
+    order_move(
         order,
         status=target,
-        actor_id=actor.user_id,
+        actor=actor,
         acting_organization_id=organization_id,
         note=f"Parcel {number} received at {warehouse.code}.",
+        transitions=RECEIVING_TRANSITIONS[order.kind],
     )
     audit_record(
         action="package.received",

@@ -1,5 +1,5 @@
 """Returns of delivered goods: the client side asks, the forwarder's side decides, receives
-the goods back and refunds. The lifecycle is transitions.RETURNS."""
+the goods back and refunds. The lifecycle is transitions.RETURN."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.db.models import Sum
 
 from apps.core.audit import audit_record
 from apps.core.errors import InvalidStateTransition, NotFound, PermissionDenied, ValidationFailed
+from apps.core.lifecycle import history_record, move
 from apps.core.services import outbox_publish
 from apps.orders import events
 from apps.orders.models import (
@@ -21,11 +22,10 @@ from apps.orders.models import (
     ReturnItem,
     ReturnPhoto,
     ReturnStatus,
-    ReturnStatusChange,
 )
 from apps.orders.services.files import IMAGE_TYPES, Upload, check_upload
 from apps.orders.services.orders import Actor, check_actor, parties_of, sides_of
-from apps.orders.transitions import CLIENT, RETURNABLE_ORDER_STATUSES, return_move_for
+from apps.orders.transitions import CLIENT, RETURN, RETURNABLE_ORDER_STATUSES
 
 MAX_PHOTOS = 5
 
@@ -43,17 +43,15 @@ def _parties(order: Order) -> dict:
     }
 
 
-def _publish(order_return: OrderReturn, *, acting_organization_id: UUID, note: str) -> None:
+def _return_event(order_return: OrderReturn, *, acting_organization_id: UUID, note: str):
     event = events.RETURN_EVENTS[order_return.status]
-    outbox_publish(
-        event(
-            organization_id=acting_organization_id,
-            return_id=str(order_return.id),
-            order_id=str(order_return.order_id),
-            status=order_return.status,
-            note=note,
-            party_organization_ids=parties_of(order_return.order),
-        )
+    return event(
+        organization_id=acting_organization_id,
+        return_id=str(order_return.id),
+        order_id=str(order_return.order_id),
+        status=order_return.status,
+        note=note,
+        party_organization_ids=parties_of(order_return.order),
     )
 
 
@@ -120,8 +118,8 @@ def return_request(
         ReturnItem(order_return=order_return, order_item_id=item.order_item_id, quantity=item.quantity, **parties)
         for item in items
     )
-    ReturnStatusChange.objects.create(
-        order_return=order_return, to_status=order_return.status, actor_id=actor.user_id, note=reason, **parties
+    history_record(
+        order_return, transitions=RETURN, from_status="", to_status=order_return.status, actor=actor, reason=reason
     )
     stored: list[ReturnPhoto] = []
     try:
@@ -138,7 +136,9 @@ def return_request(
             stored.append(photo)
             photo.save()
         _audit(order_return, actor, "return.requested", {"items": len(items), "photos": len(photos)})
-        _publish(order_return, acting_organization_id=actor.organization_id, note=order_return.reason)
+        outbox_publish(
+            _return_event(order_return, acting_organization_id=actor.organization_id, note=order_return.reason)
+        )
     except BaseException:
         for photo in stored:
             photo.file.delete(save=False)
@@ -153,30 +153,34 @@ def return_change_status(*, return_id: UUID, actor: Actor, status: str, note: st
     order_return = OrderReturn.objects.select_for_update().select_related("order").filter(pk=return_id).first()
     if order_return is None or not sides_of(order_return.order, actor.organization_id):
         raise NotFound("Return not found.")
-    move = return_move_for(order_return.status, status)
-    if not sides_of(order_return.order, actor.organization_id) & move.sides:
+    rule = RETURN.check(order_return.status, status)
+    if not sides_of(order_return.order, actor.organization_id) & rule.sides:
         raise PermissionDenied("Only the supplier organization may do this.")
-    check_actor(order_return.order, actor, sides=move.sides, permission=move.permission)
+    check_actor(order_return.order, actor, sides=rule.sides, permission=rule.permission)
     note = note.strip()
     if status == ReturnStatus.REJECTED and not note:
         raise ValidationFailed("Say why the return is rejected.", details={"note": ["Required to reject."]})
     previous = order_return.status
-    order_return.status = status
-    update = ["status", "updated_at"]
+    update = ["updated_at"]
     if status == ReturnStatus.REJECTED:
         order_return.rejection_reason = note
         update.append("rejection_reason")
-    order_return.save(update_fields=update)
-    ReturnStatusChange.objects.create(
-        order_return=order_return,
-        from_status=previous,
-        to_status=status,
-        actor_id=actor.user_id,
-        note=note,
-        **_parties(order_return.order),
+    move(
+        order_return,
+        status,
+        transitions=RETURN,
+        actor=actor,
+        reason=note,
+        save=update,
+        audit={
+            "action": f"return.{status}",
+            "resource_type": "return",
+            "old_values": None,
+            "new_values": {"status": status, "from": previous, "note": note},
+            "organization_id": actor.organization_id,
+        },
+        event=lambda: _return_event(order_return, acting_organization_id=actor.organization_id, note=note),
     )
-    _audit(order_return, actor, f"return.{status}", {"from": previous, "note": note})
-    _publish(order_return, acting_organization_id=actor.organization_id, note=note)
     return order_return
 
 
