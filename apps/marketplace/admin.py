@@ -29,7 +29,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.postgres.forms import SimpleArrayField
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
@@ -52,7 +52,7 @@ from apps.marketplace.models import (
 )
 from apps.marketplace.services.catalog import OFFERING_FIELDS, TARIFF_FIELDS
 from apps.tenancy.admin import ServiceErrorsAsMessages
-from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_organization_id, is_platform_staff
+from apps.tenancy.admin_site import OrganizationScopedAdmin, is_platform_staff
 from apps.tenancy.roles import Actor
 
 # Django's admin lays out `radiolist inline` choices side by side (its radio_fields HORIZONTAL).
@@ -645,15 +645,6 @@ class OfferAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
         "created_at",
         "updated_at",
     ]
-
-    def get_queryset(self, request):
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        if is_platform_staff(request):
-            return queryset
-        organization_id = admin_organization_id(request)
-        if organization_id is None:
-            return queryset.none()
-        return queryset.filter(Q(carrier_organization_id=organization_id) | Q(shipper_organization_id=organization_id))
 
     @admin.display(description="price breakdown")
     def breakdown(self, offer):
