@@ -80,8 +80,13 @@ def _party_sets() -> list[frozenset[str]]:
 
 
 def _columns_named(call: ast.Call, columns: set[str]) -> set[str]:
-    """Party columns a call's keywords compare (`offers__carrier_organization_id=` counts too)."""
-    return {part for keyword in call.keywords if keyword.arg for part in keyword.arg.split("__") if part in columns}
+    """Party columns a call's keywords compare (`offers__carrier_organization_id=` and the
+    relation's name, `client_organization=`, count too)."""
+    named = set()
+    for keyword in call.keywords:
+        for part in (keyword.arg or "").split("__"):
+            named |= {column for column in columns if part in (column, column.removesuffix("_id"))}
+    return named
 
 
 def _is_q(call: ast.Call) -> bool:
@@ -133,6 +138,7 @@ def test_the_scanner_finds_the_hand_written_shapes():
         "x = Q(\n    client_organization_id=o\n) | Q(supplier_organization_id=o)",
         "qs.filter(client_organization_id=o) | qs.filter(supplier_organization_id=o)",
         "Package.objects.filter(Q(order__client_organization_id=o) | Q(order__supplier_organization_id=o))",
+        "Escrow.objects.filter(Q(client_organization=o) | Q(supplier_organization__id=o))",
         "def f(o):\n    mine = Q(client_organization_id=o)\n    theirs = Q(supplier_organization_id=o)\n"
         "    return mine | theirs",
     ]
