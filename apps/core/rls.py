@@ -15,6 +15,9 @@ with the visibility's signature; tests/tenancy/test_rls_completeness.py compares
 those comments with the declarations, so a declaration that changed without a
 migration fails the suite.
 
+The declaration also gives the model its default manager (apps.core.visibility), so that
+`Model.objects.visible_to(organization_id)` filters on the same columns in the ORM.
+
 Policies call the helper functions through `(select ...)` so PostgreSQL evaluates
 them once per query rather than once per row.
 """
@@ -25,6 +28,8 @@ from dataclasses import dataclass
 
 from django.db.migrations.operations.base import Operation
 from django.utils.deconstruct import deconstructible
+
+from apps.core.visibility import VisibleManager
 
 TENANT = "(select app_current_tenant())"
 USER = "(select app_current_user_id())"
@@ -72,6 +77,20 @@ class Visibility:
         """Columns the policies compare with the tenant or user: each must be indexed."""
         raise NotImplementedError
 
+    @property
+    def tenant_columns(self) -> tuple[str, ...]:
+        """Columns that name the organization(s) holding a row (empty: the row is a person's);
+        `Model.objects.visible_to` filters on them."""
+        raise NotImplementedError
+
+    def contribute_to_class(self, cls, name):
+        """Django calls this for `row_visibility = ...` in a model's body: the declaration stays
+        on the class, and the model's default manager becomes a VisibleManager (unless the
+        model declared its own `objects` above, which then must build on VisibleQuerySet)."""
+        setattr(cls, name, self)
+        if not any(manager.name == "objects" for manager in cls._meta.local_managers):
+            cls.add_to_class("objects", VisibleManager())
+
     def signature(self) -> str:
         path, args, kwargs = self.deconstruct()
         arguments = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in sorted(kwargs.items())]
@@ -105,6 +124,10 @@ class Owned(Visibility):
     def columns(self):
         return (self.column, self.personal) if self.personal else (self.column,)
 
+    @property
+    def tenant_columns(self):
+        return (self.column,)
+
     def policies(self, table):
         tenant = f"{self.column} = {TENANT} OR {BYPASS}"
         policies = [Policy("tenant_rows", "ALL", tenant, tenant)]
@@ -126,6 +149,10 @@ class Personal(Visibility):
     def columns(self):
         return (self.column,)
 
+    @property
+    def tenant_columns(self):
+        return ()
+
     def policies(self, table):
         own = f"{self.column} = {USER} OR {BYPASS}"
         return [Policy("personal_rows", "ALL", own, own)]
@@ -140,6 +167,10 @@ class TenantRoot(Visibility):
 
     @property
     def columns(self):
+        return ("id",)
+
+    @property
+    def tenant_columns(self):
         return ("id",)
 
     def policies(self, table):
@@ -163,6 +194,12 @@ class Published(Visibility):
     def columns(self):
         return (self.column,)
 
+    @property
+    def tenant_columns(self):
+        # The owner's rows; the rows others published are read through the context's own
+        # selectors (a catalogue, an RFQ's audience), not as rows the organization holds.
+        return (self.column,)
+
     def policies(self, table):
         owner = f"{self.column} = {TENANT} OR {BYPASS}"
         published = f"({self.published_condition}) AND {TENANT} IS NOT NULL"
@@ -180,6 +217,10 @@ class SharedByParties(Visibility):
 
     @property
     def columns(self):
+        return self.party_columns
+
+    @property
+    def tenant_columns(self):
         return self.party_columns
 
     def policies(self, table):
@@ -220,6 +261,10 @@ class AppendOnly(Visibility):
 
     @property
     def columns(self):
+        return (self.column,)
+
+    @property
+    def tenant_columns(self):
         return (self.column,)
 
     def policies(self, table):

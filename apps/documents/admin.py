@@ -13,7 +13,6 @@ from decimal import Decimal
 import pypdfium2
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.utils.html import format_html
 
 from apps.core.admin import ReadOnlyAdminMixin
@@ -149,6 +148,8 @@ class DocumentTemplateAdmin(OrganizationScopedAdmin):
 
 @admin.register(GeneratedDocument)
 class GeneratedDocumentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
+    """Documents, read-only: both parties of the order see its documents."""
+
     org_admin_actions = frozenset({"view"})
     # Ids, not joins: row-level security hides the other party's organization row from an
     # organization admin, and a join to it would hide the document too.
@@ -159,13 +160,3 @@ class GeneratedDocumentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
     readonly_fields = [
         field.attname for field in GeneratedDocument._meta.fields if field.name not in {"file", "signed_file"}
     ]
-
-    def get_queryset(self, request):
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        if is_platform_staff(request):
-            return queryset
-        organization_id = admin_organization_id(request)
-        if organization_id is None:
-            return queryset.none()
-        # Both parties of the order see its documents.
-        return queryset.filter(Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id))

@@ -6,17 +6,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
 from apps.documents.content import DEFAULT_TEMPLATE, OptionalField, TemplateOptions
 from apps.documents.models import DocumentTemplate, GeneratedDocument, Language
 
 DEFAULT_LANGUAGE = Language.ENGLISH
-
-
-def _party_filter(organization_id: UUID) -> Q:
-    return Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id)
 
 
 def document_list(
@@ -27,7 +23,7 @@ def document_list(
     customer_id: UUID | None = None,
 ) -> QuerySet[GeneratedDocument]:
     """Every version of the documents of the organization's orders, newest first."""
-    queryset = GeneratedDocument.objects.filter(_party_filter(organization_id)).select_related("signed_by")
+    queryset = GeneratedDocument.objects.visible_to(organization_id).select_related("signed_by")
     if order_id is not None:
         queryset = queryset.filter(order_id=order_id)
     if document_type:
@@ -38,7 +34,7 @@ def document_list(
 
 
 def document_get(*, organization_id: UUID, document_id: UUID, customer_id: UUID | None = None) -> GeneratedDocument:
-    queryset = GeneratedDocument.objects.filter(_party_filter(organization_id), pk=document_id)
+    queryset = GeneratedDocument.objects.visible_to(organization_id).filter(pk=document_id)
     if customer_id is not None:
         queryset = queryset.filter(customer_id=customer_id)
     document = queryset.select_related("signed_by").first()

@@ -24,7 +24,6 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
@@ -305,12 +304,7 @@ def document_sign(
     Only the organization that issued the document signs it; the signed PDF is stored beside the
     rendered one, which stays as it was.
     """
-    document = (
-        GeneratedDocument.objects.select_for_update()
-        .filter(Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id))
-        .filter(pk=document_id)
-        .first()
-    )
+    document = GeneratedDocument.objects.select_for_update().visible_to(organization_id).filter(pk=document_id).first()
     if document is None or customer_id not in (None, document.customer_id):  # `customer_id`: an `:own` reach
         raise NotFound("Document not found.")
     if document.organization_id != organization_id:

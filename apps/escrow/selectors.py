@@ -24,14 +24,10 @@ from apps.escrow.models import (
 from apps.orders.selectors import OrderScope
 
 
-def _party(organization_id: UUID) -> Q:
-    return Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id)
-
-
 def escrow_list(*, organization_id: UUID, scope: OrderScope | None = None) -> QuerySet[Escrow]:
     """Escrows of which the organization is a party; with `scope`, only those of the orders
     the member reaches (an `:own` order grant reaches its own orders' escrows only)."""
-    queryset = Escrow.objects.filter(_party(organization_id))
+    queryset = Escrow.objects.visible_to(organization_id)
     if scope is not None:
         queryset = queryset.filter(scope.rows_of("order"))
     return queryset.order_by("-created_at", "-id")

@@ -270,9 +270,7 @@ def rfq_history(*, rfq: Rfq) -> QuerySet[RfqStatusChange]:
 def offer_list(*, organization_id: UUID, submitted_by_id: UUID | None = None) -> QuerySet[Offer]:
     """Offers the organization made (as carrier) or received (as the RFQ's owner); with
     `submitted_by_id` (an `:own` grant) only those the user submitted."""
-    queryset = Offer.objects.filter(
-        Q(carrier_organization_id=organization_id) | Q(shipper_organization_id=organization_id)
-    ).order_by("-created_at", "-id")
+    queryset = Offer.objects.visible_to(organization_id).order_by("-created_at", "-id")
     if submitted_by_id is not None:
         queryset = queryset.filter(submitted_by_id=submitted_by_id)
     return queryset

@@ -64,7 +64,7 @@ def order_in_scope(*, scope: OrderScope, order_id: UUID) -> None:
 def order_list(*, organization_id: UUID, customer_id: UUID | None = None) -> QuerySet[Order]:
     """The organization's orders, either side; only one customer's with `customer_id` (`:own` grants)."""
     queryset = (
-        Order.objects.filter(Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id))
+        Order.objects.visible_to(organization_id)
         .only(
             "id",
             "number",
@@ -88,9 +88,7 @@ def order_list(*, organization_id: UUID, customer_id: UUID | None = None) -> Que
 
 
 def order_get(*, organization_id: UUID, order_id: UUID, customer_id: UUID | None = None) -> Order:
-    queryset = Order.objects.filter(
-        Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id), pk=order_id
-    )
+    queryset = Order.objects.visible_to(organization_id).filter(pk=order_id)
     if customer_id is not None:
         queryset = queryset.filter(customer_id=customer_id)
     # No join to the parties' organization rows: row-level security hides the other party's.
@@ -133,7 +131,7 @@ def warehouse_get(*, organization_id: UUID, warehouse_id: UUID, user=None, role:
 def package_list(*, organization_id: UUID, customer_id: UUID | None = None) -> QuerySet[Package]:
     """Packages of the organization's orders, either side (a customer: their orders' only)."""
     queryset = (
-        Package.objects.filter(Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id))
+        Package.objects.visible_to(organization_id)
         .select_related("order")
         .only(
             "id",
@@ -174,9 +172,7 @@ def unmatched_arrival_list(*, organization_id: UUID) -> QuerySet[UnmatchedArriva
 def return_list(*, organization_id: UUID, customer_id: UUID | None = None) -> QuerySet[OrderReturn]:
     """Returns of the organization's orders, either side (a customer: their orders' only)."""
     queryset = (
-        OrderReturn.objects.filter(
-            Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id)
-        )
+        OrderReturn.objects.visible_to(organization_id)
         .select_related("order")
         .prefetch_related("items", "photos")
         .order_by("-created_at", "-id")

@@ -62,7 +62,6 @@ class OrganizationCreateForm(forms.ModelForm):
 
 @admin.register(Organization)
 class OrganizationAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
-    organization_lookup = "id"
     org_admin_actions = frozenset({"view", "change"})
 
     list_display = [

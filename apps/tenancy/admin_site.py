@@ -4,7 +4,8 @@ Platform staff see every organization (the TenantMiddleware puts their admin
 requests in the audited all-tenants scope). An organization admin (an active
 `org_admin` membership, no staff flag) sees only the organization chosen for the
 session: the middleware sets that tenant for PostgreSQL, so row-level security
-limits every admin query, and `OrganizationScopedAdmin` filters by it as well.
+limits every admin query, and `OrganizationScopedAdmin` filters by it as well (the rows
+the organization holds, from the model's `row_visibility`).
 """
 
 from __future__ import annotations
@@ -151,11 +152,15 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
     """Base of every admin page an organization admin may use.
 
     Staff keep Django's model permissions. An organization admin gets the actions named
-    in `org_admin_actions` on rows of their organization only. Writes go through the
+    in `org_admin_actions` on the rows their organization holds, as the model's
+    `row_visibility` says (`Model.objects.visible_to`): its own rows, or those of which it
+    is a party (either party of an order, an escrow, an offer). Writes go through the
     context's services (override `save_model`/`delete_model`), never the bare ORM.
     """
 
-    organization_lookup = "organization_id"
+    # A page that shows an organization admin fewer rows than the model's visibility (the
+    # ledger lines of their own accounts, not the other party's) names its column here.
+    organization_lookup: str | None = None
     org_admin_actions: frozenset[str] = frozenset({"view"})
     # Django 6's default, chosen now: a bare "example.com" means https.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -167,7 +172,9 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
         organization_id = admin_organization_id(request)
         if organization_id is None:
             return queryset.none()
-        return queryset.filter(**{self.organization_lookup: organization_id})
+        if self.organization_lookup:
+            return queryset.filter(**{self.organization_lookup: organization_id})
+        return queryset.visible_to(organization_id)
 
     def _org_admin_may(self, request, action: str) -> bool:
         return admin_organization_id(request) is not None and action in self.org_admin_actions

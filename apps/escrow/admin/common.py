@@ -9,7 +9,6 @@ from uuid import UUID
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -23,7 +22,7 @@ from apps.escrow.models import (
     LedgerAccount,
     Posting,
 )
-from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_organization_id, is_platform_staff
+from apps.tenancy.admin_site import admin_organization_id, is_platform_staff
 from apps.tenancy.selectors import organization_queryset
 
 PLATFORM = "platform"  # the organization filter's value for the platform's own accounts
@@ -157,22 +156,6 @@ class ProviderFilter(admin.SimpleListFilter):
 
 
 # --- Shared bases -------------------------------------------------------------------------------
-
-
-class SharedByPartiesAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
-    """Rows of an escrow's two parties, read-only: either party's organization admin sees them."""
-
-    org_admin_actions = frozenset({"view"})
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        if is_platform_staff(request):
-            return queryset
-        organization_id = admin_organization_id(request)
-        if organization_id is None:
-            return queryset.none()
-        return queryset.filter(Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id))
 
 
 class StaffOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -13,12 +13,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.errors import DomainError
 from apps.escrow import services
 from apps.escrow.admin.common import (
     EscrowCurrencyFilter,
     EscrowPartInline,
-    SharedByPartiesAdmin,
     amount_only,
     ledger_url,
     lines_table,
@@ -35,7 +35,7 @@ from apps.escrow.models import (
     PaymentTransaction,
     Posting,
 )
-from apps.tenancy.admin_site import is_platform_staff
+from apps.tenancy.admin_site import OrganizationScopedAdmin, is_platform_staff
 
 # --- Escrows ------------------------------------------------------------------------------------
 
@@ -113,9 +113,11 @@ class ResolveDisputeForm(forms.Form):
 
 
 @admin.register(Escrow)
-class EscrowAdmin(SharedByPartiesAdmin):
+class EscrowAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
     """Escrows, read-only: money moves through the API (the parties) and the services (staff's
-    dispute resolution below)."""
+    dispute resolution below). Either party's organization admin sees them."""
+
+    show_full_result_count = False
 
     # Short headers, the currency once (in the amount), the order under the escrow's number and
     # the auto-release under the funding date: the list fits a laptop's width beside the menus.

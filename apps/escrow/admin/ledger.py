@@ -24,7 +24,6 @@ from apps.escrow.admin.common import (
     CurrencyFilter,
     EscrowPartInline,
     OrganizationFilter,
-    SharedByPartiesAdmin,
     account_label,
     as_uuid,
     ledger_url,
@@ -72,9 +71,11 @@ class PostingInline(EscrowPartInline):
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(SharedByPartiesAdmin):
+class JournalEntryAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
     """Journal entries, read-only; an organization admin sees the entries of which their
     organization is a party, and of each only their organization's lines."""
+
+    show_full_result_count = False
 
     list_display = ["when", "kind", "description", "escrow_number", "created_by"]
     list_filter = ["kind"]
@@ -231,6 +232,9 @@ class PostingAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
     their organization's own."""
 
     org_admin_actions = frozenset({"view"})
+    # Narrower than the lines' visibility (both parties of the entry): the lines of the
+    # organization's own accounts.
+    organization_lookup = "organization_id"
     list_display = [
         "when",
         "organization_name",
