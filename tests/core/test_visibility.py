@@ -11,10 +11,11 @@ import pytest
 from django.apps import apps
 from django.db.models import Q
 
+from apps.core.models import AuditLog
 from apps.core.rls import SharedByParties, Visibility
 from apps.core.visibility import VisibleQuerySet
 from apps.orders.models import Order, Warehouse
-from apps.tenancy.models import AuditLog, Organization
+from apps.tenancy.models import Organization
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 # The one function that turns a visibility declaration into a filter lives here.

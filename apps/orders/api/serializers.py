@@ -117,7 +117,7 @@ class CancelInput(serializers.Serializer):
 class HistoryOutput(serializers.ModelSerializer):
     # The history's columns are by/reason/at (apps.core.lifecycle); the API keeps its names.
     actor = serializers.UUIDField(source="by_id", read_only=True, allow_null=True)
-    note = serializers.CharField(source="reason", read_only=True)
+    note = StrictCharField(source="reason", read_only=True)
     created_at = serializers.DateTimeField(source="at", read_only=True)
     acting_organization = serializers.UUIDField(source="acting_organization_id", read_only=True, allow_null=True)
 
