@@ -143,6 +143,7 @@ def _stop_worker(worker: subprocess.Popen) -> None:
 
 
 def _generate(order_ids, *, organization_id, user_id) -> list:
+    from apps.core.actors import Actor
     from apps.core.context import tenant_scope
     from apps.documents import services
 
@@ -150,7 +151,10 @@ def _generate(order_ids, *, organization_id, user_id) -> list:
     for order_id in order_ids:
         with tenant_scope(organization_id, user_id=user_id):
             document = services.document_generate(
-                organization_id=organization_id, actor_id=user_id, order_id=order_id, document_type="cmr"
+                organization_id=organization_id,
+                actor=Actor(user_id=user_id, organization_id=organization_id),
+                order_id=order_id,
+                document_type="cmr",
             )
         documents.append(document.id)
     return documents

@@ -9,6 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import ErasureRequest
 from apps.accounts.services import personal_data, two_factor_reset, user_unlock
+from apps.core.actors import Actor
 from apps.core.audit import audit_record
 from apps.core.errors import DomainError
 
@@ -66,14 +67,13 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description="Lift the sign-in lockout of the selected users")
     def unlock_sign_in(self, request, queryset):
         for user_id in queryset.values_list("pk", flat=True):
-            user_unlock(user_id=user_id, actor_id=request.user.id)
+            user_unlock(user_id=user_id, actor=Actor.staff(request.user.id))
         self.message_user(request, "Sign-in lockout lifted.")
 
     @admin.action(description="Turn off two-factor for the selected users (they enrol again)")
     def reset_two_factor(self, request, queryset):
-        reset = sum(
-            two_factor_reset(user_id=pk, actor_id=request.user.id) for pk in queryset.values_list("pk", flat=True)
-        )
+        actor = Actor.staff(request.user.id)
+        reset = sum(two_factor_reset(user_id=pk, actor=actor) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"Two-factor turned off for {reset} user(s).")
 
     def has_delete_permission(self, request, obj=None):
@@ -122,14 +122,14 @@ class ErasureRequestAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # The staff note is the only field the form edits; it goes through its service (audited).
-        personal_data.erasure_request_note(request_id=obj.pk, actor_id=request.user.id, note=obj.staff_note)
+        personal_data.erasure_request_note(request_id=obj.pk, actor=Actor.staff(request.user.id), note=obj.staff_note)
 
     @admin.action(description="Carry out the selected erasures now")
     def carry_out_now(self, request, queryset):
         done = 0
         for request_id in queryset.values_list("pk", flat=True):
             try:
-                personal_data.erasure_carry_out(request_id=request_id, actor_id=request.user.id)
+                personal_data.erasure_carry_out(request_id=request_id, actor=Actor.staff(request.user.id))
                 done += 1
             except DomainError as error:
                 self.message_user(request, f"{request_id}: {error.message}", messages.ERROR)
@@ -140,7 +140,7 @@ class ErasureRequestAdmin(admin.ModelAdmin):
         for erasure in queryset:
             try:
                 personal_data.erasure_request_refuse(
-                    request_id=erasure.pk, actor_id=request.user.id, note=erasure.staff_note
+                    request_id=erasure.pk, actor=Actor.staff(request.user.id), note=erasure.staff_note
                 )
             except DomainError as error:
                 self.message_user(request, f"{erasure.pk}: {error.message}", messages.ERROR)

@@ -11,6 +11,7 @@ from uuid import UUID
 from django.db import connection, transaction
 from django.db.models import Q
 
+from apps.core.actors import Actor
 from apps.core.context import Client, client_var, current_organization_id, current_user_id, request_id_var
 from apps.core.models import AuditLog
 from apps.core.network import client_ip
@@ -35,9 +36,15 @@ def audit_record(
     organization_id: UUID | None = None,
     actor_id: UUID | None = None,
     client: Client | None = None,
+    actor: Actor | None = None,
 ) -> AuditLog:
-    """Append one audit row; who, where from and which request come from the current scope."""
+    """Append one audit row; who, where from and which request come from the current scope.
+
+    Who acts: `actor.user_id` when an actor is given, else `actor_id`; none means the scope's user.
+    """
     client = client or client_var.get()
+    if actor is not None:
+        actor_id = actor.user_id
     return AuditLog.objects.create(
         action=action,
         resource_type=resource_type,

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
+from apps.core.actors import Actor
 from apps.core.errors import DomainError
 
 # name -> collect(*, user_id, email) -> JSON-ready rows; the export's sections, in registration order.
 _sections: dict[str, Callable[..., list[dict]]] = {}
 # check(*, user_id) -> the error that refuses the erasure, or None.
 _erasure_checks: list[Callable[..., DomainError | None]] = []
-# step(*, user_id, email, replacement, actor_id): what a context forgets at the erasure.
+# step(*, user_id, email, replacement, actor): what a context forgets at the erasure.
 _erasure_steps: list[Callable[..., object]] = []
 
 
@@ -51,6 +52,6 @@ def erasure_refusal(*, user_id: UUID) -> DomainError | None:
     return None
 
 
-def erasure_steps_run(*, user_id: UUID, email: str, replacement: str, actor_id: UUID | None) -> None:
+def erasure_steps_run(*, user_id: UUID, email: str, replacement: str, actor: Actor) -> None:
     for step in _erasure_steps:
-        step(user_id=user_id, email=email, replacement=replacement, actor_id=actor_id)
+        step(user_id=user_id, email=email, replacement=replacement, actor=actor)

@@ -22,7 +22,7 @@ from apps.documents.content import DocumentType as ContentDocumentType
 from apps.documents.content import LineItem, OptionalField, Party, ShipmentDocument
 from apps.documents.models import DocumentTemplate, GeneratedDocument
 from apps.documents.rendering import render_document
-from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_organization_id, is_platform_staff
+from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_actor, admin_organization_id, is_platform_staff
 
 OPTIONAL_FIELD_CHOICES = [(field.value, field.value.replace("_", " ")) for field in OptionalField]
 
@@ -127,13 +127,16 @@ class DocumentTemplateAdmin(OrganizationScopedAdmin):
         try:
             if change:
                 saved = services.template_update(
-                    organization_id=obj.organization_id, actor_id=request.user.id, template_id=obj.pk, values=values
+                    organization_id=obj.organization_id,
+                    actor=admin_actor(request, organization_id=obj.organization_id),
+                    template_id=obj.pk,
+                    values=values,
                 )
             else:
                 organization_id = admin_organization_id(request) or data["organization"].id
                 saved = services.template_create(
                     organization_id=organization_id,
-                    actor_id=request.user.id,
+                    actor=admin_actor(request, organization_id=organization_id),
                     document_type=data["document_type"],
                     values=values,
                 )

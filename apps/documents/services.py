@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
+from apps.core.actors import Actor
 from apps.core.audit import audit_record
 from apps.core.errors import (
     DomainError,
@@ -176,20 +177,20 @@ def _event(event_class, document: GeneratedDocument, **extra):
     )
 
 
-def _audit(document: GeneratedDocument, action: str, actor_id, values: dict | None = None) -> None:
+def _audit(document: GeneratedDocument, action: str, actor: Actor, values: dict | None = None) -> None:
     audit_record(
         action=action,
         resource_type="generated_document",
         resource_id=document.id,
         new_values={"document_type": document.document_type, "version": document.version, **(values or {})},
         organization_id=document.organization_id,
-        actor_id=actor_id,
+        actor=actor,
     )
 
 
 @transaction.atomic
 def document_generate(
-    *, organization_id: UUID, actor_id: UUID, order_id: UUID, document_type: str, customer_id: UUID | None = None
+    *, organization_id: UUID, actor: Actor, order_id: UUID, document_type: str, customer_id: UUID | None = None
 ) -> GeneratedDocument:
     """Store the next version of a document of the order (pending) and queue its rendering.
 
@@ -223,7 +224,7 @@ def document_generate(
         language=template.language if template else selectors.DEFAULT_LANGUAGE,
         verification_token=token,
         verification_url=_verification_url(token),
-        requested_by_id=actor_id,
+        requested_by_id=actor.user_id,
     )
     try:
         with transaction.atomic():
@@ -233,7 +234,7 @@ def document_generate(
             "Another version of this document is being generated; try again.",
             code=ErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
         ) from error
-    _audit(document, "document.requested", actor_id)
+    _audit(document, "document.requested", actor)
     outbox_publish(_event(events.DocumentRequested, document))
     ids = (str(document.id), str(organization_id))
     transaction.on_commit(lambda: tasks.document_render.delay(*ids))
@@ -297,7 +298,7 @@ def _common_name(cert_pem: bytes) -> str:
 
 @transaction.atomic
 def document_sign(
-    *, organization_id: UUID, actor_id: UUID, document_id: UUID, customer_id: UUID | None = None
+    *, organization_id: UUID, actor: Actor, document_id: UUID, customer_id: UUID | None = None
 ) -> GeneratedDocument:
     """Sign the ready latest version with the platform's certificate (PAdES); the version is then frozen.
 
@@ -339,10 +340,10 @@ def document_sign(
     document.signed_file.save(f"{document.id}-signed.pdf", ContentFile(signed), save=False)
     document.signature_sha256 = hashlib.sha256(signed).hexdigest()
     document.signed_at = timezone.now()
-    document.signed_by_id = actor_id
+    document.signed_by_id = actor.user_id
     document.signer_name = _common_name(material.cert_pem)
     document.save()
-    _audit(document, "document.signed", actor_id, {"signature_sha256": document.signature_sha256})
+    _audit(document, "document.signed", actor, {"signature_sha256": document.signature_sha256})
     outbox_publish(_event(events.DocumentSigned, document, signature_sha256=document.signature_sha256))
     return document
 
@@ -420,7 +421,7 @@ def _apply_template_values(template: DocumentTemplate, values: dict) -> None:
             template.logo = ""
 
 
-def _audit_template(template: DocumentTemplate, action: str, actor_id) -> None:
+def _audit_template(template: DocumentTemplate, action: str, actor: Actor) -> None:
     audit_record(
         action=action,
         resource_type="document_template",
@@ -432,12 +433,12 @@ def _audit_template(template: DocumentTemplate, action: str, actor_id) -> None:
             "has_logo": bool(template.logo),
         },
         organization_id=template.organization_id,
-        actor_id=actor_id,
+        actor=actor,
     )
 
 
 @transaction.atomic
-def template_create(*, organization_id: UUID, actor_id: UUID, document_type: str, values: dict) -> DocumentTemplate:
+def template_create(*, organization_id: UUID, actor: Actor, document_type: str, values: dict) -> DocumentTemplate:
     """The organization's template for a type (one per type: 400 if it has one).
 
     `values`: language, header_text, footer_text, visible_fields, logo (PNG bytes or None).
@@ -448,7 +449,7 @@ def template_create(*, organization_id: UUID, actor_id: UUID, document_type: str
             details={"document_type": ["A template of this type exists."]},
         )
     template = DocumentTemplate(
-        id=uuid.uuid4(), organization_id=organization_id, document_type=document_type, updated_by_id=actor_id
+        id=uuid.uuid4(), organization_id=organization_id, document_type=document_type, updated_by_id=actor.user_id
     )
     values = {"visible_fields": [field.value for field in OptionalField], **values}
     _apply_template_values(template, values)
@@ -460,12 +461,12 @@ def template_create(*, organization_id: UUID, actor_id: UUID, document_type: str
             "The organization has a template of this type already.",
             details={"document_type": ["A template of this type exists."]},
         ) from error
-    _audit_template(template, "document_template.created", actor_id)
+    _audit_template(template, "document_template.created", actor)
     return template
 
 
 @transaction.atomic
-def template_update(*, organization_id: UUID, actor_id: UUID, template_id: UUID, values: dict) -> DocumentTemplate:
+def template_update(*, organization_id: UUID, actor: Actor, template_id: UUID, values: dict) -> DocumentTemplate:
     """Change a template; documents rendered before keep their files, later renderings follow it."""
     template = (
         DocumentTemplate.objects.select_for_update().filter(organization_id=organization_id, pk=template_id).first()
@@ -473,9 +474,9 @@ def template_update(*, organization_id: UUID, actor_id: UUID, template_id: UUID,
     if template is None:
         raise NotFound("Template not found.")
     _apply_template_values(template, values)
-    template.updated_by_id = actor_id
+    template.updated_by_id = actor.user_id
     template.save()
-    _audit_template(template, "document_template.updated", actor_id)
+    _audit_template(template, "document_template.updated", actor)
     return template
 
 

@@ -24,6 +24,7 @@ from apps.tenancy import services
 from apps.tenancy.admin_site import (
     OrganizationScopedAdmin,
     ServiceErrorsAsMessages,
+    admin_actor,
     admin_organization_id,
     is_platform_staff,
 )
@@ -114,7 +115,7 @@ class OrganizationAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
             original = Organization.objects.get(pk=obj.pk)
             services.organization_update(
                 organization=original,
-                actor_id=request.user.id,
+                actor=admin_actor(request, organization_id=original.id),
                 data={field: form.cleaned_data[field] for field in form.changed_data},
                 by_staff=is_platform_staff(request),
             )
@@ -122,7 +123,7 @@ class OrganizationAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
         admin_email = form.cleaned_data.get("first_admin_email")
         admin_user = User.objects.filter(email__iexact=admin_email).first() if admin_email else None
         created = services.organization_create(
-            actor_id=request.user.id,
+            actor=admin_actor(request),
             name=form.cleaned_data["name"],
             slug=form.cleaned_data["slug"],
             admin_user_id=admin_user.id if admin_user else None,
@@ -188,18 +189,24 @@ class OrganizationAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
                 if staff:
                     services.feature_set_entitlement(
                         organization_id=organization.id,
-                        actor_id=request.user.id,
+                        actor=admin_actor(request, organization_id=organization.id),
                         name=name,
                         entitled=True,
                         enabled=action == "enable",
                     )
                 else:
                     services.feature_set_enabled(
-                        organization_id=organization.id, actor_id=request.user.id, name=name, enabled=action == "enable"
+                        organization_id=organization.id,
+                        actor=admin_actor(request, organization_id=organization.id),
+                        name=name,
+                        enabled=action == "enable",
                     )
             elif action in ("entitle", "withdraw") and staff:
                 services.feature_set_entitlement(
-                    organization_id=organization.id, actor_id=request.user.id, name=name, entitled=action == "entitle"
+                    organization_id=organization.id,
+                    actor=admin_actor(request, organization_id=organization.id),
+                    name=name,
+                    entitled=action == "entitle",
                 )
             else:
                 messages.error(request, "Unknown action.")
@@ -272,7 +279,7 @@ class InvitationAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
         )
         invitation = services.invitation_create(
             organization=organization,
-            actor_id=request.user.id,
+            actor=admin_actor(request, organization_id=organization.id),
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
         )
@@ -284,7 +291,9 @@ class InvitationAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
         revoked = 0
         for invitation in queryset.filter(status=Invitation.Status.PENDING).order_by("pk"):
             try:
-                services.invitation_revoke(invitation=invitation, actor_id=request.user.id)
+                services.invitation_revoke(
+                    invitation=invitation, actor=admin_actor(request, organization_id=invitation.organization_id)
+                )
                 revoked += 1
             except DomainError as error:
                 messages.error(request, f"{invitation.email}: {error.message}")
@@ -330,21 +339,21 @@ class MembershipAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
         return False  # members are deactivated, so that what they did stays attributed
 
     def save_model(self, request, obj, form, change):
-        actor_id = request.user.id
         original = Membership.objects.select_related("user", "organization").get(pk=obj.pk)
+        actor = admin_actor(request, organization_id=original.organization_id)
         data = form.cleaned_data
         if original.is_active and not data["is_active"]:
-            services.member_deactivate(membership=original, actor_id=actor_id)
+            services.member_deactivate(membership=original, actor=actor)
         elif not original.is_active and data["is_active"]:
             # Coming back is joining again: the former member is invited and decides.
             services.invitation_create(
-                organization=original.organization, actor_id=actor_id, email=original.user.email, role=data["role"]
+                organization=original.organization, actor=actor, email=original.user.email, role=data["role"]
             )
             messages.info(request, f"{original.user.email} was invited back; they become a member once they accept.")
         elif {"role", "extra_permissions"} & set(form.changed_data):
             services.member_update(
                 membership=original,
-                actor_id=actor_id,
+                actor=actor,
                 role=data["role"],
                 extra_permissions=data["extra_permissions"],
             )

@@ -26,7 +26,7 @@ from apps.core.context import user_scope
 from apps.core.errors import DomainError
 from apps.core.network import client_ip
 from apps.tenancy.middleware import ADMIN_ORGANIZATION_SESSION_KEY
-from apps.tenancy.roles import Role
+from apps.tenancy.roles import Actor, Role
 from apps.tenancy.selectors import active_memberships_of
 
 LOCKED_MESSAGE = "Too many failed sign-ins: sign-in is locked for a while. Try again later or ask an administrator."
@@ -45,6 +45,14 @@ def admin_organization_id(request) -> UUID | None:
 
 def is_platform_staff(request) -> bool:
     return request.user.is_active and request.user.is_staff
+
+
+def admin_actor(request, *, organization_id: UUID | None = None) -> Actor:
+    """Who acts on a back-office page: platform staff (for `organization_id` when the page
+    works on one), or the organization admin for the organization chosen for the session."""
+    if is_platform_staff(request):
+        return Actor.staff(request.user.id, organization_id=organization_id)
+    return Actor.of(request.admin_membership, user_id=request.user.id)
 
 
 class BackOfficeAuthenticationForm(AdminAuthenticationForm):

@@ -6,7 +6,7 @@ from apps.accounts.services import session_start, totp_provision, user_create, u
 from apps.core.context import system_scope
 from apps.tenancy import services
 from apps.tenancy.models import Organization
-from apps.tenancy.roles import Role
+from apps.tenancy.roles import Actor, Role
 
 DEMO_PASSWORD = "manifest-demo-2026"
 ADMIN_EMAIL = "admin@manifest.local"
@@ -83,9 +83,10 @@ def seed() -> list[str]:
         f"    authenticator (add to a TOTP app): {otpauth_uri}",
         f"    backup codes (one use each, new every run): {', '.join(backup_codes[:4])}",
     ]
+    staff = Actor.staff(admin.id)
     with system_scope(reason="seed_demo", actor_id=admin.id):
         for spec in ORGANIZATIONS:
-            organization = _organization(spec, admin.id)
+            organization = _organization(spec, staff)
             for role in spec["members"]:
                 email = _email(role, spec)
                 user = user_get_by_email(email=email) or user_create(
@@ -99,14 +100,14 @@ def seed() -> list[str]:
                     # The consent path, as for everyone: invited, then accepted at once
                     # by the demo account the seed has just made (no e-mail).
                     invitation = services.invitation_create(
-                        organization=organization, actor_id=admin.id, email=email, role=role.value, notify=False
+                        organization=organization, actor=staff, email=email, role=role.value, notify=False
                     )
                     services.invitation_accept(invitation_id=invitation.id, user=user)
                 lines.append(f"  {spec['name']:<16} {role.value:<18} {email}")
             for name, (entitled, enabled) in spec["features"].items():
                 services.feature_set_entitlement(
                     organization_id=organization.id,
-                    actor_id=admin.id,
+                    actor=staff,
                     name=name,
                     entitled=entitled,
                     enabled=enabled,
@@ -124,9 +125,9 @@ def tokens() -> list[str]:
     return lines
 
 
-def _organization(spec, admin_id):
+def _organization(spec, actor):
     organization = Organization.objects.filter(slug=spec["slug"]).first()
     fields = {k: v for k, v in spec.items() if k not in {"members", "features", "slug", "name"}}
     if organization:  # an older demo database: bring the record up to date
-        return services.organization_update(organization=organization, actor_id=admin_id, data=fields)
-    return services.organization_create(actor_id=admin_id, name=spec["name"], slug=spec["slug"], **fields)
+        return services.organization_update(organization=organization, actor=actor, data=fields)
+    return services.organization_create(actor=actor, name=spec["name"], slug=spec["slug"], **fields)

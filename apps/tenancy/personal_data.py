@@ -12,6 +12,7 @@ from uuid import UUID
 from django.db import transaction
 from django.db.models import Count, Q
 
+from apps.core.actors import Actor
 from apps.core.errors import DomainError, ErrorCode
 from apps.tenancy.models import Invitation, Membership
 from apps.tenancy.roles import Role
@@ -64,7 +65,7 @@ def erasure_blockers(*, user_id: UUID) -> list[dict]:
 
 
 @transaction.atomic
-def person_memberships_end(*, user_id: UUID, actor_id: UUID | None) -> int:
+def person_memberships_end(*, user_id: UUID, actor: Actor) -> int:
     """Deactivate every active membership of an erased person; returns how many.
 
     No last-admin check here: it was made when the erasure was asked for
@@ -73,7 +74,7 @@ def person_memberships_end(*, user_id: UUID, actor_id: UUID | None) -> int:
 
     memberships = list(Membership.objects.select_for_update().filter(user_id=user_id, is_active=True).order_by("pk"))
     for membership in memberships:
-        membership_close(membership=membership, actor_id=actor_id, reason="erasure")
+        membership_close(membership=membership, actor=actor, reason="erasure")
     return len(memberships)
 
 
@@ -113,8 +114,8 @@ def erasure_refusal(*, user_id: UUID) -> DomainError | None:
     )
 
 
-def person_forget(*, user_id: UUID, email: str, replacement: str, actor_id: UUID | None) -> None:
+def person_forget(*, user_id: UUID, email: str, replacement: str, actor: Actor) -> None:
     """Registered with apps.core.personal_data: at the erasure, end the person's memberships
     and take them out of the invitations addressed to them."""
-    person_memberships_end(user_id=user_id, actor_id=actor_id)
+    person_memberships_end(user_id=user_id, actor=actor)
     person_invitations_forget(user_id=user_id, email=email, replacement=replacement)

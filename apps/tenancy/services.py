@@ -62,7 +62,7 @@ STAFF_EDITABLE_FIELDS = (*ORGANIZATION_EDITABLE_FIELDS, "subscription_plan", "su
 
 @transaction.atomic
 def organization_update(
-    *, organization: Organization, actor_id: UUID, data: dict, by_staff: bool = False
+    *, organization: Organization, actor: Actor, data: dict, by_staff: bool = False
 ) -> Organization:
     """Update the editable fields given in `data`; audited, and published as organization.updated.
 
@@ -72,7 +72,7 @@ def organization_update(
         instance=organization,
         data=data,
         fields=STAFF_EDITABLE_FIELDS if by_staff else ORGANIZATION_EDITABLE_FIELDS,
-        actor=Actor(user_id=actor_id, organization_id=organization.id, is_staff=by_staff),
+        actor=actor,
         resource_type="organization",
         organization_id=organization.id,
         event=_organization_updated,
@@ -87,14 +87,14 @@ def _organization_updated(organization: Organization, changed: list[str]) -> eve
 
 
 @transaction.atomic
-def organization_set_verification_level(*, organization_id: UUID, level: str, actor_id: UUID | None) -> Organization:
+def organization_set_verification_level(*, organization_id: UUID, level: str, actor: Actor) -> Organization:
     """The KYC context reports the level the organization's approved documents reach."""
     organization = Organization.objects.select_for_update().get(pk=organization_id)
     organization, _ = model_update(
         instance=organization,
         data={"verification_level": level},
         fields=["verification_level"],
-        actor=Actor(user_id=actor_id, organization_id=organization.id),
+        actor=actor,
         resource_type="organization",
         audit_action="organization.verification_level_changed",
         organization_id=organization.id,
@@ -184,7 +184,7 @@ def _refuse_existing(organization: Organization, email: str) -> None:
 
 @transaction.atomic
 def invitation_create(
-    *, organization: Organization, actor_id: UUID | None, email: str, role: str, notify: bool = True
+    *, organization: Organization, actor: Actor, email: str, role: str, notify: bool = True
 ) -> Invitation:
     """Invite whoever owns `email` to join with `role`; a membership exists only once they accept.
 
@@ -193,8 +193,8 @@ def invitation_create(
     finds the invitation under /me/invitations. No account is created. The e-mail with the
     one-time link goes out after commit (`notify`).
     """
-    if actor_id is not None:  # an invitation reaches a person outside the organization
-        require_verified_email(user_id=actor_id, action="member.invite")
+    if actor.user_id is not None:  # an invitation reaches a person outside the organization
+        require_verified_email(user_id=actor.user_id, action="member.invite")
     _check_role(role)
     email = email.strip().lower()
     _refuse_existing(organization, email)
@@ -207,7 +207,7 @@ def invitation_create(
                 email=email,
                 role=role,
                 invitee=invitee if invitee is not None and invitee.is_active else None,
-                invited_by_id=actor_id,
+                invited_by_id=actor.user_id,
                 token_hash=invitation_token_hash(token),
                 expires_at=timezone.now() + settings.INVITATION_MAX_AGE,
             )
@@ -224,7 +224,7 @@ def invitation_create(
         resource_id=invitation.id,
         new_values={"email": email, "role": role},
         organization_id=organization.id,
-        actor_id=actor_id,
+        actor=actor,
     )
     outbox_publish(events.InvitationCreated(organization_id=organization.id, invitation_id=invitation.id, role=role))
     if notify:
@@ -234,10 +234,10 @@ def invitation_create(
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, actor_id: UUID) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, actor: Actor) -> Invitation:
     """The organization withdraws a pending invitation; its link stops working."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    _invitation_move(invitation, Invitation.Status.REVOKED, actor_id=actor_id)
+    _invitation_move(invitation, Invitation.Status.REVOKED, actor_id=actor.user_id)
     outbox_publish(events.InvitationRevoked(organization_id=invitation.organization_id, invitation_id=invitation.id))
     return invitation
 
@@ -384,7 +384,7 @@ def _ensure_an_admin_remains(membership: Membership, *, new_role: str | None, de
 
 @transaction.atomic
 def member_update(
-    *, membership: Membership, actor_id: UUID, role: str | None = None, extra_permissions: list[str] | None = None
+    *, membership: Membership, actor: Actor, role: str | None = None, extra_permissions: list[str] | None = None
 ) -> Membership:
     """Change a member's role and/or extra permissions."""
     if role is not None:
@@ -407,7 +407,7 @@ def member_update(
         old_values=old,
         new_values=new,
         organization_id=membership.organization_id,
-        actor_id=actor_id,
+        actor=actor,
     )
     outbox_publish(
         events.MemberUpdated(
@@ -417,7 +417,7 @@ def member_update(
     return membership
 
 
-def membership_close(*, membership: Membership, actor_id: UUID | None, reason: str | None = None) -> None:
+def membership_close(*, membership: Membership, actor: Actor, reason: str | None = None) -> None:
     """Deactivate an active membership, audited and published. The caller holds its row
     lock and has made its own checks (the last admin for an org admin's act; none for an
     erasure, whose checks were made when it was asked for)."""
@@ -430,19 +430,19 @@ def membership_close(*, membership: Membership, actor_id: UUID | None, reason: s
         old_values={"is_active": True},
         new_values={"is_active": False} | ({"reason": reason} if reason else {}),
         organization_id=membership.organization_id,
-        actor_id=actor_id,
+        actor=actor,
     )
     outbox_publish(events.MemberDeactivated(organization_id=membership.organization_id, membership_id=membership.id))
 
 
 @transaction.atomic
-def member_deactivate(*, membership: Membership, actor_id: UUID) -> Membership:
+def member_deactivate(*, membership: Membership, actor: Actor) -> Membership:
     """Take a member out of the organization; the row stays for history."""
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if not membership.is_active:
         return membership
     _ensure_an_admin_remains(membership, new_role=None, deactivating=True)
-    membership_close(membership=membership, actor_id=actor_id)
+    membership_close(membership=membership, actor=actor)
     return membership
 
 
@@ -469,7 +469,7 @@ def feature_cache_forget(*, organization_id: UUID) -> None:
     transaction.on_commit(lambda: cache.delete(key))
 
 
-def _after_feature_change(organization_id: UUID, row: OrganizationFeature, old: dict, actor_id: UUID) -> None:
+def _after_feature_change(organization_id: UUID, row: OrganizationFeature, old: dict, actor: Actor) -> None:
     new = {"is_entitled": row.is_entitled, "is_enabled": row.is_enabled, "config": row.config}
     audit_record(
         action="feature.changed",
@@ -478,7 +478,7 @@ def _after_feature_change(organization_id: UUID, row: OrganizationFeature, old: 
         old_values=old,
         new_values=new,
         organization_id=organization_id,
-        actor_id=actor_id,
+        actor=actor,
     )
     outbox_publish(
         events.FeatureChanged(
@@ -490,7 +490,7 @@ def _after_feature_change(organization_id: UUID, row: OrganizationFeature, old: 
 
 @transaction.atomic
 def feature_set_enabled(
-    *, organization_id: UUID, actor_id: UUID, name: str, enabled: bool | None = None, config: dict | None = None
+    *, organization_id: UUID, actor: Actor, name: str, enabled: bool | None = None, config: dict | None = None
 ) -> OrganizationFeature:
     """An org admin switches an entitled flag on or off (and may set its config)."""
     row = _feature_row(organization_id, name)
@@ -506,15 +506,15 @@ def feature_set_enabled(
         row.is_enabled = enabled
     if config is not None:
         row.config = config
-    row.updated_by_id = actor_id
+    row.updated_by_id = actor.user_id
     row.save()
-    _after_feature_change(organization_id, row, old, actor_id)
+    _after_feature_change(organization_id, row, old, actor)
     return row
 
 
 @transaction.atomic
 def feature_set_entitlement(
-    *, organization_id: UUID, actor_id: UUID, name: str, entitled: bool, enabled: bool | None = None
+    *, organization_id: UUID, actor: Actor, name: str, entitled: bool, enabled: bool | None = None
 ) -> OrganizationFeature:
     """Platform staff grant or withdraw a feature (withdrawing also switches it off)."""
     row = _feature_row(organization_id, name)
@@ -526,15 +526,15 @@ def feature_set_entitlement(
         row.is_enabled = False
     if (row.is_entitled, row.is_enabled) == (old["is_entitled"], old["is_enabled"]):
         return row
-    row.updated_by_id = actor_id
+    row.updated_by_id = actor.user_id
     row.save()
-    _after_feature_change(organization_id, row, old, actor_id)
+    _after_feature_change(organization_id, row, old, actor)
     return row
 
 
 @transaction.atomic
 def organization_create(
-    *, actor_id: UUID | None, name: str, slug: str, admin_user_id: UUID | None = None, **fields
+    *, actor: Actor, name: str, slug: str, admin_user_id: UUID | None = None, **fields
 ) -> Organization:
     """Create an organization (and its first admin). Needs the all-tenants scope: no tenant owns it yet."""
     organization = Organization(name=name, slug=slug, **fields)
@@ -550,7 +550,7 @@ def organization_create(
         resource_id=organization.id,
         new_values={"name": name, "slug": slug},
         organization_id=organization.id,
-        actor_id=actor_id,
+        actor=actor,
     )
     outbox_publish(events.OrganizationCreated(organization_id=organization.id, name=name))
     return organization
@@ -573,5 +573,8 @@ def user_sign_up(
     # No tenant owns the organization before it exists: the all-tenants scope, audited.
     with system_scope(reason="sign-up creates the user's organization", actor_id=user.id):
         organization_create(
-            actor_id=user.id, name=organization_name, slug=_unique_slug(organization_name), admin_user_id=user.id
+            actor=Actor(user_id=user.id),
+            name=organization_name,
+            slug=_unique_slug(organization_name),
+            admin_user_id=user.id,
         )

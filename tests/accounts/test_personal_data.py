@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from apps.accounts.models import ErasureRequest, PersonalDataExport
 from apps.accounts.services import personal_data as personal_data_services
+from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import AuditLog, OutboxEvent
 from apps.orders import services as order_services
@@ -317,7 +318,7 @@ def test_erasure_takes_the_person_out_of_invitations_addressed_to_them(api, staf
     person = member(home, Role.SHIPPER, user=UserFactory(email=email))
     with tenant_scope(inviting.id):
         invitation = tenancy_services.invitation_create(
-            organization=inviting, actor_id=None, email=email, role=Role.BUYER, notify=False
+            organization=inviting, actor=Actor.system(), email=email, role=Role.BUYER, notify=False
         )
     with system_scope(reason="test reads the export's contents", audit=False):
         export = personal_data_services.personal_data_collect(user_id=person.id)
@@ -328,7 +329,7 @@ def test_erasure_takes_the_person_out_of_invitations_addressed_to_them(api, staf
     assert client.post(ERASURE, {"password": PASSWORD}, format="json").status_code == 202
     with system_scope(reason="test reads the request", audit=False):
         request = ErasureRequest.objects.get(user=person)
-    personal_data_services.erasure_carry_out(request_id=request.id, actor_id=staff.id)
+    personal_data_services.erasure_carry_out(request_id=request.id, actor=Actor.staff(staff.id))
 
     # then the inviting organization keeps that it invited someone, revoked, without the address
     with system_scope(reason="test reads what others keep", audit=False):

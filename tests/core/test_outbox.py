@@ -4,6 +4,7 @@ import pytest
 from django.db import transaction
 
 from apps.core import services
+from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
 from apps.core.events import subscribe
 from apps.core.models import OutboxEvent
@@ -35,7 +36,11 @@ def test_a_rolled_back_change_leaves_no_event(db):
     with pytest.raises(RuntimeError), tenant_scope(organization.id, user_id=admin.id), transaction.atomic():
         from apps.tenancy.services import organization_update
 
-        organization_update(organization=organization, actor_id=admin.id, data={"name": "After"})
+        organization_update(
+            organization=organization,
+            actor=Actor(user_id=admin.id, organization_id=organization.id),
+            data={"name": "After"},
+        )
         raise RuntimeError("fails after the service call")
 
     assert outbox_rows(organization.id) == []

@@ -9,6 +9,7 @@ import pytest
 import websockets
 
 from apps.accounts.services import session_start
+from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
 from tests.factories import OrganizationFactory, member
@@ -178,7 +179,7 @@ def test_a_socket_is_closed_once_its_member_leaves_the_organization(asgi_server,
     # when the admin takes them out of the organization, then the socket is closed as denied
     def deactivate():
         with tenant_scope(organization.id, user_id=admin.id):
-            member_deactivate(membership=membership, actor_id=admin.id)
+            member_deactivate(membership=membership, actor=Actor(user_id=admin.id, organization_id=organization.id))
 
     code = _held_until_closed(asgi_server, token, organization.id, then=deactivate)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from apps.core.actors import Actor
 from apps.core.context import tenant_scope
 from apps.documents import services
 from apps.documents.models import DocumentTemplate
@@ -44,7 +45,7 @@ def test_another_org_admin_does_not_see_the_template(parties):
     with tenant_scope(parties["carrier_org"].id, user_id=parties["carrier_admin"].id):
         services.template_create(
             organization_id=parties["carrier_org"].id,
-            actor_id=parties["carrier_admin"].id,
+            actor=Actor(user_id=parties["carrier_admin"].id, organization_id=parties["carrier_org"].id),
             document_type="cmr",
             values={},
         )

@@ -119,7 +119,7 @@ def _row(client_org, supplier_org, admin, customer, total: Decimal) -> Row:
     deliver_webhook(charge_event(funding, "charge.succeeded"))
     with tenant_scope(client_org.id, user_id=admin.id):
         document = document_services.document_generate(
-            organization_id=client_org.id, actor_id=admin.id, order_id=order.id, document_type="cmr"
+            organization_id=client_org.id, actor=admin_actor, order_id=order.id, document_type="cmr"
         )
     with system_scope(reason="test: the order was delivered", audit=False):
         Order.objects.filter(pk=order.pk).update(status="delivered")

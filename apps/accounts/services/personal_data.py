@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from apps.accounts import events
 from apps.accounts.models import AuthSession, BackupCodeDevice, ErasureRequest, PersonalDataExport
 from apps.accounts.services.sessions import sessions_revoke_all
+from apps.core.actors import Actor
 from apps.core.audit import audit_entries_of_person, audit_erase_person, audit_record
 from apps.core.context import system_scope
 from apps.core.errors import InvalidStateTransition, NotFound, ValidationFailed
@@ -269,35 +270,35 @@ def erasure_request_cancel(*, user_id: UUID) -> ErasureRequest:
     return request
 
 
-def erasure_request_refuse(*, request_id: UUID, actor_id: UUID, note: str) -> ErasureRequest:
+def erasure_request_refuse(*, request_id: UUID, actor: Actor, note: str) -> ErasureRequest:
     """Platform staff refuse a scheduled erasure, saying why (a legal hold, an open dispute)."""
     if not note.strip():
         raise ValidationFailed("Say why the erasure is refused.", details={"staff_note": ["Required."]})
-    with system_scope(reason=ERASURE_REASON, actor_id=actor_id):
+    with system_scope(reason=ERASURE_REASON, actor_id=actor.user_id):
         request = ErasureRequest.objects.select_for_update().filter(pk=request_id).first()
         if request is None:
             raise NotFound("Erasure request not found.")
         if request.status != ErasureRequest.Status.SCHEDULED:
             raise InvalidStateTransition(f"The request is {request.status}; only a scheduled one can be refused.")
         request.status = ErasureRequest.Status.REFUSED
-        request.handled_by_id = actor_id
+        request.handled_by_id = actor.user_id
         request.staff_note = note.strip()
         request.save(update_fields=["status", "handled_by", "staff_note"])
         audit_record(
             action="user.erasure_refused",
             resource_type="user",
             resource_id=request.user_id,
-            actor_id=actor_id,
+            actor=actor,
             new_values={"erasure_request_id": str(request.id)},
         )
-        _publish_status(request, actor_id=actor_id)
+        _publish_status(request, actor_id=actor.user_id)
         return request
 
 
-def erasure_request_note(*, request_id: UUID, actor_id: UUID, note: str) -> ErasureRequest:
+def erasure_request_note(*, request_id: UUID, actor: Actor, note: str) -> ErasureRequest:
     """Platform staff write down what they know of a request (the reason to refuse it, a legal
     hold being checked); audited, since the note may decide whether a person is erased."""
-    with system_scope(reason=ERASURE_REASON, actor_id=actor_id):
+    with system_scope(reason=ERASURE_REASON, actor_id=actor.user_id):
         request = ErasureRequest.objects.select_for_update().filter(pk=request_id).first()
         if request is None:
             raise NotFound("Erasure request not found.")
@@ -310,15 +311,15 @@ def erasure_request_note(*, request_id: UUID, actor_id: UUID, note: str) -> Eras
             action="user.erasure_noted",
             resource_type="user",
             resource_id=request.user_id,
-            actor_id=actor_id,
+            actor=actor,
             old_values={"staff_note": old_note},
             new_values={"erasure_request_id": str(request.id), "staff_note": note},
         )
         return request
 
 
-def erasure_carry_out(*, request_id: UUID, actor_id: UUID | None = None) -> ErasureRequest:
-    """Erase the person of a scheduled request, now (staff, `actor_id`) or when due (beat job).
+def erasure_carry_out(*, request_id: UUID, actor: Actor) -> ErasureRequest:
+    """Erase the person of a scheduled request, now (staff) or when due (the beat job, `Actor.system()`).
 
     The user row stays, anonymized, so that what others and the ledger need (orders,
     escrows, journal entries, audit entries) keeps pointing somewhere: it loses its
@@ -328,7 +329,7 @@ def erasure_carry_out(*, request_id: UUID, actor_id: UUID | None = None) -> Eras
     person's identifiers, addresses or user agents. Idempotent: a completed request is
     returned as it is.
     """
-    with system_scope(reason=ERASURE_REASON, actor_id=actor_id):
+    with system_scope(reason=ERASURE_REASON, actor_id=actor.user_id):
         request = ErasureRequest.objects.select_for_update().filter(pk=request_id).first()
         if request is None:
             raise NotFound("Erasure request not found.")
@@ -347,7 +348,7 @@ def erasure_carry_out(*, request_id: UUID, actor_id: UUID | None = None) -> Eras
         exports = PersonalDataExport.objects.filter(user_id=user.id)
         _delete_files_on_commit([export.file.name for export in exports if export.file])
         exports.delete()
-        erasure_steps_run(user_id=user.id, email=user.email, replacement=tombstone, actor_id=actor_id)
+        erasure_steps_run(user_id=user.id, email=user.email, replacement=tombstone, actor=actor)
 
         user.email = tombstone
         user.first_name = user.last_name = user.phone = ""
@@ -364,13 +365,13 @@ def erasure_carry_out(*, request_id: UUID, actor_id: UUID | None = None) -> Eras
         redacted = audit_erase_person(user_id=user.id, identifiers=identifiers, replacement=tombstone)
         request.status = ErasureRequest.Status.COMPLETED
         request.completed_at = timezone.now()
-        request.handled_by_id = actor_id
+        request.handled_by_id = actor.user_id
         request.save(update_fields=["status", "completed_at", "handled_by"])
         audit_record(
             action="user.erased",
             resource_type="user",
             resource_id=user.id,
-            actor_id=actor_id,
+            actor=actor,
             new_values={"erasure_request_id": str(request.id), "audit_rows_redacted": redacted},
         )
         outbox_publish(events.UserErased(organization_id=None, user_id=user.id, erasure_request_id=request.id))
@@ -403,7 +404,7 @@ def erasure_carry_out_due() -> int:
     done = 0
     for request_id in due:
         try:
-            erasure_carry_out(request_id=request_id)
+            erasure_carry_out(request_id=request_id, actor=Actor.system())
             done += 1
         except Exception:
             logger.exception("personal_data.erasure_failed", extra={"erasure_request_id": str(request_id)})

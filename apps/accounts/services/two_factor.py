@@ -11,6 +11,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import AuthSession, BackupCodeDevice
+from apps.core.actors import Actor
 from apps.core.audit import audit_record
 from apps.core.errors import DomainError, ErrorCode, ValidationFailed
 
@@ -141,11 +142,11 @@ def totp_disable(*, user, code: str) -> None:
 
 
 @transaction.atomic
-def two_factor_reset(*, user_id, actor_id) -> bool:
+def two_factor_reset(*, user_id, actor: Actor) -> bool:
     """Platform staff turn a user's two-factor off (a lost phone, no backup codes left);
     the user enrols again. True when there was something to turn off."""
     removed, _ = TOTPDevice.objects.filter(user_id=user_id).delete()
     removed_codes, _ = BackupCodeDevice.objects.filter(user_id=user_id).delete()
     if removed or removed_codes:
-        audit_record(action="auth.2fa_reset", resource_type="user", resource_id=user_id, actor_id=actor_id)
+        audit_record(action="auth.2fa_reset", resource_type="user", resource_id=user_id, actor=actor)
     return bool(removed or removed_codes)

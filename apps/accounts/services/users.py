@@ -18,6 +18,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from apps.accounts import tasks
 from apps.accounts.services.lockout import lockout_clear
 from apps.accounts.services.sessions import sessions_revoke_all
+from apps.core.actors import Actor
 from apps.core.audit import audit_record
 from apps.core.errors import ValidationFailed
 
@@ -169,7 +170,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str):
 
 
 @transaction.atomic
-def user_unlock(*, user_id: UUID, actor_id: UUID):
+def user_unlock(*, user_id: UUID, actor: Actor):
     """Platform staff lift a sign-in lockout (the user admin's action). Nobody else may:
     an organization's admin who could would let guessing go on five tries at a time.
     The user lifts their own by resetting the password (password_reset_confirm)."""
@@ -181,6 +182,6 @@ def user_unlock(*, user_id: UUID, actor_id: UUID):
             action="user.unlocked",
             resource_type="user",
             resource_id=user.id,
-            actor_id=actor_id,
+            actor=actor,
         )
     return user

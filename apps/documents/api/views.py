@@ -86,7 +86,7 @@ class GenerateView(DocumentsView):
         data.is_valid(raise_exception=True)
         document = services.document_generate(
             organization_id=self.organization_id,
-            actor_id=request.user.id,
+            actor=self.actor(),
             customer_id=self.order_customer_id(),
             **data.validated_data,
         )
@@ -120,7 +120,7 @@ class SignView(DocumentsView):
     def post(self, request, document_id):
         document = services.document_sign(
             organization_id=self.organization_id,
-            actor_id=request.user.id,
+            actor=self.actor(),
             document_id=document_id,
             customer_id=self.order_customer_id(),
         )
@@ -173,7 +173,7 @@ class TemplateListView(DocumentsView):
         values = dict(data.validated_data)
         template = services.template_create(
             organization_id=self.organization_id,
-            actor_id=request.user.id,
+            actor=self.actor(),
             document_type=values.pop("document_type"),
             values=values,
         )
@@ -193,7 +193,7 @@ class TemplateDetailView(DocumentsView):
         data.is_valid(raise_exception=True)
         template = services.template_update(
             organization_id=self.organization_id,
-            actor_id=request.user.id,
+            actor=self.actor(),
             template_id=template_id,
             values=dict(data.validated_data),
         )

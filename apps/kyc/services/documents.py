@@ -392,7 +392,9 @@ def _settle_verification(verification: OrganizationVerification, *, actor_id) ->
         verification.verified_level = reached
         verification.save(update_fields=["verified_level", "updated_at"])
         tenancy.organization_set_verification_level(
-            organization_id=verification.organization_id, level=reached or "none", actor_id=actor_id
+            organization_id=verification.organization_id,
+            level=reached or "none",
+            actor=Actor(user_id=actor_id, organization_id=verification.organization_id),
         )
     if set(required_documents(verification.target_level)) <= approved:
         _move_verification(verification, VerificationStatus.VERIFIED, actor_id=actor_id)
@@ -436,7 +438,9 @@ def _settle_level_only(verification: OrganizationVerification, *, actor_id) -> N
         verification.verified_level = reached
         verification.save(update_fields=["verified_level", "updated_at"])
         tenancy.organization_set_verification_level(
-            organization_id=verification.organization_id, level=reached or "none", actor_id=actor_id
+            organization_id=verification.organization_id,
+            level=reached or "none",
+            actor=Actor(user_id=actor_id, organization_id=verification.organization_id),
         )
 
 

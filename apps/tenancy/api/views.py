@@ -104,7 +104,7 @@ class OrganizationDetailView(OrganizationEndpoint):
         data.is_valid(raise_exception=True)
         organization = services.organization_update(
             organization=selectors.organization_get(organization_id=organization_id),
-            actor_id=request.user.id,
+            actor=self.actor(),
             data=data.validated_data,
         )
         return Response(s.OrganizationSerializer(organization).data)
@@ -132,7 +132,7 @@ class MemberListView(OrganizationEndpoint):
         data.is_valid(raise_exception=True)
         invitation = services.invitation_create(
             organization=selectors.organization_get(organization_id=organization_id),
-            actor_id=request.user.id,
+            actor=self.actor(),
             **data.validated_data,
         )
         return Response(s.InvitationSerializer(invitation).data, status=201)
@@ -155,7 +155,7 @@ class InvitationDetailView(OrganizationEndpoint):
     def delete(self, request, organization_id, invitation_id):
         services.invitation_revoke(
             invitation=selectors.invitation_get(organization_id=organization_id, invitation_id=invitation_id),
-            actor_id=request.user.id,
+            actor=self.actor(),
         )
         return Response(status=204)
 
@@ -173,7 +173,7 @@ class MemberDetailView(OrganizationEndpoint):
         data.is_valid(raise_exception=True)
         membership = services.member_update(
             membership=selectors.member_get(organization_id=organization_id, member_id=member_id),
-            actor_id=request.user.id,
+            actor=self.actor(),
             **data.validated_data,
         )
         membership = selectors.member_get(organization_id=organization_id, member_id=membership.id)
@@ -183,7 +183,7 @@ class MemberDetailView(OrganizationEndpoint):
     def delete(self, request, organization_id, member_id):
         services.member_deactivate(
             membership=selectors.member_get(organization_id=organization_id, member_id=member_id),
-            actor_id=request.user.id,
+            actor=self.actor(),
         )
         return Response(status=204)
 
@@ -210,7 +210,7 @@ class FeatureDetailView(OrganizationEndpoint):
         data.is_valid(raise_exception=True)
         services.feature_set_enabled(
             organization_id=organization_id,
-            actor_id=request.user.id,
+            actor=self.actor(),
             name=name,
             enabled=data.validated_data.get("enabled"),
             config=data.validated_data.get("config"),
