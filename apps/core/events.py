@@ -1,7 +1,7 @@
 """Domain events: a dataclass per event, published through the outbox, handled by subscribers.
 
 A context declares its events in its own events.py as subclasses of DomainEvent and
-publishes them from services with `publish(event)`; the row is written in the
+publishes them from services with `apps.core.services.outbox_publish(event)`; the row is written in the
 caller's transaction, so the change and its event commit (or vanish) together.
 """
 

@@ -155,8 +155,9 @@ def move(
 
     `save`: the fields to save with the status (None: the caller saves the row itself, with
     the other fields its use case changes). `history`: extra history columns. `audit`:
-    audit_record arguments (action, organization_id, ...), defaulting to the move
-    itself. `event`: builds the DomainEvent once the status is set; it goes to the outbox.
+    audit_record arguments (action, organization_id, ...); no audit row without it, and the
+    old and new values default to the move's statuses. `event`: builds the DomainEvent once
+    the status is set; it goes to the outbox.
     """
     from apps.core.services import outbox_publish
 

@@ -11,7 +11,7 @@ and one of its migrations applies it:
 
 The operation enables and *forces* RLS (so even the table owner is subject to it),
 replaces the table's policies with the generated ones, and comments each policy
-with the visibility's signature; tests/tenancy/test_rls_completeness.py compares
+with the visibility's signature; tests/tenancy/test_rls.py compares
 those comments with the declarations, so a declaration that changed without a
 migration fails the suite.
 

@@ -7,7 +7,7 @@ or as the subprotocols `["bearer", "<token>"]`; `?token=` is deprecated. Then it
     {"action": "subscribe", "group": "org.<organization id>"}
 Each subscription is checked against what the connection's tenant may see
 (other contexts add their resources, e.g. `order.<id>`, with
-`register_group_authorizer`). Domain events relayed from the outbox arrive as
+`apps.core.live_groups.register_group_authorizer`). Domain events relayed from the outbox arrive as
     {"type": "event", "event": {"id", "event_type", "aggregate_type", "aggregate_id", "payload"}}.
 Every LIVE_FEED["HEARTBEAT_INTERVAL"] seconds it receives {"type": "heartbeat"}; the server
 also pings at the WebSocket level. A socket stays open as long as the client keeps it, across
@@ -19,8 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
-from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -33,6 +31,7 @@ from apps.accounts.websocket import BEARER_SUBPROTOCOL, user_for_token
 from apps.core.channel_layer import REDIS_UNAVAILABLE
 from apps.core.context import Scope, activate
 from apps.core.errors import ValidationFailed
+from apps.core.live_groups import group_authorizer, register_group_authorizer
 from apps.core.parsers import json_loads_checked
 from apps.tenancy.resolver import NotAMember, memberships_by_organization, parse_organization_id, resolve_membership
 
@@ -41,14 +40,7 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TENANT_DENIED = 4403
 
-# group kind -> check(organization_id, resource_id) run inside the tenant's scope
-_authorizers: dict[str, Callable[[uuid.UUID, str], bool]] = {
-    "org": lambda organization_id, resource_id: resource_id == str(organization_id),
-}
-
-
-def register_group_authorizer(kind: str, check: Callable[[uuid.UUID, str], bool]) -> None:
-    _authorizers[kind] = check
+register_group_authorizer("org", lambda organization_id, resource_id: resource_id == str(organization_id))
 
 
 def organization_group(organization_id) -> str:
@@ -88,7 +80,7 @@ def _close_code_now(user_id, session_id, organization_id) -> int | None:
 @database_sync_to_async
 def _may_subscribe(user_id, organization_id, group: str) -> bool:
     kind, _, resource_id = group.partition(".")
-    check = _authorizers.get(kind)
+    check = group_authorizer(kind)
     if check is None or not resource_id:
         return False
     with activate(Scope(user_id=user_id, organization_id=organization_id)):
