@@ -17,7 +17,7 @@ PATH_ORGANIZATION_KWARG = "organization_id"
 
 
 class OrganizationEndpoint(APIView):
-    """Acts for the organization the path names (`/organizations/{organization_id}/…`), or else
+    """Acts for the organization the path names (`/organizations/{organization_id}/...`), or else
     for the one `X-Organization-ID` names or the caller's only one. Each method needs a
     permission of the caller's role in that organization."""
 
