@@ -12,12 +12,16 @@ import re
 import uuid
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.db import connection
+from django.test import AsyncClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, include, path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.services import session_start
+from apps.core.context import current_organization_id
 from apps.tenancy import consumers, middleware
 from apps.tenancy.api import base
 from apps.tenancy.api.base import OrganizationEndpoint
@@ -155,10 +159,23 @@ class PathEndpoint(OrganizationEndpoint):
         return Response({"organization_id": str(self.organization_id)})
 
 
+class PathScopeEndpoint(OrganizationEndpoint):
+    """The scope the view runs in: in Python (the context variable) and in PostgreSQL."""
+
+    required_permissions = {"GET": ANY_MEMBER}
+
+    def get(self, request, organization_id):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('app.current_tenant', true)")
+            (tenant,) = cursor.fetchone()
+        return Response({"python": str(current_organization_id()), "postgresql": tenant})
+
+
 urlpatterns = [
     path("api/v1/test-only/half-mapped", HalfMappedEndpoint.as_view()),
     path("api/v1/test-only/any-member", AnyMemberEndpoint.as_view()),
     path("api/v1/test-only/organizations/<uuid:organization_id>", PathEndpoint.as_view()),
+    path("api/v1/test-only/organizations/<uuid:organization_id>/scope", PathScopeEndpoint.as_view()),
     path("", include("config.urls")),
 ]
 
@@ -274,6 +291,22 @@ def test_the_organization_is_resolved_and_entered_once_per_request(api):
         response = client.get(f"/api/v1/test-only/organizations/{OrganizationFactory().id}")
     assert response.status_code == 404
     assert _tenants_set(refused_request.captured_queries) == []
+
+
+@pytest.mark.django_db
+@with_test_views
+def test_the_view_runs_in_the_path_organizations_scope_under_wsgi_and_asgi(api):
+    # Under ASGI, Django runs process_view apart from the view (sync_to_async): the scope it
+    # enters must still be the one the view's queries and code see.
+    mine, other = OrganizationFactory(), OrganizationFactory()
+    user = member(mine, role=Role.SHIPPER)
+    member(other, role=Role.SHIPPER, user=user)
+    url = f"/api/v1/test-only/organizations/{mine.id}/scope"
+    expected = {"python": str(mine.id), "postgresql": str(mine.id)}
+
+    assert api(user, organization=other).get(url).json() == expected
+    headers = {"Authorization": f"Bearer {session_start(user=user).access}", "X-Organization-ID": str(other.id)}
+    assert async_to_sync(AsyncClient().get)(url, headers=headers).json() == expected
 
 
 # --- the one resolver (HTTP header, HTTP path and the live feed all call it) ---------------------
