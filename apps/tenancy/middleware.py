@@ -6,12 +6,15 @@ itself limits them to the tenant. Outline:
 
 1. a bearer token, when present, is checked here (401 in the envelope if bad);
    otherwise the session user of Django's AuthenticationMiddleware stands;
-2. `X-Organization-ID` (optional) must be a UUID (400) naming an organization the
-   user is an active member of (403 TENANT_ACCESS_DENIED); without it a user
-   with one organization acts for it, a user with several for none until asked
-   (apps.tenancy.resolver, the rule every entry point shares; an API path that names
-   the organization is resolved by the same rule in OrganizationEndpoint);
-3. platform staff in the admin act in the audited all-tenants scope; an organization
+2. `X-Organization-ID` (optional) must be a UUID (400); the user's active memberships
+   are loaded in the user's scope;
+3. once the URL is resolved (`process_view`, where Django hands over the path's
+   arguments), the organization is picked ONCE from the header and the path together
+   (apps.tenancy.resolver, the rule every entry point shares) and the scope entered once:
+   the path's `organization_id` on an OrganizationEndpoint wins (not a member: the
+   endpoint answers 404, in DRF's order, after authentication), else the header's (not a
+   member: 403 TENANT_ACCESS_DENIED, on any URL), else the only membership, else none;
+4. platform staff in the admin act in the audited all-tenants scope; an organization
    admin in the admin acts for the organization chosen for the session.
 """
 
@@ -24,6 +27,7 @@ from apps.core.context import Client, Scope, activate, client_var, system_scope
 from apps.core.errors import BACKING_SERVICE_ERRORS, ErrorCode, error_response, unavailable_response
 from apps.core.network import client_ip
 from apps.tenancy.resolver import (
+    PATH_ORGANIZATION_REFUSED,
     NotAMember,
     enter_organization,
     memberships_by_organization,
@@ -33,6 +37,9 @@ from apps.tenancy.resolver import (
 from apps.tenancy.roles import Role
 
 ADMIN_ORGANIZATION_SESSION_KEY = "admin_organization_id"
+
+# Set on the request while its organization waits for process_view (the header's id or None).
+_REQUESTED = "_tenant_requested_organization_id"
 
 ADMIN_PREFIX = "/admin/"
 UNSCOPED_PREFIXES = ("/health", "/ready", "/metrics", "/static/")
@@ -44,6 +51,13 @@ def _bearer_token(request) -> str | None:
     if scheme.lower() != "bearer":
         return None
     return token.strip()
+
+
+def _path_organization_kwarg(view_func) -> str | None:
+    """The URL argument that names the organization, for views that act for the path's
+    (OrganizationEndpoint.path_organization_kwarg); None for every other view."""
+    view_class = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None)
+    return getattr(view_class, "path_organization_kwarg", None)
 
 
 def _admin_membership(request):
@@ -115,18 +129,33 @@ class TenantMiddleware:
         with activate(Scope(user_id=user.id)):
             request.memberships = memberships_by_organization(user_id=user.id)
             if request.path.startswith(ADMIN_PREFIX):
-                membership = _admin_membership(request)
+                enter_organization(request, _admin_membership(request))
             else:
-                # The header's (or the only) organization; an API path that names one takes
-                # precedence, resolved by the same function in OrganizationEndpoint.
-                try:
-                    membership = resolve_membership(request.memberships, requested_id)
-                except NotAMember:
-                    return error_response(
-                        403, ErrorCode.TENANT_ACCESS_DENIED, "You are not a member of that organization."
-                    )
-            enter_organization(request, membership)
+                setattr(request, _REQUESTED, requested_id)  # picked in process_view
             return self._finish(self.get_response(request))
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """Pick the organization once, from the header and the path together, and enter it.
+
+        Every URL outside the admin resolves to a view (config/urls.py ends with a catch-all),
+        so every signed-in API request passes here (unless a middleware before this one
+        answered in its own process_view).
+        """
+        if not hasattr(request, _REQUESTED):
+            return None  # anonymous, staff in the admin, or the admin's organization: done
+        requested_id = request.__dict__.pop(_REQUESTED)
+        kwarg = _path_organization_kwarg(view_func)
+        path_id = view_kwargs.get(kwarg) if kwarg else None
+        try:
+            membership = resolve_membership(request.memberships, requested_id, path_id=path_id)
+        except NotAMember as refused:
+            if not refused.in_path:
+                return error_response(403, ErrorCode.TENANT_ACCESS_DENIED, "You are not a member of that organization.")
+            # 404 from the endpoint, after DRF authenticated the caller (401 comes first).
+            setattr(request, PATH_ORGANIZATION_REFUSED, True)
+            membership = None
+        enter_organization(request, membership)
+        return None
 
     @staticmethod
     def _finish(response):

@@ -8,13 +8,20 @@ that a method left out of the map is refused through the real stack.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.db import connection
+from django.test import AsyncClient
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, include, path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.services import session_start
+from apps.core.context import current_organization_id
 from apps.tenancy import consumers, middleware
 from apps.tenancy.api import base
 from apps.tenancy.api.base import OrganizationEndpoint
@@ -152,10 +159,23 @@ class PathEndpoint(OrganizationEndpoint):
         return Response({"organization_id": str(self.organization_id)})
 
 
+class PathScopeEndpoint(OrganizationEndpoint):
+    """The scope the view runs in: in Python (the context variable) and in PostgreSQL."""
+
+    required_permissions = {"GET": ANY_MEMBER}
+
+    def get(self, request, organization_id):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('app.current_tenant', true)")
+            (tenant,) = cursor.fetchone()
+        return Response({"python": str(current_organization_id()), "postgresql": tenant})
+
+
 urlpatterns = [
     path("api/v1/test-only/half-mapped", HalfMappedEndpoint.as_view()),
     path("api/v1/test-only/any-member", AnyMemberEndpoint.as_view()),
     path("api/v1/test-only/organizations/<uuid:organization_id>", PathEndpoint.as_view()),
+    path("api/v1/test-only/organizations/<uuid:organization_id>/scope", PathScopeEndpoint.as_view()),
     path("", include("config.urls")),
 ]
 
@@ -219,6 +239,76 @@ def test_the_path_organization_is_resolved_by_the_same_rule(api):
     assert response.json()["error_code"] == "NOT_FOUND"
 
 
+@pytest.mark.django_db
+@with_test_views
+def test_a_header_naming_a_strangers_organization_is_refused_on_a_path_too(api):
+    mine, theirs = OrganizationFactory(), OrganizationFactory()
+    user = member(mine, role=Role.SHIPPER)
+
+    response = api(user, organization=theirs).get(f"/api/v1/test-only/organizations/{mine.id}")
+    assert response.status_code == 403
+    assert response.json()["error_code"] == "TENANT_ACCESS_DENIED"
+    # both strangers': the header is checked first, as before the path was looked at
+    response = api(user, organization=theirs).get(f"/api/v1/test-only/organizations/{theirs.id}")
+    assert response.status_code == 403
+    # no caller: 401 before any organization is looked at
+    assert api().get(f"/api/v1/test-only/organizations/{theirs.id}").status_code == 401
+
+
+def _tenants_set(queries) -> list[str]:
+    """The organizations the request's statements scoped the transaction to, in order."""
+    return [
+        tenant
+        for query in queries
+        for tenant in re.findall(r"set_config\('app\.current_tenant', '([^']*)'", query["sql"])
+        if tenant
+    ]
+
+
+@pytest.mark.django_db
+@with_test_views
+def test_the_organization_is_resolved_and_entered_once_per_request(api):
+    mine, other = OrganizationFactory(), OrganizationFactory()
+    user = member(mine, role=Role.SHIPPER)
+    member(other, role=Role.SHIPPER, user=user)
+    client = api(user, organization=other)
+
+    # a path naming one of the user's organizations, a header naming another of theirs:
+    # the scope is set once, to the path's (not first to the header's, then switched)
+    with CaptureQueriesContext(connection) as path_request:
+        response = client.get(f"/api/v1/test-only/organizations/{mine.id}")
+    assert response.json() == {"organization_id": str(mine.id)}
+    assert _tenants_set(path_request.captured_queries) == [str(mine.id)]
+
+    # the header alone: once, to the header's
+    with CaptureQueriesContext(connection) as header_request:
+        response = client.get("/api/v1/test-only/any-member")
+    assert response.json() == {"organization_id": str(other.id)}
+    assert _tenants_set(header_request.captured_queries) == [str(other.id)]
+
+    # a path that is not theirs: 404, and no organization entered at all
+    with CaptureQueriesContext(connection) as refused_request:
+        response = client.get(f"/api/v1/test-only/organizations/{OrganizationFactory().id}")
+    assert response.status_code == 404
+    assert _tenants_set(refused_request.captured_queries) == []
+
+
+@pytest.mark.django_db
+@with_test_views
+def test_the_view_runs_in_the_path_organizations_scope_under_wsgi_and_asgi(api):
+    # Under ASGI, Django runs process_view apart from the view (sync_to_async): the scope it
+    # enters must still be the one the view's queries and code see.
+    mine, other = OrganizationFactory(), OrganizationFactory()
+    user = member(mine, role=Role.SHIPPER)
+    member(other, role=Role.SHIPPER, user=user)
+    url = f"/api/v1/test-only/organizations/{mine.id}/scope"
+    expected = {"python": str(mine.id), "postgresql": str(mine.id)}
+
+    assert api(user, organization=other).get(url).json() == expected
+    headers = {"Authorization": f"Bearer {session_start(user=user).access}", "X-Organization-ID": str(other.id)}
+    assert async_to_sync(AsyncClient().get)(url, headers=headers).json() == expected
+
+
 # --- the one resolver (HTTP header, HTTP path and the live feed all call it) ---------------------
 
 
@@ -230,6 +320,17 @@ def test_the_resolver_picks_the_requested_or_the_only_membership():
     assert resolve_membership({first: "a", second: "b"}, second) == "b"
     with pytest.raises(NotAMember):
         resolve_membership({first: "a"}, second)
-    # every entry point uses this one function
-    for module in (middleware, base, consumers):
+    # the path wins over the request; a request for a stranger's is refused even then
+    assert resolve_membership({first: "a", second: "b"}, second, path_id=first) == "a"
+    assert resolve_membership({first: "a", second: "b"}, None, path_id=second) == "b"
+    with pytest.raises(NotAMember) as refused:
+        resolve_membership({first: "a"}, None, path_id=second)
+    assert refused.value.in_path
+    with pytest.raises(NotAMember) as refused:
+        resolve_membership({first: "a"}, second, path_id=first)
+    assert not refused.value.in_path
+    # every entry point uses this one function (HTTP: the middleware, for header and path alike;
+    # the base endpoint only answers the path's refusal)
+    for module in (middleware, consumers):
         assert module.resolve_membership is resolve_membership
+    assert base.OrganizationEndpoint.path_organization_kwarg == "organization_id"

@@ -10,44 +10,36 @@ from rest_framework.views import APIView
 
 from apps.core.errors import NotFound
 from apps.tenancy.permissions import FeatureEnabled, HasPermission, current_membership, method_permission
-from apps.tenancy.resolver import NotAMember, enter_organization, resolve_membership
+from apps.tenancy.resolver import PATH_ORGANIZATION_REFUSED
 from apps.tenancy.roles import Actor, Grant
 
 PATH_ORGANIZATION_KWARG = "organization_id"
 
 
 class OrganizationEndpoint(APIView):
-    """Acts for the current organization: the user's only one, or the one `X-Organization-ID`
-    names. `required_permissions` maps each method to the permission it needs."""
+    """Acts for the organization the path names (`/organizations/{organization_id}/...`), or else
+    for the one `X-Organization-ID` names or the caller's only one. Each method needs a
+    permission of the caller's role in that organization."""
 
     # (The docstring above is every tenant operation's description in the OpenAPI schema.)
-    # The organization is resolved once, by apps.tenancy.resolver: the path's `organization_id`
-    # when the URL has one (a user who is not an active member gets 404, as for any row of
-    # another tenant), otherwise the one `X-Organization-ID` names or the user's only one
-    # (TenantMiddleware, same function). Then `required_permissions` maps each method the view
-    # handles to the permission it needs; a method without an entry is refused (deny by
-    # default; `ANY_MEMBER` for "any active member"; HEAD follows GET; OPTIONS needs none).
+    # The organization is resolved once per request, by TenantMiddleware.process_view with
+    # apps.tenancy.resolver: the path's `path_organization_kwarg` when the URL has it (a user
+    # who is not an active member gets 404 here, as for any row of another tenant), otherwise
+    # the one `X-Organization-ID` names (403 TENANT_ACCESS_DENIED in the middleware) or the
+    # user's only one. Then `required_permissions` maps each method the view handles to the
+    # permission it needs; a method without an entry is refused (deny by default;
+    # `ANY_MEMBER` for "any active member"; HEAD follows GET; OPTIONS needs none).
     # `required_feature`, when set, names a feature flag that must be on (403 FEATURE_DISABLED).
 
     permission_classes = [IsAuthenticated, HasPermission, FeatureEnabled]
     required_permissions: ClassVar[dict[str, str]] = {}
+    # The URL argument naming the organization to act for (read by TenantMiddleware).
+    path_organization_kwarg: ClassVar[str] = PATH_ORGANIZATION_KWARG
 
     def check_permissions(self, request):
-        if request.user.is_authenticated:
-            self.resolve_organization(request)
+        if request.user.is_authenticated and getattr(request._request, PATH_ORGANIZATION_REFUSED, False):
+            raise NotFound("Organization not found.")
         super().check_permissions(request)
-
-    def resolve_organization(self, request) -> None:
-        """Scope the request to the organization its path names, if it names one."""
-        requested_id = self.kwargs.get(PATH_ORGANIZATION_KWARG)
-        if requested_id is None:
-            return  # the header's or the only one, resolved by TenantMiddleware
-        django_request = request._request
-        try:
-            membership = resolve_membership(django_request.memberships, requested_id)
-        except NotAMember:
-            raise NotFound("Organization not found.") from None
-        enter_organization(django_request, membership)
 
     @property
     def membership(self):
