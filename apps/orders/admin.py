@@ -28,6 +28,7 @@ from apps.orders.models import (
 from apps.tenancy.admin_site import (
     OrganizationScopedAdmin,
     ServiceErrorsAsMessages,
+    admin_actor,
     admin_organization_id,
     is_platform_staff,
 )
@@ -164,26 +165,18 @@ class WarehouseAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
         data = {field: form.cleaned_data[field] for field in form.changed_data if field in services.WAREHOUSE_FIELDS}
         if change:
             original = Warehouse.objects.get(pk=obj.pk)
-            actor = self._actor(request, original.organization_id)
+            actor = admin_actor(request, organization_id=original.organization_id)
             services.warehouse_update(actor=actor, warehouse=original, data=data)
             return
         organization_id = form.cleaned_data["organization"].id if "organization" in form.cleaned_data else None
         organization_id = organization_id or admin_organization_id(request)
         created = services.warehouse_create(
-            actor=self._actor(request, organization_id),
+            actor=admin_actor(request, organization_id=organization_id),
             organization_id=organization_id,
             data={field: form.cleaned_data[field] for field in services.WAREHOUSE_FIELDS if field in form.cleaned_data},
         )
         obj.pk = created.pk
         obj._state.adding = False
-
-    @staticmethod
-    def _actor(request, organization_id) -> Actor:
-        """The organization admin through their membership, else platform staff acting on `organization_id`."""
-        membership = getattr(request, "admin_membership", None)
-        if membership is not None:
-            return Actor.of(membership, user_id=request.user.id)
-        return Actor.staff(request.user.id, organization_id=organization_id)
 
 
 @admin.register(Package)
