@@ -27,6 +27,7 @@ def _actor(email: str, organization: Organization, role: str) -> Actor:
 
 def _order(shipper: Organization, carrier: Organization, shipper_user: Actor, name: str, price: str):
     return order_services.order_create(
+        actor=shipper_user,
         order_input=order_services.OrderInput(
             kind="freight",
             client_organization_id=shipper.id,
@@ -34,7 +35,6 @@ def _order(shipper: Organization, carrier: Organization, shipper_user: Actor, na
             currency="EUR",
             items=[order_services.ItemInput(name=name, quantity=1, unit_price=Decimal(price))],
         ),
-        created_by_id=shipper_user.user_id,
     )
 
 

@@ -3,6 +3,7 @@ scope of the organization that published them). Receivers only delegate to servi
 
 from __future__ import annotations
 
+from apps.core.actors import Actor
 from apps.escrow import services
 
 
@@ -13,4 +14,8 @@ def order_status_changed(event) -> None:
     if to_status == "delivered":
         services.escrow_record_delivery(order_id=order_id, delivered_at=event.created_at)
     elif to_status == "cancelled":
-        services.escrow_cancel(order_id=order_id, reason="The order was cancelled")
+        services.escrow_cancel(
+            actor=Actor.system(organization_id=event.organization_id),
+            order_id=order_id,
+            reason="The order was cancelled",
+        )

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from apps.core.actors import Actor
 from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.errors import DomainError
 from apps.kyc import services
@@ -206,7 +207,7 @@ class KycDocumentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
             try:
                 services.document_review(
                     document_id=document.pk,
-                    reviewer_id=request.user.id,
+                    actor=Actor.staff(request.user.id),
                     approve=form.cleaned_data["decision"] == "approve",
                     reason=form.cleaned_data["reason"],
                 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from apps.accounts.services import user_get_by_email
+from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
 from apps.kyc import services as kyc
 from apps.kyc.gate import is_verified
@@ -30,17 +31,18 @@ def _verify(organization, admin_id):
     if is_verified(organization_id=organization.id):
         return
     numbers = {"inn": organization.tax_id, "ogrn": organization.registration_number}
+    staff = Actor.staff(admin_id, organization_id=organization.id)
     with tenant_scope(organization.id):
         for document_type, number in numbers.items():
             document = kyc.document_upload(
                 organization_id=organization.id,
-                actor_id=admin_id,
+                actor=staff,
                 document_type=document_type,
                 upload=kyc.Upload(name=f"{document_type}.pdf", data=_demo_pdf(), content_type="application/pdf"),
                 number=number,
             )
             kyc.document_run_checks(document_id=document.id)
-            kyc.document_review(document_id=document.id, reviewer_id=admin_id, approve=True)
+            kyc.document_review(document_id=document.id, actor=staff, approve=True)
 
 
 def _demo_pdf() -> bytes:

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from apps.core.actors import Actor
 from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.errors import DomainError
 from apps.orders import services
@@ -27,6 +28,7 @@ from apps.orders.models import (
 from apps.tenancy.admin_site import (
     OrganizationScopedAdmin,
     ServiceErrorsAsMessages,
+    admin_actor,
     admin_organization_id,
     is_platform_staff,
 )
@@ -129,12 +131,7 @@ class WarehouseAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
         form = ReceiveForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            actor = services.Actor(
-                user_id=request.user.id,
-                organization_id=membership.organization_id,
-                role=membership.role,
-                extra_permissions=tuple(membership.extra_permissions),
-            )
+            actor = Actor.of(membership, user_id=request.user.id)
             try:
                 result = services.warehouse_receive(
                     warehouse=warehouse,
@@ -168,12 +165,14 @@ class WarehouseAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
         data = {field: form.cleaned_data[field] for field in form.changed_data if field in services.WAREHOUSE_FIELDS}
         if change:
             original = Warehouse.objects.get(pk=obj.pk)
-            services.warehouse_update(warehouse=original, actor_id=request.user.id, data=data)
+            actor = admin_actor(request, organization_id=original.organization_id)
+            services.warehouse_update(actor=actor, warehouse=original, data=data)
             return
         organization_id = form.cleaned_data["organization"].id if "organization" in form.cleaned_data else None
+        organization_id = organization_id or admin_organization_id(request)
         created = services.warehouse_create(
-            organization_id=organization_id or admin_organization_id(request),
-            actor_id=request.user.id,
+            actor=admin_actor(request, organization_id=organization_id),
+            organization_id=organization_id,
             data={field: form.cleaned_data[field] for field in services.WAREHOUSE_FIELDS if field in form.cleaned_data},
         )
         obj.pk = created.pk

@@ -41,7 +41,7 @@ def freight_order(client_org, supplier_org, created_by, *, item="Pallet of beari
                 currency="EUR",
                 items=[order_services.ItemInput(name=item, quantity=1, unit_price=Decimal("100"))],
             ),
-            created_by_id=created_by.id,
+            actor=Actor(user_id=created_by.id),
         )
 
 

@@ -101,7 +101,7 @@ def _draft_order(organization, admin) -> Order:
             currency="EUR",
             items=[order_services.ItemInput(name="Pallet", quantity=1, unit_price=Decimal("10"))],
         ),
-        created_by_id=admin.id,
+        actor=Actor(user_id=admin.id),
     )
 
 

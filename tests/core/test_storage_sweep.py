@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.core.context import tenant_scope
 from apps.core.services import storage_orphans_sweep
 from apps.core.stored_files import file_fields
@@ -48,7 +49,7 @@ def upload_then_roll_back(organization, admin) -> None:
         with tenant_scope(organization.id, user_id=admin.id):
             kyc.document_upload(
                 organization_id=organization.id,
-                actor_id=admin.id,
+                actor=Actor(user_id=admin.id, organization_id=organization.id),
                 document_type="inn",
                 upload=kyc.Upload(name="inn.pdf", data=pdf_bytes(), content_type="application/pdf"),
                 number=INN,

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
+from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
 from apps.documents import services
 from apps.documents.models import GeneratedDocument
@@ -57,7 +58,7 @@ def order(parties):
                     "country": "RU",
                 },
             ),
-            created_by_id=parties["shipper"].id,
+            actor=Actor(user_id=parties["shipper"].id),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from apps.core.actors import Actor
 from apps.core.context import tenant_scope
 from apps.orders import services as order_services
 from apps.tenancy.roles import Role
@@ -25,7 +26,7 @@ def test_a_real_worker_renders_a_generated_document_and_the_api_serves_it(api, c
                 currency="EUR",
                 items=[order_services.ItemInput(name="Pallet of bearings", quantity=4, unit_price=Decimal("90"))],
             ),
-            created_by_id=shipper.id,
+            actor=Actor(user_id=shipper.id),
         )
     client = api(carrier)
     # when the carrier asks for the CMR

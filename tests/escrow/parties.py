@@ -70,7 +70,7 @@ def order_between(client: Party, supplier: Party, *, total: str = "1000.00", cur
                     order_services.ItemInput(name="Freight Hamburg → Warsaw", quantity=1, unit_price=Decimal(total))
                 ],
             ),
-            created_by_id=client.staff.id,
+            actor=client.actor(),
         )
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import AuditLog
 from apps.escrow import selectors, services
@@ -499,12 +500,12 @@ def _adjustments(parties, count: int) -> None:
     for index in range(count):
         with system_scope(reason="test adjusts", audit=False):
             services.ledger_adjust(
+                actor=Actor.system(),
                 organization_id=parties[index % 3].org.id,
                 currency="EUR",
                 amount="5.00",
                 direction="credit",
                 reason="Test.",
-                staff_user_id=None,
             )
 
 

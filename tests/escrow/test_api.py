@@ -12,6 +12,7 @@ from uuid import uuid4
 
 import pytest
 
+from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import IdempotencyRecord, OutboxEvent
 from apps.escrow import services
@@ -604,7 +605,9 @@ def test_a_disputed_escrow_neither_releases_nor_refunds(api, client_party, suppl
 
 def resolve(client_party, escrow_id, **amounts):
     with tenant_scope(client_party.org.id):
-        return services.escrow_resolve_dispute(escrow_id=escrow_id, note="Split agreed", resolved_by_id=None, **amounts)
+        return services.escrow_resolve_dispute(
+            actor=Actor.system(), escrow_id=escrow_id, note="Split agreed", **amounts
+        )
 
 
 def test_a_resolution_releasing_and_refunding_part_leaves_the_rest_partially_released(

@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
 from apps.core.services import outbox_relay
@@ -158,7 +159,7 @@ def test_a_resolution_that_leaves_money_held_gives_it_the_whole_window_again(cli
     with tenant_scope(client_party.org.id, user_id=client_party.staff.id):
         services.escrow_dispute(actor=client_party.actor(), escrow_id=funded_escrow.id, reason="Half is missing.")
         services.escrow_resolve_dispute(
-            escrow_id=funded_escrow.id, refund_amount="500.00", note="Half refunded", resolved_by_id=None
+            actor=Actor.system(), escrow_id=funded_escrow.id, refund_amount="500.00", note="Half refunded"
         )
 
     released = auto_release_due()

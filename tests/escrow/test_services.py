@@ -12,6 +12,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
 from apps.core.errors import InvalidStateTransition
 from apps.core.models import OutboxEvent
@@ -67,6 +68,7 @@ def test_ledger_post_refuses_an_entry_that_does_not_balance(client_party, suppli
             description="Wrong on purpose",
             client_organization_id=client_party.org.id,
             supplier_organization_id=supplier_party.org.id,
+            actor=Actor.system(),
         )
 
     assert (refused.value.status_code, refused.value.code) == (400, "VALIDATION_CONSTRAINT_VIOLATION")
@@ -136,7 +138,7 @@ def test_the_database_refuses_to_change_or_delete_ledger_rows(client_party, fund
 def test_a_late_charge_for_a_cancelled_escrow_is_credited_to_the_clients_available_balance(client_party, escrow):
     with tenant_scope(client_party.org.id, user_id=client_party.staff.id):
         funding = services.escrow_fund(actor=client_party.actor(), escrow_id=escrow.id)
-        services.escrow_cancel(order_id=escrow.order_id, reason="The order was cancelled")
+        services.escrow_cancel(actor=Actor.system(), order_id=escrow.order_id, reason="The order was cancelled")
 
     deliver_webhook(charge_event(funding, "charge.succeeded"))
 
@@ -210,7 +212,7 @@ def test_a_disputed_escrow_says_nothing_moves_until_resolved():
 @pytest.mark.django_db
 def test_a_closed_escrow_cannot_be_released(client_party, escrow):
     with tenant_scope(client_party.org.id, user_id=client_party.staff.id):
-        services.escrow_cancel(order_id=escrow.order_id, reason="The order was cancelled")
+        services.escrow_cancel(actor=Actor.system(), order_id=escrow.order_id, reason="The order was cancelled")
         with pytest.raises(InvalidStateTransition):
             services.escrow_release(actor=client_party.actor(), escrow_id=escrow.id)
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
 from apps.marketplace import services
@@ -103,7 +104,7 @@ def hide_by_staff(offering_id) -> None:
     staff = UserFactory(is_staff=True)
     with system_scope(reason="test: staff hide an offering", audit=False):
         services.offering_set_hidden(
-            offering_id=offering_id, hidden=True, reason="Misleading prices.", staff_user_id=staff.id
+            actor=Actor.staff(staff.id), offering_id=offering_id, hidden=True, reason="Misleading prices."
         )
 
 

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from pypdf import PdfWriter
 
+from apps.core.actors import Actor
 from apps.core.context import tenant_scope
 from apps.orders import services
 from apps.tenancy.roles import Role
@@ -61,7 +62,7 @@ def forwarder():
     with tenant_scope(organization.id, user_id=people["admin"].id):
         people["warehouse"] = services.warehouse_create(
             organization_id=organization.id,
-            actor_id=people["admin"].id,
+            actor=Actor(user_id=people["admin"].id),
             data={"name": "Hamburg hub", "code": "ham-1", "country": "DE", "city": "Hamburg", "address_line1": "Kai 1"},
         )
     return people

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from apps.core.actors import Actor
 from apps.core.context import system_scope
 from apps.core.models import AuditLog
 from apps.orders.models import Package, UnmatchedArrival, Warehouse
@@ -117,7 +118,7 @@ def test_platform_staff_look_at_the_receiving_screen_but_do_not_receive(parties)
     with tenant_scope(forwarder.id):
         warehouse = services.warehouse_create(
             organization_id=forwarder.id,
-            actor_id=parties["carrier"].id,
+            actor=Actor(user_id=parties["carrier"].id),
             data={"name": "Kazan", "code": "kzn", "country": "RU", "city": "Kazan", "address_line1": "Ul. 1"},
         )
     staff = admin_client(UserFactory(is_staff=True, is_superuser=True))
@@ -138,7 +139,7 @@ def test_the_receiving_screen_matches_a_parcel_an_order_expects(parties):
     with tenant_scope(forwarder.id, user_id=admin_user.id):
         warehouse = services.warehouse_create(
             organization_id=forwarder.id,
-            actor_id=admin_user.id,
+            actor=Actor(user_id=admin_user.id),
             data={"name": "Hamburg", "code": "ham", "country": "DE", "city": "Hamburg", "address_line1": "Kai 1"},
         )
         order = services.order_create(
@@ -150,7 +151,7 @@ def test_the_receiving_screen_matches_a_parcel_an_order_expects(parties):
                 external_tracking_number="1Z999AA10123456784",
                 items=[services.ItemInput(name="Sneakers", quantity=1, unit_price=Decimal("89.00"))],
             ),
-            created_by_id=admin_user.id,
+            actor=Actor(user_id=admin_user.id),
         )
     url = reverse("admin:orders_warehouse_receive", args=[warehouse.pk])
 

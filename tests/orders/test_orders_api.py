@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
 from apps.orders import services
@@ -46,7 +47,7 @@ def _freight_order(parties, *, items, currency) -> Order:
             items=items or [services.ItemInput(name="FTL Hamburg → Kazan", quantity=1, unit_price=Decimal("2450.00"))],
             shipping_address={"country": "RU", "city": "Kazan", "line1": "Sibirsky trakt 34"},
         ),
-        created_by_id=parties["shipper"].id,
+        actor=Actor(user_id=parties["shipper"].id),
     )
 
 
@@ -238,7 +239,7 @@ def test_a_customer_sees_only_their_own_orders(api):
                 customer_id=user.id,
                 items=[services.ItemInput(name="Sneakers", quantity=1, unit_price=Decimal("89.00"))],
             ),
-            created_by_id=user.id,
+            actor=Actor(user_id=user.id),
         )
 
     mine, theirs = order_for(customer), order_for(other_customer)

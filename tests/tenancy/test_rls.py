@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import ErasureRequest, PersonalDataExport
 from apps.accounts.services import session_start
+from apps.core.actors import Actor
 from apps.core.context import Scope, activate, system_scope, tenant_scope
 from apps.core.models import IdempotencyRecord, OutboxEvent
 from apps.core.rls import Visibility
@@ -95,7 +96,7 @@ def two_tenants():
             # An order with the organization on both sides: every party column names it.
             warehouse = order_services.warehouse_create(
                 organization_id=organization.id,
-                actor_id=admin.id,
+                actor=Actor(user_id=admin.id),
                 data={"name": "Main", "code": "main", "country": "DE", "city": "Hamburg", "address_line1": "Kai 1"},
             )
             order = order_services.order_create(
@@ -107,7 +108,7 @@ def two_tenants():
                     items=[order_services.ItemInput(name="Pallet", quantity=1, unit_price=Decimal("10"))],
                     destination_warehouse_id=warehouse.id,
                 ),
-                created_by_id=admin.id,
+                actor=Actor(user_id=admin.id),
             )
             DocumentTemplate.objects.create(organization=organization, document_type="cmr")
             GeneratedDocument.objects.create(

@@ -105,7 +105,7 @@ def _order(client_org, supplier_org, *, customer, total: Decimal) -> Order:
                 customer_id=customer.id,
                 items=[order_services.ItemInput(name="Pallet", quantity=2, unit_price=total / 2)],
             ),
-            created_by_id=customer.id,
+            actor=Actor(user_id=customer.id),
         )
 
 

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from apps.core.actors import Actor
 from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.errors import DomainError
 from apps.escrow import services
@@ -299,11 +300,11 @@ class EscrowAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
             data = form.cleaned_data
             try:
                 resolved = services.escrow_resolve_dispute(
+                    actor=Actor.staff(request.user.id),
                     escrow_id=escrow.pk,
                     release_amount=data["release_amount"] or Decimal(0),
                     refund_amount=data["refund_amount"] or Decimal(0),
                     note=data["note"],
-                    resolved_by_id=request.user.id,
                 )
             except DomainError as error:
                 # Beside the amount it names, else as a message above the form (kept as typed).

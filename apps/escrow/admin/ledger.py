@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from apps.core.actors import Actor
 from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.errors import DomainError
 from apps.escrow import selectors, services
@@ -166,12 +167,12 @@ class LedgerAccountAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
             organization = data["organization"]
             try:
                 entry = services.ledger_adjust(
+                    actor=Actor.staff(request.user.id),
                     organization_id=organization.id,
                     currency=data["currency"],
                     amount=data["amount"],
                     direction=data["direction"],
                     reason=data["reason"],
-                    staff_user_id=request.user.id,
                 )
             except DomainError as error:
                 show_service_error(form, error)

@@ -8,6 +8,7 @@ from uuid import UUID
 from django.db import connection, transaction
 from django.db.models import Sum
 
+from apps.core.actors import Actor
 from apps.core.audit import audit_record
 from apps.core.errors import ErrorCode, ValidationFailed
 from apps.core.money import is_currency, round_money
@@ -15,7 +16,7 @@ from apps.core.services import outbox_publish
 from apps.escrow import events
 from apps.escrow.models import EntryKind, JournalEntry, Posting
 from apps.escrow.services import ledger
-from apps.escrow.services.steps import InsufficientFunds, parse_amount
+from apps.escrow.services.steps import InsufficientFunds, _parse_amount
 from apps.tenancy.selectors import organization_names
 
 
@@ -34,7 +35,7 @@ def _check_available(account: ledger.Account, amount: Decimal) -> None:
 
 @transaction.atomic
 def ledger_adjust(
-    *, organization_id: UUID, currency: str, amount, direction: str, reason: str, staff_user_id: UUID
+    *, actor: Actor, organization_id: UUID, currency: str, amount, direction: str, reason: str
 ) -> JournalEntry:
     """Credit (direction "credit") or debit an organization's available balance against the
     platform's commission account, with a reason; audited. A debit never takes the balance
@@ -48,7 +49,7 @@ def ledger_adjust(
         raise ValidationFailed("Not a currency in use.", details={"currency": ["Not an ISO 4217 currency in use."]})
     if direction not in ("credit", "debit"):
         raise ValidationFailed("Credit or debit.", details={"direction": ["Must be credit or debit."]})
-    value: Decimal = parse_amount(amount, currency=currency)
+    value: Decimal = _parse_amount(amount, currency=currency)
     if not organization_names(organization_ids=[organization_id]):
         raise ValidationFailed("No such organization.", details={"organization_id": ["Unknown."]})
     organization_account = ledger.account_available(organization_id, currency)
@@ -65,7 +66,7 @@ def ledger_adjust(
         description=f"Manual adjustment: {reason}",
         client_organization_id=organization_id,
         supplier_organization_id=None,
-        created_by_id=staff_user_id,
+        actor=actor,
     )
     audit_record(
         action="ledger.adjusted",
@@ -79,7 +80,7 @@ def ledger_adjust(
             "reason": reason,
         },
         organization_id=organization_id,
-        actor_id=staff_user_id,
+        actor_id=actor.user_id,
     )
     outbox_publish(
         events.LedgerAdjusted(

@@ -33,18 +33,18 @@ from apps.escrow.models import (
 )
 from apps.escrow.services import ledger
 from apps.escrow.services.steps import (
-    as_money,
-    auto_release_delay,
-    check_funds,
+    _as_money,
+    _auto_release_delay,
+    _check_funds,
+    _event_fields,
+    _parse_amount,
+    _require_order_reach,
+    _require_side,
+    _settle_if_empty,
+    _status_after_money_moved,
     escrow_audit,
     escrow_ledger_post,
-    event_fields,
-    parse_amount,
     payment_transaction_build,
-    require_order_reach,
-    require_side,
-    settle_if_empty,
-    status_after_money_moved,
 )
 from apps.escrow.transitions import ESCROW, check_operation
 from apps.kyc.gate import require_verified
@@ -84,7 +84,7 @@ def escrow_create(*, actor: Actor, order_id: UUID, provider: str | None = None) 
                 code=ErrorCode.EXTERNAL_SERVICE_UNAVAILABLE,
                 status_code=503,
             ) from None
-    amount = parse_amount(order.total_amount, currency=order.currency, field="order_id")
+    amount = _parse_amount(order.total_amount, currency=order.currency, field="order_id")
     terms = commission_terms(
         plan=organization_plan(organization_id=order.supplier_organization_id), currency=order.currency
     )
@@ -115,14 +115,14 @@ def escrow_create(*, actor: Actor, order_id: UUID, provider: str | None = None) 
     escrow_audit(
         escrow,
         "escrow.created",
-        actor_id=actor.user_id,
-        new={"amount": as_money(escrow, amount), "currency": escrow.currency},
+        actor=actor,
+        new={"amount": _as_money(escrow, amount), "currency": escrow.currency},
     )
     outbox_publish(
         events.EscrowCreated(
-            **event_fields(escrow),
-            amount=as_money(escrow, escrow.amount),
-            commission_amount=as_money(escrow, escrow.commission_amount),
+            **_event_fields(escrow),
+            amount=_as_money(escrow, escrow.amount),
+            commission_amount=_as_money(escrow, escrow.commission_amount),
         )
     )
     return escrow
@@ -136,8 +136,8 @@ def escrow_fund(*, actor: Actor, escrow_id: UUID, payment_method: str = "") -> P
 
     Locks the escrow."""
     escrow = lock_escrow(escrow_id)
-    require_order_reach(escrow, actor, "escrow:fund")
-    require_side(escrow, actor, "client", "fund it")
+    _require_order_reach(escrow, actor, "escrow:fund")
+    _require_side(escrow, actor, "client", "fund it")
     check_operation(escrow.status, "fund")
     require_verified(organization_id=escrow.client_organization_id, action="escrow.fund")
     in_flight = escrow.transactions.filter(kind=TransactionKind.FUND, status=TransactionStatus.PENDING).first()
@@ -153,8 +153,8 @@ def escrow_fund(*, actor: Actor, escrow_id: UUID, payment_method: str = "") -> P
     )
     funding.save(force_insert=True)
     order_set_payment_status(order_id=escrow.order_id, payment_status=PaymentStatus.PENDING)
-    escrow_audit(escrow, "escrow.funding_requested", actor_id=actor.user_id, new={"transaction_id": str(funding.id)})
-    outbox_publish(events.EscrowFundingRequested(**event_fields(escrow), transaction_id=str(funding.id)))
+    escrow_audit(escrow, "escrow.funding_requested", actor=actor, new={"transaction_id": str(funding.id)})
+    outbox_publish(events.EscrowFundingRequested(**_event_fields(escrow), transaction_id=str(funding.id)))
     _submit_on_commit(funding)
     return funding
 
@@ -205,13 +205,14 @@ def escrow_confirm_funding(*, payment: PaymentTransaction, external_id: str) -> 
             if late
             else f"Funding of {escrow.number}"
         ),
+        actor=Actor.system(),
         payment_id=payment.id,
     )
     if late:
         logger.warning("escrow.late_funding_credited", extra={"escrow_id": str(escrow.id), "status": escrow.status})
         outbox_publish(
             events.EscrowFundingFailed(
-                **event_fields(escrow),
+                **_event_fields(escrow),
                 transaction_id=str(payment.id),
                 failure_reason=f"escrow_{escrow.status}: credited to the client's available balance",
             )
@@ -220,7 +221,7 @@ def escrow_confirm_funding(*, payment: PaymentTransaction, external_id: str) -> 
     escrow.held_amount = payment.amount
     escrow.funded_at = timezone.now()
     if escrow.delivered_at and escrow.auto_release_at is None:
-        escrow.auto_release_at = escrow.delivered_at + auto_release_delay()
+        escrow.auto_release_at = escrow.delivered_at + _auto_release_delay()
     reason = f"Confirmed by {escrow.provider} ({payment.external_id})"
     move(escrow, S.FUNDED, transitions=ESCROW, actor=Actor.system(), reason=reason)
     escrow.save(update_fields=["held_amount", "funded_at", "auto_release_at", "status", "updated_at"])
@@ -228,10 +229,10 @@ def escrow_confirm_funding(*, payment: PaymentTransaction, external_id: str) -> 
     escrow_audit(
         escrow,
         "escrow.funded",
-        actor_id=None,
-        new={"transaction_id": str(payment.id), "amount": as_money(escrow, payment.amount)},
+        actor=Actor.system(),
+        new={"transaction_id": str(payment.id), "amount": _as_money(escrow, payment.amount)},
     )
-    outbox_publish(events.EscrowFunded(**event_fields(escrow), transaction_id=str(payment.id)))
+    outbox_publish(events.EscrowFunded(**_event_fields(escrow), transaction_id=str(payment.id)))
 
 
 def escrow_funding_failed(*, payment: PaymentTransaction, reason: str, external_id: str = "") -> None:
@@ -246,16 +247,14 @@ def escrow_funding_failed(*, payment: PaymentTransaction, reason: str, external_
     payment.save(update_fields=["status", "failure_reason", "external_id", "updated_at"])
     order_set_payment_status(order_id=escrow.order_id, payment_status=PaymentStatus.UNPAID)
     outbox_publish(
-        events.EscrowFundingFailed(**event_fields(escrow), transaction_id=str(payment.id), failure_reason=reason)
+        events.EscrowFundingFailed(**_event_fields(escrow), transaction_id=str(payment.id), failure_reason=reason)
     )
 
 
 # --- release ------------------------------------------------------------------------------------
 
 
-def release_to_supplier(
-    escrow: Escrow, amount: Decimal, *, actor_id: UUID | None, automatic: bool, reason: str
-) -> Decimal:
+def _release_to_supplier(escrow: Escrow, amount: Decimal, *, actor: Actor, automatic: bool, reason: str) -> Decimal:
     """Move `amount` from held to the supplier's available balance, less the commission due,
     which goes to the platform. Returns the commission taken. The escrow is locked."""
     require_verified(organization_id=escrow.supplier_organization_id, action="escrow.release")
@@ -277,7 +276,7 @@ def release_to_supplier(
         kind=EntryKind.RELEASE,
         lines=lines,
         description=(reason or ("Automatic release" if automatic else "Release"))[:200] + f" of {escrow.number}",
-        created_by_id=actor_id,
+        actor=actor,
     )
     now = timezone.now()
     PaymentTransaction.objects.bulk_create(
@@ -287,7 +286,7 @@ def release_to_supplier(
             amount=value,
             status=TransactionStatus.COMPLETED,
             completed_at=now,
-            created_by_id=actor_id,
+            created_by_id=actor.user_id,
         )
         for kind, value in ((TransactionKind.RELEASE, to_supplier), (TransactionKind.COMMISSION, commission))
         if value
@@ -300,36 +299,33 @@ def release_to_supplier(
 
 
 @transaction.atomic
-def escrow_release(
-    *, actor: Actor | None, escrow_id: UUID, amount=None, reason: str = "", automatic: bool = False
-) -> Escrow:
+def escrow_release(*, actor: Actor, escrow_id: UUID, amount=None, reason: str = "", automatic: bool = False) -> Escrow:
     """Release `amount` (all that is held when None) to the supplier: by the client's
-    confirmation, or (actor None) by the auto-release job. Never more than is held
+    confirmation, or (a system actor) by the auto-release job. Never more than is held
     (422 INSUFFICIENT_FUNDS); frozen while disputed. Locks the escrow."""
     escrow = lock_escrow(escrow_id)
-    require_order_reach(escrow, actor, "escrow:release")
-    require_side(escrow, actor, "client", "release it")
+    _require_order_reach(escrow, actor, "escrow:release")
+    _require_side(escrow, actor, "client", "release it")
     check_operation(escrow.status, "release")
-    amount = escrow.held_amount if amount is None else parse_amount(amount, currency=escrow.currency)
-    check_funds(escrow, amount)
-    actor_id = actor.user_id if actor else None
-    commission = release_to_supplier(escrow, amount, actor_id=actor_id, automatic=automatic, reason=reason)
-    after = status_after_money_moved(escrow, last_operation="release")
+    amount = escrow.held_amount if amount is None else _parse_amount(amount, currency=escrow.currency)
+    _check_funds(escrow, amount)
+    commission = _release_to_supplier(escrow, amount, actor=actor, automatic=automatic, reason=reason)
+    after = _status_after_money_moved(escrow, last_operation="release")
     if after != escrow.status:  # a part released (or refunded) after another: no move
-        move(escrow, after, transitions=ESCROW, actor=Actor(user_id=actor_id), reason=reason)
-    settle_if_empty(escrow)
+        move(escrow, after, transitions=ESCROW, actor=actor, reason=reason)
+    _settle_if_empty(escrow)
     escrow.save()
     escrow_audit(
         escrow,
         "escrow.released",
-        actor_id=actor_id,
-        new={"amount": as_money(escrow, amount), "commission": as_money(escrow, commission)},
+        actor=actor,
+        new={"amount": _as_money(escrow, amount), "commission": _as_money(escrow, commission)},
     )
     outbox_publish(
         events.EscrowReleased(
-            **event_fields(escrow),
-            amount=as_money(escrow, amount),
-            commission=as_money(escrow, commission),
+            **_event_fields(escrow),
+            amount=_as_money(escrow, amount),
+            commission=_as_money(escrow, commission),
             automatic=automatic,
         )
     )
@@ -339,11 +335,11 @@ def escrow_release(
 # --- refund -------------------------------------------------------------------------------------
 
 
-def refund_to_client(escrow: Escrow, amount: Decimal, *, actor_id: UUID | None, reason: str) -> PaymentTransaction:
+def _refund_to_client(escrow: Escrow, amount: Decimal, *, actor: Actor, reason: str) -> PaymentTransaction:
     """Take `amount` out of held towards the provider, which returns it to the client's card.
     The escrow is locked."""
     refund = payment_transaction_build(
-        escrow, kind=TransactionKind.REFUND, amount=amount, provider=escrow.provider, created_by_id=actor_id
+        escrow, kind=TransactionKind.REFUND, amount=amount, provider=escrow.provider, created_by_id=actor.user_id
     )
     refund.save(force_insert=True)
     escrow_ledger_post(
@@ -354,8 +350,8 @@ def refund_to_client(escrow: Escrow, amount: Decimal, *, actor_id: UUID | None, 
             ledger.ledger_credit(ledger.account_clearing(escrow.provider, escrow.currency), amount),
         ],
         description=(f"{reason[:200]}: " if reason else "") + f"refund of {escrow.number}",
+        actor=actor,
         payment_id=refund.id,
-        created_by_id=actor_id,
     )
     escrow.held_amount -= amount
     escrow.refunded_amount += amount
@@ -364,37 +360,36 @@ def refund_to_client(escrow: Escrow, amount: Decimal, *, actor_id: UUID | None, 
 
 
 @transaction.atomic
-def escrow_refund(*, actor: Actor | None, escrow_id: UUID, amount=None, reason: str = "") -> PaymentTransaction:
+def escrow_refund(*, actor: Actor, escrow_id: UUID, amount=None, reason: str = "") -> PaymentTransaction:
     """Return `amount` (all that is held when None) to the client: by the supplier, or
-    (actor None) by platform staff. Never more than is held (422 INSUFFICIENT_FUNDS);
+    (a staff actor) by platform staff. Never more than is held (422 INSUFFICIENT_FUNDS);
     frozen while disputed. The provider confirms by webhook. Locks the escrow."""
     escrow = lock_escrow(escrow_id)
-    require_order_reach(escrow, actor, "escrow:refund")
-    require_side(escrow, actor, "supplier", "refund it (a client that wants its money back opens a dispute)")
+    _require_order_reach(escrow, actor, "escrow:refund")
+    _require_side(escrow, actor, "supplier", "refund it (a client that wants its money back opens a dispute)")
     check_operation(escrow.status, "refund")
-    amount = escrow.held_amount if amount is None else parse_amount(amount, currency=escrow.currency)
-    check_funds(escrow, amount)
-    actor_id = actor.user_id if actor else None
-    refund = refund_to_client(escrow, amount, actor_id=actor_id, reason=reason)
-    after = status_after_money_moved(escrow, last_operation="refund")
+    amount = escrow.held_amount if amount is None else _parse_amount(amount, currency=escrow.currency)
+    _check_funds(escrow, amount)
+    refund = _refund_to_client(escrow, amount, actor=actor, reason=reason)
+    after = _status_after_money_moved(escrow, last_operation="refund")
     if after != escrow.status:  # a part released (or refunded) after another: no move
-        move(escrow, after, transitions=ESCROW, actor=Actor(user_id=actor_id), reason=reason)
-    settle_if_empty(escrow)
+        move(escrow, after, transitions=ESCROW, actor=actor, reason=reason)
+    _settle_if_empty(escrow)
     escrow.save()
-    set_refund_payment_status(escrow)
+    _set_refund_payment_status(escrow)
     escrow_audit(
         escrow,
         "escrow.refunded",
-        actor_id=actor_id,
-        new={"amount": as_money(escrow, amount), "transaction_id": str(refund.id)},
+        actor=actor,
+        new={"amount": _as_money(escrow, amount), "transaction_id": str(refund.id)},
     )
     outbox_publish(
-        events.EscrowRefunded(**event_fields(escrow), amount=as_money(escrow, amount), transaction_id=str(refund.id))
+        events.EscrowRefunded(**_event_fields(escrow), amount=_as_money(escrow, amount), transaction_id=str(refund.id))
     )
     return refund
 
 
-def set_refund_payment_status(escrow: Escrow) -> None:
+def _set_refund_payment_status(escrow: Escrow) -> None:
     fully = escrow.refunded_amount == escrow.amount
     status = PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED
     order_set_payment_status(order_id=escrow.order_id, payment_status=status)
@@ -412,7 +407,7 @@ def escrow_refund_confirmed(*, payment: PaymentTransaction, external_id: str) ->
     escrow = payment.escrow
     outbox_publish(
         events.EscrowRefundCompleted(
-            **event_fields(escrow), amount=as_money(escrow, payment.amount), transaction_id=str(payment.id)
+            **_event_fields(escrow), amount=_as_money(escrow, payment.amount), transaction_id=str(payment.id)
         )
     )
 
@@ -438,12 +433,13 @@ def escrow_refund_failed(*, payment: PaymentTransaction, reason: str, external_i
             ),
         ],
         description=f"Refund of {escrow.number} failed ({reason[:100]}): credited to available",
+        actor=Actor.system(),
         payment_id=payment.id,
     )
     outbox_publish(
         events.EscrowRefundFailed(
-            **event_fields(escrow),
-            amount=as_money(escrow, payment.amount),
+            **_event_fields(escrow),
+            amount=_as_money(escrow, payment.amount),
             transaction_id=str(payment.id),
             failure_reason=reason,
         )

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.core.context import current_organization_id
 from apps.core.errors import DomainError
 from apps.escrow.models import Escrow, EscrowStatus
@@ -63,7 +64,7 @@ def escrow_auto_release_due(*, limit: int = 500) -> int:
         try:
             with transaction.atomic():
                 escrow_release(
-                    actor=None,
+                    actor=Actor.system(organization_id=current_organization_id()),
                     escrow_id=escrow_id,
                     automatic=True,
                     reason=f"Automatic release {settings.ESCROW['AUTO_RELEASE_DAYS']} days after proof of delivery",
@@ -83,7 +84,11 @@ def escrow_close_settled(*, limit: int = 500) -> int:
     for escrow_id in _of_current_client(_settled().order_by("settled_at"), limit):
         try:
             with transaction.atomic():
-                escrow_close(escrow_id=escrow_id, reason="Settled and past the claims window")
+                escrow_close(
+                    actor=Actor.system(organization_id=current_organization_id()),
+                    escrow_id=escrow_id,
+                    reason="Settled and past the claims window",
+                )
             closed += 1
         except DomainError as refused:
             logger.warning("escrow.close_refused", extra={"escrow_id": str(escrow_id), "code": str(refused.code)})

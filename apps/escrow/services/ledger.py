@@ -10,6 +10,7 @@ from uuid import UUID
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.core.errors import ErrorCode, ValidationFailed
 from apps.core.money import round_money
 from apps.escrow.models import AccountKind, JournalEntry, LedgerAccount, Posting
@@ -112,9 +113,9 @@ def ledger_post(
     description: str,
     client_organization_id: UUID | None,
     supplier_organization_id: UUID | None,
+    actor: Actor,
     escrow_id: UUID | None = None,
     payment_transaction_id: UUID | None = None,
-    created_by_id: UUID | None = None,
 ) -> JournalEntry:
     """Append one balanced journal entry. Refuses (400) an entry that does not balance;
     PostgreSQL refuses it again at commit (a deferred constraint trigger)."""
@@ -127,7 +128,7 @@ def ledger_post(
         client_organization_id=client_organization_id,
         supplier_organization_id=supplier_organization_id,
         description=description[:500],
-        created_by_id=created_by_id,
+        created_by_id=actor.user_id,
     )
     Posting.objects.bulk_create(
         Posting(

@@ -19,8 +19,8 @@ from apps.escrow.models import (
     EscrowStatus,
 )
 from apps.escrow.services.steps import (
-    auto_release_delay,
-    event_fields,
+    _auto_release_delay,
+    _event_fields,
 )
 from apps.escrow.transitions import ESCROW, check_operation
 
@@ -39,32 +39,32 @@ def escrow_record_delivery(*, order_id: UUID, delivered_at: datetime) -> Escrow 
         return escrow
     escrow.delivered_at = delivered_at
     if escrow.status in (S.FUNDED, S.PARTIALLY_RELEASED, S.DISPUTED):  # disputed: counts once resolved
-        escrow.auto_release_at = delivered_at + auto_release_delay()
+        escrow.auto_release_at = delivered_at + _auto_release_delay()
     escrow.save(update_fields=["delivered_at", "auto_release_at", "updated_at"])
     return escrow
 
 
 @transaction.atomic
-def escrow_cancel(*, order_id: UUID, reason: str, actor_id: UUID | None = None) -> Escrow | None:
+def escrow_cancel(*, actor: Actor, order_id: UUID, reason: str) -> Escrow | None:
     """Close the unfunded escrow of a cancelled order. A funded one stays: its money is
     refunded by the supplier or through a dispute, never silently."""
     escrow = Escrow.objects.select_for_update(of=("self",)).filter(order_id=order_id).first()
     if escrow is None or escrow.status != S.CREATED:
         return escrow
     escrow.closed_at = timezone.now()
-    move(escrow, S.CLOSED, transitions=ESCROW, actor=Actor(user_id=actor_id), reason=reason)
+    move(escrow, S.CLOSED, transitions=ESCROW, actor=actor, reason=reason)
     escrow.save(update_fields=["status", "closed_at", "updated_at"])
-    outbox_publish(events.EscrowClosed(**event_fields(escrow), reason=reason))
+    outbox_publish(events.EscrowClosed(**_event_fields(escrow), reason=reason))
     return escrow
 
 
 @transaction.atomic
-def escrow_close(*, escrow_id: UUID, reason: str, actor_id: UUID | None = None) -> Escrow:
+def escrow_close(*, actor: Actor, escrow_id: UUID, reason: str) -> Escrow:
     """Close a settled escrow (nothing held any more): the end of its life."""
     escrow = lock_escrow(escrow_id)
     check_operation(escrow.status, "close")
     escrow.closed_at = timezone.now()
-    move(escrow, S.CLOSED, transitions=ESCROW, actor=Actor(user_id=actor_id), reason=reason)
+    move(escrow, S.CLOSED, transitions=ESCROW, actor=actor, reason=reason)
     escrow.save(update_fields=["status", "closed_at", "updated_at"])
-    outbox_publish(events.EscrowClosed(**event_fields(escrow), reason=reason))
+    outbox_publish(events.EscrowClosed(**_event_fields(escrow), reason=reason))
     return escrow

@@ -10,6 +10,7 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.actors import Actor
 from apps.core.api.filtering import query_params
 from apps.core.api.negotiation import FileDownloadNegotiation
 from apps.core.context import system_scope, tenant_scope
@@ -81,7 +82,7 @@ class DocumentListView(KycView):
         values = dict(data.validated_data)
         document = services.document_upload(
             organization_id=self.organization_id,
-            actor_id=request.user.id,
+            actor=self.actor(),
             upload=_upload(values.pop("file")),
             **values,
         )
@@ -113,7 +114,7 @@ class ResubmitView(KycView):
         values = dict(data.validated_data)
         document = services.document_resubmit(
             organization_id=self.organization_id,
-            actor_id=request.user.id,
+            actor=self.actor(),
             previous_document_id=values.pop("previous_document_id"),
             upload=_upload(values.pop("file")),
             **values,
@@ -138,7 +139,7 @@ class VerificationStatusView(KycView):
         data = s.TargetLevelInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.verification_set_target_level(
-            organization_id=self.organization_id, actor_id=request.user.id, level=data.validated_data["target_level"]
+            organization_id=self.organization_id, actor=self.actor(), level=data.validated_data["target_level"]
         )
         return self.get(request)
 
@@ -164,7 +165,7 @@ class DocumentStatusView(APIView):
         with system_scope(reason=f"kyc review of document {document_id}", actor_id=request.user.id):
             document = services.document_review(
                 document_id=document_id,
-                reviewer_id=request.user.id,
+                actor=Actor.staff(request.user.id),
                 approve=data.validated_data["status"] == "approved",
                 reason=data.validated_data["reason"],
             )

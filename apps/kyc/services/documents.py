@@ -108,16 +108,15 @@ def _verification_for_update(organization_id: UUID) -> OrganizationVerification:
     return verification
 
 
-def _move_verification(verification: OrganizationVerification, target: str, *, actor_id=None, note="") -> None:
+def _move_verification(verification: OrganizationVerification, target: str, *, actor: Actor, note="") -> None:
     if verification.status == target:
         return
-    actor = Actor(user_id=actor_id, organization_id=verification.organization_id)
     move(verification, target, transitions=VERIFICATION, actor=actor, reason=note)
     now = timezone.now()
     if target == VerificationStatus.PENDING:
         verification.submitted_at = now
     if target in (VerificationStatus.VERIFIED, VerificationStatus.REJECTED):
-        verification.decided_at, verification.decided_by_id = now, actor_id
+        verification.decided_at, verification.decided_by_id = now, actor.user_id
     if note:
         verification.note = note
     verification.save()
@@ -132,14 +131,14 @@ def _move_verification(verification: OrganizationVerification, target: str, *, a
     )
 
 
-def _audit(document: KycDocument, action: str, actor_id, values: dict | None = None) -> None:
+def _audit(document: KycDocument, action: str, actor: Actor, values: dict | None = None) -> None:
     tenancy.audit_record(
         action=action,
         resource_type="kyc_document",
         resource_id=document.id,
         new_values={"status": document.status, "document_type": document.document_type, **(values or {})},
         organization_id=document.organization_id,
-        actor_id=actor_id,
+        actor_id=actor.user_id,
     )
 
 
@@ -156,7 +155,7 @@ def _document_event(event_class, document: KycDocument, **extra):
 def _store(
     *,
     organization_id: UUID,
-    actor_id: UUID,
+    actor: Actor,
     document_type: str,
     upload: Upload,
     number: str,
@@ -177,7 +176,7 @@ def _store(
         fields={key: str(value).strip() for key, value in fields.items()},
         issued_on=issued_on,
         expires_on=expires_on,
-        uploaded_by_id=actor_id,
+        uploaded_by_id=actor.user_id,
         previous_version=previous,
         version=previous.version + 1 if previous else 1,
         preview_status=PreviewStatus.PENDING,
@@ -187,8 +186,8 @@ def _store(
         document.save()
         verification = _verification_for_update(organization_id)
         if verification.status != VerificationStatus.PENDING:
-            _move_verification(verification, VerificationStatus.PENDING, actor_id=actor_id)
-        _audit(document, "kyc.document_uploaded", actor_id, {"version": document.version})
+            _move_verification(verification, VerificationStatus.PENDING, actor=actor)
+        _audit(document, "kyc.document_uploaded", actor, {"version": document.version})
         outbox_publish(_document_event(events.DocumentUploaded, document))
     except BaseException:
         document.file.delete(save=False)  # the row is not there: neither is its file
@@ -203,7 +202,7 @@ def _store(
 def document_upload(
     *,
     organization_id: UUID,
-    actor_id: UUID,
+    actor: Actor,
     document_type: str,
     upload: Upload,
     number: str = "",
@@ -214,7 +213,7 @@ def document_upload(
     """Store a KYC document after the checks a request can make; the rest run in a task."""
     return _store(
         organization_id=organization_id,
-        actor_id=actor_id,
+        actor=actor,
         document_type=document_type,
         upload=upload,
         number=number,
@@ -229,7 +228,7 @@ def document_upload(
 def document_resubmit(
     *,
     organization_id: UUID,
-    actor_id: UUID,
+    actor: Actor,
     previous_document_id: UUID,
     upload: Upload,
     number: str = "",
@@ -243,11 +242,10 @@ def document_resubmit(
     )
     if previous is None:
         raise NotFound("Document not found.")
-    actor = Actor(user_id=actor_id, organization_id=organization_id)
     move(previous, DocumentStatus.SUPERSEDED, transitions=DOCUMENT, actor=actor, save=["updated_at"])
     return _store(
         organization_id=organization_id,
-        actor_id=actor_id,
+        actor=actor,
         document_type=previous.document_type,
         upload=upload,
         number=number,
@@ -356,7 +354,7 @@ def document_run_checks(*, document_id: UUID) -> KycDocument:
     system = Actor.system(organization_id=document.organization_id)
     move(document, target, transitions=DOCUMENT, actor=system, reason=document.review_note if failed_hard else "")
     document.save()
-    _audit(document, "kyc.document_checked", None, {"failed": [r.name for r in results if not r.passed]})
+    _audit(document, "kyc.document_checked", system, {"failed": [r.name for r in results if not r.passed]})
     outbox_publish(
         _document_event(
             events.DocumentChecked, document, passed=not failed_hard, flagged_for_review=document.flagged_for_review
@@ -384,7 +382,7 @@ def _level_reached(approved: set[str]) -> str:
     return reached
 
 
-def _settle_verification(verification: OrganizationVerification, *, actor_id) -> None:
+def _settle_verification(verification: OrganizationVerification, *, actor: Actor) -> None:
     """After a decision: the level the approved documents reach, and the status it means."""
     approved = _approved_types(verification.organization_id)
     reached = _level_reached(approved)
@@ -392,16 +390,14 @@ def _settle_verification(verification: OrganizationVerification, *, actor_id) ->
         verification.verified_level = reached
         verification.save(update_fields=["verified_level", "updated_at"])
         tenancy.organization_set_verification_level(
-            organization_id=verification.organization_id,
-            level=reached or "none",
-            actor=Actor(user_id=actor_id, organization_id=verification.organization_id),
+            organization_id=verification.organization_id, level=reached or "none", actor=actor
         )
     if set(required_documents(verification.target_level)) <= approved:
-        _move_verification(verification, VerificationStatus.VERIFIED, actor_id=actor_id)
+        _move_verification(verification, VerificationStatus.VERIFIED, actor=actor)
 
 
 @transaction.atomic
-def document_review(*, document_id: UUID, reviewer_id: UUID, approve: bool, reason: str = "") -> KycDocument:
+def document_review(*, document_id: UUID, actor: Actor, approve: bool, reason: str = "") -> KycDocument:
     """Platform staff approve or reject a document (a reason is required to reject)."""
     reason = reason.strip()
     if not approve and not reason:
@@ -414,38 +410,35 @@ def document_review(*, document_id: UUID, reviewer_id: UUID, approve: bool, reas
     if document is None:
         raise NotFound("Document not found.")
     target = DocumentStatus.APPROVED if approve else DocumentStatus.REJECTED
-    staff = Actor.staff(reviewer_id, organization_id=document.organization_id)
-    move(document, target, transitions=DOCUMENT, actor=staff, reason=reason)
-    document.reviewer_id, document.reviewed_at, document.review_note = reviewer_id, timezone.now(), reason
+    move(document, target, transitions=DOCUMENT, actor=actor, reason=reason)
+    document.reviewer_id, document.reviewed_at, document.review_note = actor.user_id, timezone.now(), reason
     document.save()
-    _audit(document, f"kyc.document_{'approved' if approve else 'rejected'}", reviewer_id, {"reason": reason})
+    _audit(document, f"kyc.document_{'approved' if approve else 'rejected'}", actor, {"reason": reason})
     outbox_publish(_document_event(events.DocumentReviewed, document, reason=reason))
 
     verification = _verification_for_update(document.organization_id)
     if verification.status in (VerificationStatus.PENDING, VerificationStatus.VERIFIED):
-        _move_verification(verification, VerificationStatus.IN_REVIEW, actor_id=reviewer_id)
+        _move_verification(verification, VerificationStatus.IN_REVIEW, actor=actor)
     if not approve and document.document_type in required_documents(verification.target_level):
-        _move_verification(verification, VerificationStatus.REJECTED, actor_id=reviewer_id, note=reason)
-        _settle_level_only(verification, actor_id=reviewer_id)
+        _move_verification(verification, VerificationStatus.REJECTED, actor=actor, note=reason)
+        _settle_level_only(verification, actor=actor)
     else:
-        _settle_verification(verification, actor_id=reviewer_id)
+        _settle_verification(verification, actor=actor)
     return document
 
 
-def _settle_level_only(verification: OrganizationVerification, *, actor_id) -> None:
+def _settle_level_only(verification: OrganizationVerification, *, actor: Actor) -> None:
     reached = _level_reached(_approved_types(verification.organization_id))
     if verification.verified_level != reached:
         verification.verified_level = reached
         verification.save(update_fields=["verified_level", "updated_at"])
         tenancy.organization_set_verification_level(
-            organization_id=verification.organization_id,
-            level=reached or "none",
-            actor=Actor(user_id=actor_id, organization_id=verification.organization_id),
+            organization_id=verification.organization_id, level=reached or "none", actor=actor
         )
 
 
 @transaction.atomic
-def verification_set_target_level(*, organization_id: UUID, actor_id: UUID, level: str) -> OrganizationVerification:
+def verification_set_target_level(*, organization_id: UUID, actor: Actor, level: str) -> OrganizationVerification:
     """The organization asks for a level; more documents may now be needed."""
     if level not in Level.values:
         raise ValidationFailed(f"Unknown level {level!r}.", details={"target_level": [f"One of {Level.values}."]})
@@ -454,9 +447,9 @@ def verification_set_target_level(*, organization_id: UUID, actor_id: UUID, leve
     verification.save(update_fields=["target_level", "updated_at"])
     needs_more = not set(required_documents(level)) <= _approved_types(organization_id)
     if verification.status == VerificationStatus.VERIFIED and needs_more:
-        _move_verification(verification, VerificationStatus.PENDING, actor_id=actor_id)
+        _move_verification(verification, VerificationStatus.PENDING, actor=actor)
     elif verification.status == VerificationStatus.IN_REVIEW and not needs_more:
-        _move_verification(verification, VerificationStatus.VERIFIED, actor_id=actor_id)
+        _move_verification(verification, VerificationStatus.VERIFIED, actor=actor)
     return verification
 
 
@@ -471,15 +464,18 @@ def document_expire(*, document_id: UUID) -> KycDocument:
         return document
     system = Actor.system(organization_id=document.organization_id)
     move(document, DocumentStatus.EXPIRED, transitions=DOCUMENT, actor=system, save=["updated_at"])
-    _audit(document, "kyc.document_expired", None, {"expires_on": str(document.expires_on)})
+    _audit(document, "kyc.document_expired", system, {"expires_on": str(document.expires_on)})
     outbox_publish(_document_event(events.DocumentExpired, document, expires_on=str(document.expires_on)))
     verification = _verification_for_update(document.organization_id)
-    _settle_level_only(verification, actor_id=None)
+    _settle_level_only(verification, actor=system)
     if verification.status == VerificationStatus.VERIFIED and document.document_type in required_documents(
         verification.target_level
     ):
         _move_verification(
-            verification, VerificationStatus.PENDING, note=f"{document.get_document_type_display()} expired."
+            verification,
+            VerificationStatus.PENDING,
+            actor=system,
+            note=f"{document.get_document_type_display()} expired.",
         )
     return document
 

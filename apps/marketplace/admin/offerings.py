@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.postgres.forms import SimpleArrayField
 
+from apps.core.actors import Actor
 from apps.core.errors import ValidationFailed
 from apps.marketplace import services
 from apps.marketplace.admin.common import StaffModerationMixin, acting_for, amount_with_currency, list_display_for
@@ -285,7 +286,7 @@ class ServiceOfferingAdmin(StaffModerationMixin, ServiceErrorsAsMessages, Organi
             request,
             queryset.filter(is_hidden=False),
             lambda offering: services.offering_set_hidden(
-                offering_id=offering.pk, hidden=True, reason=reason, staff_user_id=request.user.id
+                actor=Actor.staff(request.user.id), offering_id=offering.pk, hidden=True, reason=reason
             ),
             done="{count} offering(s) hidden from the catalogue.",
             nothing="Nothing to do: the selected offerings are hidden already.",
@@ -298,7 +299,7 @@ class ServiceOfferingAdmin(StaffModerationMixin, ServiceErrorsAsMessages, Organi
             request,
             queryset.filter(is_hidden=True),
             lambda offering: services.offering_set_hidden(
-                offering_id=offering.pk, hidden=False, reason="", staff_user_id=request.user.id
+                actor=Actor.staff(request.user.id), offering_id=offering.pk, hidden=False, reason=""
             ),
             done="{count} offering(s) back in the catalogue.",
             nothing="Nothing to do: the selected offerings are in the catalogue already.",

@@ -7,6 +7,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 
+from apps.core.actors import Actor
 from apps.core.admin import ReadOnlyAdminMixin
 from apps.marketplace import services
 from apps.marketplace.admin.common import MarketplacePartInline, StaffModerationMixin, list_display_for
@@ -146,7 +147,7 @@ class RfqAdmin(StaffModerationMixin, ReadOnlyAdminMixin, OrganizationScopedAdmin
         self.moderate_each(
             request,
             queryset,
-            lambda rfq: services.rfq_close_by_staff(rfq_id=rfq.pk, staff_user_id=request.user.id, reason=reason),
+            lambda rfq: services.rfq_close_by_staff(actor=Actor.staff(request.user.id), rfq_id=rfq.pk, reason=reason),
             done="{count} RFQ(s) closed; their live offers were rejected.",
         )
         return None

@@ -225,7 +225,7 @@ def offering_update(*, actor: Actor, offering_id: UUID, data: dict) -> ServiceOf
 
 
 @transaction.atomic
-def offering_set_hidden(*, offering_id: UUID, hidden: bool, reason: str, staff_user_id: UUID) -> ServiceOffering:
+def offering_set_hidden(*, actor: Actor, offering_id: UUID, hidden: bool, reason: str) -> ServiceOffering:
     """Staff take an offering out of the catalogue (or put it back), with a reason; audited.
 
     Runs in the caller's all-tenants scope (the staff back-office)."""
@@ -248,7 +248,7 @@ def offering_set_hidden(*, offering_id: UUID, hidden: bool, reason: str, staff_u
         # Putting it back may have a reason too: it is kept in the audit log only.
         new_values={"is_hidden": hidden, "reason": reason.strip()},
         organization_id=offering.organization_id,
-        actor_id=staff_user_id,
+        actor_id=actor.user_id,
     )
     _publish_offering(offering, ["is_hidden"])
     return offering

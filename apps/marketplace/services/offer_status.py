@@ -40,7 +40,7 @@ _EVENTS = {
 
 
 def offer_apply_status(
-    offer: Offer, *, status: str, who: str, actor_id: UUID | None, acting_organization_id: UUID, note: str = ""
+    offer: Offer, *, status: str, who: str, actor: Actor, acting_organization_id: UUID, note: str = ""
 ) -> Offer:
     """Move an offer (its RFQ locked by the caller) to withdrawn, rejected or expired: the
     row, its history, the audit row and the event, in the caller's transaction."""
@@ -57,7 +57,7 @@ def offer_apply_status(
         offer,
         status,
         transitions=OFFER,
-        actor=Actor(user_id=actor_id, organization_id=acting_organization_id),
+        actor=actor,
         who=who,
         reason=note,
         save=["decided_at", "decision_note", "updated_at"],
@@ -72,7 +72,7 @@ def offer_apply_status(
     return offer
 
 
-def offers_close_live(*, rfq: Rfq, status: str, who: str, actor_id: UUID | None, reason: str) -> int:
+def offers_close_live(*, rfq: Rfq, status: str, who: str, actor: Actor, reason: str) -> int:
     """Reject or expire every live offer on a locked RFQ that is closing; returns how many.
 
     Acts for the RFQ's owner, a party of every offer on it."""
@@ -80,7 +80,7 @@ def offers_close_live(*, rfq: Rfq, status: str, who: str, actor_id: UUID | None,
     closed = 0
     for offer in live:
         offer_apply_status(
-            offer, status=status, who=who, actor_id=actor_id, acting_organization_id=rfq.organization_id, note=reason
+            offer, status=status, who=who, actor=actor, acting_organization_id=rfq.organization_id, note=reason
         )
         closed += 1
     return closed

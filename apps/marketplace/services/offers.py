@@ -109,7 +109,7 @@ def _terms_from_offering(*, rfq: Rfq, offering_id: UUID, carrier_id: UUID, data:
     }
 
 
-def _record_revision(offer: Offer, *, actor_id: UUID) -> None:
+def _record_revision(offer: Offer, *, actor: Actor) -> None:
     OfferRevision.objects.create(
         offer=offer,
         carrier_organization_id=offer.carrier_organization_id,
@@ -121,7 +121,7 @@ def _record_revision(offer: Offer, *, actor_id: UUID) -> None:
         valid_until=offer.valid_until,
         conditions=offer.conditions,
         service_offering_id=offer.service_offering_id,
-        submitted_by_id=actor_id,
+        submitted_by_id=actor.user_id,
     )
 
 
@@ -176,7 +176,7 @@ def offer_submit(*, actor: Actor, rfq_id: UUID, data: dict) -> Offer:
             )
     except IntegrityError as error:  # the RFQ lock makes this unreachable; the constraint is the backstop
         raise DomainError("Your organization already has a live offer on this RFQ.") from error
-    _record_revision(offer, actor_id=actor.user_id)
+    _record_revision(offer, actor=actor)
     history_record(offer, transitions=OFFER, from_status="", to_status=offer.status, actor=actor)
     audit_record(
         action="offer.submitted",
@@ -238,7 +238,7 @@ def offer_revise(*, actor: Actor, offer_id: UUID, data: dict) -> Offer:
     if "price" in changes or "currency" in changes:
         offer.price_breakdown = {}  # the quote it was pre-filled from no longer holds
     offer.save(update_fields=[*changes, "version", "price_breakdown", "updated_at"])
-    _record_revision(offer, actor_id=actor.user_id)
+    _record_revision(offer, actor=actor)
     audit_record(
         action="offer.revised",
         resource_type="offer",
@@ -266,7 +266,7 @@ def offer_withdraw(*, actor: Actor, offer_id: UUID, reason: str = "") -> Offer:
         offer,
         status=OfferStatus.WITHDRAWN,
         who=CARRIER,
-        actor_id=actor.user_id,
+        actor=actor,
         acting_organization_id=actor.organization_id,
         note=reason.strip(),
     )
@@ -294,7 +294,7 @@ def offer_reject(*, actor: Actor, offer_id: UUID, reason: str = "") -> Offer:
         offer,
         status=OfferStatus.REJECTED,
         who=OWNER,
-        actor_id=actor.user_id,
+        actor=actor,
         acting_organization_id=actor.organization_id,
         note=reason.strip() or "Declined by the shipper.",
     )
@@ -326,7 +326,7 @@ def _order_for_award(*, actor: Actor, rfq: Rfq, offer: Offer) -> UUID:
                 "segments": rfq.segments,
             },
         ),
-        created_by_id=actor.user_id,
+        actor=actor,
         note=f"Awarded from {rfq.number}.",
     )
     order_services.order_change_status(
@@ -376,11 +376,11 @@ def offer_accept(*, actor: Actor, offer_id: UUID) -> AwardResult:
             other,
             status=OfferStatus.REJECTED,
             who=OWNER,
-            actor_id=actor.user_id,
+            actor=actor,
             acting_organization_id=actor.organization_id,
             note="Another offer was accepted.",
         )
-    rfq_award(rfq=rfq, offer=offer, order_id=order_id, actor_id=actor.user_id)
+    rfq_award(rfq=rfq, offer=offer, order_id=order_id, actor=actor)
     logger.info("marketplace.rfq_awarded", extra={"rfq_id": str(rfq.id), "offer_id": str(offer.id)})
     return AwardResult(offer=offer, rfq=rfq, order_id=order_id, rejected_offer_ids=[other.id for other in others])
 
@@ -399,7 +399,7 @@ def offer_expire(*, offer_id: UUID, now: datetime) -> Offer | None:
         offer,
         status=OfferStatus.EXPIRED,
         who=SYSTEM,
-        actor_id=None,
+        actor=Actor.system(organization_id=offer.carrier_organization_id),
         acting_organization_id=offer.carrier_organization_id,
         note="Its validity ended.",
     )

@@ -185,12 +185,11 @@ def rfq_publish(*, actor: Actor, rfq_id: UUID) -> Rfq:
     return rfq
 
 
-def _close(rfq: Rfq, *, status: str, who: str, actor_id: UUID | None, reason: str) -> Rfq:
+def _close(rfq: Rfq, *, status: str, who: str, actor: Actor, reason: str) -> Rfq:
     """Move a locked RFQ to a final status other than awarded, closing its live offers."""
     previous = rfq.status
     rfq.closed_at = timezone.now()
     rfq.close_reason = reason
-    actor = Actor(user_id=actor_id, organization_id=rfq.organization_id)
     move(
         rfq,
         status,
@@ -202,7 +201,7 @@ def _close(rfq: Rfq, *, status: str, who: str, actor_id: UUID | None, reason: st
     )
     # An expired RFQ's offers expire with it; otherwise they are rejected with the RFQ's reason.
     offer_status = OfferStatus.EXPIRED if status == RfqStatus.EXPIRED else OfferStatus.REJECTED
-    offers_close_live(rfq=rfq, status=offer_status, who=who, actor_id=actor_id, reason=reason)
+    offers_close_live(rfq=rfq, status=offer_status, who=who, actor=actor, reason=reason)
     audit_record(
         action=f"rfq.{status}",
         resource_type="rfq",
@@ -210,7 +209,7 @@ def _close(rfq: Rfq, *, status: str, who: str, actor_id: UUID | None, reason: st
         old_values={"status": previous},
         new_values={"status": status, "reason": reason},
         organization_id=rfq.organization_id,
-        actor_id=actor_id,
+        actor_id=actor.user_id,
     )
     outbox_publish(events.RfqClosed(**_event_fields(rfq), reason=reason))
     return rfq
@@ -222,11 +221,11 @@ def rfq_cancel(*, actor: Actor, rfq_id: UUID, reason: str) -> Rfq:
     if not reason.strip():
         raise ValidationFailed("Say why the RFQ is cancelled.", details={"reason": ["Required."]})
     rfq = rfq_get_for_update(organization_id=actor.organization_id, rfq_id=rfq_id)
-    return _close(rfq, status=RfqStatus.CANCELLED, who=OWNER, actor_id=actor.user_id, reason=reason.strip())
+    return _close(rfq, status=RfqStatus.CANCELLED, who=OWNER, actor=actor, reason=reason.strip())
 
 
 @transaction.atomic
-def rfq_close_by_staff(*, rfq_id: UUID, staff_user_id: UUID, reason: str) -> Rfq:
+def rfq_close_by_staff(*, actor: Actor, rfq_id: UUID, reason: str) -> Rfq:
     """Platform staff close an abusive open RFQ (in the back-office's all-tenants scope); audited."""
     if not reason.strip():
         raise ValidationFailed("Say why the RFQ is closed.", details={"reason": ["Required."]})
@@ -234,7 +233,7 @@ def rfq_close_by_staff(*, rfq_id: UUID, staff_user_id: UUID, reason: str) -> Rfq
     rfq = Rfq.objects.filter(pk=rfq_id).first()
     if rfq is None:
         raise NotFound("RFQ not found.")
-    return _close(rfq, status=RfqStatus.CLOSED, who=STAFF, actor_id=staff_user_id, reason=reason.strip())
+    return _close(rfq, status=RfqStatus.CLOSED, who=STAFF, actor=actor, reason=reason.strip())
 
 
 @transaction.atomic
@@ -245,7 +244,8 @@ def rfq_expire(*, rfq_id: UUID, now: datetime) -> Rfq | None:
     rfq = Rfq.objects.filter(pk=rfq_id).first()
     if rfq is None or rfq.status != RfqStatus.OPEN or rfq.deadline > now:
         return None
-    return _close(rfq, status=RfqStatus.EXPIRED, who=SYSTEM, actor_id=None, reason="The deadline passed.")
+    system = Actor.system(organization_id=rfq.organization_id)
+    return _close(rfq, status=RfqStatus.EXPIRED, who=SYSTEM, actor=system, reason="The deadline passed.")
 
 
 def _rfqs_past_deadline(now: datetime):
@@ -276,7 +276,7 @@ def rfqs_expire_due(*, now: datetime | None = None) -> int:
     return expired
 
 
-def rfq_award(*, rfq: Rfq, offer: Offer, order_id: UUID, actor_id: UUID) -> Rfq:
+def rfq_award(*, rfq: Rfq, offer: Offer, order_id: UUID, actor: Actor) -> Rfq:
     """Mark a locked, open RFQ awarded to `offer` (the offers service accepts, rejects and
     creates the order around this call)."""
     rfq.closed_at = timezone.now()
@@ -287,7 +287,7 @@ def rfq_award(*, rfq: Rfq, offer: Offer, order_id: UUID, actor_id: UUID) -> Rfq:
         rfq,
         RfqStatus.AWARDED,
         transitions=RFQ,
-        actor=Actor(user_id=actor_id, organization_id=rfq.organization_id),
+        actor=actor,
         who=OWNER,
         reason=f"Awarded to {offer.carrier_organization_name}.",
         save=["closed_at", "awarded_offer", "awarded_organization_id", "order", "updated_at"],

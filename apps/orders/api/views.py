@@ -135,7 +135,7 @@ class WarehouseListView(OrganizationView):
         data = s.WarehouseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         warehouse = services.warehouse_create(
-            organization_id=self.membership.organization_id, actor_id=request.user.id, data=data.validated_data
+            actor=self.actor(), organization_id=self.membership.organization_id, data=data.validated_data
         )
         return Response(s.WarehouseSerializer(warehouse).data, status=201)
 
@@ -153,7 +153,7 @@ class WarehouseDetailView(OrganizationView):
         warehouse = selectors.warehouse_get(warehouse_id=warehouse_id, **self.warehouse_scope())
         data = s.WarehouseSerializer(warehouse, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        warehouse = services.warehouse_update(warehouse=warehouse, actor_id=request.user.id, data=data.validated_data)
+        warehouse = services.warehouse_update(actor=self.actor(), warehouse=warehouse, data=data.validated_data)
         return Response(s.WarehouseSerializer(warehouse).data)
 
 
@@ -288,9 +288,7 @@ class WarehouseStaffView(OrganizationView):
         warehouse = selectors.warehouse_get(warehouse_id=warehouse_id, **self.warehouse_scope())
         data = s.StaffAssignInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.warehouse_assign_staff(
-            warehouse=warehouse, user_id=data.validated_data["user_id"], actor_id=request.user.id
-        )
+        services.warehouse_assign_staff(actor=self.actor(), warehouse=warehouse, user_id=data.validated_data["user_id"])
         return Response(status=204)
 
 

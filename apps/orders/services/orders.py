@@ -77,7 +77,7 @@ def _order_event_publish(order: Order, event, *, acting_organization_id: UUID | 
 
 
 @transaction.atomic
-def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: str = "") -> Order:
+def order_create(*, actor: Actor, order_input: OrderInput, note: str = "") -> Order:
     """Create an order with its items and the first history row; published as order.created."""
     if not order_input.items:
         raise ValidationFailed("An order needs at least one item.", details={"items": ["At least one item."]})
@@ -116,7 +116,7 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
         client_organization_id=order_input.client_organization_id,
         supplier_organization_id=order_input.supplier_organization_id,
         customer_id=order_input.customer_id,
-        created_by_id=created_by_id,
+        created_by_id=actor.user_id,
         source_warehouse_id=order_input.source_warehouse_id,
         destination_warehouse_id=order_input.destination_warehouse_id,
         shipping_address=order_input.shipping_address,
@@ -150,7 +150,7 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
         transitions=ORDER[order.kind],
         from_status="",
         to_status=order.status,
-        actor=Actor(user_id=created_by_id),
+        actor=actor,
         reason=note,
     )
     audit_record(
@@ -159,7 +159,7 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
         resource_id=order.id,
         new_values={"number": order.number, "kind": order.kind, "total": str(order.total_amount)},
         organization_id=order.client_organization_id,
-        actor_id=created_by_id,
+        actor_id=actor.user_id,
     )
     _order_event_publish(
         order,
@@ -168,7 +168,7 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
             order_id=str(order.id),
             number=order.number,
             kind=order.kind,
-            party_organization_ids=parties_of(order),
+            party_organization_ids=_parties_of(order),
             status=order.status,
         ),
         acting_organization_id=None,
@@ -176,11 +176,11 @@ def order_create(*, order_input: OrderInput, created_by_id: UUID | None, note: s
     return order
 
 
-def parties_of(order: Order) -> list[str]:
+def _parties_of(order: Order) -> list[str]:
     return sorted({str(order.client_organization_id), str(order.supplier_organization_id)})
 
 
-def sides_of(order: Order, organization_id: UUID) -> set[str]:
+def _sides_of(order: Order, organization_id: UUID) -> set[str]:
     sides = set()
     if order.client_organization_id == organization_id:
         sides.add(CLIENT)
@@ -189,8 +189,8 @@ def sides_of(order: Order, organization_id: UUID) -> set[str]:
     return sides
 
 
-def check_actor(order: Order, actor: Actor, *, sides: frozenset[str], permission: str) -> None:
-    acting_sides = sides_of(order, actor.organization_id)
+def _check_actor(order: Order, actor: Actor, *, sides: frozenset[str], permission: str) -> None:
+    acting_sides = _sides_of(order, actor.organization_id)
     scope = order_scope(actor=actor)
     if not acting_sides or scope.customer_id not in (None, order.customer_id):
         raise NotFound("Order not found.")  # not a party, or beyond an `:own` reach: as if it did not exist
@@ -237,7 +237,7 @@ def order_move(
             order_id=str(order.id),
             number=order.number,
             kind=order.kind,
-            party_organization_ids=parties_of(order),
+            party_organization_ids=_parties_of(order),
             from_status=previous,
             to_status=status,
             note=note,
@@ -252,10 +252,10 @@ def order_change_status(*, order_id: UUID, actor: Actor, status: str, note: str 
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None:
         raise NotFound("Order not found.")
-    if not sides_of(order, actor.organization_id):
+    if not _sides_of(order, actor.organization_id):
         raise NotFound("Order not found.")
     rule = ORDER[order.kind].check(order.status, status)
-    check_actor(order, actor, sides=rule.sides, permission=rule.permission)
+    _check_actor(order, actor, sides=rule.sides, permission=rule.permission)
     order_move(order, status=status, actor=actor, acting_organization_id=actor.organization_id, note=note)
     return order
 

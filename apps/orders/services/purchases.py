@@ -26,11 +26,11 @@ from apps.orders.services.orders import (
     Actor,
     ItemInput,
     OrderInput,
-    check_actor,
+    _check_actor,
+    _parties_of,
+    _sides_of,
     order_create,
     order_move,
-    parties_of,
-    sides_of,
 )
 from apps.orders.transitions import ORDER, SUPPLIER
 from apps.tenancy.roles import Grant, Role, grant_for
@@ -142,7 +142,7 @@ def assisted_purchase_create(
             product_id=product.id,
             purchase_agent_id=agent_id,
         ),
-        created_by_id=actor.user_id,
+        actor=actor,
         note=notes,
     )
     outbox_publish(
@@ -151,7 +151,7 @@ def assisted_purchase_create(
             order_id=str(order.id),
             number=order.number,
             kind=order.kind,
-            party_organization_ids=parties_of(order),
+            party_organization_ids=_parties_of(order),
             purchase_agent_id=str(agent_id) if agent_id else None,
         )
     )
@@ -160,7 +160,7 @@ def assisted_purchase_create(
 
 def _locked_order(order_id: UUID, actor: Actor, *, kind: str) -> Order:
     order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None or not sides_of(order, actor.organization_id):
+    if order is None or not _sides_of(order, actor.organization_id):
         raise NotFound("Order not found.")
     if order.kind != kind:
         raise ValidationFailed(
@@ -171,7 +171,7 @@ def _locked_order(order_id: UUID, actor: Actor, *, kind: str) -> Order:
 
 def _check_purchase_side(order: Order, actor: Actor) -> None:
     """The forwarder's side acts with `purchase:update` or `order:update`."""
-    if SUPPLIER not in sides_of(order, actor.organization_id):
+    if SUPPLIER not in _sides_of(order, actor.organization_id):
         raise PermissionDenied("Only the supplier organization may do this.")
     if all(
         grant_for(actor.role, actor.extra_permissions, permission) is not Grant.ALL
@@ -217,7 +217,7 @@ def order_record_purchase(*, order_id: UUID, actor: Actor, tracking_number: str,
 
     order = _locked_order(order_id, actor, kind=OrderKind.ASSISTED_PURCHASE)
     rule = ORDER[order.kind].check(order.status, OrderStatus.PURCHASED)
-    check_actor(order, actor, sides=rule.sides, permission=rule.permission)
+    _check_actor(order, actor, sides=rule.sides, permission=rule.permission)
     tracking_number = normalize_tracking_number(tracking_number)
     if not tracking_number:
         raise ValidationFailed("Give the shop's tracking number.", details={"tracking_number": ["Required."]})
@@ -285,7 +285,7 @@ def self_purchase_create(
             external_tracking_number=tracking_number,
             declared_value=declared_value,
         ),
-        created_by_id=actor.user_id,
+        actor=actor,
     )
     order.purchase_invoice_filename = invoice.name[:255]
     order.purchase_invoice_sha256 = invoice.sha256

@@ -12,7 +12,7 @@ from apps.core.audit import audit_record
 from apps.core.services import outbox_publish
 from apps.orders import events
 from apps.orders.models import Order, Package, UnmatchedArrival, Warehouse
-from apps.orders.services.orders import Actor, order_move, parties_of
+from apps.orders.services.orders import Actor, _parties_of, order_move
 from apps.orders.transitions import RECEIVING_TRANSITIONS, receiving_move
 
 MATCHED, ALREADY_RECEIVED, UNMATCHED = "matched", "already_received", "unmatched"
@@ -117,7 +117,7 @@ def warehouse_receive(
             order_id=str(order.id),
             tracking_number=number,
             warehouse_id=str(warehouse.id),
-            party_organization_ids=parties_of(order),
+            party_organization_ids=_parties_of(order),
         )
     )
     return ReceiveResult(MATCHED, f"Matched to order {order.number}, now {target}.", package=package, order=order)

@@ -24,7 +24,7 @@ from apps.orders.models import (
     ReturnStatus,
 )
 from apps.orders.services.files import IMAGE_TYPES, Upload, check_upload
-from apps.orders.services.orders import Actor, check_actor, parties_of, sides_of
+from apps.orders.services.orders import Actor, _check_actor, _parties_of, _sides_of
 from apps.orders.transitions import CLIENT, RETURN, RETURNABLE_ORDER_STATUSES
 
 MAX_PHOTOS = 5
@@ -51,7 +51,7 @@ def _return_event(order_return: OrderReturn, *, acting_organization_id: UUID, no
         order_id=str(order_return.order_id),
         status=order_return.status,
         note=note,
-        party_organization_ids=parties_of(order_return.order),
+        party_organization_ids=_parties_of(order_return.order),
     )
 
 
@@ -95,9 +95,9 @@ def return_request(
     a customer only for their own orders). Photos are checked like KYC images; a bad one
     refuses the whole request (400) before anything is stored."""
     order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None or not sides_of(order, actor.organization_id):
+    if order is None or not _sides_of(order, actor.organization_id):
         raise NotFound("Order not found.")
-    check_actor(order, actor, sides=frozenset({CLIENT}), permission="return:create")
+    _check_actor(order, actor, sides=frozenset({CLIENT}), permission="return:create")
     if order.status not in RETURNABLE_ORDER_STATUSES:
         raise InvalidStateTransition(
             f"An order that is {order.status.replace('_', ' ')} cannot be returned.",
@@ -151,12 +151,12 @@ def return_change_status(*, return_id: UUID, actor: Actor, status: str, note: st
     """Move a return (approve, reject with a reason, received, refunded) if the table allows
     it and the actor's side and role may; history and the event in the same transaction."""
     order_return = OrderReturn.objects.select_for_update().select_related("order").filter(pk=return_id).first()
-    if order_return is None or not sides_of(order_return.order, actor.organization_id):
+    if order_return is None or not _sides_of(order_return.order, actor.organization_id):
         raise NotFound("Return not found.")
     rule = RETURN.check(order_return.status, status)
-    if not sides_of(order_return.order, actor.organization_id) & rule.sides:
+    if not _sides_of(order_return.order, actor.organization_id) & rule.sides:
         raise PermissionDenied("Only the supplier organization may do this.")
-    check_actor(order_return.order, actor, sides=rule.sides, permission=rule.permission)
+    _check_actor(order_return.order, actor, sides=rule.sides, permission=rule.permission)
     note = note.strip()
     if status == ReturnStatus.REJECTED and not note:
         raise ValidationFailed("Say why the return is rejected.", details={"note": ["Required to reject."]})

@@ -43,7 +43,7 @@ WAREHOUSE_FIELDS = (
 
 
 @transaction.atomic
-def warehouse_create(*, organization_id: UUID, actor_id: UUID, data: dict) -> Warehouse:
+def warehouse_create(*, actor: Actor, organization_id: UUID, data: dict) -> Warehouse:
     if Warehouse.objects.filter(organization_id=organization_id, code=data.get("code")).exists():
         raise ValidationFailed("A warehouse with this code exists already.", details={"code": ["Already used."]})
     warehouse = Warehouse(organization_id=organization_id, **{k: v for k, v in data.items() if k in WAREHOUSE_FIELDS})
@@ -55,18 +55,18 @@ def warehouse_create(*, organization_id: UUID, actor_id: UUID, data: dict) -> Wa
         resource_id=warehouse.id,
         new_values={"name": warehouse.name, "code": warehouse.code},
         organization_id=organization_id,
-        actor_id=actor_id,
+        actor_id=actor.user_id,
     )
     return warehouse
 
 
 @transaction.atomic
-def warehouse_update(*, warehouse: Warehouse, actor_id: UUID, data: dict) -> Warehouse:
+def warehouse_update(*, actor: Actor, warehouse: Warehouse, data: dict) -> Warehouse:
     warehouse, _ = model_update(
         instance=warehouse,
         data=data,
         fields=WAREHOUSE_FIELDS,
-        actor=Actor(user_id=actor_id, organization_id=warehouse.organization_id),
+        actor=actor,
         resource_type="warehouse",
         full_clean=True,
     )
@@ -74,7 +74,7 @@ def warehouse_update(*, warehouse: Warehouse, actor_id: UUID, data: dict) -> War
 
 
 @transaction.atomic
-def warehouse_assign_staff(*, warehouse: Warehouse, user_id: UUID, actor_id: UUID) -> None:
+def warehouse_assign_staff(*, actor: Actor, warehouse: Warehouse, user_id: UUID) -> None:
     """Let a warehouse staff (or manager) member of the warehouse's organization work there.
 
     `warehouse` comes from an RLS-filtered read; the member is looked up in the same
@@ -95,5 +95,5 @@ def warehouse_assign_staff(*, warehouse: Warehouse, user_id: UUID, actor_id: UUI
         resource_id=warehouse.id,
         new_values={"user_id": str(user_id)},
         organization_id=warehouse.organization_id,
-        actor_id=actor_id,
+        actor_id=actor.user_id,
     )
