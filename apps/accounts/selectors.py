@@ -26,7 +26,7 @@ def session_is_live(*, user_id: UUID, session_id: UUID) -> bool:
 def session_list(*, user_id: UUID) -> QuerySet[AuthSession]:
     """The user's live sessions, most recently used first (row-level security: own rows only)."""
     return AuthSession.objects.filter(user_id=user_id, revoked_at__isnull=True, expires_at__gt=timezone.now()).order_by(
-        "-last_used_at"
+        "-last_used_at", "-id"
     )
 
 

@@ -30,7 +30,7 @@ def document_list(
         queryset = queryset.filter(document_type=document_type)
     if customer_id is not None:
         queryset = queryset.filter(customer_id=customer_id)
-    return queryset.order_by("-created_at", "-version")
+    return queryset.order_by("-created_at", "-version", "-id")
 
 
 def document_get(*, organization_id: UUID, document_id: UUID, customer_id: UUID | None = None) -> GeneratedDocument:
@@ -44,7 +44,7 @@ def document_get(*, organization_id: UUID, document_id: UUID, customer_id: UUID 
 
 
 def template_list(*, organization_id: UUID) -> QuerySet[DocumentTemplate]:
-    return DocumentTemplate.objects.filter(organization_id=organization_id).order_by("document_type")
+    return DocumentTemplate.objects.filter(organization_id=organization_id).order_by("document_type", "id")
 
 
 def template_get(*, organization_id: UUID, template_id: UUID) -> DocumentTemplate:

@@ -197,7 +197,7 @@ def _as_dict(value: Equivalent | None) -> dict | None:
 
 
 def exchange_rate_list() -> QuerySet[ExchangeRate]:
-    return ExchangeRate.objects.order_by("base", "quote")
+    return ExchangeRate.objects.order_by("base", "quote", "id")
 
 
 # --- proofs (ledger_check) ----------------------------------------------------------------------

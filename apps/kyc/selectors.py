@@ -39,7 +39,7 @@ def document_list(*, organization_id: UUID, status: str | None = None, document_
         queryset = queryset.filter(status=status)
     if document_type:
         queryset = queryset.filter(document_type=document_type)
-    return queryset.order_by("-created_at")
+    return queryset.order_by("-created_at", "-id")
 
 
 def document_get(*, organization_id: UUID, document_id: UUID) -> KycDocument:

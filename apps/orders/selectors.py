@@ -107,7 +107,7 @@ def warehouse_list(*, organization_id: UUID, user=None, role: str = "") -> Query
 
     Guardian's grants have no organization column: they are intersected with this
     RLS-filtered queryset, so a grant can never reveal another tenant's warehouse."""
-    queryset = Warehouse.objects.filter(organization_id=organization_id).order_by("name")
+    queryset = Warehouse.objects.filter(organization_id=organization_id).order_by("name", "id")
     if role in WAREHOUSE_BOUND_ROLES:
         queryset = get_objects_for_user(
             user,

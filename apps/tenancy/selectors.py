@@ -69,7 +69,7 @@ def active_memberships_of(*, user_id: UUID) -> list[Membership]:
 
 
 def organization_list(*, user_id: UUID) -> QuerySet[Organization]:
-    return Organization.objects.filter(memberships__user_id=user_id, memberships__is_active=True).order_by("name")
+    return Organization.objects.filter(memberships__user_id=user_id, memberships__is_active=True).order_by("name", "id")
 
 
 def organization_get(*, organization_id: UUID) -> Organization:
@@ -91,7 +91,7 @@ def member_list(*, organization_id: UUID) -> QuerySet[Membership]:
         Membership.objects.filter(organization_id=organization_id)
         .select_related("user")
         .only(*MEMBER_FIELDS)
-        .order_by("created_at")
+        .order_by("created_at", "id")
     )
 
 

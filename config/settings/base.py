@@ -377,6 +377,10 @@ REST_FRAMEWORK = {
     ],
 }
 
+# Lists count at most this many rows for meta.total; beyond it the envelope says
+# totalIsExact: false (apps/core/pagination.py, docs/decisions/0005-list-counts.md).
+LIST_COUNT_LIMIT = env_int("LIST_COUNT_LIMIT", 10_000)
+
 # --- Rate limits (apps/core/throttling.py, docs/rate-limits.md) --------------------------
 # Fixed windows counted in Redis, shared by every process. "N/unit" or "N/Kunit" (a window
 # of K units), unit s|sec|second|min|minute|hour|day. Each scope is overridable from the
