@@ -123,7 +123,7 @@ def keyset_ordering(rows) -> list[tuple[str, bool]] | None:
             field = model._meta.pk if name == "pk" else model._meta.get_field(name)
         except FieldDoesNotExist:
             return None
-        if not field.concrete or field.null or field.is_relation and not field.primary_key:
+        if not field.concrete or field.null or (field.is_relation and not field.primary_key):
             return None
         fields.append((field.name, item.startswith("-")))
     if not fields or fields[-1][0] != model._meta.pk.name:
@@ -158,7 +158,10 @@ def decode_cursor(token: str, model, ordering: list[tuple[str, bool]]) -> list:
     if not isinstance(payload, dict) or payload.get("o") != names or len(payload.get("v") or ()) != len(names):
         raise ValidationError({"cursor": [BAD_CURSOR]})
     try:
-        values = [model._meta.get_field(name).to_python(value) for (name, _), value in zip(ordering, payload["v"])]
+        values = [
+            model._meta.get_field(name).to_python(value)
+            for (name, _), value in zip(ordering, payload["v"], strict=True)
+        ]
     except (DjangoValidationError, TypeError, ValueError):
         raise ValidationError({"cursor": [BAD_CURSOR]}) from None
     if any(value is None for value in values):
@@ -171,7 +174,10 @@ def after_cursor(queryset: QuerySet, ordering: list[tuple[str, bool]], values: l
     comparison, `(created_at, id) < (%s, %s)`. Mixed directions: the first column bounded
     (`created_at <= %s`, for the index) and the lexicographic OR of ANDs."""
     model = queryset.model
-    typed = [Value(value, output_field=model._meta.get_field(name)) for (name, _), value in zip(ordering, values)]
+    typed = [
+        Value(value, output_field=model._meta.get_field(name))
+        for (name, _), value in zip(ordering, values, strict=True)
+    ]
     directions = {descending for _, descending in ordering}
     if len(directions) == 1:
         operator = "<" if directions.pop() else ">"

@@ -47,7 +47,7 @@ def test_organizations_lists_only_the_users_own(api):
     body = api(user).get("/api/v1/organizations").json()
 
     assert [row["id"] for row in body["data"]] == [str(mine.id)]
-    assert body["meta"] == {"total": 1, "page": 1, "limit": 20, "totalPages": 1}
+    assert body["meta"] == {"total": 1, "totalIsExact": True, "page": 1, "limit": 20, "totalPages": 1, "next": None}
 
 
 def test_anonymous_request_gets_401_in_the_envelope(api):
@@ -359,7 +359,14 @@ def test_features_list_every_catalogued_flag_with_its_state(api):
     body = api(admin).get(f"/api/v1/organizations/{organization.id}/features").json()
 
     states = {row["name"]: row for row in body["data"]}
-    assert body["meta"] == {"total": len(states), "page": 1, "limit": 20, "totalPages": 1}
+    assert body["meta"] == {
+        "total": len(states),
+        "totalIsExact": True,
+        "page": 1,
+        "limit": 20,
+        "totalPages": 1,
+        "next": None,
+    }
     assert states["assisted_purchase"]["is_active"] is True
     assert states["self_purchase"]["is_active"] is False
     assert "cold_chain" in states
