@@ -90,6 +90,7 @@ def party_page(queryset: VisibleQuerySet) -> models.QuerySet | None:
         parties is None
         or query.high_mark is None
         or query.combinator
+        or query.is_empty()
         or query.select_for_update
         or query.distinct
         or query.group_by is not None
