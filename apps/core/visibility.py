@@ -55,7 +55,12 @@ def visible_rows(queryset: models.QuerySet, organization_id: UUID) -> models.Que
 def _is_party(node, organization_id: UUID, columns: tuple[str, ...]) -> bool:
     """Whether `node` of a WHERE is `party column = organization`."""
     target = getattr(getattr(node, "lhs", None), "target", None)
-    return isinstance(node, Exact) and target is not None and target.column in columns and node.rhs == organization_id
+    return (
+        isinstance(node, Exact)
+        and target is not None
+        and target.column in columns
+        and str(node.rhs) == str(organization_id)
+    )
 
 
 def _visibility_node(where, organization_id: UUID, columns: tuple[str, ...]):

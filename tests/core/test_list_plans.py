@@ -9,6 +9,7 @@ client, 40 % as the supplier), committed and analysed (`VACUUM (ANALYZE)`) as au
 would have, so the planner chooses on real statistics and nothing is forced."""
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 from django.db import connection
@@ -108,3 +109,37 @@ def test_the_order_list_walks_the_party_indexes_in_order_at_any_depth_and_filter
         Order.objects.filter(pk=own.pk).update(supplier_organization_id=tenant.id, created_at=timezone.now())
         ids = [order.id for order in selectors.order_list(organization_id=tenant.id)[:PAGE]]
     assert ids[0] == own.pk and len(set(ids)) == PAGE
+
+
+# --- Every two-party list has an index per side in its order ---------------------------------------
+
+
+def _lists():
+    from apps.documents.selectors import document_list
+    from apps.escrow.selectors import escrow_list
+    from apps.marketplace.selectors import offer_list
+
+    organization_id = uuid4()
+    return {
+        "orders": selectors.order_list(organization_id=organization_id),
+        "packages": selectors.package_list(organization_id=organization_id),
+        "returns": selectors.return_list(organization_id=organization_id),
+        "offers": offer_list(organization_id=organization_id),
+        "escrows": escrow_list(organization_id=organization_id),
+        "documents": document_list(organization_id=organization_id),
+    }
+
+
+@pytest.mark.parametrize("name", list(_lists()))
+def test_every_two_party_list_pages_by_an_index_per_side_in_its_order(name):
+    queryset = _lists()[name]
+    model = queryset.model
+    assert party_page(queryset[:PAGE]) is not None, "the page is not the UNION ALL of its sides"
+    ordering = [term.removeprefix("-") for term in queryset.query.order_by]
+    indexed = {
+        tuple(model._meta.get_field(field).column for field in index.fields)
+        for index in model._meta.indexes
+        if not index.condition
+    }
+    missing = [column for column in model.row_visibility.party_columns if (column, *ordering) not in indexed]
+    assert missing == [], f"{model._meta.label}: no index ({missing[0]}, {', '.join(ordering)})"
