@@ -297,10 +297,14 @@ def _server_ms(tenant_id, user_id) -> dict[str, float]:
 
     from apps.core.context import tenant_scope
     from apps.core.pagination import capped_count_queryset, list_count_limit
+    from apps.core.visibility import party_page
     from apps.orders import selectors
 
     queryset = selectors.order_list(organization_id=tenant_id)
-    page_sql, page_params = queryset[:PAGE_SIZE].query.get_compiler(using="default").as_sql()
+    # The statement the list runs: its two-party page (a UNION ALL of the sides) when it has one.
+    page = party_page(queryset[:PAGE_SIZE])
+    page = queryset[:PAGE_SIZE] if page is None else page
+    page_sql, page_params = page.query.get_compiler(using="default").as_sql()
     # The count the list runs (apps.core.pagination.capped_count), and the exact count it replaced.
     capped = capped_count_queryset(queryset, list_count_limit())
     inner_sql, count_params = capped.query.sql_with_params()

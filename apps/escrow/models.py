@@ -104,8 +104,10 @@ class Escrow(TimeStampedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["client_organization", "created_at"], name="escrow_client_created_idx"),
-            models.Index(fields=["supplier_organization", "created_at"], name="escrow_supplier_created_idx"),
+            # The lists' order with its tie-breaker, one per party: each arm of the list's UNION ALL
+            # walks one in order (apps/core/visibility.py, docs/decisions/0004-two-party-lists.md).
+            models.Index(fields=["client_organization", "created_at", "id"], name="escrow_client_created_id_idx"),
+            models.Index(fields=["supplier_organization", "created_at", "id"], name="escrow_supplier_created_id_idx"),
             models.Index(
                 fields=["auto_release_at"],
                 name="escrow_auto_release_due_idx",

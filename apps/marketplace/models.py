@@ -397,7 +397,10 @@ class Offer(TimeStampedModel):
             models.CheckConstraint(condition=Q(price__gt=0), name="offer_price_positive"),
         ]
         indexes = [
-            models.Index(fields=["carrier_organization", "created_at"], name="offer_carrier_created_idx"),
+            # The lists' order with its tie-breaker, one per party: each arm of the list's UNION ALL
+            # walks one in order (apps/core/visibility.py, docs/decisions/0004-two-party-lists.md).
+            models.Index(fields=["carrier_organization", "created_at", "id"], name="offer_carrier_created_id_idx"),
+            models.Index(fields=["shipper_organization", "created_at", "id"], name="offer_shipper_created_id_idx"),
             models.Index(fields=["shipper_organization", "rfq"], name="offer_shipper_rfq_idx"),
             models.Index(fields=["valid_until"], name="offer_live_valid_until_idx", condition=Q(status="submitted")),
         ]

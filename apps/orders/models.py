@@ -168,8 +168,10 @@ class Order(TimeStampedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["client_organization", "created_at"], name="order_client_created_idx"),
-            models.Index(fields=["supplier_organization", "created_at"], name="order_supplier_created_idx"),
+            # The lists' order with its tie-breaker, one per party: each arm of the list's UNION ALL
+            # walks one in order (apps/core/visibility.py, docs/decisions/0004-two-party-lists.md).
+            models.Index(fields=["client_organization", "created_at", "id"], name="order_client_created_id_idx"),
+            models.Index(fields=["supplier_organization", "created_at", "id"], name="order_supplier_created_id_idx"),
             # Both party columns in each: the list's COUNT (client = X OR supplier = X, and the
             # row-level security policy on the same columns) is answered from the indexes.
             models.Index(fields=["client_organization", "supplier_organization"], name="order_client_supplier_idx"),
@@ -264,7 +266,12 @@ class Package(TimeStampedModel):
                 fields=["supplier_organization", "tracking_number"], name="package_supplier_tracking_unique"
             )
         ]
-        indexes = [models.Index(fields=["client_organization", "received_at"], name="package_client_received_idx")]
+        indexes = [
+            # The lists' order with its tie-breaker, one per party: each arm of the list's UNION ALL
+            # walks one in order (apps/core/visibility.py, docs/decisions/0004-two-party-lists.md).
+            models.Index(fields=["client_organization", "received_at", "id"], name="package_client_recv_id_idx"),
+            models.Index(fields=["supplier_organization", "received_at", "id"], name="package_supplier_recv_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.tracking_number
@@ -329,7 +336,12 @@ class OrderReturn(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["client_organization", "created_at"], name="return_client_created_idx")]
+        indexes = [
+            # The lists' order with its tie-breaker, one per party: each arm of the list's UNION ALL
+            # walks one in order (apps/core/visibility.py, docs/decisions/0004-two-party-lists.md).
+            models.Index(fields=["client_organization", "created_at", "id"], name="return_client_created_id_idx"),
+            models.Index(fields=["supplier_organization", "created_at", "id"], name="return_supplier_created_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"return {self.id} of {self.order_id}"
