@@ -140,9 +140,11 @@ class GeneratedDocument(models.Model):
             models.Index(fields=["organization", "created_at"], name="generated_document_org_idx"),
             # The lists' order with its tie-breaker, one per party: each arm of the list's UNION ALL
             # walks one in order (apps/core/visibility.py, docs/decisions/0004-two-party-lists.md).
-            models.Index(fields=["client_organization", "created_at", "version"], name="document_client_created_idx"),
             models.Index(
-                fields=["supplier_organization", "created_at", "version"], name="document_supplier_created_idx"
+                fields=["client_organization", "created_at", "version", "id"], name="document_client_created_idx"
+            ),
+            models.Index(
+                fields=["supplier_organization", "created_at", "version", "id"], name="document_supplier_created_idx"
             ),
         ]
 

@@ -16,10 +16,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='generateddocument',
-            index=models.Index(fields=['client_organization', 'created_at', 'version'], name='document_client_created_idx'),
+            index=models.Index(fields=['client_organization', 'created_at', 'version', 'id'], name='document_client_created_idx'),
         ),
         migrations.AddIndex(
             model_name='generateddocument',
-            index=models.Index(fields=['supplier_organization', 'created_at', 'version'], name='document_supplier_created_idx'),
+            index=models.Index(fields=['supplier_organization', 'created_at', 'version', 'id'], name='document_supplier_created_idx'),
         ),
     ]
