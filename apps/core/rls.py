@@ -55,10 +55,6 @@ def _quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-# Who the `all_tenants` policies apply to: the all-tenants role, and the owner applying the
-# policy (migrations run as the owner; its SECURITY DEFINER functions set app.rls_bypass).
-# Both still need app.rls_bypass on, which system_scope sets.
-
 HELPER_FUNCTIONS_SQL = """
 CREATE OR REPLACE FUNCTION app_current_tenant() RETURNS uuid
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -322,8 +318,9 @@ def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# Roles are cluster-wide and parallel test workers migrate at once: the same lock as
-# apps.core.provisioning takes for its role changes.
+# The same advisory lock as apps.core.provisioning takes for its role changes (advisory
+# locks are per database: it orders migrations of one database; `setup_database` has made
+# the role before parallel test workers migrate their own databases).
 _ROLE_LOCK = 7_245_311
 
 
@@ -354,6 +351,9 @@ def forward_sql(table: str, visibility: Visibility) -> list[str]:
     for policy in visibility.policies(table):
         sql = f'CREATE POLICY "{policy.name}" ON "{table}" FOR {policy.command}'
         if policy.for_all_tenants:
+            # The all-tenants role, and the owner applying the policy (migrations run as the
+            # owner; its SECURITY DEFINER functions set app.rls_bypass). Both still need
+            # app.rls_bypass on, which system_scope sets.
             sql += f" TO {_quote_identifier(all_tenants_role())}, CURRENT_USER"
         if policy.using:
             sql += f" USING ({policy.using})"
