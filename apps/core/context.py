@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.utils.module_loading import import_string
 
+from apps.core.rls import all_tenants_role
+
 logger = logging.getLogger(__name__)
 
 
@@ -62,16 +64,31 @@ def current_user_id() -> UUID | None:
     return _scope.get().user_id
 
 
+def _role(scope: Scope, using: str) -> str:
+    """The role the transaction runs as: the all-tenants role in the bypass scope of an
+    application-role connection (docs/decisions/0006-rls-bypass-role.md), else the login
+    role ('none' resets SET ROLE). The owner's connection keeps its own role: the policies'
+    `all_tenants` arm names the owner too."""
+    if scope.bypass and connections[using].settings_dict.get("USER") == settings.APP_DB_USER:
+        return all_tenants_role()
+    return "none"
+
+
 def _apply(scope: Scope, using: str) -> None:
+    # `role` is set like the others, transaction-locally (= SET LOCAL ROLE): COMMIT, ROLLBACK
+    # and a rolled-back savepoint end it, so a pooled connection never keeps it. This is the
+    # only place in apps/ that sets the role (tests/tenancy/test_rls_bypass_role.py).
     with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT set_config('app.current_user', %s, true),"
             " set_config('app.current_tenant', %s, true),"
-            " set_config('app.rls_bypass', %s, true)",
+            " set_config('app.rls_bypass', %s, true),"
+            " set_config('role', %s, true)",
             [
                 str(scope.user_id) if scope.user_id else "",
                 str(scope.organization_id) if scope.organization_id else "",
                 "on" if scope.bypass else "",
+                _role(scope, using),
             ],
         )
 
@@ -126,6 +143,9 @@ def user_scope(user_id: UUID, *, using: str = "default"):
 @contextmanager
 def system_scope(*, reason: str, actor_id: UUID | None = None, audit: bool = True, using: str = "default"):
     """See every tenant's rows: platform staff and cross-tenant jobs only.
+
+    On the application's connection the transaction runs as the all-tenants role
+    (SET LOCAL ROLE) until the block ends; tenant policies have no bypass arm.
 
     Each entry is logged. With `audit` (the default; only read-only discovery queries
     turn it off) it is also recorded by settings.RLS_BYPASS_AUDITOR in the audit log,

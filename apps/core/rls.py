@@ -20,12 +20,22 @@ The declaration also gives the model its default manager (apps.core.visibility),
 
 Policies call the helper functions through `(select ...)` so PostgreSQL evaluates
 them once per query rather than once per row.
+
+The all-tenants scope (`system_scope`) is not an arm of the tenant policies: it is a
+policy of its own, `all_tenants`, for two roles only (docs/decisions/0006-rls-bypass-role.md):
+the all-tenants role (`<APP_DB_USER>_all_tenants`, NOLOGIN, not BYPASSRLS), which the
+application role reaches only by `SET LOCAL ROLE` inside `system_scope`, and the owner
+that applied the policy (its SECURITY DEFINER functions and data migrations set
+`app.rls_bypass`). A policy for other roles is dropped when a query is planned, so for
+the application role a tenant policy is a plain equality, `organization_id = (select
+app_current_tenant())`, which the planner uses as an index condition.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.migrations.operations.base import Operation
 from django.utils.deconstruct import deconstructible
 
@@ -34,6 +44,16 @@ from apps.core.visibility import VisibleManager
 TENANT = "(select app_current_tenant())"
 USER = "(select app_current_user_id())"
 BYPASS = "(select app_rls_bypass())"
+
+
+def all_tenants_role() -> str:
+    """The NOLOGIN role `system_scope` switches the application role to (SET LOCAL ROLE)."""
+    return f"{settings.APP_DB_USER}_all_tenants"
+
+
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
 
 HELPER_FUNCTIONS_SQL = """
 CREATE OR REPLACE FUNCTION app_current_tenant() RETURNS uuid
@@ -60,6 +80,14 @@ class Policy:
     command: str  # ALL, SELECT, INSERT, UPDATE, DELETE
     using: str | None
     check: str | None = None
+    for_all_tenants: bool = False  # TO the all-tenants role and the owner; else TO PUBLIC
+
+
+def _all_tenants(name: str = "all_tenants", command: str = "ALL") -> Policy:
+    """Every tenant's rows, for the all-tenants role and the owner, while app.rls_bypass is on."""
+    using = BYPASS if command != "INSERT" else None
+    check = BYPASS if command not in {"SELECT", "DELETE"} else None
+    return Policy(name, command, using, check, for_all_tenants=True)
 
 
 def _any_column_is_tenant(columns: tuple[str, ...]) -> str:
@@ -129,8 +157,8 @@ class Owned(Visibility):
         return (self.column,)
 
     def policies(self, table):
-        tenant = f"{self.column} = {TENANT} OR {BYPASS}"
-        policies = [Policy("tenant_rows", "ALL", tenant, tenant)]
+        tenant = f"{self.column} = {TENANT}"
+        policies = [Policy("tenant_rows", "ALL", tenant, tenant), _all_tenants()]
         if self.personal:
             policies.append(Policy("personal_read", "SELECT", f"{self.personal} = {USER}"))
         if self.open_insert:
@@ -154,8 +182,8 @@ class Personal(Visibility):
         return ()
 
     def policies(self, table):
-        own = f"{self.column} = {USER} OR {BYPASS}"
-        return [Policy("personal_rows", "ALL", own, own)]
+        own = f"{self.column} = {USER}"
+        return [Policy("personal_rows", "ALL", own, own), _all_tenants()]
 
 
 @deconstructible(path="apps.core.rls.TenantRoot")
@@ -174,12 +202,12 @@ class TenantRoot(Visibility):
         return ("id",)
 
     def policies(self, table):
-        own = f"id = {TENANT} OR {BYPASS}"
+        own = f"id = {TENANT}"
         member = (
             f'EXISTS (SELECT 1 FROM {self.membership_table} m WHERE m.organization_id = "{table}".id'
             f" AND m.user_id = {USER} AND m.is_active)"
         )
-        return [Policy("tenant_rows", "ALL", own, own), Policy("member_read", "SELECT", member)]
+        return [Policy("tenant_rows", "ALL", own, own), Policy("member_read", "SELECT", member), _all_tenants()]
 
 
 @deconstructible(path="apps.core.rls.Published")
@@ -201,9 +229,13 @@ class Published(Visibility):
         return (self.column,)
 
     def policies(self, table):
-        owner = f"{self.column} = {TENANT} OR {BYPASS}"
+        owner = f"{self.column} = {TENANT}"
         published = f"({self.published_condition}) AND {TENANT} IS NOT NULL"
-        return [Policy("tenant_rows", "ALL", owner, owner), Policy("published_read", "SELECT", published)]
+        return [
+            Policy("tenant_rows", "ALL", owner, owner),
+            Policy("published_read", "SELECT", published),
+            _all_tenants(),
+        ]
 
 
 @deconstructible(path="apps.core.rls.SharedByParties")
@@ -224,8 +256,8 @@ class SharedByParties(Visibility):
         return self.party_columns
 
     def policies(self, table):
-        parties = f"{_any_column_is_tenant(self.party_columns)} OR {BYPASS}"
-        return [Policy("party_rows", "ALL", parties, parties)]
+        parties = _any_column_is_tenant(self.party_columns)
+        return [Policy("party_rows", "ALL", parties, parties), _all_tenants()]
 
 
 @deconstructible(path="apps.core.rls.Derived")
@@ -236,8 +268,8 @@ class Derived(SharedByParties):
         self.party_columns = tuple(party_columns)
 
     def policies(self, table):
-        parties = f"{_any_column_is_tenant(self.party_columns)} OR {BYPASS}"
-        return [Policy("derived_rows", "ALL", parties, parties)]
+        parties = _any_column_is_tenant(self.party_columns)
+        return [Policy("derived_rows", "ALL", parties, parties), _all_tenants()]
 
 
 # Set (transaction-locally) only by the owner's SECURITY DEFINER erasure function of an
@@ -268,9 +300,15 @@ class AppendOnly(Visibility):
         return (self.column,)
 
     def policies(self, table):
-        read = f"{self.column} = {TENANT} OR {BYPASS}"
-        append = f"{self.column} IS NULL OR {self.column} = {TENANT} OR {BYPASS}"
-        policies = [Policy("tenant_read", "SELECT", read), Policy("append", "INSERT", None, append)]
+        read = f"{self.column} = {TENANT}"
+        append = f"{self.column} IS NULL OR {self.column} = {TENANT}"
+        policies = [
+            Policy("tenant_read", "SELECT", read),
+            Policy("append", "INSERT", None, append),
+            # read and append only: no UPDATE or DELETE for the all-tenants scope either
+            _all_tenants("all_tenants_read", "SELECT"),
+            _all_tenants("all_tenants_append", "INSERT"),
+        ]
         if self.erasable:
             policies.append(Policy("erasure", "UPDATE", ERASURE, ERASURE))
         return policies
@@ -280,8 +318,29 @@ def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# The same advisory lock as apps.core.provisioning takes for its role changes (advisory
+# locks are per database: it orders migrations of one database; `setup_database` has made
+# the role before parallel test workers migrate their own databases).
+_ROLE_LOCK = 7_245_311
+
+
+def ensure_all_tenants_role_sql() -> str:
+    """Create the all-tenants role if `setup_database` has not yet (policies name it).
+
+    apps.core.provisioning.ensure_application_role sets its attributes and grants it to
+    the application role; this only makes `migrate` independent of the order of the two.
+    """
+    role = all_tenants_role()
+    return (
+        f"DO $$ BEGIN PERFORM pg_advisory_xact_lock({_ROLE_LOCK});"
+        f" IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_quote_literal(role)}) THEN"
+        f" CREATE ROLE {_quote_identifier(role)} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT; END IF; END $$"
+    )
+
+
 def forward_sql(table: str, visibility: Visibility) -> list[str]:
     statements = [
+        ensure_all_tenants_role_sql(),
         f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
         f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
         # Replace whatever policies the table had, so a changed declaration applies cleanly.
@@ -291,6 +350,11 @@ def forward_sql(table: str, visibility: Visibility) -> list[str]:
     ]
     for policy in visibility.policies(table):
         sql = f'CREATE POLICY "{policy.name}" ON "{table}" FOR {policy.command}'
+        if policy.for_all_tenants:
+            # The all-tenants role, and the owner applying the policy (migrations run as the
+            # owner; its SECURITY DEFINER functions set app.rls_bypass). Both still need
+            # app.rls_bypass on, which system_scope sets.
+            sql += f" TO {_quote_identifier(all_tenants_role())}, CURRENT_USER"
         if policy.using:
             sql += f" USING ({policy.using})"
         if policy.check:
@@ -310,39 +374,51 @@ def backward_sql(table: str, visibility: Visibility) -> list[str]:
 
 
 class ApplyRowLevelSecurity(Operation):
-    """Migration operation: enable + force RLS on a model's table with its visibility's policies."""
+    """Migration operation: enable + force RLS on a model's table with its visibility's policies.
+
+    `app_label` names the model's app when the operation sits in another app's migration
+    (core's re-application of every declaration, core 0005). `reapply`: the table had
+    policies already and gets them regenerated; unapplying leaves them as they are (the
+    previous shape cannot be regenerated by this code), rather than dropping them.
+    """
 
     reversible = True
     reduces_to_sql = True
 
-    def __init__(self, model_name: str, visibility: Visibility):
+    def __init__(self, model_name: str, visibility: Visibility, app_label: str | None = None, reapply: bool = False):
         self.model_name = model_name
         self.visibility = visibility
+        self.app_label = app_label
+        self.reapply = reapply
 
     def state_forwards(self, app_label, state):
         pass  # policies are not part of Django's model state
 
     def _table(self, app_label, state) -> str:
-        return state.apps.get_model(app_label, self.model_name)._meta.db_table
+        return state.apps.get_model(self.app_label or app_label, self.model_name)._meta.db_table
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         for statement in forward_sql(self._table(app_label, to_state), self.visibility):
             schema_editor.execute(statement, params=None)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if self.reapply:
+            return
         for statement in backward_sql(self._table(app_label, from_state), self.visibility):
             schema_editor.execute(statement, params=None)
 
     def describe(self):
-        return f"Row-level security {self.visibility.signature()} on {self.model_name}"
+        verb = "Re-applied row-level security" if self.reapply else "Row-level security"
+        return f"{verb} {self.visibility.signature()} on {self.model_name}"
 
     @property
     def migration_name_fragment(self):
         return f"rls_{self.model_name.lower()}"
 
     def deconstruct(self):
-        return (
-            "apps.core.rls.ApplyRowLevelSecurity",
-            [],
-            {"model_name": self.model_name, "visibility": self.visibility},
-        )
+        kwargs = {"model_name": self.model_name, "visibility": self.visibility}
+        if self.app_label:
+            kwargs["app_label"] = self.app_label
+        if self.reapply:
+            kwargs["reapply"] = True
+        return ("apps.core.rls.ApplyRowLevelSecurity", [], kwargs)
