@@ -81,9 +81,7 @@ def caller_with_memberships(*, user_id: UUID):
     user_model = get_user_model()
     user_fields = [f"user__{field.name}" for field in user_model._meta.concrete_fields]
     memberships = list(
-        Membership.objects.filter(
-            user_id=user_id, user__is_active=True, is_active=True, organization__is_active=True
-        )
+        Membership.objects.filter(user_id=user_id, user__is_active=True, is_active=True, organization__is_active=True)
         .select_related("user", "organization")
         .only(*CALLER_MEMBERSHIP_FIELDS, *user_fields)
         .order_by("created_at")
