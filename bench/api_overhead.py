@@ -31,6 +31,7 @@ from bench.environment import progress
 from bench.stats import Metric, median, percentile
 
 DATABASE = "bench_api"
+SERVERS = ("uvicorn", "gunicorn-threads", "granian-wsgi", "granian-asgi")
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -44,6 +45,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--tenants", type=int, default=50, help="organizations (default 50)")
     parser.add_argument("--members", type=int, default=20, help="members per organization (default 20)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    parser.add_argument("--server", choices=SERVERS, default="uvicorn", help="HTTP server (default: uvicorn)")
+    parser.add_argument("--threads", type=int, default=32, help="request threads of a WSGI server (default 32)")
+    parser.add_argument(
+        "--latency-concurrency",
+        type=int,
+        default=8,
+        help="clients of one more round per URL, where queueing does not dominate on two cores (default 8; 0: skip)",
+    )
 
 
 def _seed(*, tenants: int, members: int):
@@ -121,11 +130,38 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _start_server(port: int, workers: int, log) -> subprocess.Popen:
+def _server_command(server: str, port: int, workers: int, threads: int) -> list[str]:
+    """How each candidate of docs/decisions/0007-http-server.md serves the application (one worker by default).
+
+    uvicorn is what `make run` uses; the others are measured for the decision only and
+    are not in requirements/ (install them to compare: the scenario says so if missing).
+    """
+    bind = ["--host", "127.0.0.1", "--port", str(port)]
+    if server == "uvicorn":
+        command = [PYTHON, "-m", "uvicorn", "config.asgi:application", *bind, "--lifespan", "off"]
+        return [*command, "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
+    if server == "gunicorn-threads":
+        command = [PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+        command += ["--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads)]
+        return [*command, "--log-level", "warning"]
+    interface = server.removeprefix("granian-")
+    application = f"config.{interface}:application"
+    command = [PYTHON, "-m", "granian", "--interface", interface, *bind, "--workers", str(workers)]
+    command += ["--log-level", "warning", "--no-access-log", "--no-ws"]
+    if interface == "wsgi":
+        command += ["--blocking-threads", str(threads)]
+    return [*command, application]
+
+
+def _start_server(port: int, workers: int, log, *, server: str = "uvicorn", threads: int = 32) -> subprocess.Popen:
+    import importlib.util
+
     from bench.environment import SETTINGS_MODULE
 
-    command = [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--lifespan", "off", "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
+    module = server.split("-")[0]
+    if importlib.util.find_spec(module) is None:
+        raise RuntimeError(f"{module} is not installed: pip install {module} to measure it")
+    command = _server_command(server, port, workers, threads)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE}
     # Its own session: a Ctrl-C reaches us, and the finally block below stops the server.
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
@@ -154,18 +190,27 @@ def _wait_until_up(base: str, server: subprocess.Popen, log_path: str, timeout: 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {server.returncode}:\n{Path(log_path).read_text()[-3000:]}")
+            raise RuntimeError(f"the server exited with {server.returncode}:\n{Path(log_path).read_text()[-3000:]}")
         try:
             if _get(f"{base}/health")[0] == 200:
                 return
         except OSError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"uvicorn did not answer within {timeout}s:\n{Path(log_path).read_text()[-3000:]}")
+    raise RuntimeError(f"the server did not answer within {timeout}s:\n{Path(log_path).read_text()[-3000:]}")
 
 
-def _load(url: str, headers: list[str], args, seconds: float, latencies_path: str | None = None) -> dict:
-    command = [PYTHON, "-m", "bench.loadgen", url, "--concurrency", str(args.concurrency)]
+def _load(
+    url: str,
+    headers: list[str],
+    args,
+    seconds: float,
+    latencies_path: str | None = None,
+    *,
+    concurrency: int | None = None,
+    extra: list[str] = (),
+) -> dict:
+    command = [PYTHON, "-m", "bench.loadgen", url, "--concurrency", str(concurrency or args.concurrency), *extra]
     command += ["--seconds", str(seconds), "--requests", str(args.max_requests)]
     for header in headers:
         command += ["--header", header]
@@ -201,11 +246,12 @@ def run(args) -> tuple[list[Metric], list[str]]:
     headers = {"bare": [], "endpoint": [f"Authorization: Bearer {token}"]}
     latencies: dict[str, list[float]] = {"bare": [], "endpoint": []}
     totals = {name: {"ok": 0, "seconds": 0.0} for name in urls}
+    low: dict[str, dict] = {}  # one round per URL at --latency-concurrency clients
 
     with tempfile.TemporaryDirectory(prefix="manifest-bench-") as scratch:
         log_path = f"{scratch}/uvicorn.log"
         with open(log_path, "w") as log:
-            server = _start_server(port, args.workers, log)
+            server = _start_server(port, args.workers, log, server=args.server, threads=args.threads)
             try:
                 _wait_until_up(base, server, log_path)
                 status, body = _get(urls["endpoint"], {"Authorization": f"Bearer {token}"})
@@ -215,7 +261,7 @@ def run(args) -> tuple[list[Metric], list[str]]:
                 if _get(urls["bare"])[0] != 200:
                     raise RuntimeError("the bare view is not mounted (BENCHMARK_BARE_VIEW)")
 
-                progress(f"server on {base} ({args.workers} worker); warming up {args.warmup_seconds}s per URL")
+                progress(f"{args.server} on {base} ({args.workers} worker); warming up {args.warmup_seconds}s per URL")
                 for name in urls:
                     _load(urls[name], headers[name], args, args.warmup_seconds)
                 for round_number in range(args.rounds):
@@ -227,6 +273,16 @@ def run(args) -> tuple[list[Metric], list[str]]:
                         totals[name]["seconds"] += result["seconds"]
                         progress(
                             f"round {round_number + 1}/{args.rounds} {name}: {result['rps']} req/s, "
+                            f"p95 {result['p95_ms']} ms"
+                        )
+                if args.latency_concurrency:
+                    for name in urls:
+                        result = _load(
+                            urls[name], headers[name], args, args.seconds, concurrency=args.latency_concurrency
+                        )
+                        low[name] = result
+                        progress(
+                            f"{args.latency_concurrency} clients {name}: {result['rps']} req/s, "
                             f"p95 {result['p95_ms']} ms"
                         )
             finally:
@@ -250,11 +306,21 @@ def run(args) -> tuple[list[Metric], list[str]]:
         metric("in_process_median_ms", in_process_endpoint_ms, "ms"),
         metric("bare_in_process_median_ms", in_process_bare_ms, "ms"),
     ]
+    if low:
+        clients = args.latency_concurrency
+        metrics += [
+            metric(f"p95_ms_{clients}_clients", low["endpoint"]["p95_ms"], "ms"),
+            metric(f"bare_p95_ms_{clients}_clients", low["bare"]["p95_ms"], "ms"),
+            metric(f"rps_{clients}_clients", low["endpoint"]["rps"], "req/s"),
+            metric(f"ratio_{clients}_clients", low["endpoint"]["rps"] / low["bare"]["rps"], "endpoint_rps/bare_rps"),
+        ]
     notes = [
         f"GET {path.replace(str(organization.id), '{id}')} (page of 20 of {args.members} members) vs GET /bench/bare, "
         f"{args.concurrency} concurrent clients, {args.rounds} alternating rounds of {args.seconds}s per URL, "
-        f"uvicorn with {args.workers} worker(s), settings {os.environ['DJANGO_SETTINGS_MODULE']}.",
-        "ratio = endpoint req/s / bare req/s (goal >= 0.5); p95_ms is the endpoint's (goal < 100 ms).",
+        f"{args.server} with {args.workers} worker(s), settings {os.environ['DJANGO_SETTINGS_MODULE']}.",
+        "ratio = endpoint req/s / bare req/s (goal >= 0.5); p95_ms is the endpoint's (goal < 100 ms), at "
+        f"{args.concurrency} clients, where p95 is mostly queueing; *_{args.latency_concurrency}_clients: one more "
+        "round per URL at that many clients, where latency shows.",
         "in_process_median_ms: one request at a time through Django's WSGI-style handler (no server): "
         "the application's own cost; the rest of the served latency is the ASGI server and the queue.",
     ]

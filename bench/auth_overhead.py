@@ -6,7 +6,7 @@ serialization, in this process (Django's test Client, no server):
 
 - auth: `Authorization: Bearer <access token of a real sign-in session>`;
   TenantMiddleware decodes the JWT and checks its signature, looks the session's
-  revocation mark up in Redis and loads the user (apps.accounts.tokens);
+  revocation mark up in Redis, and reads the user together with the memberships (one query);
 - noauth: `X-Bench-User: <the same user's id>`; bench.preresolved (on only in
   config.settings.bench) hands TenantMiddleware that user, resolved once for the
   whole run. Everything after that point is the same code.
@@ -35,6 +35,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--tenants", type=int, default=50, help="organizations (default 50)")
     parser.add_argument("--members", type=int, default=20, help="members per organization (default 20)")
     parser.add_argument("--seed", type=int, default=2026, help="random order of the sides (default 2026)")
+    parser.add_argument(
+        "--served-seconds",
+        type=float,
+        default=5.0,
+        help="also serve the endpoint (bearer token) and the bare view on one uvicorn, this long per URL at "
+        "8 and at 32 clients, for the served ratio and p95 (default 5; 0: skip)",
+    )
 
 
 def _queries(client, path: str, headers: dict) -> tuple[int, object]:
@@ -65,7 +72,7 @@ def _check(client, path: str, sides: dict) -> dict[str, int]:
     forged = client.get(path, HTTP_AUTHORIZATION="Bearer not-a-token").status_code
     if forged != 401:
         raise RuntimeError(f"a forged token got {forged}: the auth side is not checking tokens")
-    if queries["auth"] != queries["noauth"] + 1:  # the token's user
+    if queries["auth"] != queries["noauth"]:  # the token's user is read with the memberships
         raise RuntimeError(f"unexpected queries per request: {queries}")
     return queries
 
@@ -82,6 +89,38 @@ def _token_check_ms(token: str, *, repeats: int = 2000) -> float:
         user_from_access_token(token)
         samples.append((time.perf_counter() - started) * 1000)
     return median(samples)
+
+
+def _served(path: str, token: str, args) -> dict[str, float]:
+    """The endpoint with its bearer token and the bare view, served by one uvicorn: req/s and p95 at 8 and 32."""
+    import tempfile
+    from types import SimpleNamespace
+
+    from bench.api_overhead import _free_port, _load, _start_server, _stop_server, _wait_until_up
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    urls = {"bare": f"{base}/bench/bare", "endpoint": f"{base}{path}"}
+    headers = {"bare": [], "endpoint": [f"Authorization: Bearer {token}"]}
+    load_args = SimpleNamespace(concurrency=32, max_requests=200_000)
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="manifest-bench-") as scratch:
+        log_path = f"{scratch}/uvicorn.log"
+        with open(log_path, "w") as log:
+            server = _start_server(port, 1, log)
+            try:
+                _wait_until_up(base, server, log_path)
+                for name in urls:  # warm-up
+                    _load(urls[name], headers[name], load_args, 2.0)
+                for clients in (32, 8):
+                    for name in urls:
+                        result = _load(urls[name], headers[name], load_args, args.served_seconds, concurrency=clients)
+                        figures[f"{name}_rps_{clients}"] = result["rps"]
+                        figures[f"{name}_p95_{clients}"] = result["p95_ms"]
+                        progress(f"served, {clients} clients, {name}: {result['rps']} req/s, p95 {result['p95_ms']} ms")
+            finally:
+                _stop_server(server)
+    return figures
 
 
 def run(args) -> tuple[list[Metric], list[str]]:
@@ -134,6 +173,7 @@ def run(args) -> tuple[list[Metric], list[str]]:
             progress(f"{iteration + 1}/{args.iterations}")
 
     token_check_ms = _token_check_ms(token)
+    served = _served(path, token, args) if args.served_seconds else None
 
     p50 = {name: percentile(samples[name], 0.50) for name in names}
     p95 = {name: percentile(samples[name], 0.95) for name in names}
@@ -153,6 +193,17 @@ def run(args) -> tuple[list[Metric], list[str]]:
         metric("queries_per_request_auth", queries["auth"], "queries"),
         metric("queries_per_request_noauth", queries["noauth"], "queries"),
     ]
+    if served:
+        metrics += [
+            metric("served_ratio", served["endpoint_rps_32"] / served["bare_rps_32"], "endpoint_rps/bare_rps"),
+            metric("served_rps", served["endpoint_rps_32"], "req/s"),
+            metric("bare_rps", served["bare_rps_32"], "req/s"),
+            metric("served_p95_ms", served["endpoint_p95_32"], "ms"),
+            metric("bare_p95_ms", served["bare_p95_32"], "ms"),
+            metric("served_ratio_8_clients", served["endpoint_rps_8"] / served["bare_rps_8"], "endpoint_rps/bare_rps"),
+            metric("served_p95_ms_8_clients", served["endpoint_p95_8"], "ms"),
+            metric("bare_p95_ms_8_clients", served["bare_p95_8"], "ms"),
+        ]
     notes = [
         f"GET {path.replace(str(organization.id), '{id}')} (page of 20 of {args.members} members), "
         f"{args.iterations} timed requests per side after {args.warmup} warm-up, alternating in random order, "
@@ -160,5 +211,7 @@ def run(args) -> tuple[list[Metric], list[str]]:
         "ratio = p50 with the bearer token / p50 with the pre-resolved user (goal <= 1.2); ratio_p95 the same at p95.",
         "auth_ms_paired_median: median of (auth - noauth) over the adjacent pairs; token_check_median_ms: "
         "apps.accounts.tokens.user_from_access_token alone (JWT decode and signature, Redis GET, user query).",
+        "served_*: the endpoint with the bearer token against GET /bench/bare on one uvicorn worker in the same run, "
+        f"{args.served_seconds}s per URL at 32 clients (served_ratio, served_p95_ms) and at 8 (*_8_clients).",
     ]
     return metrics, notes

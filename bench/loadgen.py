@@ -1,6 +1,7 @@
 """A small closed-loop HTTP/1.1 load generator: `python -m bench.loadgen URL [options]`.
 
-N clients, each on its own keep-alive connection, send GETs back to back (a new
+N clients, each on its own keep-alive connection, send GETs (or POSTs with a JSON body:
+`--method POST --body '{...}'`) back to back (a new
 request as soon as the previous answer is read) until the request budget or the
 time budget runs out. Prints one JSON object: requests, errors, statuses, seconds,
 rps, p50_ms, p95_ms, p99_ms, max_ms.
@@ -31,7 +32,7 @@ class ResponseError(Exception):
     pass
 
 
-def _request_bytes(url: str, headers: list[str]) -> tuple[str, int, bytes]:
+def _request_bytes(url: str, headers: list[str], method: str = "GET", body: bytes = b"") -> tuple[str, int, bytes]:
     parts = urlsplit(url)
     if parts.scheme != "http" or parts.hostname not in LOOPBACK:
         raise SystemExit(f"only http://127.0.0.1 (loopback) targets are allowed, not {url!r}")
@@ -39,9 +40,11 @@ def _request_bytes(url: str, headers: list[str]) -> tuple[str, int, bytes]:
     target = parts.path or "/"
     if parts.query:
         target += f"?{parts.query}"
-    lines = [f"GET {target} HTTP/1.1", f"Host: {parts.hostname}:{port}", "Accept: application/json"]
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.hostname}:{port}", "Accept: application/json"]
+    if method != "GET" or body:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
     lines += headers
-    return parts.hostname, port, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return parts.hostname, port, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
@@ -111,10 +114,19 @@ def _percentile(ordered: list[float], fraction: float) -> float:
 
 
 async def run(
-    url: str, *, headers: list[str], concurrency: int, requests: int, seconds: float, latencies: list[float]
+    url: str,
+    *,
+    headers: list[str],
+    concurrency: int,
+    requests: int,
+    seconds: float,
+    latencies: list[float],
+    method: str = "GET",
+    body: bytes = b"",
+    ok_status: str = "200",
 ) -> dict:
     """Load `url`; fills `latencies` (ms, one per answered request) and returns the summary."""
-    host, port, request = _request_bytes(url, headers)
+    host, port, request = _request_bytes(url, headers, method, body)
     statuses: Counter[str] = Counter()
     budget = [requests]
     started = time.perf_counter()
@@ -124,9 +136,10 @@ async def run(
     )
     elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
-    ok = statuses.get("200", 0)
+    ok = statuses.get(ok_status, 0)
     return {
         "url": url,
+        "method": method,
         "concurrency": concurrency,
         "requests": sum(statuses.values()),
         "ok": ok,
@@ -149,6 +162,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=100_000, help="stop after this many requests")
     parser.add_argument("--seconds", type=float, default=20.0, help="stop after this many seconds")
     parser.add_argument("--latencies", help="also write every latency (ms) to this file, as a JSON array")
+    parser.add_argument("--method", default="GET", choices=["GET", "POST"], help="GET (default) or POST")
+    parser.add_argument("--body", default="", help="the JSON body of every POST (sent as is)")
+    parser.add_argument("--ok-status", default="200", help="the status that counts as served (default 200)")
     args = parser.parse_args(argv)
     try:
         import uvloop  # installed with uvicorn[standard]; a cheaper event loop leaves more CPU to the server
@@ -165,6 +181,9 @@ def main(argv: list[str]) -> int:
             requests=args.requests,
             seconds=args.seconds,
             latencies=latencies,
+            method=args.method,
+            body=args.body.encode(),
+            ok_status=args.ok_status,
         )
     )
     if args.latencies:

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from uuid import UUID
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import F, Func, QuerySet, Value
 from django.db.models.functions import Lower, Trim
@@ -66,6 +67,31 @@ def active_memberships_of(*, user_id: UUID) -> list[Membership]:
         .only(*CALLER_MEMBERSHIP_FIELDS)
         .order_by("created_at")
     )
+
+
+def caller_with_memberships(*, user_id: UUID):
+    """(the active user, their active memberships) for a bearer token's user, in one query.
+
+    Run in the user's scope on every request with a bearer token: the memberships with
+    their user joined, so the token's user costs no query of its own. A user without an
+    active membership gets no row; then the user alone is read (one more query, as before).
+    (None, []) when the user does not exist or is deactivated. Nothing is cached across
+    requests: a deactivated user or a removed membership is refused on the next request.
+    """
+    user_model = get_user_model()
+    user_fields = [f"user__{field.name}" for field in user_model._meta.concrete_fields]
+    memberships = list(
+        Membership.objects.filter(user_id=user_id, user__is_active=True, is_active=True, organization__is_active=True)
+        .select_related("user", "organization")
+        .only(*CALLER_MEMBERSHIP_FIELDS, *user_fields)
+        .order_by("created_at")
+    )
+    if not memberships:
+        return user_model.objects.filter(id=user_id, is_active=True).first(), []
+    user = memberships[0].user
+    for membership in memberships[1:]:
+        membership.user = user  # one instance, as request.user
+    return user, memberships
 
 
 def organization_list(*, user_id: UUID) -> QuerySet[Organization]:

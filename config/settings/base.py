@@ -218,7 +218,9 @@ REDIS_APP_URL = _redis_db_url(REDIS_URL, REDIS_DB)
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's RedisCache with one client and pool per process (apps/core/cache.py): the stock
+        # backend builds them per call and, under ASGI, per request.
+        "BACKEND": "apps.core.cache.ReusedClientRedisCache",
         "LOCATION": REDIS_APP_URL,
         "KEY_PREFIX": "manifest",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

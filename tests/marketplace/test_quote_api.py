@@ -447,10 +447,10 @@ def test_quote_runs_the_same_number_of_queries_for_2_or_12_eligible_offerings(
     client.post(QUOTE, body, format="json")  # warm caches that are not per request
 
     # when / then
-    # user, savepoint, user scope, memberships, tenant scope, release, restore, and then: explained,
+    # savepoint, user scope, user+memberships, tenant scope, release, restore, and then: explained,
     # every offering and its tariffs; otherwise the plan mode and the ranking's totals, the shown
     # offerings and their tariffs
-    with django_assert_num_queries(9 if explain else 11) as few:
+    with django_assert_num_queries(8 if explain else 10) as few:
         assert client.post(QUOTE, body, format="json").json()["meta"]["total"] == 2
     eligible(10)
     with django_assert_num_queries(len(few.captured_queries)):

@@ -284,7 +284,7 @@ def test_the_rfq_list_runs_a_constant_number_of_queries(api, shipper, carrier, d
     rfqs(2)
     client.get("/api/v1/rfqs")  # warm: the first request resolves and caches feature flags
 
-    with django_assert_num_queries(9) as few:
+    with django_assert_num_queries(8) as few:
         assert client.get("/api/v1/rfqs").json()["meta"]["total"] == 4
     rfqs(10)
     with django_assert_num_queries(len(few.captured_queries)):

@@ -103,6 +103,38 @@ class MembershipSerializer(serializers.ModelSerializer):
     def get_permissions(self, membership) -> list[str]:
         return sorted(permissions_of(membership.role, membership.extra_permissions))
 
+    def to_representation(self, membership):
+        """What the declared fields give, without building them: the member list's hot path.
+
+        DRF builds this ModelSerializer's fields (and the nested user's) on every response and
+        runs each through its generic machinery; this writes the same dict directly. The
+        declared fields still define the OpenAPI schema and the read paths elsewhere;
+        tests/tenancy/test_member_representation.py checks it equals DRF's own
+        representation, so a field added above must be added here too.
+        """
+        user = membership.user
+        invited_by_id = membership.invited_by_id
+        return {
+            "id": str(membership.id),
+            "user": {
+                "id": str(user.id),
+                "email": user.email,
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+            },
+            "role": membership.role,
+            "extra_permissions": membership.extra_permissions,
+            "permissions": self.get_permissions(membership),
+            "is_active": bool(membership.is_active),
+            "invited_by": None if invited_by_id is None else str(invited_by_id),
+            "joined_at": _datetime(membership.joined_at),
+            "created_at": _datetime(membership.created_at),
+        }
+
+
+# DRF's own conversion (the current time zone, ISO 8601, "Z" for UTC), unbound: the same strings.
+_datetime = serializers.DateTimeField().to_representation
+
 
 class MemberInviteSerializer(serializers.Serializer):
     email = StrictEmailField(max_length=254)
