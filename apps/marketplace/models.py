@@ -151,6 +151,14 @@ class ServiceOffering(TimeStampedModel):
                 name="offering_published_type_idx",
                 condition=Q(is_active=True, is_hidden=False),
             ),
+            # The quote's lane: `origin_countries = '{}' OR origin_countries @> '{DE}'` (and the
+            # same for the destination) are index conditions of this GIN index, so a quote
+            # reads only the published offerings that can serve the lane (docs/marketplace.md).
+            GinIndex(
+                fields=["origin_countries", "destination_countries"],
+                name="offering_published_lane_gin",
+                condition=Q(is_active=True, is_hidden=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -168,6 +176,26 @@ class ServiceOffering(TimeStampedModel):
     @property
     def is_published(self) -> bool:
         return self.is_active and not self.is_hidden
+
+
+class CatalogueVersion(models.Model):
+    """One row whose `version` changes in the very transaction of every write to the catalogue.
+
+    Database triggers (migration 0006) give it a new random value after any INSERT, UPDATE,
+    DELETE or TRUNCATE statement on service offerings or tariffs, whoever writes them
+    (services, the back-office, raw SQL). Cached quote rankings are keyed by it
+    (apps.marketplace.quotes), so an entry can never outlive the catalogue it was computed
+    from. It names no organization: the catalogue is one for every tenant.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="catalogue_version_single_row")]
+
+    def __str__(self) -> str:
+        return str(self.version)
 
 
 class Tariff(TimeStampedModel):

@@ -193,9 +193,12 @@ GROUP BY e.id, e.currency, e.transit_days, e.origin_cities, e.destination_cities
 """
 
 
-def offering_totals_for_quote(*, shipment: Shipment, distance: Distance, moment: datetime) -> list[RankedOffering]:
+def offering_totals_for_quote(
+    *, shipment: Shipment, distance: Distance, moment: datetime, custom_plan_set: bool = False
+) -> list[RankedOffering]:
     """Every offering that `offerings_for_quote` admits and can price, with its total, in one
-    query (cities are judged by the caller, as pricing judges them)."""
+    query (cities are judged by the caller, as pricing judges them). `custom_plan_set`: the
+    transaction's plan mode is set already (`catalogue_version` did it)."""
     candidates, candidate_params = (
         offerings_for_quote_queryset(shipment=shipment)
         .order_by()
@@ -221,9 +224,44 @@ def offering_totals_for_quote(*, shipment: Shipment, distance: Distance, moment:
         # DB_PREPARE_THRESHOLD runs on a connection), PostgreSQL would switch to a generic
         # plan, which blind to the shipment takes ~40 times as long (7.8 s against 0.2 s
         # over 10,000 offerings). Transaction-local, like the tenant.
-        cursor.execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+        if not custom_plan_set:
+            cursor.execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
         cursor.execute(_TOTALS_SQL.format(candidates=candidates_sql), params)
         return [RankedOffering(*row) for row in cursor.fetchall()]
+
+
+def catalogue_version() -> str | None:
+    """The catalogue's version (a new value at the commit of every write to offerings or
+    tariffs: migration 0006), or None when this very transaction has written to the catalogue
+    and not committed yet (what it reads then is named by no version).
+
+    The same statement sets the transaction's plan mode for `offering_totals_for_quote`
+    (`custom_plan_set=True`), so that a quote computed afresh sends no more statements than
+    before the cache."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT version::text FROM marketplace_catalogueversion WHERE id = 1),"
+            " coalesce(current_setting('marketplace.catalogue_written', true), '') = 'on',"
+            " set_config('plan_cache_mode', 'force_custom_plan', true)"
+        )
+        version, written_here, _ = cursor.fetchone()
+    if written_here:
+        return None
+    return version or ""
+
+
+def next_tariff_change(*, moment: datetime) -> datetime | None:
+    """The first moment after `moment` at which a published tariff starts or stops being
+    valid: until then, a ranking judged at `moment` holds (None: it holds for good)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT least(min(valid_from) FILTER (WHERE valid_from > %(m)s),"
+            " min(valid_until) FILTER (WHERE valid_until > %(m)s))"
+            " FROM marketplace_tariff WHERE is_active AND offering_is_published"
+            " AND (valid_from > %(m)s OR valid_until > %(m)s)",
+            {"m": moment},
+        )
+        return cursor.fetchone()[0]
 
 
 # --- RFQs -------------------------------------------------------------------------------------
