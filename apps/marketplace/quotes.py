@@ -180,7 +180,7 @@ def _cache_call(method, *args):
     """The cache is an accelerator: when it fails, the quote is computed as without it."""
     try:
         return method(*args)
-    except Exception:  # noqa: BLE001 - any cache failure; logged, never the request's
+    except Exception:  # any cache failure: logged, never the request's
         logger.warning("marketplace.quote_ranking_cache_unavailable", exc_info=True)
         return None
 
