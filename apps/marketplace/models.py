@@ -151,14 +151,6 @@ class ServiceOffering(TimeStampedModel):
                 name="offering_published_type_idx",
                 condition=Q(is_active=True, is_hidden=False),
             ),
-            # The quote's lane: `origin_countries = '{}' OR origin_countries @> '{DE}'` (and the
-            # same for the destination) are index conditions of this GIN index, so a quote
-            # reads only the published offerings that can serve the lane (docs/marketplace.md).
-            GinIndex(
-                fields=["origin_countries", "destination_countries"],
-                name="offering_published_lane_gin",
-                condition=Q(is_active=True, is_hidden=False),
-            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -176,6 +168,41 @@ class ServiceOffering(TimeStampedModel):
     @property
     def is_published(self) -> bool:
         return self.is_active and not self.is_hidden
+
+
+ANYWHERE = "*"  # an OfferingLane's country when the offering's list is empty; never a code
+
+
+class LaneSide(models.TextChoices):
+    ORIGIN = "o", "origin"
+    DESTINATION = "d", "destination"
+
+
+class OfferingLane(models.Model):
+    """Where a published offering picks up and delivers, one row per country (or ANYWHERE).
+
+    Written only by database triggers (migration 0006) in the transaction of the offering's
+    own write, from its `origin_countries` and `destination_countries`, and only while it is
+    published: what it holds is what every tenant reads in the catalogue already, so it
+    names no organization and has no row-level policy. The quote narrows its candidates
+    through it (selectors.offerings_for_quote_queryset): an equality on (side, country)
+    served by its index, where the arrays' `@>` could not be an index condition under
+    row-level security (a non-leakproof operator; docs/marketplace.md, "Quotes at scale").
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    offering = models.ForeignKey(ServiceOffering, on_delete=models.CASCADE, related_name="+", db_index=False)
+    side = models.CharField(max_length=1, choices=LaneSide.choices)
+    country = models.CharField(max_length=2)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["side", "country", "offering"], name="offering_lane_idx"),
+            models.Index(fields=["offering"], name="offering_lane_offering_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offering_id} {self.side} {self.country}"
 
 
 class CatalogueVersion(models.Model):

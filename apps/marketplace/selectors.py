@@ -16,7 +16,10 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from apps.core.errors import NotFound
 from apps.core.money import currencies_in_use, minor_units
 from apps.marketplace.models import (
+    ANYWHERE,
+    LaneSide,
     Offer,
+    OfferingLane,
     OfferRevision,
     OfferStatus,
     Rfq,
@@ -82,9 +85,10 @@ def offerings_for_quote_queryset(*, shipment: Shipment) -> QuerySet[ServiceOffer
         queryset = queryset.filter(service_type=shipment.service_type)
     if shipment.currency:
         queryset = queryset.filter(currency=shipment.currency)
-    queryset = queryset.filter(
-        Q(origin_countries=[]) | Q(origin_countries__contains=[shipment.origin.country]),
-        Q(destination_countries=[]) | Q(destination_countries__contains=[shipment.destination.country]),
+    # The lane, through OfferingLane's index (an empty list is ANYWHERE): the same as
+    # `origin_countries = '{}' OR origin_countries @> '{DE}'`, which no index could answer here.
+    queryset = queryset.filter(id__in=_lane(LaneSide.ORIGIN, shipment.origin.country)).filter(
+        Q(id__in=_lane(LaneSide.DESTINATION, shipment.destination.country)),
         Q(max_weight_kg__isnull=True) | Q(max_weight_kg__gte=shipment.weight_kg),
         Q(cargo_types=[]) | Q(cargo_types__contains=[shipment.cargo_type]),
     )
@@ -111,6 +115,10 @@ def offerings_for_quote_queryset(*, shipment: Shipment) -> QuerySet[ServiceOffer
         weekday = shipment.pickup_date.isoweekday()
         queryset = queryset.filter(Q(available_days=[]) | Q(available_days__contains=[weekday]))
     return queryset
+
+
+def _lane(side: str, country: str) -> QuerySet:
+    return OfferingLane.objects.filter(side=side, country__in=[country, ANYWHERE]).values("offering_id")
 
 
 def with_pricing_tariffs(queryset: QuerySet[ServiceOffering]) -> QuerySet[ServiceOffering]:
