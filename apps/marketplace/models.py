@@ -170,6 +170,61 @@ class ServiceOffering(TimeStampedModel):
         return self.is_active and not self.is_hidden
 
 
+ANYWHERE = "*"  # an OfferingLane's country when the offering's list is empty; never a code
+
+
+class LaneSide(models.TextChoices):
+    ORIGIN = "o", "origin"
+    DESTINATION = "d", "destination"
+
+
+class OfferingLane(models.Model):
+    """Where a published offering picks up and delivers, one row per country (or ANYWHERE).
+
+    Written only by database triggers (migration 0006) in the transaction of the offering's
+    own write, from its `origin_countries` and `destination_countries`, and only while it is
+    published: what it holds is what every tenant reads in the catalogue already, so it
+    names no organization and has no row-level policy. The quote narrows its candidates
+    through it (selectors.offerings_for_quote_queryset): an equality on (side, country)
+    served by its index, where the arrays' `@>` could not be an index condition under
+    row-level security (a non-leakproof operator; docs/marketplace.md, "Quotes at scale").
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    offering = models.ForeignKey(ServiceOffering, on_delete=models.CASCADE, related_name="+", db_index=False)
+    side = models.CharField(max_length=1, choices=LaneSide.choices)
+    country = models.CharField(max_length=2)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["side", "country", "offering"], name="offering_lane_idx"),
+            models.Index(fields=["offering"], name="offering_lane_offering_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offering_id} {self.side} {self.country}"
+
+
+class CatalogueVersion(models.Model):
+    """One row whose `version` changes in the very transaction of every write to the catalogue.
+
+    Database triggers (migration 0006) give it a new random value after any INSERT, UPDATE,
+    DELETE or TRUNCATE statement on service offerings or tariffs, whoever writes them
+    (services, the back-office, raw SQL). Cached quote rankings are keyed by it
+    (apps.marketplace.quotes), so an entry can never outlive the catalogue it was computed
+    from. It names no organization: the catalogue is one for every tenant.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="catalogue_version_single_row")]
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
 class Tariff(TimeStampedModel):
     """A pricing rule of an offering: a charge per unit, clamped, under conditions.
 

@@ -3,16 +3,27 @@
 A read: the SQL narrowing of the selectors, then apps.marketplace.pricing on each
 candidate. With `explain`, every published offering is judged in Python so that each one
 left out comes back with its reasons.
+
+The ranking (how many can carry the shipment, and which `limit` come first) is cached per
+shipment in Django's cache, keyed by the catalogue's version, so that any write to the
+catalogue makes every entry unreachable at its commit (docs/marketplace.md, "Quotes at
+scale"). The quotes shown are priced afresh on every request, from the rows of now.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from uuid import UUID
 
+from django.core.cache import cache
+
+from apps.core.context import current_organization_id
 from apps.marketplace import selectors
 from apps.marketplace.models import Rfq, ServiceOffering
 from apps.marketplace.pricing import (
@@ -63,20 +74,14 @@ def quote_shipment(
     many there are; with `explain`, also the offerings left out and why.
 
     Without `explain`, the database computes every candidate's total to rank them
-    (selectors.offering_totals_for_quote) and only the `limit` shown are priced here, with
-    their breakdown; with it, every published offering is judged here."""
+    (selectors.offering_totals_for_quote; or the cached ranking, see the module's docstring)
+    and only the `limit` shown are priced here, with their breakdown; with it, every
+    published offering is judged here."""
     distance = shipment_distance(shipment)
     if explain:
         return _judge_everything(shipment=shipment, distance=distance, now=now, sort=sort, limit=limit)
-    ranked = [
-        row
-        for row in selectors.offering_totals_for_quote(
-            shipment=shipment, distance=distance, moment=tariff_moment(shipment=shipment, now=now)
-        )
-        if covers_cities(origin_cities=row.origin_cities, destination_cities=row.destination_cities, shipment=shipment)
-    ]
-    ranked.sort(key=lambda row: _order(sort, row.id, row.currency, row.total, row.transit_days))
-    shown = ranked[:limit]
+    moment = tariff_moment(shipment=shipment, now=now)
+    total, shown = _ranking(shipment=shipment, distance=distance, moment=moment, sort=sort, limit=limit)
     offerings = selectors.with_pricing_tariffs(selectors.offering_list_published().filter(id__in=[r.id for r in shown]))
     by_id = {offering.id: offering for offering in offerings}
     quotes = []
@@ -98,7 +103,86 @@ def quote_shipment(
                 continue
         quotes.append((offering, result))
     quotes.sort(key=_quote_order(sort))
-    return QuoteResult(quotes=quotes, total=len(ranked), excluded=[], excluded_by_reason={}, distance=distance)
+    return QuoteResult(quotes=quotes, total=total, excluded=[], excluded_by_reason={}, distance=distance)
+
+
+# How long a ranking stays in the cache at most. Correctness never rests on it (the key
+# names the catalogue's version, and a ranking judged at "now" ends at the next tariff
+# validity bound); it only bounds the memory an abandoned shipment holds.
+RANKING_CACHE_SECONDS = 600
+RANKING_KEY_PREFIX = "marketplace:quote-ranking:v1:"
+
+
+@dataclass(frozen=True, slots=True)
+class ShownRow:
+    id: UUID
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CachedRanking:
+    total: int  # how many offerings can carry the shipment
+    shown: tuple[ShownRow, ...]  # the first `limit`, in order
+    # When the shipment has no pickup date, tariffs are judged at "now": the ranking holds
+    # for moments in [judged_at, holds_until) (None: without end). Both None with a pickup date.
+    judged_at: datetime | None
+    holds_until: datetime | None
+
+    def holds_at(self, moment: datetime) -> bool:
+        if self.judged_at is not None and moment < self.judged_at:
+            return False
+        return self.holds_until is None or moment < self.holds_until
+
+
+def ranking_key(*, version: str, shipment: Shipment, distance: Distance, sort: str, limit: int) -> str:
+    """The cache key of a ranking: everything it is computed from, exactly.
+
+    The shipment with every field as given (Decimals by their exact digits: 1200 and 1200.0
+    are two keys, never one key for two weights), its distance, the sort and the limit, the
+    catalogue's version, the tenant (the rows it reads are the ones its policies admit), and
+    today's date (the currencies in use, whose minor units round the totals, are today's)."""
+    parts = (version, str(current_organization_id()), repr(shipment), repr(distance), sort, limit, date.today())
+    return RANKING_KEY_PREFIX + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _ranking(*, shipment: Shipment, distance: Distance, moment: datetime, sort: str, limit: int):
+    """(how many offerings can carry the shipment, the first `limit` rows in order), from the
+    cache when the catalogue has not changed since it was computed, else from the database."""
+    version = selectors.catalogue_version()
+    key = None
+    if version is not None:  # None: this transaction wrote to the catalogue; no cache either way
+        key = ranking_key(version=version, shipment=shipment, distance=distance, sort=sort, limit=limit)
+        cached = _cache_call(cache.get, key)
+        if isinstance(cached, CachedRanking) and cached.holds_at(moment):
+            return cached.total, cached.shown
+    ranked = [
+        row
+        for row in selectors.offering_totals_for_quote(
+            shipment=shipment, distance=distance, moment=moment, custom_plan_set=True
+        )
+        if covers_cities(origin_cities=row.origin_cities, destination_cities=row.destination_cities, shipment=shipment)
+    ]
+    ranked.sort(key=lambda row: _order(sort, row.id, row.currency, row.total, row.transit_days))
+    shown = tuple(ShownRow(row.id, row.total) for row in ranked[:limit])
+    if key is not None:
+        judged_at = holds_until = None
+        timeout = RANKING_CACHE_SECONDS
+        if shipment.pickup_date is None:
+            judged_at, holds_until = moment, selectors.next_tariff_change(moment=moment)
+            if holds_until is not None:
+                timeout = min(timeout, max(1, math.ceil((holds_until - moment).total_seconds())))
+        entry = CachedRanking(total=len(ranked), shown=shown, judged_at=judged_at, holds_until=holds_until)
+        _cache_call(cache.set, key, entry, timeout)
+    return len(ranked), shown
+
+
+def _cache_call(method, *args):
+    """The cache is an accelerator: when it fails, the quote is computed as without it."""
+    try:
+        return method(*args)
+    except Exception:  # any cache failure: logged, never the request's
+        logger.warning("marketplace.quote_ranking_cache_unavailable", exc_info=True)
+        return None
 
 
 def _judge_everything(*, shipment: Shipment, distance: Distance, now: datetime, sort: str, limit: int) -> QuoteResult:

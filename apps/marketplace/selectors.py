@@ -16,7 +16,10 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from apps.core.errors import NotFound
 from apps.core.money import currencies_in_use, minor_units
 from apps.marketplace.models import (
+    ANYWHERE,
+    LaneSide,
     Offer,
+    OfferingLane,
     OfferRevision,
     OfferStatus,
     Rfq,
@@ -82,9 +85,10 @@ def offerings_for_quote_queryset(*, shipment: Shipment) -> QuerySet[ServiceOffer
         queryset = queryset.filter(service_type=shipment.service_type)
     if shipment.currency:
         queryset = queryset.filter(currency=shipment.currency)
-    queryset = queryset.filter(
-        Q(origin_countries=[]) | Q(origin_countries__contains=[shipment.origin.country]),
-        Q(destination_countries=[]) | Q(destination_countries__contains=[shipment.destination.country]),
+    # The lane, through OfferingLane's index (an empty list is ANYWHERE): the same as
+    # `origin_countries = '{}' OR origin_countries @> '{DE}'`, which no index could answer here.
+    queryset = queryset.filter(id__in=_lane(LaneSide.ORIGIN, shipment.origin.country)).filter(
+        Q(id__in=_lane(LaneSide.DESTINATION, shipment.destination.country)),
         Q(max_weight_kg__isnull=True) | Q(max_weight_kg__gte=shipment.weight_kg),
         Q(cargo_types=[]) | Q(cargo_types__contains=[shipment.cargo_type]),
     )
@@ -111,6 +115,10 @@ def offerings_for_quote_queryset(*, shipment: Shipment) -> QuerySet[ServiceOffer
         weekday = shipment.pickup_date.isoweekday()
         queryset = queryset.filter(Q(available_days=[]) | Q(available_days__contains=[weekday]))
     return queryset
+
+
+def _lane(side: str, country: str) -> QuerySet:
+    return OfferingLane.objects.filter(side=side, country__in=[country, ANYWHERE]).values("offering_id")
 
 
 def with_pricing_tariffs(queryset: QuerySet[ServiceOffering]) -> QuerySet[ServiceOffering]:
@@ -193,9 +201,12 @@ GROUP BY e.id, e.currency, e.transit_days, e.origin_cities, e.destination_cities
 """
 
 
-def offering_totals_for_quote(*, shipment: Shipment, distance: Distance, moment: datetime) -> list[RankedOffering]:
+def offering_totals_for_quote(
+    *, shipment: Shipment, distance: Distance, moment: datetime, custom_plan_set: bool = False
+) -> list[RankedOffering]:
     """Every offering that `offerings_for_quote` admits and can price, with its total, in one
-    query (cities are judged by the caller, as pricing judges them)."""
+    query (cities are judged by the caller, as pricing judges them). `custom_plan_set`: the
+    transaction's plan mode is set already (`catalogue_version` did it)."""
     candidates, candidate_params = (
         offerings_for_quote_queryset(shipment=shipment)
         .order_by()
@@ -221,9 +232,44 @@ def offering_totals_for_quote(*, shipment: Shipment, distance: Distance, moment:
         # DB_PREPARE_THRESHOLD runs on a connection), PostgreSQL would switch to a generic
         # plan, which blind to the shipment takes ~40 times as long (7.8 s against 0.2 s
         # over 10,000 offerings). Transaction-local, like the tenant.
-        cursor.execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+        if not custom_plan_set:
+            cursor.execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
         cursor.execute(_TOTALS_SQL.format(candidates=candidates_sql), params)
         return [RankedOffering(*row) for row in cursor.fetchall()]
+
+
+def catalogue_version() -> str | None:
+    """The catalogue's version (a new value at the commit of every write to offerings or
+    tariffs: migration 0006), or None when this very transaction has written to the catalogue
+    and not committed yet (what it reads then is named by no version).
+
+    The same statement sets the transaction's plan mode for `offering_totals_for_quote`
+    (`custom_plan_set=True`), so that a quote computed afresh sends no more statements than
+    before the cache."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT version::text FROM marketplace_catalogueversion WHERE id = 1),"
+            " coalesce(current_setting('marketplace.catalogue_written', true), '') = 'on',"
+            " set_config('plan_cache_mode', 'force_custom_plan', true)"
+        )
+        version, written_here, _ = cursor.fetchone()
+    if written_here:
+        return None
+    return version or ""
+
+
+def next_tariff_change(*, moment: datetime) -> datetime | None:
+    """The first moment after `moment` at which a published tariff starts or stops being
+    valid: until then, a ranking judged at `moment` holds (None: it holds for good)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT least(min(valid_from) FILTER (WHERE valid_from > %(m)s),"
+            " min(valid_until) FILTER (WHERE valid_until > %(m)s))"
+            " FROM marketplace_tariff WHERE is_active AND offering_is_published"
+            " AND (valid_from > %(m)s OR valid_until > %(m)s)",
+            {"m": moment},
+        )
+        return cursor.fetchone()[0]
 
 
 # --- RFQs -------------------------------------------------------------------------------------

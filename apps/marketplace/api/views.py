@@ -153,10 +153,12 @@ class QuoteView(OrganizationEndpoint):
         result = quotes.quote_shipment(
             shipment=shipment, now=timezone.now(), sort=options["sort"], explain=options["explain"], limit=limit
         )
+        # One serializer for the page (many=True builds its fields once, not once per offering).
+        shown = s.OfferingOutput([offering for offering, _ in result.quotes], many=True).data
         body = {
             "data": [
-                {"offering": s.OfferingOutput(offering).data, **quotes.quote_as_dict(quote)}
-                for offering, quote in result.quotes
+                {"offering": offering, **quotes.quote_as_dict(quote)}
+                for offering, (_, quote) in zip(shown, result.quotes, strict=True)
             ],
             "meta": {
                 "total": result.total,
