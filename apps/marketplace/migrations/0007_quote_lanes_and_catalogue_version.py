@@ -105,7 +105,7 @@ DROP TRIGGER IF EXISTS catalogue_written ON {table};
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0005_status_history_on_core_lifecycle'),
+        ('marketplace', '0006_list_order_party_indexes'),
     ]
 
     operations = [
