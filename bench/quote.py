@@ -752,7 +752,8 @@ def run(args) -> tuple[list[Metric], list[str]]:
 def _post_request(get_request, body: bytes):
     """bench.loadgen's request builder, sending `body` as a JSON POST instead of a GET."""
 
-    def build(url: str, headers: list[str]) -> tuple[str, int, bytes]:
+    def build(url: str, headers: list[str], method: str = "GET", body_: bytes = b"") -> tuple[str, int, bytes]:
+        # bench.loadgen passes its own method and body (GET, none): this builder's body wins.
         host, port, request = get_request(url, headers)  # refuses anything but loopback
         lines = request.decode("latin-1").removesuffix("\r\n\r\n").split("\r\n")
         lines[0] = "POST" + lines[0].removeprefix("GET")
