@@ -20,6 +20,19 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class StatusHistoryInlineMixin:
+    """An inline of a lifecycle's history rows (apps.core.lifecycle.StatusChange): the same
+    columns for every aggregate, oldest first, with who moved it joined in the one query."""
+
+    verbose_name_plural = "history"
+    fields = ["at", "from_status", "to_status", "by", "reason"]
+    readonly_fields = fields
+    ordering = ["at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "event_type", "aggregate_type", "aggregate_id", "published_at", "attempts"]

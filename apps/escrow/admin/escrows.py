@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from apps.core.actors import Actor
-from apps.core.admin import ReadOnlyAdminMixin
+from apps.core.admin import ReadOnlyAdminMixin, StatusHistoryInlineMixin
 from apps.core.errors import DomainError
 from apps.escrow import services
 from apps.escrow.admin.common import (
@@ -41,15 +41,8 @@ from apps.tenancy.admin_site import OrganizationScopedAdmin, is_platform_staff
 # --- Escrows ------------------------------------------------------------------------------------
 
 
-class EscrowHistoryInline(EscrowPartInline):
+class EscrowHistoryInline(StatusHistoryInlineMixin, EscrowPartInline):
     model = EscrowStatusChange
-    verbose_name_plural = "history"
-    fields = ["at", "from_status", "to_status", "by", "reason"]
-    readonly_fields = fields
-    ordering = ["at", "id"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
 
 
 class PaymentTransactionInline(EscrowPartInline):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from apps.core.admin import ReadOnlyAdminMixin
+from apps.core.admin import ReadOnlyAdminMixin, StatusHistoryInlineMixin
 from apps.marketplace.admin.common import MarketplacePartInline
 from apps.marketplace.models import Offer, OfferRevision, OfferStatusChange
 from apps.tenancy.admin_site import OrganizationScopedAdmin
@@ -19,15 +19,8 @@ class OfferRevisionInline(MarketplacePartInline):
     ordering = ["version"]
 
 
-class OfferStatusChangeInline(MarketplacePartInline):
+class OfferStatusChangeInline(StatusHistoryInlineMixin, MarketplacePartInline):
     model = OfferStatusChange
-    verbose_name_plural = "history"
-    fields = ["at", "from_status", "to_status", "by", "reason"]
-    readonly_fields = fields
-    ordering = ["at", "id"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
 
 
 @admin.register(Offer)

@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 
 from apps.core.actors import Actor
-from apps.core.admin import ReadOnlyAdminMixin
+from apps.core.admin import ReadOnlyAdminMixin, StatusHistoryInlineMixin
 from apps.marketplace import services
 from apps.marketplace.admin.common import MarketplacePartInline, StaffModerationMixin, list_display_for
 from apps.marketplace.models import Offer, OfferStatus, Rfq, RfqStatusChange
@@ -33,15 +33,8 @@ class OfferInline(MarketplacePartInline):
     show_change_link = True
 
 
-class RfqStatusChangeInline(MarketplacePartInline):
+class RfqStatusChangeInline(StatusHistoryInlineMixin, MarketplacePartInline):
     model = RfqStatusChange
-    verbose_name_plural = "history"
-    fields = ["at", "from_status", "to_status", "by", "reason"]
-    readonly_fields = fields
-    ordering = ["at", "id"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
 
 
 @admin.register(Rfq)
