@@ -48,3 +48,16 @@ class ReusedClientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusedRedisCacheClient
+
+    def incr_from_zero(self, key, *, timeout: int, version=None) -> int:
+        """Add 1 to the counter at `key`, created at 0 with `timeout` when missing; the new value.
+
+        SET NX and INCR pipelined: one round trip where `add` then `incr` take two, each
+        command atomic in Redis, so concurrent processes never lose an increment. The counter
+        stays an ordinary entry of this cache (its prefix and version; `get` reads it)."""
+        key = self.make_and_validate_key(key, version=version)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        _, value = pipeline.execute()
+        return value

@@ -234,21 +234,31 @@ class PagePagination(BasePagination):
             rows = list(after_cursor(queryset, ordering, values)[: limit + 1])
         else:
             number = self.get_page_number(request)
-            # `last` asks where the list ends: that takes an exact count.
-            self.total, self.total_is_exact = capped_count(queryset, None if number == "last" else list_count_limit())
-            pages = self.total_pages()
             if number == "last":
-                number = pages
-            if self.total_is_exact and number > pages:
-                raise NotFound(self.invalid_page_message)
-            offset = (number - 1) * limit
-            rows = list(queryset[offset : offset + limit + 1])
-            if not rows and number > 1:
-                raise NotFound(self.invalid_page_message)
+                # `last` asks where the list ends: that takes an exact count.
+                self.total, self.total_is_exact = capped_count(queryset, None)
+                number = self.total_pages()
+                offset = (number - 1) * limit
+                rows = list(queryset[offset : offset + limit + 1])
+            else:
+                offset = (number - 1) * limit
+                rows = list(queryset[offset : offset + limit + 1])
+                if not rows and number > 1:
+                    raise NotFound(self.invalid_page_message)
+                self.total, self.total_is_exact = self._total_around(queryset, rows, offset=offset, limit=limit)
             self.number = number
         self.page = rows[:limit]
         self.next_cursor = encode_cursor(self.page[-1], ordering) if len(rows) > limit and ordering else None
         return self.page
+
+    @staticmethod
+    def _total_around(queryset, rows: list, *, offset: int, limit: int) -> tuple[int, bool]:
+        """(total, exact) of the list a page of `rows` was read from (at most `limit + 1`
+        from `offset`): a page that holds the list's end counts it without a count query, the
+        commonest case of all (a first page of a short list); a full page counts the rest."""
+        if len(rows) <= limit and (rows or offset == 0):
+            return offset + len(rows), True
+        return capped_count(queryset, list_count_limit())
 
     def total_pages(self) -> int:
         # An empty list still has its first (empty) page, as Django's Paginator counts.

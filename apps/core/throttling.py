@@ -135,14 +135,9 @@ class FixedWindowRateThrottle(BaseThrottle):
 
     @staticmethod
     def _count_hit(key: str, window: int) -> int:
-        # SET NX then INCR: both atomic in Redis, so concurrent processes never lose a hit.
-        # The key outlives its window by a second, so it cannot expire between the two
-        # calls of a request still inside the window.
-        cache.add(key, 0, timeout=window + 1)
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired in between: the request stalled past the window's end
-            return 1
+        # The key outlives its window by a second, so it cannot expire between the creation
+        # and the increment of a request still inside the window.
+        return cache.incr_from_zero(key, timeout=window + 1)
 
 
 class ApiUserRateThrottle(FixedWindowRateThrottle):

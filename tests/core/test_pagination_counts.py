@@ -131,27 +131,48 @@ def test_the_order_list_caps_its_count_in_the_same_number_of_queries(api, partie
     settings.LIST_COUNT_LIMIT = 3
     freight_orders(parties, 2)
     client = api(parties["carrier"], parties["carrier_org"])
-    client.get("/api/v1/orders")
+    client.get("/api/v1/orders?limit=1")
 
     # As tests/orders/test_orders_api.py pins it: savepoint, user scope, user with memberships,
-    # tenant scope, count, page, release, restore. The capped count replaces the count.
+    # tenant scope, page, count, release, restore. A full page (one row of `limit=1`, more
+    # behind it) needs the count; the capped count replaces the count.
     with django_assert_num_queries(8):
-        meta = client.get("/api/v1/orders").json()["meta"]
-    assert (meta["total"], meta["totalIsExact"]) == (2, True)
+        meta = client.get("/api/v1/orders?limit=1").json()["meta"]
+    assert (meta["total"], meta["totalIsExact"], meta["totalPages"]) == (2, True, 2)
     freight_orders(parties, 3)
     with django_assert_num_queries(8):
-        meta = client.get("/api/v1/orders").json()["meta"]
+        meta = client.get("/api/v1/orders?limit=1").json()["meta"]
     assert (meta["total"], meta["totalIsExact"]) == (3, False)
+
+
+def test_a_page_that_holds_the_end_of_the_list_counts_it_without_a_count_query(
+    api, parties, settings, django_assert_num_queries
+):
+    freight_orders(parties, 5)
+    client = api(parties["carrier"], parties["carrier_org"])
+    client.get("/api/v1/orders")
+
+    with django_assert_num_queries(7):  # the page alone: it is shorter than `limit`
+        first = client.get("/api/v1/orders").json()["meta"]
+    with django_assert_num_queries(7):  # the last page of two: the rows before it plus its own
+        last = client.get("/api/v1/orders?limit=3&page=2").json()["meta"]
+    with django_assert_num_queries(8):  # a full first page: more may follow, so it counts
+        full = client.get("/api/v1/orders?limit=3").json()["meta"]
+
+    assert (first["total"], first["totalIsExact"], first["totalPages"]) == (5, True, 1)
+    assert (last["total"], last["totalIsExact"], last["totalPages"], last["page"]) == (5, True, 2, 2)
+    assert (full["total"], full["totalIsExact"], full["totalPages"]) == (5, True, 2)
+    assert client.get("/api/v1/orders?limit=3&page=3").status_code == 404
 
 
 def test_the_count_reads_at_most_the_limit_plus_one_row_unordered(api, parties, settings):
     settings.LIST_COUNT_LIMIT = 3
-    freight_orders(parties, 1)
+    freight_orders(parties, 2)
     client = api(parties["carrier"], parties["carrier_org"])
-    client.get("/api/v1/orders")
+    client.get("/api/v1/orders?limit=1")
 
     with CaptureQueriesContext(connection) as queries:
-        client.get("/api/v1/orders")
+        client.get("/api/v1/orders?limit=1")
 
     counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
     assert len(counts) == 1

@@ -222,7 +222,7 @@ def test_a_scoped_ip_throttle_counts_every_request_from_the_address(db, client, 
 @pytest.mark.urls(__name__)
 def test_with_redis_down_requests_pass_unlimited_and_a_warning_is_logged(db, client, settings, caplog):
     limit(settings, api_ip="1/hour")
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": DEAD_REDIS}}
+    settings.CACHES = {"default": {"BACKEND": "apps.core.cache.ReusedClientRedisCache", "LOCATION": DEAD_REDIS}}
 
     responses = [client.get("/anonymous") for _ in range(2)]
 

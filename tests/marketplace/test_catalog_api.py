@@ -667,7 +667,7 @@ def test_catalogue_list_runs_the_same_number_of_queries_for_2_or_12_offerings(
     client.get(OFFERINGS)  # warm caches that are not per request
 
     # when / then
-    with django_assert_num_queries(8) as few:
+    with django_assert_num_queries(7) as few:
         assert client.get(OFFERINGS).json()["meta"]["total"] == 2
     OfferingFactory.create_batch(10, organization=carrier.org)
     with django_assert_num_queries(len(few.captured_queries)):
@@ -685,7 +685,7 @@ def test_tariff_list_runs_the_same_number_of_queries_for_2_or_12_tariffs(
     client.get(url)
 
     # when / then
-    with django_assert_num_queries(9) as few:
+    with django_assert_num_queries(8) as few:
         assert client.get(url).json()["meta"]["total"] == 2
     TariffFactory.create_batch(10, offering=offering)
     with django_assert_num_queries(len(few.captured_queries)):

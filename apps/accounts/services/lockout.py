@@ -39,8 +39,7 @@ def _window_seconds() -> int:
 
 
 def _count(key: str) -> int:
-    cache.add(key, 0, timeout=_window_seconds())
-    return cache.incr(key)
+    return cache.incr_from_zero(key, timeout=_window_seconds())
 
 
 def _lock_mark(key: str) -> None:

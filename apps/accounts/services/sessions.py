@@ -199,8 +199,8 @@ def login_with_second_factor(*, challenge: str, code: str, request) -> IssuedTok
     # Every code tried counts, the right one included: past the limit the challenge is void
     # whatever comes next, and a new one needs the password again.
     attempts_key = f"auth:2fa-challenge-attempts:{nonce}"
-    cache.add(attempts_key, 0, timeout=settings.TWO_FACTOR_CHALLENGE_MAX_AGE)
-    if cache.incr(attempts_key) > settings.TWO_FACTOR_CHALLENGE_MAX_ATTEMPTS:
+    attempts = cache.incr_from_zero(attempts_key, timeout=settings.TWO_FACTOR_CHALLENGE_MAX_AGE)
+    if attempts > settings.TWO_FACTOR_CHALLENGE_MAX_ATTEMPTS:
         raise TokenRejected("Too many codes were tried on this sign-in challenge; sign in again.")
     with transaction.atomic():
         method = second_factor_verify(user=user, code=code)
