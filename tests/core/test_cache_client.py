@@ -48,3 +48,24 @@ def test_it_reads_and_writes_as_djangos_backend():
     assert backend.get("o") == {"a": [1, 2]}
     assert backend.get("missing", "default") == "default"
     backend.delete_many(["k", "o"])
+
+
+def test_incr_from_zero_counts_from_one_keeps_an_existing_counter_and_loses_no_increment_under_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    backend = _backend(settings.CACHES["default"]["LOCATION"])
+    backend.delete("hits")
+    client = backend._cache.get_client(write=True)
+    key = backend.make_and_validate_key("hits")
+
+    assert backend.incr_from_zero("hits", timeout=30) == 1
+    assert 0 < client.ttl(key) <= 30  # created with the timeout
+    backend.set("kept", 7, timeout=30)
+    assert backend.incr_from_zero("kept", timeout=1) == 8  # an existing counter keeps its value
+    assert client.ttl(backend.make_and_validate_key("kept")) > 1  # and its own expiry
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        values = list(pool.map(lambda _: backend.incr_from_zero("hits", timeout=30), range(200)))
+
+    assert sorted(values) == list(range(2, 202))
+    assert backend.get("hits") == 201  # an ordinary entry of the cache
+    backend.delete_many(["hits", "kept"])
