@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import AuthSession, ErasureRequest, PersonalDataExport
@@ -21,6 +21,19 @@ def session_is_live(*, user_id: UUID, session_id: UUID) -> bool:
         revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
     ).exists()
+
+
+def live_session_q(*, session_id: UUID, user_path: str) -> Q:
+    """The condition `session_is_live` checks, on the user reached by `user_path` (e.g.
+    "user__" from a row that points to the user), for a query that reads the user anyway:
+    the session is checked in that query, at no round trip of its own."""
+    return Q(
+        **{
+            f"{user_path}auth_sessions__id": session_id,
+            f"{user_path}auth_sessions__revoked_at__isnull": True,
+            f"{user_path}auth_sessions__expires_at__gt": timezone.now(),
+        }
+    )
 
 
 def session_list(*, user_id: UUID) -> QuerySet[AuthSession]:

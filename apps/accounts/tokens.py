@@ -1,12 +1,17 @@
 """Access tokens (JWT, HS256 by default) for the API and WebSockets, and the opaque
 refresh tokens behind them.
 
-An access token names its user (`sub`) and its sign-in session (`sid`). Revoking a
-session writes a revocation mark to Redis that lives as long as an access token
-can (ACCESS_TOKEN_LIFETIME), and every request checks it: the session's access
-tokens stop working at once. Should the mark be lost (Redis flushed), they still
-die within their lifetime, 15 minutes at most; refresh is checked against the
-database and never comes back for a revoked session.
+An access token names its user (`sub`) and its sign-in session (`sid`), and every
+request checks that session is still open, so a revoked session's access tokens stop
+working at once. Two ways, one truth (`AuthSession.revoked_at`):
+- an API request reads the session in the query that reads its user and memberships
+  (`signed_access_claims` here, `selectors.live_session_q` in that query): no round
+  trip of its own, and no Redis on the path;
+- the other readers (`access_token_claims`: the back-office with a token) check a
+  revocation mark in Redis, written at revocation and kept as long as an access token
+  can live (ACCESS_TOKEN_LIFETIME). Should the mark be lost (Redis flushed), those
+  tokens still die within their lifetime, 15 minutes at most; refresh is checked
+  against the database and never comes back for a revoked session.
 """
 
 from __future__ import annotations
@@ -77,23 +82,31 @@ class AccessClaims(NamedTuple):
     session_id: uuid.UUID
 
 
+SESSION_SIGNED_OUT = "The session of this access token has been signed out."
+
+
+def signed_access_claims(raw: str) -> AccessClaims:
+    """The user and session a validly signed, unexpired access token names; TokenRejected (401)
+    otherwise. The session may have been revoked since: the caller checks it is live, in its
+    own read of the user (`selectors.live_session_q`) or with `access_token_claims`."""
+    token = _decode(raw)
+    try:
+        return AccessClaims(uuid.UUID(str(token.get("sub"))), uuid.UUID(str(token.get("sid"))))
+    except ValueError as exc:
+        raise TokenRejected("The access token is invalid.") from exc
+
+
 def access_token_claims(raw: str) -> AccessClaims:
     """The user and session a valid access token of a live session names; TokenRejected (401) otherwise.
 
     Checks the signature, the expiry and the session's revocation mark (Redis), on every
     call: nothing here is cached. Whether the user exists and is active is the caller's
-    to check (user_from_access_token, or TenantMiddleware's one query for the user and
-    their memberships).
+    to check (user_from_access_token).
     """
-    token = _decode(raw)
-    try:
-        user_id = uuid.UUID(str(token.get("sub")))
-        session_id = uuid.UUID(str(token.get("sid")))
-    except ValueError as exc:
-        raise TokenRejected("The access token is invalid.") from exc
-    if cache.get(REVOKED_SESSION_KEY.format(session_id)):
-        raise TokenRejected("The session of this access token has been signed out.")
-    return AccessClaims(user_id, session_id)
+    claims = signed_access_claims(raw)
+    if cache.get(REVOKED_SESSION_KEY.format(claims.session_id)):
+        raise TokenRejected(SESSION_SIGNED_OUT)
+    return claims
 
 
 def user_from_access_token(raw: str):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from django.db import connections
 
-from apps.accounts.tokens import TokenRejected, access_token_claims, user_from_access_token
+from apps.accounts.tokens import SESSION_SIGNED_OUT, TokenRejected, signed_access_claims, user_from_access_token
 from apps.core.context import Client, Scope, activate, client_var, system_scope
 from apps.core.errors import BACKING_SERVICE_ERRORS, ErrorCode, error_response, unavailable_response
 from apps.core.network import client_ip
@@ -37,7 +37,7 @@ from apps.tenancy.resolver import (
     resolve_membership,
 )
 from apps.tenancy.roles import Role
-from apps.tenancy.selectors import caller_with_memberships
+from apps.tenancy.selectors import SessionSignedOut, caller_with_memberships
 
 ADMIN_ORGANIZATION_SESSION_KEY = "admin_organization_id"
 
@@ -91,7 +91,8 @@ class TenantMiddleware:
         claims = None
         if token is not None:
             try:
-                claims = access_token_claims(token)  # signature, expiry, the session's revocation mark
+                # Signature and expiry; the session's revocation is checked with the user below.
+                claims = signed_access_claims(token)
                 if request.path.startswith(ADMIN_PREFIX):
                     request.user = user_from_access_token(token)  # staff take the system scope below
                     claims = None
@@ -129,17 +130,21 @@ class TenantMiddleware:
             client_var.reset(client_token)
 
     def _respond_to_token(self, request, claims, requested_id, bad_header):
-        """A bearer token's request outside the admin: its user and memberships in one query.
+        """A bearer token's request outside the admin: its user, memberships and session in one query.
 
         Same outcome as `_respond` with the token's user (401 for a missing or deactivated
-        user, before the header's 400), one query fewer: the user is read with the
-        memberships, in the user's scope, on every request.
+        user or a signed-out session, before the header's 400), one query fewer: the user is
+        read with the memberships and the session's liveness, in the user's scope, on every
+        request.
         """
         request.membership = None
         request.admin_membership = None
         request.admin_memberships = []
         with activate(Scope(user_id=claims.user_id)):
-            user, memberships = caller_with_memberships(user_id=claims.user_id)
+            try:
+                user, memberships = caller_with_memberships(user_id=claims.user_id, session_id=claims.session_id)
+            except SessionSignedOut:
+                return _token_rejected(TokenRejected(SESSION_SIGNED_OUT))
             if user is None:
                 return _token_rejected(TokenRejected("The access token is invalid."))
             if bad_header is not None:

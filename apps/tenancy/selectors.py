@@ -13,6 +13,7 @@ from django.db.models import F, Func, QuerySet, Value
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
+from apps.accounts.selectors import live_session_q
 from apps.core.errors import NotFound
 from apps.core.models import AuditLog
 from apps.tenancy.features import FEATURES, Feature, feature_preconditions
@@ -69,25 +70,42 @@ def active_memberships_of(*, user_id: UUID) -> list[Membership]:
     )
 
 
-def caller_with_memberships(*, user_id: UUID):
-    """(the active user, their active memberships) for a bearer token's user, in one query.
+class SessionSignedOut(Exception):
+    """The token's session was revoked or has expired (the user exists and is active)."""
+
+
+def caller_with_memberships(*, user_id: UUID, session_id: UUID):
+    """(the active user, their active memberships) for a bearer token's user and session, in
+    one query; SessionSignedOut when the session is no longer live.
 
     Run in the user's scope on every request with a bearer token: the memberships with
-    their user joined, so the token's user costs no query of its own. A user without an
-    active membership gets no row; then the user alone is read (one more query, as before).
-    (None, []) when the user does not exist or is deactivated. Nothing is cached across
-    requests: a deactivated user or a removed membership is refused on the next request.
+    their user joined, so the token's user costs no query of its own, and the session's
+    revocation is checked in the same query (accounts' `live_session_q`), so it costs no
+    round trip either. A user without an active membership gets no row; then the user is
+    read with the session (one more query). (None, []) when the user
+    does not exist or is deactivated. Nothing is cached across requests: a deactivated
+    user, a removed membership or a signed-out session is refused on the next request.
     """
     user_model = get_user_model()
     user_fields = [f"user__{field.name}" for field in user_model._meta.concrete_fields]
     memberships = list(
-        Membership.objects.filter(user_id=user_id, user__is_active=True, is_active=True, organization__is_active=True)
+        Membership.objects.filter(
+            live_session_q(session_id=session_id, user_path="user__"),
+            user_id=user_id,
+            user__is_active=True,
+            is_active=True,
+            organization__is_active=True,
+        )
         .select_related("user", "organization")
         .only(*CALLER_MEMBERSHIP_FIELDS, *user_fields)
         .order_by("created_at")
     )
     if not memberships:
-        return user_model.objects.filter(id=user_id, is_active=True).first(), []
+        live = live_session_q(session_id=session_id, user_path="")
+        user = user_model.objects.filter(live, id=user_id, is_active=True).first()
+        if user is None and user_model.objects.filter(id=user_id, is_active=True).exists():
+            raise SessionSignedOut  # which 401 it is: only a refused token pays this query
+        return user, []
     user = memberships[0].user
     for membership in memberships[1:]:
         membership.user = user  # one instance, as request.user

@@ -108,6 +108,27 @@ def test_a_revoked_session_cannot_refresh_and_its_access_token_stops_at_once():
     assert bearer(kept["access"]).get("/api/v1/me").status_code == 200
 
 
+@pytest.mark.parametrize("with_membership", [False, True])
+def test_a_revoked_sessions_access_token_is_refused_by_the_database_even_without_the_redis_mark(with_membership):
+    from django.core.cache import cache
+
+    from apps.accounts.tokens import REVOKED_SESSION_KEY
+
+    user = member() if with_membership else UserFactory()
+    kept = sign_in(user.email).json()
+    doomed = sign_in(user.email).json()
+    assert bearer(doomed["access"]).get("/api/v1/me").status_code == 200
+
+    assert bearer(kept["access"]).delete(f"/api/v1/auth/sessions/{doomed['session_id']}").status_code == 204
+    cache.delete(REVOKED_SESSION_KEY.format(doomed["session_id"]))  # Redis flushed: the mark is gone
+
+    rejected = bearer(doomed["access"]).get("/api/v1/me")
+    assert rejected.status_code == 401
+    assert rejected.json()["error_code"] == "AUTH_TOKEN_INVALID"
+    assert "signed out" in rejected.json()["message"]
+    assert bearer(kept["access"]).get("/api/v1/me").status_code == 200
+
+
 def test_logout_signs_out_the_current_session_only():
     user = UserFactory()
     current = sign_in(user.email).json()

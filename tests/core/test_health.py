@@ -53,7 +53,7 @@ def test_detailed_health_is_503_when_redis_is_down(client, settings):
 def test_api_answers_503_envelope_when_the_cache_is_down(api, settings):
     organization = OrganizationFactory()
     admin = member(organization)
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": DEAD_REDIS}}
+    settings.CACHES = {"default": {"BACKEND": "apps.core.cache.ReusedClientRedisCache", "LOCATION": DEAD_REDIS}}
 
     response = api(admin).get(f"/api/v1/organizations/{organization.id}/features")
 
