@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
@@ -23,7 +24,7 @@ def session_is_live(*, user_id: UUID, session_id: UUID) -> bool:
     ).exists()
 
 
-def live_session_q(*, session_id: UUID, user_path: str) -> Q:
+def live_session_q(*, session_id: UUID, user_path: str, now: datetime | None = None) -> Q:
     """The condition `session_is_live` checks, on the user reached by `user_path` (e.g.
     "user__" from a row that points to the user), for a query that reads the user anyway:
     the session is checked in that query, at no round trip of its own."""
@@ -31,7 +32,7 @@ def live_session_q(*, session_id: UUID, user_path: str) -> Q:
         **{
             f"{user_path}auth_sessions__id": session_id,
             f"{user_path}auth_sessions__revoked_at__isnull": True,
-            f"{user_path}auth_sessions__expires_at__gt": timezone.now(),
+            f"{user_path}auth_sessions__expires_at__gt": now or timezone.now(),
         }
     )
 

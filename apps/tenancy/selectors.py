@@ -3,8 +3,10 @@ current scope; these selectors shape the querysets and raise NOT_FOUND for the r
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -14,6 +16,7 @@ from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from apps.accounts.selectors import live_session_q
+from apps.core.compiled import CompiledRows, instance
 from apps.core.errors import NotFound
 from apps.core.models import AuditLog
 from apps.tenancy.features import FEATURES, Feature, feature_preconditions
@@ -55,19 +58,76 @@ MEMBER_FIELDS = (
 
 
 def active_memberships_of(*, user_id: UUID) -> list[Membership]:
-    """The user's active memberships with their organizations' id, name and slug (one query).
+    """The user's active memberships with their organizations' id, name and slug (one query,
+    its SQL compiled once per process like the bearer token's: `caller_with_memberships`).
 
     Runs on every authenticated request: what the caller may do needs the membership,
     what /me shows needs the organization's summary; its other columns (the JSON
     settings among them) would be fetched and discarded each time. Reading one of
     them still works, at one more query.
     """
-    return list(
-        Membership.objects.filter(user_id=user_id, is_active=True, organization__is_active=True)
-        .select_related("organization")
-        .only(*CALLER_MEMBERSHIP_FIELDS)
+    membership_columns, organization_columns, _ = _caller_columns()
+    first = len(membership_columns)
+    memberships = []
+    for row in _MEMBERSHIP_ROWS.rows(user_id=user_id):
+        membership = instance(Membership, membership_columns, row[:first])
+        membership.organization = instance(Organization, organization_columns, row[first:])
+        memberships.append(membership)
+    return memberships
+
+
+@functools.cache
+def _caller_columns() -> tuple[list[str], list[str], list[str]]:
+    """The columns of the caller's query, by model, each in its model's field order (the order
+    `Model.from_db` takes them in): the membership's and organization's the caller resolution
+    reads (CALLER_MEMBERSHIP_FIELDS), every column of the user (it becomes request.user)."""
+    wanted = set(CALLER_MEMBERSHIP_FIELDS)
+
+    def attnames(model, prefix: str, keep) -> list[str]:
+        return [field.attname for field in model._meta.concrete_fields if keep(prefix + field.name)]
+
+    membership = attnames(Membership, "", lambda name: name in wanted or f"{name}_id" in wanted)
+    organization = attnames(Organization, "organization__", lambda name: name in wanted)
+    user = attnames(get_user_model(), "user__", lambda name: True)
+    return membership, organization, user
+
+
+def _caller_rows_queryset(*, user_id: UUID, session_id: UUID, now: datetime):
+    membership, organization, user = _caller_columns()
+    return (
+        Membership.objects.filter(
+            live_session_q(session_id=session_id, user_path="user__", now=now),
+            user_id=user_id,
+            user__is_active=True,
+            is_active=True,
+            organization__is_active=True,
+        )
         .order_by("created_at")
+        .values_list(*membership, *(f"organization__{f}" for f in organization), *(f"user__{f}" for f in user))
     )
+
+
+# Compiled once per process (apps/core/compiled.py): it runs on every request with a token.
+_CALLER_ROWS = CompiledRows(
+    _caller_rows_queryset,
+    placeholders={
+        "user_id": UUID(int=0x5E1F),
+        "session_id": UUID(int=0x5E55),
+        "now": datetime(1970, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
+    },
+)
+
+
+def _membership_rows_queryset(*, user_id: UUID):
+    membership, organization, _ = _caller_columns()
+    return (
+        Membership.objects.filter(user_id=user_id, is_active=True, organization__is_active=True)
+        .order_by("created_at")
+        .values_list(*membership, *(f"organization__{f}" for f in organization))
+    )
+
+
+_MEMBERSHIP_ROWS = CompiledRows(_membership_rows_queryset, placeholders={"user_id": UUID(int=0x5E1F)})
 
 
 class SessionSignedOut(Exception):
@@ -79,36 +139,31 @@ def caller_with_memberships(*, user_id: UUID, session_id: UUID):
     one query; SessionSignedOut when the session is no longer live.
 
     Run in the user's scope on every request with a bearer token: the memberships with
-    their user joined, so the token's user costs no query of its own, and the session's
-    revocation is checked in the same query (accounts' `live_session_q`), so it costs no
-    round trip either. A user without an active membership gets no row; then the user is
-    read with the session (one more query). (None, []) when the user
-    does not exist or is deactivated. Nothing is cached across requests: a deactivated
-    user, a removed membership or a signed-out session is refused on the next request.
+    their organization and user joined, so the token's user costs no query of its own, and
+    the session's revocation is checked in the same query (accounts' `live_session_q`), so
+    it costs no round trip either; its SQL is compiled once per process. A user without an
+    active membership gets no row; then the user is read with the session (one more query).
+    (None, []) when the user does not exist or is deactivated. Nothing is cached across
+    requests: a deactivated user, a removed membership or a signed-out session is refused
+    on the next request.
     """
+    rows = _CALLER_ROWS.rows(user_id=user_id, session_id=session_id, now=timezone.now())
     user_model = get_user_model()
-    user_fields = [f"user__{field.name}" for field in user_model._meta.concrete_fields]
-    memberships = list(
-        Membership.objects.filter(
-            live_session_q(session_id=session_id, user_path="user__"),
-            user_id=user_id,
-            user__is_active=True,
-            is_active=True,
-            organization__is_active=True,
-        )
-        .select_related("user", "organization")
-        .only(*CALLER_MEMBERSHIP_FIELDS, *user_fields)
-        .order_by("created_at")
-    )
-    if not memberships:
+    if not rows:
         live = live_session_q(session_id=session_id, user_path="")
         user = user_model.objects.filter(live, id=user_id, is_active=True).first()
         if user is None and user_model.objects.filter(id=user_id, is_active=True).exists():
             raise SessionSignedOut  # which 401 it is: only a refused token pays this query
         return user, []
-    user = memberships[0].user
-    for membership in memberships[1:]:
+    membership_columns, organization_columns, user_columns = _caller_columns()
+    first, second = len(membership_columns), len(membership_columns) + len(organization_columns)
+    user = instance(user_model, user_columns, rows[0][second:])
+    memberships = []
+    for row in rows:
+        membership = instance(Membership, membership_columns, row[:first])
+        membership.organization = instance(Organization, organization_columns, row[first:second])
         membership.user = user  # one instance, as request.user
+        memberships.append(membership)
     return user, memberships
 
 
