@@ -1,10 +1,10 @@
 """Request body limits at the ASGI edge: a body over the limit is refused with 413 before it
 is read, not after.
 
-Django's ASGI handler reads the whole body into a temporary file before any middleware
-runs, so `BodySizeLimitMiddleware` alone would answer 413 only after receiving all of it
-(an 11 MB limit would not stop a 10 GB upload from being read). `RequestBodyLimit` wraps
-the Django application (config/asgi.py):
+Django reads the body (into memory or a temporary file) before its middleware can judge
+it, so `BodySizeLimitMiddleware` alone would answer 413 only after receiving all of it (an
+11 MB limit would not stop a 10 GB upload from being read). `RequestBodyLimit` wraps the
+Django application at the ASGI edge (config/asgi.py):
 
 - a `Content-Length` over the limit is answered at once, nothing read;
 - a body without one (`Transfer-Encoding: chunked`) is counted as it arrives: once past the
@@ -113,3 +113,42 @@ class RequestBodyLimit:
         await self.app(scope, counting_receive, tracking_send)
         if over_limit and not response_started:
             await _send_too_large(scope, send, f"The request body is over the limit of {limit} bytes.", limit)
+
+
+class ChunkedBodyLength:
+    """ASGI middleware: a chunked request body (no `Content-Length`) is read whole first and
+    handed on with its length, so that a WSGI application reads it.
+
+    Behind the WSGI bridge of config/asgi.py, Django reads `CONTENT_LENGTH` bytes of the body
+    and no more: without the header a chunked sign-in would look empty. Placed inside
+    `RequestBodyLimit`, which counts what this reads: a body past the limit ends in a
+    disconnect here (the application is not called) and a 413 there.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or "chunked" not in (_header(scope, b"transfer-encoding") or "").lower():
+            return await self.app(scope, receive, send)
+        parts = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away, or the body is over the limit: nothing to answer here
+            parts.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(parts)
+        headers = [(key, value) for key, value in scope["headers"] if key.lower() != b"transfer-encoding"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        delivered = False
+
+        async def replay():
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app({**scope, "headers": headers}, replay, send)

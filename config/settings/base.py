@@ -150,6 +150,10 @@ if not APP_DATABASE_URL:
     )
 
 _POOL = {"min_size": env_int("DB_POOL_MIN", 1), "max_size": env_int("DB_POOL_MAX", 20), "timeout": 10}
+# Threads one web process runs Django's (synchronous) HTTP handling on (config/asgi.py,
+# docs/decisions/0007-http-server.md). Below DB_POOL_MAX, so that a request's thread
+# always finds a connection without waiting on the pool.
+HTTP_THREADS = env_int("HTTP_THREADS", 16)
 
 
 def _prepare_threshold() -> int | None:
