@@ -25,6 +25,11 @@ class DocumentType(enum.StrEnum):
     PROOF_OF_DELIVERY = "proof_of_delivery"
 
 
+class PaymentInstructions(enum.StrEnum):
+    CARRIAGE_PAID = "carriage_paid"  # by the sender
+    CARRIAGE_FORWARD = "carriage_forward"  # by the consignee
+
+
 class OptionalField(enum.StrEnum):
     """Parts of a document a template may hide; everything else always shows."""
 
@@ -43,6 +48,8 @@ class Party:
     address_lines: tuple[str, ...] = ()
     country: str = ""
     tax_id: str = ""
+    # Contact person, phone, e-mail: one printed line.
+    contact: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "address_lines", tuple(self.address_lines))
@@ -63,6 +70,8 @@ class LineItem:
     packaging: str = ""
     volume_m3: Decimal | None = None
     marks: str = ""
+    # "UN 1203, ADR 3, PG II": printed with the description (CMR box 9).
+    dangerous_goods: str = ""
 
     def __post_init__(self) -> None:
         for name in ("quantity", "unit_price", "weight_kg"):
@@ -113,11 +122,33 @@ class ShipmentDocument:
     port_of_discharge: str = ""
     # Proof of delivery: who signed for the goods.
     received_by: str = ""
+    # Bill of lading: who is told of the arrival.
+    notify_party: Party | None = None
+    # CMR box 17.
+    successive_carriers: tuple[Party, ...] = ()
+    # CMR box 14 and the bill of lading's "freight payable": carriage paid by the sender, or
+    # forward (by the consignee); "" when not given.
+    payment_instructions: PaymentInstructions | Literal[""] = ""
+    # CMR box 15: amount and currency, as printed.
+    cash_on_delivery: str = ""
+    # CMR box 20: the carriage charge, in `currency`, in the column of whoever pays it
+    # (payment_instructions); None leaves the grid to be completed by hand.
+    carriage_charges: Decimal | None = None
+    # The customer's and the booking's reference numbers.
+    references: tuple[str, ...] = ()
+    # A draft asked for on purpose from an incomplete shipment: marked on every page.
+    is_draft: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "document_type", DocumentType(self.document_type))
         object.__setattr__(self, "items", tuple(self.items))
         object.__setattr__(self, "documents_attached", tuple(self.documents_attached))
+        object.__setattr__(self, "successive_carriers", tuple(self.successive_carriers))
+        object.__setattr__(self, "references", tuple(self.references))
+        if self.payment_instructions:
+            object.__setattr__(self, "payment_instructions", PaymentInstructions(self.payment_instructions))
+        if self.carriage_charges is not None:
+            object.__setattr__(self, "carriage_charges", Decimal(self.carriage_charges))
         if self.language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}, not {self.language!r}")
         if not self.items:

@@ -117,6 +117,12 @@ ENGLISH: dict[str, str] = {
     "cmr.carriage_charges": "Carriage charges",
     "cmr.supplementary_charges": "Supplementary charges",
     "cmr.sender": "Sender",
+    "notify_party": "Notify party",
+    "payment_instructions": "Freight payable",
+    "payment.carriage_paid": "Carriage paid (by the sender)",
+    "payment.carriage_forward": "Carriage forward (by the consignee)",
+    "references": "References",
+    "draft": "DRAFT",
 }
 
 RUSSIAN: dict[str, str] = {
@@ -217,6 +223,12 @@ RUSSIAN: dict[str, str] = {
     "cmr.carriage_charges": "Провозная плата",
     "cmr.supplementary_charges": "Дополнительные сборы",
     "cmr.sender": "Отправитель",
+    "notify_party": "Уведомить",
+    "payment_instructions": "Оплата фрахта",
+    "payment.carriage_paid": "Франко (оплачивает отправитель)",
+    "payment.carriage_forward": "Не франко (оплачивает получатель)",
+    "references": "Ссылочные номера",
+    "draft": "ЧЕРНОВИК",
 }
 
 LABELS: dict[Language, dict[str, str]] = {"en": ENGLISH, "ru": RUSSIAN}

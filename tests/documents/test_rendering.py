@@ -311,3 +311,82 @@ def test_a_document_refuses_an_unknown_language_and_a_missing_verification_url()
         a_shipment(DocumentType.CMR, "de")
     with pytest.raises(ValueError, match="verification"):
         a_shipment(DocumentType.CMR, verification_url="")
+
+
+# --- Every box filled (issue 16): instructions, successive carriers, charges, notify party, draft ---
+
+
+def a_full_shipment(document_type: DocumentType, language: str, **changes) -> ShipmentDocument:
+    values = {
+        "items": (an_item(1, dangerous_goods="UN 1263, ADR 3, PG III"),),
+        "shipper": Party(
+            "Müller Maschinenbau GmbH",
+            ("Industriestraße 12", "70565 Stuttgart"),
+            "DE",
+            "DE123456789",
+            contact="Anna Müller, +49 711 555 0100",
+        ),
+        "notify_party": Party("Baltic Agency OÜ", ("Sadama 5", "10111 Tallinn"), "EE"),
+        "successive_carriers": (Party("Vistula Cargo Sp. z o.o.", ("ul. Portowa 3", "80-001 Gdańsk"), "PL"),),
+        "sender_instructions": "Keep dry; load at ramp 4",
+        "payment_instructions": "carriage_forward",
+        "cash_on_delivery": "1250.00 EUR",
+        "carriage_charges": Decimal("1115.10"),
+        "special_agreements": "Tail-lift vehicle",
+        "carrier_reservations": "Two pallets wrapped loosely",
+        "references": ("PO-77821", "BK-2026-000042"),
+    }
+    values = {**values, **changes}
+    items = values.pop("items")
+    return dataclasses.replace(a_shipment(document_type, language, items=1, **values), items=items)
+
+
+def _between(text: str, value: str, after: str, before: str) -> None:
+    assert text.index(after) < text.index(value) < text.index(before), (value, after, before)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_cmr_fills_the_instruction_carrier_and_charges_boxes(language):
+    labels = LABELS[language]
+    text = text_of(render_document(a_full_shipment(DocumentType.CMR, language)))
+
+    def box(number: int) -> str:
+        return f"{number} {labels[f'cmr.{number}']}"
+
+    _between(text, "Anna Müller, +49 711 555 0100", box(1), box(2))
+    _between(text, "Keep dry; load at ramp 4", box(13), box(14))
+    _between(text, f"{labels['references']}: PO-77821, BK-2026-000042", box(13), box(14))
+    _between(text, labels["payment.carriage_forward"], box(14), box(15))
+    _between(text, "1250.00 EUR", box(15), box(16))
+    _between(text, "Vistula Cargo Sp. z o.o.", box(17), box(18))
+    _between(text, "Two pallets wrapped loosely", box(18), box(19))
+    _between(text, "Tail-lift vehicle", box(19), box(20))
+    amount = "1 115,10" if language == "ru" else "1,115.10"
+    _between(text, amount, box(20), box(21))
+    assert "(UN 1263, ADR 3, PG III)" in text
+    assert labels["draft"] not in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_bill_of_lading_names_the_notify_party_and_who_pays_the_freight(language):
+    labels = LABELS[language]
+    text = text_of(render_document(a_full_shipment(DocumentType.BILL_OF_LADING, language)))
+
+    _between(text, "Baltic Agency OÜ", labels["notify_party"], labels["carrier"])
+    assert f"{labels['payment_instructions']} {labels['payment.carriage_forward']}" in text
+    assert "PO-77821, BK-2026-000042" in text
+    assert "(UN 1263, ADR 3, PG III)" in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("document_type", list(DocumentType))
+def test_a_draft_is_marked_on_every_page_and_a_final_document_nowhere(document_type, language):
+    labels = LABELS[language]
+    many = tuple(an_item(position) for position in range(1, 40))
+    draft = render_document(a_full_shipment(document_type, language, items=many, is_draft=True))
+    final = render_document(a_full_shipment(document_type, language, items=many))
+
+    pages = PdfReader(io.BytesIO(draft)).pages
+    assert len(pages) > 1
+    assert all(labels["draft"] in text_of(draft, page) for page in range(len(pages)))
+    assert labels["draft"] not in text_of(final)

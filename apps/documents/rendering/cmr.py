@@ -13,11 +13,13 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
+from apps.core.money import minor_units
 from apps.documents.content import (
     DocumentType,
     LineItem,
     OptionalField,
     Party,
+    PaymentInstructions,
     ShipmentDocument,
     TemplateOptions,
 )
@@ -25,12 +27,18 @@ from apps.documents.labels import labels_for
 from apps.documents.rendering.drawing import (
     GREY,
     PAGE_HEIGHT,
+    draw_draft_mark,
     draw_logo,
     draw_page_footer,
     draw_qr_code,
 )
 from apps.documents.rendering.fonts import BOLD, REGULAR
-from apps.documents.rendering.formatting import format_date, format_decimal, party_lines
+from apps.documents.rendering.formatting import (
+    description_with_dangerous_goods,
+    format_date,
+    format_decimal,
+    party_lines,
+)
 
 
 @dataclass(frozen=True)
@@ -120,14 +128,20 @@ class CmrForm:
             elif number == 20:
                 self.draw_charges_grid(canvas)
         draw_page_footer(canvas, self.options, self.labels)
+        self.finish_page(canvas)
         while remaining:
             canvas.showPage()
             remaining = self.draw_annex_page(canvas, remaining)
+            self.finish_page(canvas)
         canvas.showPage()
         canvas.save()
         return buffer.getvalue()
 
     # Furniture and title.
+
+    def finish_page(self, canvas: Canvas) -> None:
+        if self.document.is_draft:
+            draw_draft_mark(canvas, self.labels["draft"])
 
     def draw_margins(self, canvas: Canvas) -> None:
         text_left = _CMR_LEFT * mm
@@ -246,11 +260,11 @@ class CmrForm:
             3: [(document.place_of_delivery, False)],
             4: [(document.place_of_taking_over, False), (format_date(document.taking_over_date, language), False)],
             5: [(", ".join(document.documents_attached), False)],
-            13: [(document.sender_instructions, False)],
-            14: [(document.terms_of_delivery, False)],
-            15: [],
+            13: [(document.sender_instructions, False), (self.references_line(), False)],
+            14: [(self.payment_line(), False), (document.terms_of_delivery, False)],
+            15: [(document.cash_on_delivery, False)],
             16: carrier,
-            17: [],
+            17: [line for successive in document.successive_carriers for line in self.party(successive)],
             18: [(document.carrier_reservations, False)],
             19: [(document.special_agreements, False), (remarks, False)],
             21: [(issued.strip(), False)],
@@ -259,8 +273,17 @@ class CmrForm:
             24: [(document.received_by, False), (format_date(document.delivery_date, language), False)],
         }
 
+    def payment_line(self) -> str:
+        instructions = self.document.payment_instructions
+        return self.labels[f"payment.{instructions}"] if instructions else ""
+
+    def references_line(self) -> str:
+        references = self.document.references
+        return f"{self.labels['references']}: {', '.join(references)}" if references else ""
+
     def draw_charges_grid(self, canvas: Canvas) -> None:
-        """Box 20's grid (charges by sender and consignee), left blank to be completed by hand."""
+        """Box 20's grid (charges by sender and consignee): the carriage charge, when the document
+        has one, in the column of whoever pays it (box 14); the rest completed by hand."""
         box, labels = _CMR_BOXES[20], self.labels
         top = box.top + self.label_depth(box)
         columns = [box.x, box.x + 38, box.x + 57, box.x + 76, box.x + box.width]
@@ -279,6 +302,16 @@ class CmrForm:
                 canvas.line(columns[index] * mm, _y(top), columns[index] * mm, _y(box.top + box.height))
             canvas.drawString((columns[index] + 1) * mm, _y(top + row_height - 1.2), heading)
         canvas.setLineWidth(0.5)
+        document = self.document
+        if document.carriage_charges is None:
+            return
+        payer = 3 if document.payment_instructions == PaymentInstructions.CARRIAGE_FORWARD else 1
+        amount = format_decimal(document.carriage_charges, self.language, minor_units(document.currency))
+        canvas.setFont(REGULAR, _GOODS_SIZE - 1)
+        for row in (1, 3):  # the carriage charges and the total
+            baseline = _y(top + (row + 1) * row_height - 1.2)
+            canvas.drawString((columns[payer] + 1) * mm, baseline, amount)
+            canvas.drawString((columns[2] + 1) * mm, baseline, document.currency)
 
     # Goods (boxes 6-12).
 
@@ -288,7 +321,7 @@ class CmrForm:
             6: item.marks,
             7: str(item.packages),
             8: item.packaging,
-            9: item.description,
+            9: description_with_dangerous_goods(item),
             10: item.hs_code if shows(OptionalField.HS_CODES) else "",
             11: format_decimal(item.weight_kg, language, None) if shows(OptionalField.WEIGHTS) else "",
             12: "" if item.volume_m3 is None else format_decimal(item.volume_m3, language, None),

@@ -13,7 +13,7 @@ from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from apps.documents.content import TemplateOptions
-from apps.documents.rendering.fonts import REGULAR
+from apps.documents.rendering.fonts import BOLD, REGULAR
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 GREY = colors.HexColor("#555555")
@@ -73,4 +73,15 @@ def draw_page_footer(canvas: Canvas, options: TemplateOptions, labels: dict[str,
         for index, line in enumerate(simpleSplit(options.footer_text, REGULAR, 7, PAGE_WIDTH - 60 * mm)[:2]):
             canvas.drawString(12 * mm, 10.5 * mm - index * 8.5, line)
     canvas.drawRightString(PAGE_WIDTH - 12 * mm, 10.5 * mm, f"{labels['page']} {canvas.getPageNumber()}")
+    canvas.restoreState()
+
+
+def draw_draft_mark(canvas: Canvas, text: str) -> None:
+    """A large diagonal mark across the page: the document is a draft, not for use."""
+    canvas.saveState()
+    canvas.setFillColor(colors.Color(0.85, 0.1, 0.1, alpha=0.18))
+    canvas.setFont(BOLD, 72)
+    canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+    canvas.rotate(45)
+    canvas.drawCentredString(0, -24, text)
     canvas.restoreState()

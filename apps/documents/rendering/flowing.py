@@ -32,12 +32,18 @@ from apps.documents.rendering.drawing import (
     PAGE_WIDTH,
     RULE,
     SHADE,
+    draw_draft_mark,
     draw_logo,
     draw_page_footer,
     draw_qr_code,
 )
 from apps.documents.rendering.fonts import BOLD, REGULAR
-from apps.documents.rendering.formatting import format_date, format_decimal, party_lines
+from apps.documents.rendering.formatting import (
+    description_with_dangerous_goods,
+    format_date,
+    format_decimal,
+    party_lines,
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,14 @@ class _Layout:
 _LAYOUTS: dict[DocumentType, _Layout] = {
     DocumentType.COMMERCIAL_INVOICE: _Layout(
         parties=(("seller", "shipper"), ("buyer", "consignee")),
-        details=("terms_of_delivery", "currency", "place_of_taking_over", "place_of_delivery", "vehicle"),
+        details=(
+            "terms_of_delivery",
+            "currency",
+            "place_of_taking_over",
+            "place_of_delivery",
+            "vehicle",
+            "references",
+        ),
         columns=(
             "position",
             "sku",
@@ -78,7 +91,12 @@ _LAYOUTS: dict[DocumentType, _Layout] = {
         signatures=("seller",),
     ),
     DocumentType.BILL_OF_LADING: _Layout(
-        parties=(("shipper", "shipper"), ("consignee", "consignee"), ("carrier", "carrier")),
+        parties=(
+            ("shipper", "shipper"),
+            ("consignee", "consignee"),
+            ("notify_party", "notify_party"),
+            ("carrier", "carrier"),
+        ),
         details=(
             "place_of_taking_over",
             "taking_over_date",
@@ -86,8 +104,10 @@ _LAYOUTS: dict[DocumentType, _Layout] = {
             "port_of_discharge",
             "place_of_delivery",
             "vehicle",
+            "payment_instructions",
             "terms_of_delivery",
             "place_of_issue",
+            "references",
         ),
         columns=("marks", "packages", "packaging", "description", "hs_code", "weight_kg", "volume_m3"),
         totals=("total_packages", "total_weight_kg", "total_volume_m3"),
@@ -219,6 +239,8 @@ class FlowingDocument:
         canvas.line(self.margin, rule, PAGE_WIDTH - self.margin, rule)
         canvas.restoreState()
         draw_page_footer(canvas, options, labels)
+        if document.is_draft:
+            draw_draft_mark(canvas, labels["draft"])
 
     # The story.
 
@@ -267,6 +289,8 @@ class FlowingDocument:
 
     def detail_value(self, attribute: str) -> str:
         value = getattr(self.document, attribute)
+        if attribute == "payment_instructions":
+            return self.labels[f"payment.{value}"] if value else ""
         if isinstance(value, date):
             return format_date(value, self.document.language)
         if isinstance(value, tuple):
@@ -296,7 +320,7 @@ class FlowingDocument:
         return {
             "position": _Column("position", 0.45, lambda index, _item: str(index)),
             "sku": _Column("sku", 1.1, lambda _index, item: item.sku, shown_by=OptionalField.SKU),
-            "description": _Column("description", 3.2, lambda _index, item: item.description),
+            "description": _Column("description", 3.2, lambda _index, item: description_with_dangerous_goods(item)),
             "hs_code": _Column("hs_code", 1.1, lambda _index, item: item.hs_code, shown_by=OptionalField.HS_CODES),
             "origin_country": _Column(
                 "origin_country",

@@ -41,4 +41,11 @@ def party_lines(party: Party | None, labels: dict[str, str], *, show_tax_id: boo
         lines.append(party.country)
     if show_tax_id and party.tax_id:
         lines.append(f"{labels['tax_id']}: {party.tax_id}")
+    if party.contact:
+        lines.append(party.contact)
     return lines
+
+
+def description_with_dangerous_goods(item) -> str:
+    """The nature of the goods, and their dangerous-goods identification when they have one."""
+    return f"{item.description} ({item.dangerous_goods})" if item.dangerous_goods else item.description
