@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.context import system_scope
@@ -19,6 +20,7 @@ from apps.tenancy.roles import Role
 from tests.factories import OrganizationFactory, member
 from tests.marketplace.conftest import Party, offer_body
 from tests.marketplace.factories import HAMBURG, VerificationFactory
+from tests.support import admin_client
 
 pytestmark = pytest.mark.django_db
 
@@ -302,3 +304,22 @@ def test_reading_a_shipment_runs_the_same_queries_for_one_amendment_or_four(api,
     assert len(one.captured_queries) == len(four.captured_queries)
     with system_scope(reason="test", audit=False):
         assert Shipment.objects.get(order_id=order_id).amendments.count() == 4
+
+
+def test_both_parties_admins_read_the_shipment_with_its_amendments_in_the_back_office(api, shipper, carrier, awarded):
+    order_id = awarded["order_id"]
+    _load(api, shipper, carrier, order_id)
+    api(shipper.staff).patch(_url(order_id), {"sender_instructions": "Ring twice."}, format="json")
+    with system_scope(reason="test", audit=False):
+        shipment = Shipment.objects.get(order_id=order_id)
+    outsider = admin_client(member(OrganizationFactory(name="Rhein Logistik"), Role.ORG_ADMIN))
+
+    page = admin_client(carrier.admin).get(reverse("admin:orders_shipment_change", args=[shipment.pk]))
+    listed = outsider.get(reverse("admin:orders_shipment_changelist")).content.decode()
+    own_list = admin_client(carrier.admin).get(reverse("admin:orders_shipment_changelist")).content.decode()
+
+    assert page.status_code == 200
+    assert "Ring twice." in page.content.decode()
+    assert "sender_instructions" in page.content.decode()  # the amendment's changed fields
+    assert "Hamburg, DE" in own_list
+    assert "Hamburg, DE" not in listed

@@ -151,9 +151,9 @@ class OrderShipmentView(OrganizationView):
         "the carrier its part; after loading each change is an amendment",
     )
     def patch(self, request, order_id):
-        self.order_customer_id()  # a role that cannot read orders is refused before anything
+        customer_id = self.order_customer_id()  # a role that cannot read orders is refused first
         services.shipment_update(actor=self.actor(), order_id=order_id, changes=request.data)
-        return Response(self._detail(order_id))
+        return Response(self._detail(order_id, customer_id))
 
 
 class WarehouseListView(OrganizationView):
