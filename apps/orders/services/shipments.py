@@ -12,6 +12,7 @@ from apps.core.errors import DomainError, ErrorCode, NotFound, PermissionDenied,
 from apps.core.updates import model_changes, model_update
 from apps.orders import events
 from apps.orders.models import Order, OrderKind, OrderStatus, Shipment, ShipmentAmendment
+from apps.orders.selectors import order_scope
 from apps.orders.services.orders import _check_actor, _parties_of, _sides_of
 from apps.orders.shipment_schema import CARRIER_FIELDS, SHIPMENT_FIELDS, SHIPPER_FIELDS, shipment_values
 from apps.orders.transitions import CLIENT, SUPPLIER
@@ -69,8 +70,8 @@ def shipment_update(*, actor: Actor, order_id: UUID, changes: dict) -> Shipment:
     403 with the field named; 422 once the order is closed. Locks the order, then the shipment."""
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     sides = _sides_of(order, actor.organization_id) if order is not None else set()
-    if not sides:
-        raise NotFound("Order not found.")
+    if not sides or order_scope(actor=actor).customer_id not in (None, order.customer_id):
+        raise NotFound("Order not found.")  # before any refusal that would tell the order exists
     shipment = Shipment.objects.select_for_update().filter(order=order).first()
     if shipment is None:
         raise NotFound("This order has no shipment.")
