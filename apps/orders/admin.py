@@ -22,6 +22,8 @@ from apps.orders.models import (
     OrderReturn,
     OrderStatusChange,
     Package,
+    Shipment,
+    ShipmentAmendment,
     UnmatchedArrival,
     Warehouse,
 )
@@ -83,6 +85,43 @@ class OrderAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
         field.name for field in Order._meta.fields if field.name not in {"client_organization", "supplier_organization"}
     ]
     exclude = ["client_organization", "supplier_organization"]
+
+
+class ShipmentAmendmentInline(OrderPartInline):
+    model = ShipmentAmendment
+    fields = ["amended_at", "amended_by", "acting_organization", "order_status", "changed_fields"]
+    fields += ["old_values", "new_values"]
+    readonly_fields = fields
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
+    """Freight orders' shipments, read-only (the parties edit them through the API, where the
+    part and stage rules live), with their amendments after loading."""
+
+    list_display = ["order", "taking_over_place", "delivery_place", "vehicle_plate", "updated_at"]
+    list_select_related = ["order"]
+    search_fields = ["order__number", "customer_reference", "booking_reference", "vehicle_plate"]
+    show_full_result_count = False
+    inlines = [ShipmentAmendmentInline]
+    exclude = ["client_organization", "supplier_organization"]
+    readonly_fields = [
+        field.name
+        for field in Shipment._meta.fields
+        if field.name not in {"client_organization", "supplier_organization"}
+    ]
+
+    @admin.display(description="taking over")
+    def taking_over_place(self, shipment):
+        return _place(shipment.taking_over)
+
+    @admin.display(description="delivery")
+    def delivery_place(self, shipment):
+        return _place(shipment.delivery)
+
+
+def _place(place: dict) -> str:
+    return ", ".join(value for value in (place.get("city"), place.get("country")) if value)
 
 
 class ReceiveForm(forms.Form):

@@ -39,6 +39,23 @@ class PurchaseAgentAssigned(OrderEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ShipmentUpdated(OrderEvent):
+    """The shipment changed before loading (or the carrier's part at any stage)."""
+
+    event_type = "shipment.updated"
+    fields: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipmentAmended(OrderEvent):
+    """The shipment changed after loading: an amendment, kept with its old and new values."""
+
+    event_type = "shipment.amended"
+    fields: list[str]
+    amendment_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class PackageReceived(DomainEvent):
     event_type = "package.received"
     aggregate_type = "package"

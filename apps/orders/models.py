@@ -403,3 +403,13 @@ class ReturnStatusChange(StatusChange):
 
     def __str__(self) -> str:
         return f"{self.order_return_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+# The shipment is part of the freight order aggregate; its models live beside, imported here so
+# Django registers them with the app.
+from apps.orders.shipment_models import (  # noqa: E402, F401
+    Incoterms,
+    PaymentInstructions,
+    Shipment,
+    ShipmentAmendment,
+)

@@ -6,11 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from apps.core.errors import NotFound, PermissionDenied
-from apps.orders.models import Order, OrderReturn, OrderStatusChange, Package, UnmatchedArrival, Warehouse
+from apps.orders.models import (
+    Order,
+    OrderReturn,
+    OrderStatusChange,
+    Package,
+    Shipment,
+    ShipmentAmendment,
+    UnmatchedArrival,
+    Warehouse,
+)
 from apps.tenancy.roles import Actor, Grant, actor_grant
 
 # Roles that see and work only at the warehouses they are assigned to (django-guardian).
@@ -100,6 +109,24 @@ def order_get(*, organization_id: UUID, order_id: UUID, customer_id: UUID | None
 
 def order_history(*, order: Order) -> QuerySet[OrderStatusChange]:
     return OrderStatusChange.objects.filter(order=order).order_by("at", "id")
+
+
+def shipment_get(*, organization_id: UUID, order_id: UUID, customer_id: UUID | None = None) -> Shipment:
+    """The shipment of an order the organization is a party of, with the order's status and its
+    amendments in order; 404 for any other order, or one without a shipment."""
+    queryset = (
+        Shipment.objects.visible_to(organization_id)
+        .filter(order_id=order_id)
+        .select_related("order")
+        .only("order__status", "order__number", *(field.attname for field in Shipment._meta.concrete_fields))
+        .prefetch_related(Prefetch("amendments", queryset=ShipmentAmendment.objects.order_by("amended_at", "id")))
+    )
+    if customer_id is not None:
+        queryset = queryset.filter(order__customer_id=customer_id)
+    shipment = queryset.first()
+    if shipment is None:
+        raise NotFound("Shipment not found.")
+    return shipment
 
 
 def warehouse_list(*, organization_id: UUID, user=None, role: str = "") -> QuerySet[Warehouse]:

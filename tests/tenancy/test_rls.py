@@ -43,6 +43,8 @@ from apps.orders.models import (
     ReturnItem,
     ReturnPhoto,
     ReturnStatusChange,
+    Shipment,
+    ShipmentAmendment,
     UnmatchedArrival,
 )
 from apps.tenancy import services
@@ -156,7 +158,8 @@ def two_tenants():
 
 
 def _forwarding_rows(organization, order, warehouse):
-    """A product, a package, an unmatched arrival and a return (items, photo, history)."""
+    """A product, a package, an unmatched arrival, a return (items, photo, history) and the
+    order's shipment with an amendment."""
     parties = {"client_organization_id": organization.id, "supplier_organization_id": organization.id}
     Product.objects.create(organization=organization, external_url="https://www.amazon.de/dp/1", source_platform="x")
     measures = {"weight_g": 1, "length_cm": 1, "width_cm": 1, "height_cm": 1}
@@ -174,6 +177,8 @@ def _forwarding_rows(organization, order, warehouse):
         **parties,
     )
     ReturnStatusChange.objects.create(order_return=order_return, to_status="requested", **parties)
+    shipment = Shipment.objects.create(order=order, **parties)
+    ShipmentAmendment.objects.create(shipment=shipment, order_status="in_transit", changed_fields=["route"], **parties)
 
 
 def _marketplace_rows(organization):

@@ -17,7 +17,7 @@ from apps.core.audit import audit_record
 from apps.core.context import current_organization_id
 from apps.core.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from apps.core.lifecycle import history_record, move
-from apps.core.money import minor_units_error
+from apps.core.money import minor_units_error, round_money
 from apps.core.services import outbox_publish
 from apps.kyc.gate import require_verified
 from apps.marketplace import events, quotes
@@ -31,7 +31,7 @@ from apps.marketplace.services.rfqs import rfq_award, rfq_get_for_update
 from apps.marketplace.transitions import CARRIER, OFFER, OWNER, SYSTEM, require_open
 from apps.orders import services as order_services
 from apps.tenancy.roles import Actor, Grant, actor_grant
-from apps.tenancy.selectors import organization_names
+from apps.tenancy.selectors import organization_get, organization_names
 
 logger = logging.getLogger(__name__)
 
@@ -329,10 +329,86 @@ def _order_for_award(*, actor: Actor, rfq: Rfq, offer: Offer) -> UUID:
         actor=actor,
         note=f"Awarded from {rfq.number}.",
     )
+    order_services.shipment_create(actor=actor, order=order, data=_shipment_of_award(rfq=rfq, offer=offer))
     order_services.order_change_status(
         order_id=order.id, actor=actor, status="pending", note=f"Offer of {offer.carrier_organization_name} accepted."
     )
     return order.id
+
+
+def _place(place: dict) -> dict:
+    """A segment's place ({country, city, address, ...}) as a shipment's place."""
+    return {
+        "address_lines": [place["address"]] if place.get("address") else [],
+        "city": place.get("city") or "",
+        "country": place["country"],
+    }
+
+
+def _present(**values) -> dict:
+    """The values an organization has filled in (an empty country is no country)."""
+    return {key: value for key, value in values.items() if value}
+
+
+def _shipment_of_award(*, rfq: Rfq, offer: Offer) -> dict:
+    """What the RFQ and the accepted offer say about the shipment: parties, places and dates,
+    the route, one cargo line, and the agreed terms."""
+    # The award runs for the shipper: row-level security lets it read its own organization only.
+    shipper = organization_get(organization_id=rfq.organization_id)
+    segments = sorted(rfq.segments, key=lambda segment: segment.get("sequence", 0))
+    first, last = segments[0], segments[-1]
+    route = [{"kind": "pickup", "place": _place(first["origin"]), "date_from": first.get("pickup_date")}]
+    for index, segment in enumerate(segments):
+        arrival = segment.get("delivery_date") or (
+            segments[index + 1].get("pickup_date") if segment is not last else None
+        )
+        kind = "delivery" if segment is last else "stop"
+        route.append({"kind": kind, "place": _place(segment["destination"]), "date_until": arrival})
+    line = {
+        "nature_of_goods": rfq.title,
+        "gross_weight_kg": str(rfq.weight_kg),
+        "number_of_packages": rfq.pallet_count,
+        "method_of_packing": "pallets" if rfq.pallet_count else "",
+        "volume_m3": None if rfq.volume_cbm is None else str(rfq.volume_cbm),
+        "dimensions": {"length_cm": rfq.length_cm, "width_cm": rfq.width_cm, "height_cm": rfq.height_cm},
+    }
+    if rfq.hazmat_class:
+        line["dangerous_goods"] = {"adr_class": rfq.hazmat_class}
+    if rfq.temperature_min_c is not None or rfq.temperature_max_c is not None:
+        line["temperature"] = {"min_c": rfq.temperature_min_c, "max_c": rfq.temperature_max_c}
+    if rfq.declared_value is not None:
+        line["declared_value"] = {"amount": str(rfq.declared_value), "currency": rfq.currency}
+    terms = [
+        f"Awarded on {rfq.number}: {round_money(offer.price, offer.currency)} {offer.currency}, "
+        f"{offer.transit_days} day(s) in transit",
+        f"vehicle: {rfq.get_service_type_display()}" if rfq.service_type else "",
+        f"cargo: {rfq.get_cargo_type_display()}",
+        offer.conditions,
+    ]
+    return {
+        "shipper": _present(
+            name=shipper.legal_name or shipper.name,
+            address_lines=[line for line in (shipper.address_line1, shipper.address_line2) if line],
+            postcode=shipper.postal_code,
+            city=shipper.city,
+            country=shipper.country,
+            phone=shipper.contact_phone,
+            email=shipper.contact_email,
+            tax_id=shipper.tax_id,
+        ),
+        "carrier": {"name": offer.carrier_organization_name},
+        "taking_over": {**_place(first["origin"]), "date": first.get("pickup_date")},
+        "delivery": {
+            **_place(last["destination"]),
+            "date_from": last.get("delivery_date"),
+            "date_until": last.get("delivery_date"),
+        },
+        "route": route,
+        "cargo_lines": [line],
+        "payment_instructions": "carriage_paid",
+        "special_agreements": "; ".join(term for term in terms if term) + ".",
+        "customer_reference": rfq.number,
+    }
 
 
 @transaction.atomic

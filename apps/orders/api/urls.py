@@ -11,6 +11,7 @@ urlpatterns = [
     path("orders/<uuid:order_id>/status", views.OrderStatusView.as_view(), name="order-status"),
     path("orders/<uuid:order_id>/cancel", views.OrderCancelView.as_view(), name="order-cancel"),
     path("orders/<uuid:order_id>/history", views.OrderHistoryView.as_view(), name="order-history"),
+    path("orders/<uuid:order_id>/shipment", views.OrderShipmentView.as_view(), name="order-shipment"),
     path("orders/<uuid:order_id>/quote", views.OrderQuoteView.as_view(), name="order-quote"),
     path("orders/<uuid:order_id>/purchase", views.OrderPurchaseView.as_view(), name="order-purchase"),
     path("warehouses", views.WarehouseListView.as_view(), name="warehouse-list"),

@@ -12,6 +12,7 @@ from apps.core.pagination import paginated_response
 from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.orders import selectors, services
 from apps.orders.api import serializers as s
+from apps.orders.api import shipment_serializers
 from apps.orders.api.filters import OrderFilter
 from apps.orders.models import OrderKind
 from apps.tenancy.api.base import OrganizationEndpoint
@@ -121,6 +122,38 @@ class OrderHistoryView(OrganizationView):
             organization_id=self.membership.organization_id, order_id=order_id, customer_id=self.order_customer_id()
         )
         return paginated_response(self, selectors.order_history(order=order), s.HistoryOutput)
+
+
+class OrderShipmentView(OrganizationView):
+    # PATCH: the service checks the side's own permission (order:create for the shipper's
+    # part, order:update for the carrier's), as the status moves do.
+    required_permissions = {"GET": "order:read", "PATCH": "order:read"}
+    parser_classes = [StrictJSONParser]
+
+    def _detail(self, order_id, customer_id=None):
+        shipment = selectors.shipment_get(
+            organization_id=self.membership.organization_id, order_id=order_id, customer_id=customer_id
+        )
+        return shipment_serializers.ShipmentOutput(shipment).data
+
+    @extend_schema(responses=shipment_serializers.ShipmentOutput, summary="The freight order's shipment")
+    def get(self, request, order_id):
+        return Response(self._detail(order_id, self.order_customer_id()))
+
+    @extend_schema(
+        request=shipment_serializers.ShipmentData,
+        responses={
+            200: shipment_serializers.ShipmentOutput,
+            403: OpenApiResponse(description="RBAC_PERMISSION_DENIED: a field of the other side's part (in details)"),
+            422: OpenApiResponse(description="INVALID_STATE_TRANSITION: the order is completed or cancelled"),
+        },
+        summary="Change the shipment: the shipper its parties, places, cargo and instructions, "
+        "the carrier its part; after loading each change is an amendment",
+    )
+    def patch(self, request, order_id):
+        customer_id = self.order_customer_id()  # a role that cannot read orders is refused first
+        services.shipment_update(actor=self.actor(), order_id=order_id, changes=request.data)
+        return Response(self._detail(order_id, customer_id))
 
 
 class WarehouseListView(OrganizationView):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.core.audit import audit_record
 from apps.core.context import current_organization_id
-from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
+from apps.core.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from apps.core.lifecycle import Transitions, history_record, move
 from apps.core.money import require_minor_units, round_money
 from apps.core.services import number_next, outbox_publish
@@ -26,6 +26,8 @@ from apps.orders.models import (
     PaymentStatus,
 )
 from apps.orders.selectors import order_scope
+from apps.orders.shipment_models import Shipment
+from apps.orders.shipment_schema import shipment_missing
 from apps.orders.transitions import CLIENT, ORDER, SUPPLIER
 from apps.tenancy.roles import Actor, Grant, grant_for
 from apps.tenancy.selectors import organization_names
@@ -256,8 +258,28 @@ def order_change_status(*, order_id: UUID, actor: Actor, status: str, note: str 
         raise NotFound("Order not found.")
     rule = ORDER[order.kind].check(order.status, status)
     _check_actor(order, actor, sides=rule.sides, permission=rule.permission)
+    if order.kind == OrderKind.FREIGHT and status == OrderStatus.IN_TRANSIT:
+        _require_complete_shipment(order)
     order_move(order, status=status, actor=actor, acting_organization_id=actor.organization_id, note=note)
     return order
+
+
+class ShipmentIncomplete(DomainError):
+    status_code = 422
+    code = ErrorCode.INVALID_STATE_TRANSITION
+
+
+def _require_complete_shipment(order: Order) -> None:
+    """422 with the missing fields, each with why, unless the order's shipment is complete.
+    A freight order with no shipment (made before shipments existed, or straight through
+    `order_create`) is not held back: the award (and bookings) always make one."""
+    shipment = Shipment.objects.filter(order=order).first()
+    missing = shipment_missing(shipment) if shipment is not None else []
+    if missing:
+        raise ShipmentIncomplete(
+            f"The shipment lacks {len(missing)} value(s) the goods cannot be taken over without.",
+            details={"missing": missing},
+        )
 
 
 def order_cancel(*, order_id: UUID, actor: Actor, reason: str) -> Order:
