@@ -127,6 +127,9 @@ class ServiceOffering(TimeStampedModel):
     pricing_model = models.CharField(max_length=8, choices=PricingModel.choices, default=PricingModel.FIXED)
     base_price = models.DecimalField(max_digits=14, decimal_places=4, default=0)
     currency = models.CharField(max_length=3)
+    # A shipment priced at 0 is quoted only when the carrier says so: otherwise a 0 is taken
+    # for an unfinished tariff and the offering is left out (`zero_price`).
+    is_free = models.BooleanField(default=False)
     # Availability: ISO weekdays (1 = Monday) on which it picks up; empty means every day.
     available_days = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
     available_from = models.TimeField(null=True, blank=True)

@@ -63,6 +63,8 @@ class PriceLine:
     calculated: Decimal  # before clamping, unrounded
     clamped_to: str | None  # "minimum", "maximum" or None
     amount: Decimal  # after clamping, rounded to the currency
+    quantity_estimated: bool = False  # a pallet count the shipment did not give (pricing/pallets.py)
+    note: str = ""  # how an estimated quantity was made
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +80,8 @@ class PriceLine:
             "calculated": _decimal_text(self.calculated),
             "clamped_to": self.clamped_to,
             "amount": _decimal_text(self.amount),
+            "quantity_estimated": self.quantity_estimated,
+            "note": self.note,
         }
 
 
