@@ -13,7 +13,7 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from apps.core.errors import NotFound
+from apps.core.errors import DomainError, ErrorCode, NotFound
 from apps.core.money import currencies_in_use, minor_units
 from apps.marketplace.models import (
     ANYWHERE,
@@ -22,6 +22,7 @@ from apps.marketplace.models import (
     OfferingLane,
     OfferRevision,
     OfferStatus,
+    QuoteRecord,
     Rfq,
     RfqAudience,
     RfqStatus,
@@ -286,6 +287,30 @@ def next_tariff_change(*, moment: datetime) -> datetime | None:
             {"m": moment},
         )
         return cursor.fetchone()[0]
+
+
+# --- Quotes given out -------------------------------------------------------------------------
+
+
+class QuoteExpired(DomainError):
+    status_code = 422
+    code = ErrorCode.QUOTE_EXPIRED
+
+
+def quote_get_bookable(*, organization_id: UUID, quote_id: UUID, now: datetime) -> QuoteRecord:
+    """The organization's quote record `quote_id`, while its price still holds.
+
+    404 NOT_FOUND when it is not the organization's (or never was, or was cleaned up): another
+    tenant's quote id reveals nothing; 422 QUOTE_EXPIRED from its `valid_until` on."""
+    record = QuoteRecord.objects.visible_to(organization_id).filter(pk=quote_id).first()
+    if record is None:
+        raise NotFound("Quote not found.")
+    if now >= record.valid_until:
+        raise QuoteExpired(
+            f"This quote was valid until {record.valid_until.isoformat()}: ask for a new quote.",
+            details={"valid_until": [record.valid_until.isoformat()]},
+        )
+    return record
 
 
 # --- RFQs -------------------------------------------------------------------------------------

@@ -59,6 +59,8 @@ from apps.marketplace.pricing.values import (
     Reason,
     Shipment,
     quote_as_dict,
+    shipment_as_dict,
+    shipment_from_dict,
 )
 
 __all__ = [
@@ -74,7 +76,9 @@ __all__ = [
     "ineligibility_reasons",
     "quote_as_dict",
     "quote_offering",
+    "shipment_as_dict",
     "shipment_distance",
+    "shipment_from_dict",
     "shipment_pallets",
     "tariff_moment",
 ]
