@@ -127,6 +127,9 @@ class ServiceOffering(TimeStampedModel):
     pricing_model = models.CharField(max_length=8, choices=PricingModel.choices, default=PricingModel.FIXED)
     base_price = models.DecimalField(max_digits=14, decimal_places=4, default=0)
     currency = models.CharField(max_length=3)
+    # A shipment priced at 0 is quoted only when the carrier says so: otherwise a 0 is taken
+    # for an unfinished tariff and the offering is left out (`zero_price`).
+    is_free = models.BooleanField(default=False)
     # Availability: ISO weekdays (1 = Monday) on which it picks up; empty means every day.
     available_days = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
     available_from = models.TimeField(null=True, blank=True)
@@ -521,3 +524,42 @@ class OfferStatusChange(StatusChange):
 
     def __str__(self) -> str:
         return f"{self.offer_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class QuoteRecord(models.Model):
+    """One instant quote as it was shown, so that a booking can hold its price until `valid_until`.
+
+    Written with the quote answer (one INSERT for its page) and never changed; deleted a day
+    after it was made (`marketplace-delete-old-quotes`). It belongs to the organization that
+    asked: the carrier learns of a quote only when it is booked."""
+
+    row_visibility = Owned()
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    # Ids, not foreign keys: the record says what was quoted even after the offering changes
+    # or goes, and deleting an offering never reaches into another tenant's rows.
+    offering_id = models.UUIDField()
+    carrier_organization_id = models.UUIDField()
+    shipment = models.JSONField()  # pricing.shipment_as_dict: every field the price was computed from
+    currency = models.CharField(max_length=3)
+    # Wide enough for any total pricing can compute (rates up to 10^10 per kg of up to 10^6 kg,
+    # times multipliers), so that storing a quote never fails where pricing did not.
+    total = models.DecimalField(max_digits=30, decimal_places=3)
+    lines = models.JSONField()  # Quote.to_dict()["lines"]
+    transit_days = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "created_at"], name="quote_record_org_created_idx"),
+            # The daily clean-up finds old records of every tenant.
+            models.Index(fields=["created_at"], name="quote_record_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.total} {self.currency} from offering {self.offering_id}"

@@ -110,7 +110,8 @@ def quote_shipment(
 # names the catalogue's version, and a ranking judged at "now" ends at the next tariff
 # validity bound); it only bounds the memory an abandoned shipment holds.
 RANKING_CACHE_SECONDS = 600
-RANKING_KEY_PREFIX = "marketplace:quote-ranking:v1:"
+# v2: rankings estimate missing pallet counts and leave out totals of 0 (v1 entries did neither).
+RANKING_KEY_PREFIX = "marketplace:quote-ranking:v2:"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from apps.core.errors import NotFound
+from apps.core.errors import DomainError, ErrorCode, NotFound
 from apps.core.money import currencies_in_use, minor_units
 from apps.marketplace.models import (
     ANYWHERE,
@@ -22,6 +22,7 @@ from apps.marketplace.models import (
     OfferingLane,
     OfferRevision,
     OfferStatus,
+    QuoteRecord,
     Rfq,
     RfqAudience,
     RfqStatus,
@@ -29,7 +30,7 @@ from apps.marketplace.models import (
     ServiceOffering,
     Tariff,
 )
-from apps.marketplace.pricing import Distance, Shipment
+from apps.marketplace.pricing import Distance, Shipment, shipment_pallets
 
 PUBLISHED = Q(is_active=True, is_hidden=False)
 
@@ -143,7 +144,9 @@ class RankedOffering:
 # applicability rules, the same order (base price, per-unit tariffs, seasonal on their sum,
 # fuel on the sum after seasonal), each line clamped then rounded half to even to its
 # currency's minor units (marketplace_round_half_even), the total floored at 0. Offerings
-# whose price needs a quantity the shipment lacks are left out, as pricing excludes them.
+# whose price needs a quantity the shipment lacks are left out, as pricing excludes them, and
+# so are those whose total is 0 unless marked free (`zero_price`). The pallets are pricing's
+# own count, given or estimated (pricing.shipment_pallets), passed in as a parameter.
 # tests/marketplace/test_quote_ranking.py proves the totals equal pricing's, line for line.
 _TOTALS_SQL = """
 WITH candidate AS MATERIALIZED ({candidates}),
@@ -191,13 +194,18 @@ seasonal AS (
     FROM per_unit u LEFT JOIN tariff t ON t.offering_id = u.id AND t.tariff_type = 'seasonal'
     GROUP BY u.id, u.currency, u.transit_days, u.origin_cities, u.destination_cities, u.places, u.unit,
              u.base_amount, u.s1
+),
+totalled AS (
+    SELECT e.id, e.currency, GREATEST(e.s2 + coalesce(sum(marketplace_round_half_even(
+               LEAST(GREATEST(e.s2 * (t.fm - 1) + coalesce(t.rate * t.qty, 0), t.lo), t.hi),
+               e.places, e.unit)), 0), 0) AS total,
+           e.transit_days, e.origin_cities, e.destination_cities
+    FROM seasonal e LEFT JOIN tariff t ON t.offering_id = e.id AND t.tariff_type = 'fuel_surcharge'
+    GROUP BY e.id, e.currency, e.transit_days, e.origin_cities, e.destination_cities, e.places, e.unit, e.s2
 )
-SELECT e.id, e.currency, GREATEST(e.s2 + coalesce(sum(marketplace_round_half_even(
-           LEAST(GREATEST(e.s2 * (t.fm - 1) + coalesce(t.rate * t.qty, 0), t.lo), t.hi),
-           e.places, e.unit)), 0), 0) AS total,
-       e.transit_days, e.origin_cities, e.destination_cities
-FROM seasonal e LEFT JOIN tariff t ON t.offering_id = e.id AND t.tariff_type = 'fuel_surcharge'
-GROUP BY e.id, e.currency, e.transit_days, e.origin_cities, e.destination_cities, e.places, e.unit, e.s2
+SELECT o.id, o.currency, o.total, o.transit_days, o.origin_cities, o.destination_cities
+FROM totalled o JOIN candidate c ON c.id = o.id
+WHERE o.total <> 0 OR c.is_free
 """
 
 
@@ -210,7 +218,16 @@ def offering_totals_for_quote(
     candidates, candidate_params = (
         offerings_for_quote_queryset(shipment=shipment)
         .order_by()
-        .values("id", "currency", "transit_days", "origin_cities", "destination_cities", "pricing_model", "base_price")
+        .values(
+            "id",
+            "currency",
+            "transit_days",
+            "origin_cities",
+            "destination_cities",
+            "pricing_model",
+            "base_price",
+            "is_free",
+        )
         .query.sql_with_params()
     )
     currencies = sorted(currencies_in_use())
@@ -218,7 +235,7 @@ def offering_totals_for_quote(
         "weight": shipment.weight_kg,
         "volume": shipment.volume_cbm,
         "km": distance.km,
-        "pallets": shipment.pallet_count,
+        "pallets": shipment_pallets(shipment).count,
         "moment": moment,
         "currencies": currencies,
         "places": [minor_units(currency) for currency in currencies],
@@ -270,6 +287,30 @@ def next_tariff_change(*, moment: datetime) -> datetime | None:
             {"m": moment},
         )
         return cursor.fetchone()[0]
+
+
+# --- Quotes given out -------------------------------------------------------------------------
+
+
+class QuoteExpired(DomainError):
+    status_code = 422
+    code = ErrorCode.QUOTE_EXPIRED
+
+
+def quote_get_bookable(*, organization_id: UUID, quote_id: UUID, now: datetime) -> QuoteRecord:
+    """The organization's quote record `quote_id`, while its price still holds.
+
+    404 NOT_FOUND when it is not the organization's (or never was, or was cleaned up): another
+    tenant's quote id reveals nothing; 422 QUOTE_EXPIRED from its `valid_until` on."""
+    record = QuoteRecord.objects.visible_to(organization_id).filter(pk=quote_id).first()
+    if record is None:
+        raise NotFound("Quote not found.")
+    if now >= record.valid_until:
+        raise QuoteExpired(
+            f"This quote was valid until {record.valid_until.isoformat()}: ask for a new quote.",
+            details={"valid_until": [record.valid_until.isoformat()]},
+        )
+    return record
 
 
 # --- RFQs -------------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 Each beat job finds, under the bypass scope, the organizations that have something past
 its date and fans out one task per organization, which expires that organization's RFQs
-or offers in its own scope. Idempotent: a retry or a second run finds nothing left to do."""
+or offers, or deletes its old quote records, in its own scope. Idempotent: a retry or a
+second run finds nothing left to do."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from apps.core.task_bases import SystemTask, TenantTask
 from apps.marketplace import services
@@ -32,3 +34,15 @@ def marketplace_expire_offers() -> int:
     with marketplace_expire_offers.discover(reason="marketplace.find_offers_past_validity"):
         organization_ids = services.offers_due_organizations()
     return marketplace_expire_offers.fan_out(marketplace_expire_offers_of, organization_ids)
+
+
+@shared_task(base=TenantTask)
+def marketplace_delete_old_quotes_of(*, organization_id: str) -> int:
+    return services.quote_records_delete_old(now=timezone.now())
+
+
+@shared_task(base=SystemTask)
+def marketplace_delete_old_quotes() -> int:
+    with marketplace_delete_old_quotes.discover(reason="marketplace.find_old_quote_records"):
+        organization_ids = services.quote_records_due_organizations(now=timezone.now())
+    return marketplace_delete_old_quotes.fan_out(marketplace_delete_old_quotes_of, organization_ids)

@@ -295,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.marketplace.tasks.marketplace_expire_offers",
         "schedule": timedelta(minutes=15),
     },
+    # Quote records past QUOTE_RECORD_RETENTION: expiry itself is by timestamp, this only frees space.
+    "marketplace-delete-old-quotes": {
+        "task": "apps.marketplace.tasks.marketplace_delete_old_quotes",
+        "schedule": crontab(minute=20),
+    },
     "kyc-expiry-sweep": {
         "task": "apps.kyc.tasks.kyc_expiry_sweep",
         "schedule": crontab(hour=2, minute=15),  # daily, after midnight UTC
@@ -346,6 +351,10 @@ OTP_TOTP_ISSUER = "Manifest"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # should django-otp's device admin ever come back
 EMAIL_VERIFICATION_MAX_AGE = 3 * 24 * 3600  # seconds
 PASSWORD_RESET_TIMEOUT = 3600  # seconds; Django's reset tokens also die with the password
+# Instant quotes (docs/marketplace.md): how long a quoted price holds for a booking, and how
+# long its record is kept at all (then the daily clean-up deletes it).
+QUOTE_VALIDITY = timedelta(minutes=env_int("QUOTE_VALIDITY_MINUTES", 30))
+QUOTE_RECORD_RETENTION = timedelta(days=1)
 INVITATION_MAX_AGE = timedelta(days=env_int("INVITATION_MAX_AGE_DAYS", 7))  # then it expires
 # Personal data (docs/accounts.md): how long an export's archive is kept, how long its signed
 # link works, and the grace period before an asked-for erasure is carried out.

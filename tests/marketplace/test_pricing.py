@@ -552,8 +552,8 @@ def test_total_is_the_sum_of_the_rounded_line_amounts():
 
 
 def test_total_below_zero_is_floored_at_zero_without_a_line():
-    # given base price 10 and a seasonal 0.500 with a fixed -20.00
-    offering = make_offering(base_price=Decimal("10.0000"))
+    # given a free service's base price 10 and a seasonal 0.500 with a fixed -20.00
+    offering = make_offering(base_price=Decimal("10.0000"), is_free=True)
     season = make_tariff(tariff_type="seasonal", seasonal_multiplier=Decimal("0.500"), price_per_unit=Decimal("-20"))
 
     # when
@@ -591,6 +591,8 @@ def test_quote_as_dict_renders_amounts_as_strings():
         "calculated": "25.0000000000000",  # 0.0500 x 500.000 x (1.000 x 1.000): 4 + 3 + 6 decimals, unrounded
         "clamped_to": None,
         "amount": "25.00",
+        "quantity_estimated": False,
+        "note": "",
     }
     assert data["skipped_tariffs"][0]["code"] == "tariff_inactive"
     assert data == quote.to_dict()
@@ -782,19 +784,14 @@ def test_cbm_tariff_without_a_volume_is_excluded():
     assert excluded_codes(make_offering(), [tariff]) == ["volume_unknown"]
 
 
-def test_pallet_tariff_without_a_pallet_count_is_excluded():
-    tariff = make_tariff(unit="pallet", price_per_unit=Decimal("12.5000"))
-    assert excluded_codes(make_offering(), [tariff]) == ["pallet_count_unknown"]
-
-
 def test_missing_quantities_are_reported_with_the_limit_reasons():
-    # given a per-km offering for at most 100 kg, a pallet tariff, no distance and no pallet count
+    # given a per-km offering for at most 100 kg, a cbm tariff, no distance and no volume
     offering = make_offering(pricing_model="per_km", max_weight_kg=Decimal("100"))
-    tariff = make_tariff(unit="pallet", price_per_unit=Decimal("12.5000"))
+    tariff = make_tariff(unit="cbm", price_per_unit=Decimal("12.5000"))
 
     # then
     assert excluded_codes(offering, [tariff], distance=UNKNOWN_DISTANCE) == [
         "too_heavy",
         "distance_unknown",
-        "pallet_count_unknown",
+        "volume_unknown",
     ]

@@ -449,12 +449,15 @@ def test_quote_runs_the_same_number_of_queries_for_2_or_12_eligible_offerings(
     # when / then
     # savepoint, user scope, user+memberships, tenant scope, release, restore, and then: explained,
     # every offering and its tariffs; otherwise the plan mode and the ranking's totals, the shown
-    # offerings and their tariffs
-    with django_assert_num_queries(8 if explain else 10) as few:
+    # offerings and their tariffs; and one INSERT of every quote shown (its record, to book it by)
+    with django_assert_num_queries(9 if explain else 11) as few:
         assert client.post(QUOTE, body, format="json").json()["meta"]["total"] == 2
     eligible(10)
-    with django_assert_num_queries(len(few.captured_queries)):
+    with django_assert_num_queries(len(few.captured_queries)) as many:
         assert client.post(QUOTE, body, format="json").json()["meta"]["total"] == 12
+    for captured in (few, many):
+        inserts = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("INSERT")]
+        assert len(inserts) == 1 and '"marketplace_quoterecord"' in inserts[0], inserts
 
 
 # --- The SQL narrowing agrees with the pricing rules ----------------------------------------

@@ -132,7 +132,13 @@ def test_an_offering_created_or_deactivated_is_reflected_at_once(committed, carr
     with tenant_scope(carrier.org.id, user_id=carrier.admin.id):
         created = services.offering_create(
             actor=_actor(carrier),
-            data={"name": "Newcomer", "service_type": "road_ftl", "transit_days": 1, "currency": "EUR"},
+            data={
+                "name": "Newcomer",
+                "service_type": "road_ftl",
+                "transit_days": 1,
+                "currency": "EUR",
+                "base_price": Decimal("90"),
+            },
         )
     assert _quote(shipper).total == 4
 

@@ -2,11 +2,13 @@
 they must equal apps.marketplace.pricing's totals exactly, offering for offering, or the
 quotes shown would be the wrong ones. Proven over random shipments and catalogues built to
 hit the corners: clamps, discounts, halves to round in three currencies' minor units,
-validity windows, weight and distance ranges, missing quantities."""
+validity windows, weight and distance ranges, missing quantities, pallets estimated for a
+shipment without a pallet count, totals of 0 (left out unless the offering is free)."""
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -54,7 +56,7 @@ def _tariffs(pick: random.Random) -> list[dict]:
                 "unit": unit,
                 "price_per_unit": maybe(Decimal(pick.choice(["0.0125", "0.3333", "2.5000", "17.4950"])), 0.4)
                 if surcharge
-                else Decimal(pick.choice(["0.0125", "0.0450", "0.3333", "2.5000", "17.4950"])),
+                else Decimal(pick.choice(["0.0000", "0.0125", "0.0450", "0.3333", "2.5000", "17.4950"])),
                 "minimum_charge": low_charge,
                 "maximum_charge": maybe(Decimal(pick.choice(["60.00", "300.00", "5000.00"])))
                 if low_charge is None or low_charge <= Decimal("60")
@@ -81,7 +83,8 @@ def _tariffs(pick: random.Random) -> list[dict]:
 
 
 def corner_catalogue(parties) -> None:
-    """60 offerings in EUR, JPY and KWD whose lines often land on a half of a minor unit."""
+    """60 offerings in EUR, JPY and KWD whose lines often land on a half of a minor unit, and
+    10 that often price at 0 (free or not), most of them per pallet."""
     pick = random.Random(20270108)
     for number in range(60):
         currency = pick.choice(["EUR", "EUR", "JPY", "KWD"])
@@ -94,9 +97,26 @@ def corner_catalogue(parties) -> None:
             pricing_model=pick.choice(["fixed", "per_kg", "per_km", "per_cbm"]),
             base_price=Decimal(pick.choice(["0.1250", "0.1350", "2.5000", "1.0005", "0.0725", "120.0000", "0"])),
             is_active=pick.random() > 0.1,
+            is_free=pick.random() < 0.2,
         )
         for tariff in _tariffs(pick):
             TariffFactory(offering=offering, **tariff)
+    for number in range(10):
+        offering = OfferingFactory(
+            organization=pick.choice(parties).org,
+            name=f"Zero {number}",
+            currency=pick.choice(["EUR", "JPY"]),
+            pricing_model="fixed",
+            base_price=Decimal(0),
+            is_free=number % 3 == 0,
+        )
+        for _ in range(pick.randint(0, 2)):
+            TariffFactory(
+                offering=offering,
+                unit=pick.choice(["pallet", "pallet", "fixed"]),
+                price_per_unit=Decimal(pick.choice(["0.0000", "0.0000", "0.0049", "7.5000"])),
+                min_weight_kg=pick.choice([None, Decimal("1000")]),
+            )
 
 
 def _place(country, city, point=None) -> Place:
@@ -139,7 +159,8 @@ def shipments(draw) -> Shipment:
     )
 
 
-def _python_totals(published, shipment) -> dict:
+def _python_totals(published, shipment, seen: Counter | None = None) -> dict:
+    """{offering id: total} as pricing computes them; `seen` counts the corners met."""
     distance = shipment_distance(shipment)
     totals = {}
     for offering, tariffs in published:
@@ -148,6 +169,11 @@ def _python_totals(published, shipment) -> dict:
         result = quote_offering(offering=offering, tariffs=tariffs, shipment=shipment, distance=distance, now=NOW)
         if isinstance(result, Quote):
             totals[offering.id] = result.total
+            if seen is not None:
+                seen["estimated pallets"] += any(line.quantity_estimated for line in result.lines)
+                seen["free at 0"] += result.total == 0
+        elif seen is not None:
+            seen["zero price"] += any(reason.code == "zero_price" for reason in result.reasons)
     return totals
 
 
@@ -175,12 +201,13 @@ def test_sql_totals_equal_the_pricing_totals_for_every_offering(carrier, rival, 
             if offering.is_published
         ]
     priced_counts = []
+    seen = Counter()
 
     @settings(max_examples=60, deadline=None, database=None, derandomize=True)
     @given(shipment=shipments())
     def agree(shipment):
         # when pricing runs in Python and the totals are computed in SQL (for two viewers)
-        in_python = _python_totals(published, shipment)
+        in_python = _python_totals(published, shipment, seen)
         for viewer in (shipper, carrier):
             # then they price the same offerings at exactly the same totals
             assert _sql_totals(viewer, shipment) == in_python, viewer.org.name
@@ -190,6 +217,8 @@ def test_sql_totals_equal_the_pricing_totals_for_every_offering(carrier, rival, 
     # and the property was exercised: many examples price many offerings, some leave some out
     assert sum(1 for count in priced_counts if count >= 10) >= 25
     assert min(priced_counts) < len(published)
+    # and so were the pallets estimated, the totals of 0 left out and the free ones quoted at 0
+    assert min(seen["estimated pallets"], seen["zero price"], seen["free at 0"]) >= 10, seen
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from apps.marketplace.models import (
     Offer,
     OfferRevision,
     OfferStatusChange,
+    QuoteRecord,
     Rfq,
     RfqStatusChange,
     ServiceOffering,
@@ -221,6 +222,18 @@ def _marketplace_rows(organization):
         offer=offer, version=1, price=1, currency="EUR", transit_days=1, valid_until=offer.valid_until, **parties
     )
     OfferStatusChange.objects.create(offer=offer, to_status="submitted", **parties)
+    QuoteRecord.objects.create(
+        organization=organization,
+        offering_id=offering.id,
+        carrier_organization_id=organization.id,
+        shipment={},
+        currency="EUR",
+        total=1,
+        lines=[],
+        transit_days=1,
+        created_at=timezone.now(),
+        valid_until=timezone.now() + timezone.timedelta(minutes=30),
+    )
 
 
 def _escrow_rows(organization, order):

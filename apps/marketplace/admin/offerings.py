@@ -189,7 +189,7 @@ class ServiceOfferingAdmin(StaffModerationMixin, ServiceErrorsAsMessages, Organi
             },
         ),
         ("Service level", {"fields": ["transit_days", ("sla_guarantee", "insurance_included", "tracking_included")]}),
-        ("Pricing", {"fields": [("pricing_model", "base_price", "currency")]}),
+        ("Pricing", {"fields": [("pricing_model", "base_price", "currency"), "is_free"]}),
         ("Availability", {"fields": ["available_days", ("available_from", "available_until")]}),
         ("Moderation", {"fields": [("is_hidden", "hidden_reason")]}),
         (

@@ -209,6 +209,10 @@ class PriceLineOutput(serializers.Serializer):
     calculated = StrictCharField()
     clamped_to = StrictCharField(allow_null=True)
     amount = StrictCharField()
+    quantity_estimated = serializers.BooleanField(
+        help_text="The quantity is a pallet count estimated from the weight and volume (none was given)."
+    )
+    note = StrictCharField(allow_blank=True, help_text="How an estimated quantity was made.")
 
 
 class SkippedTariffOutput(serializers.Serializer):
@@ -218,6 +222,8 @@ class SkippedTariffOutput(serializers.Serializer):
 
 
 class QuoteOutput(serializers.Serializer):
+    quote_id = serializers.UUIDField(help_text="Book the quote by this id until valid_until.")
+    valid_until = serializers.DateTimeField(help_text="The price holds until then (QUOTE_VALIDITY after the quote).")
     offering = OfferingOutput()
     offering_id = serializers.UUIDField()
     currency = StrictCharField()

@@ -150,15 +150,27 @@ class QuoteView(OrganizationEndpoint):
             currency=options.get("currency", ""),
         )
         limit = options["limit"]
-        result = quotes.quote_shipment(
-            shipment=shipment, now=timezone.now(), sort=options["sort"], explain=options["explain"], limit=limit
+        issued = services.quotes_issue(
+            actor=self.actor(),
+            shipment=shipment,
+            now=timezone.now(),
+            sort=options["sort"],
+            explain=options["explain"],
+            limit=limit,
         )
+        result = issued.result
         # One serializer for the page (many=True builds its fields once, not once per offering).
         shown = s.OfferingOutput([offering for offering, _ in result.quotes], many=True).data
+        moment = s.QuoteOutput().fields["valid_until"]
         body = {
             "data": [
-                {"offering": offering, **quotes.quote_as_dict(quote)}
-                for offering, (_, quote) in zip(shown, result.quotes, strict=True)
+                {
+                    "quote_id": str(record.id),
+                    "valid_until": moment.to_representation(record.valid_until),
+                    "offering": offering,
+                    **quotes.quote_as_dict(quote),
+                }
+                for offering, (_, quote), record in zip(shown, result.quotes, issued.records, strict=True)
             ],
             "meta": {
                 "total": result.total,

@@ -13,8 +13,11 @@ non-empty city list. Dimensions are compared one by one (no rotation). A shipmen
 temperature bound that is not given is not checked; an offering's that is empty is open.
 
 Pricing (`quote_offering`): an offering with eligibility reasons is an `Exclusion`, and so is
-one whose price needs a quantity the shipment lacks (`distance_unknown`, `volume_unknown`,
-`pallet_count_unknown`); all reasons are collected together.
+one whose price needs a quantity the shipment lacks (`distance_unknown`, `volume_unknown`);
+all reasons are collected together. A pallet count is never lacking: without one it is
+estimated from the weight and volume (`pallets.shipment_pallets`), and every line priced per
+pallet says so (`quantity_estimated`, `note`). An offering whose total comes to 0 is excluded
+(`zero_price`) unless its carrier marked it free (`is_free`).
 
 A tariff is judged at the pickup date at 00:00 UTC, or at `now` without a pickup date. It
 applies when it is active, valid_from <= moment < valid_until (each bound optional), the
@@ -23,7 +26,9 @@ distance is inside [min_distance_km, max_distance_km] (bounds inclusive, empty =
 tariff that does not apply is listed in `skipped_tariffs` with its reason. An applicable
 tariff charged per km, m³ or pallet needs that quantity; so does a distance range.
 
-Quantities: kg = weight, cbm = volume, km = distance, pallet = pallet count, fixed = 1.
+Quantities: kg = weight, cbm = volume, km = distance, pallet = pallet count (given, or
+estimated: Euro pallets of 1,000 kg and 1.5 m³, the larger count rounded up, at least 1),
+fixed = 1.
 Each line's amount is rounded to the currency's minor units, half to even; the total is
 the sum of the rounded amounts, so the breakdown always adds up.
 1. Base price (the offering): base_price x 1 (fixed), weight (per_kg), km (per_km) or
@@ -39,9 +44,11 @@ the sum of the rounded amounts, so the breakdown always adds up.
    set), clamped.
 7. Total = S2 + the fuel surcharge lines, floored at 0: a total below 0 is 0, with no
    line added for the difference.
+8. A total of 0 is quoted only for an offering marked `is_free`; otherwise `zero_price`.
 """
 
 from apps.marketplace.pricing.eligibility import covers_cities, ineligibility_reasons, shipment_distance
+from apps.marketplace.pricing.pallets import Pallets, shipment_pallets
 from apps.marketplace.pricing.quoting import quote_offering, tariff_moment
 from apps.marketplace.pricing.values import (
     Distance,
@@ -52,11 +59,14 @@ from apps.marketplace.pricing.values import (
     Reason,
     Shipment,
     quote_as_dict,
+    shipment_as_dict,
+    shipment_from_dict,
 )
 
 __all__ = [
     "Distance",
     "Exclusion",
+    "Pallets",
     "Place",
     "PriceLine",
     "Quote",
@@ -66,6 +76,9 @@ __all__ = [
     "ineligibility_reasons",
     "quote_as_dict",
     "quote_offering",
+    "shipment_as_dict",
     "shipment_distance",
+    "shipment_from_dict",
+    "shipment_pallets",
     "tariff_moment",
 ]

@@ -11,6 +11,7 @@ from uuid import UUID
 from apps.core.money import round_money
 from apps.marketplace.models import PricingModel, TariffType, TariffUnit
 from apps.marketplace.pricing.eligibility import ineligibility_reasons
+from apps.marketplace.pricing.pallets import Pallets, shipment_pallets
 from apps.marketplace.pricing.values import (
     Distance,
     Exclusion,
@@ -63,7 +64,7 @@ def quote_offering(*, offering, tariffs, shipment: Shipment, distance: Distance,
     weight = shipment.weight_kg
     km = distance.km
     volume = shipment.volume_cbm
-    pallets = None if shipment.pallet_count is None else Decimal(shipment.pallet_count)
+    pallets = shipment_pallets(shipment)
     # What a missing quantity is needed for, by reason code (only filled when one is missing).
     missing: dict[str, list[str]] = {}
 
@@ -162,7 +163,7 @@ def quote_offering(*, offering, tariffs, shipment: Shipment, distance: Distance,
         multiplier = tariff.seasonal_multiplier * tariff.fuel_multiplier
         rate = tariff.price_per_unit
         calculated = (ZERO if rate is None else rate) * quantity * multiplier
-        line = _tariff_line(tariff, quantity, rate, multiplier, None, calculated, currency)
+        line = _tariff_line(tariff, quantity, rate, multiplier, None, calculated, currency, pallets)
         lines.append(line)
         subtotal += line.amount
 
@@ -175,12 +176,25 @@ def quote_offering(*, offering, tariffs, shipment: Shipment, distance: Distance,
             calculated = share_of * (multiplier - ONE)
             if rate is not None:
                 calculated += rate * quantity
-            line = _tariff_line(tariff, quantity, rate, multiplier, share_of, calculated, currency)
+            line = _tariff_line(tariff, quantity, rate, multiplier, share_of, calculated, currency, pallets)
             lines.append(line)
             subtotal += line.amount
 
     if subtotal < ZERO:
         subtotal = round_money(ZERO, currency)
+    if subtotal == ZERO and not offering.is_free:
+        # A 0.00 price is far more often a tariff left unfinished than a gift: quoting it would
+        # put a carrier at the top of every ranking at a price it never meant.
+        return Exclusion(
+            offering_id=offering.id,
+            reasons=(
+                Reason(
+                    "zero_price",
+                    f"Prices this shipment at {format(subtotal, 'f')} {currency}; a service is quoted "
+                    "at no charge only when its carrier marks it free.",
+                ),
+            ),
+        )
     return Quote(
         offering_id=offering.id,
         currency=currency,
@@ -191,7 +205,7 @@ def quote_offering(*, offering, tariffs, shipment: Shipment, distance: Distance,
     )
 
 
-def _tariff_line(tariff, quantity, rate, multiplier, base, calculated, currency) -> PriceLine:
+def _tariff_line(tariff, quantity, rate, multiplier, base, calculated, currency, pallets: Pallets) -> PriceLine:
     clamped_to = None
     charged = calculated
     minimum, maximum = tariff.minimum_charge, tariff.maximum_charge
@@ -199,6 +213,8 @@ def _tariff_line(tariff, quantity, rate, multiplier, base, calculated, currency)
         charged, clamped_to = Decimal(minimum), "minimum"
     elif maximum is not None and calculated > maximum:
         charged, clamped_to = Decimal(maximum), "maximum"
+    # A surcharge without a price per unit does not use its quantity: nothing to say about it.
+    estimated = pallets.estimated and tariff.unit == _PALLET and (base is None or rate is not None)
     return PriceLine(
         name=tariff.name,
         source="tariff",
@@ -212,11 +228,14 @@ def _tariff_line(tariff, quantity, rate, multiplier, base, calculated, currency)
         calculated=calculated,
         clamped_to=clamped_to,
         amount=round_money(charged, currency),
+        quantity_estimated=estimated,
+        note=pallets.note if estimated else "",
     )
 
 
-def _quantity(unit, weight, volume, km, pallets) -> Decimal | None:
-    """How many of `unit` the shipment is; None when the shipment does not say."""
+def _quantity(unit, weight, volume, km, pallets: Pallets) -> Decimal | None:
+    """How many of `unit` the shipment is; None when the shipment does not say (pallets are
+    estimated when not given)."""
     if unit == _FIXED:
         return ONE
     if unit == _KG:
@@ -226,11 +245,11 @@ def _quantity(unit, weight, volume, km, pallets) -> Decimal | None:
     if unit == _CBM:
         return volume
     if unit == _PALLET:
-        return pallets
+        return pallets.count
     raise ValueError(f"Unknown tariff unit {unit!r}")
 
 
-_MISSING_CODES = {_KM: "distance_unknown", _CBM: "volume_unknown", _PALLET: "pallet_count_unknown"}
+_MISSING_CODES = {_KM: "distance_unknown", _CBM: "volume_unknown"}
 
 
 def _need(missing: dict[str, list[str]], unit: str, what: str) -> None:
@@ -239,16 +258,14 @@ def _need(missing: dict[str, list[str]], unit: str, what: str) -> None:
 
 def _missing_reasons(missing: dict[str, list[str]]) -> list[Reason]:
     reasons = []
-    for code in ("distance_unknown", "volume_unknown", "pallet_count_unknown"):
+    for code in ("distance_unknown", "volume_unknown"):
         needed_for = missing.get(code)
         if not needed_for:
             continue
         if code == "distance_unknown":
             what = "The distance is unknown (origin or destination has no coordinates)"
-        elif code == "volume_unknown":
-            what = "The volume is not given"
         else:
-            what = "The pallet count is not given"
+            what = "The volume is not given"
         reasons.append(Reason(code, f"{what}; this service needs it for {', '.join(needed_for)}."))
     return reasons
 

@@ -3,7 +3,7 @@ exclusion with every reason out. Plain frozen dataclasses, amounts as Decimal.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,9 @@ class Shipment:
     currency: str = ""  # optional filter: only offerings priced in this currency
 
 
+_SHIPMENT_FIELDS = tuple(field.name for field in fields(Shipment))
+
+
 @dataclass(frozen=True, slots=True)
 class Distance:
     km: Decimal | None
@@ -63,6 +66,8 @@ class PriceLine:
     calculated: Decimal  # before clamping, unrounded
     clamped_to: str | None  # "minimum", "maximum" or None
     amount: Decimal  # after clamping, rounded to the currency
+    quantity_estimated: bool = False  # a pallet count the shipment did not give (pricing/pallets.py)
+    note: str = ""  # how an estimated quantity was made
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +83,8 @@ class PriceLine:
             "calculated": _decimal_text(self.calculated),
             "clamped_to": self.clamped_to,
             "amount": _decimal_text(self.amount),
+            "quantity_estimated": self.quantity_estimated,
+            "note": self.note,
         }
 
 
@@ -115,6 +122,49 @@ class Exclusion:
             "offering_id": str(self.offering_id),
             "reasons": [{"code": reason.code, "message": reason.message} for reason in self.reasons],
         }
+
+
+def shipment_as_dict(shipment: Shipment) -> dict[str, Any]:
+    """The shipment as JSON-ready data (numbers as exact strings); `shipment_from_dict` reads it back."""
+    data: dict[str, Any] = {}
+    for name in _SHIPMENT_FIELDS:
+        value = getattr(shipment, name)
+        if isinstance(value, Place):
+            value = {
+                "country": value.country,
+                "city": value.city,
+                "latitude": _decimal_text(value.latitude),
+                "longitude": _decimal_text(value.longitude),
+            }
+        elif isinstance(value, Decimal):
+            value = _decimal_text(value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        data[name] = value
+    return data
+
+
+def shipment_from_dict(data: dict[str, Any]) -> Shipment:
+    """The shipment `shipment_as_dict` wrote, equal to the one it was given."""
+
+    def place(fields: dict) -> Place:
+        return Place(
+            country=fields["country"],
+            city=fields["city"],
+            latitude=_decimal_or_none(fields["latitude"]),
+            longitude=_decimal_or_none(fields["longitude"]),
+        )
+
+    values = dict(data)
+    values["origin"], values["destination"] = place(data["origin"]), place(data["destination"])
+    for name in ("weight_kg", "volume_cbm", "temperature_min_c", "temperature_max_c"):
+        values[name] = _decimal_or_none(data[name])
+    values["pickup_date"] = None if data["pickup_date"] is None else date.fromisoformat(data["pickup_date"])
+    return Shipment(**values)
+
+
+def _decimal_or_none(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def quote_as_dict(quote: Quote) -> dict[str, Any]:

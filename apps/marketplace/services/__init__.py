@@ -21,6 +21,12 @@ from apps.marketplace.services.offers import (
     offers_due_organizations,
     offers_expire_due,
 )
+from apps.marketplace.services.quote_records import (
+    IssuedQuotes,
+    quote_records_delete_old,
+    quote_records_due_organizations,
+    quotes_issue,
+)
 from apps.marketplace.services.rfqs import (
     rfq_cancel,
     rfq_close_by_staff,
@@ -34,6 +40,7 @@ from apps.marketplace.services.rfqs import (
 
 __all__ = [
     "AwardResult",
+    "IssuedQuotes",
     "offer_accept",
     "offer_expire",
     "offer_reject",
@@ -46,6 +53,9 @@ __all__ = [
     "offering_update",
     "offers_due_organizations",
     "offers_expire_due",
+    "quote_records_delete_old",
+    "quote_records_due_organizations",
+    "quotes_issue",
     "rfq_cancel",
     "rfq_close_by_staff",
     "rfq_create",

@@ -44,6 +44,7 @@ OFFERING_FIELDS = (
     "pricing_model",
     "base_price",
     "currency",
+    "is_free",
     "available_days",
     "available_from",
     "available_until",
