@@ -109,6 +109,8 @@ class GeneratedDocument(models.Model):
         max_length=8, choices=GeneratedDocumentStatus.choices, default=GeneratedDocumentStatus.PENDING
     )
     failure_reason = models.TextField(blank=True)
+    # Asked for on purpose from an incomplete shipment: printed with a DRAFT mark on every page.
+    is_draft = models.BooleanField(default=False)
     file = models.FileField(upload_to=document_file_path, max_length=300, blank=True)
     sha256 = models.CharField(max_length=64, blank=True, help_text="Of the rendered, unsigned PDF.")
     size_bytes = models.PositiveIntegerField(null=True, blank=True)

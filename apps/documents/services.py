@@ -43,6 +43,7 @@ from apps.documents import events, selectors, tasks
 from apps.documents.certificates import signing_material
 from apps.documents.content import DocumentType as ContentDocumentType
 from apps.documents.content import LineItem, OptionalField, Party, ShipmentDocument
+from apps.documents.from_shipment import document_from_shipment
 from apps.documents.models import DocumentTemplate, GeneratedDocument, GeneratedDocumentStatus
 from apps.documents.rendering import render_document
 from apps.documents.signing import DocumentSigningError, VerificationResult, sign_pdf, verify_pdf
@@ -165,6 +166,24 @@ def shipment_from_order(*, order, document: GeneratedDocument) -> ShipmentDocume
 # --- Generate and render ---------------------------------------------------------------------
 
 
+def _content(order, document: GeneratedDocument) -> ShipmentDocument:
+    """From the order's structured shipment when it has one (freight orders), else from the
+    order itself (forwarding and platform orders)."""
+    shipment = orders.shipment_find(organization_id=document.organization_id, order_id=order.id)
+    if shipment is None:
+        return shipment_from_order(order=order, document=document)
+    return document_from_shipment(
+        shipment=shipment,
+        order=order,
+        document_type=document.document_type,
+        number=order.number if document.version == 1 else f"{order.number}/{document.version}",
+        issue_date=timezone.localdate(document.created_at),
+        language=document.language,
+        verification_url=document.verification_url,
+        is_draft=document.is_draft,
+    )
+
+
 def _event(event_class, document: GeneratedDocument, **extra):
     return event_class(
         organization_id=document.organization_id,
@@ -190,13 +209,29 @@ def _audit(document: GeneratedDocument, action: str, actor: Actor, values: dict 
 
 @transaction.atomic
 def document_generate(
-    *, organization_id: UUID, actor: Actor, order_id: UUID, document_type: str, customer_id: UUID | None = None
+    *,
+    organization_id: UUID,
+    actor: Actor,
+    order_id: UUID,
+    document_type: str,
+    customer_id: UUID | None = None,
+    draft: bool = False,
 ) -> GeneratedDocument:
     """Store the next version of a document of the order (pending) and queue its rendering.
 
-    Refused (422) when the latest version is signed: a signed document is frozen.
+    Refused (422) when the latest version is signed: a signed document is frozen; and (422
+    DOCUMENT_DATA_INCOMPLETE, with the missing fields) when the order's shipment is incomplete,
+    unless a `draft` is asked for, which is then marked DRAFT on every page.
     """
     order = orders.order_get(organization_id=organization_id, order_id=order_id, customer_id=customer_id)
+    shipment = orders.shipment_find(organization_id=organization_id, order_id=order.id)
+    missing = orders.shipment_missing(shipment) if shipment is not None else []
+    if missing and not draft:
+        raise DomainError(
+            "The shipment lacks what this document prints; complete it, or ask for a draft.",
+            code=ErrorCode.DOCUMENT_DATA_INCOMPLETE,
+            details={"missing": missing},
+        )
     latest = (
         GeneratedDocument.objects.select_for_update()
         .filter(order_id=order.id, document_type=document_type)
@@ -225,6 +260,7 @@ def document_generate(
         verification_token=token,
         verification_url=_verification_url(token),
         requested_by_id=actor.user_id,
+        is_draft=draft,
     )
     try:
         with transaction.atomic():
@@ -254,7 +290,7 @@ def document_render(*, document_id: UUID) -> GeneratedDocument:
         return document
     try:
         order = orders.order_get(organization_id=document.organization_id, order_id=document.order_id)
-        content = shipment_from_order(order=order, document=document)
+        content = _content(order, document)
         options, _ = selectors.template_options(
             selectors.template_for(organization_id=document.organization_id, document_type=document.document_type)
         )

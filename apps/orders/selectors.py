@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from apps.core.errors import NotFound, PermissionDenied
+from apps.orders import shipment_schema
 from apps.orders.models import (
     Order,
     OrderReturn,
@@ -127,6 +128,17 @@ def shipment_get(*, organization_id: UUID, order_id: UUID, customer_id: UUID | N
     if shipment is None:
         raise NotFound("Shipment not found.")
     return shipment
+
+
+def shipment_missing(shipment: Shipment) -> list[dict]:
+    """What the shipment lacks before its goods may be taken over: [{field, reason}]."""
+    return shipment_schema.shipment_missing(shipment)
+
+
+def shipment_find(*, organization_id: UUID, order_id: UUID) -> Shipment | None:
+    """The order's shipment as a party reads it, or None (no shipment: not a freight order, or
+    one made before shipments existed). For the documents filled from it."""
+    return Shipment.objects.visible_to(organization_id).filter(order_id=order_id).first()
 
 
 def warehouse_list(*, organization_id: UUID, user=None, role: str = "") -> QuerySet[Warehouse]:

@@ -85,6 +85,7 @@ class CargoLineData(serializers.Serializer):
     method_of_packing = _text(100)
     nature_of_goods = _text(500)
     hs_code = _text(12)
+    origin_country = CountryField(required=False)  # the certificate of origin's, per line
     gross_weight_kg = serializers.DecimalField(**WEIGHT)
     net_weight_kg = serializers.DecimalField(**WEIGHT)
     volume_m3 = serializers.DecimalField(**WEIGHT)

@@ -13,6 +13,11 @@ OPTIONAL_FIELD_CHOICES = [(field.value, field.value) for field in OptionalField]
 class DocumentGenerateInput(serializers.Serializer):
     order_id = serializers.UUIDField()
     document_type = serializers.ChoiceField(choices=DocumentType.choices)
+    draft = serializers.BooleanField(
+        default=False,
+        help_text="Generate from an incomplete shipment anyway, marked DRAFT on every page. Without it, "
+        "an incomplete shipment answers 422 DOCUMENT_DATA_INCOMPLETE with the missing fields.",
+    )
 
 
 class DocumentGenerateOutput(serializers.Serializer):
@@ -44,6 +49,7 @@ class GeneratedDocumentOutput(serializers.ModelSerializer):
             "version",
             "language",
             "status",
+            "is_draft",
             "failure_reason",
             "sha256",
             "size_bytes",

@@ -1,0 +1,113 @@
+# Russian text is the point here: Cyrillic letters that look Latin are meant.
+# ruff: noqa: RUF001
+"""Documents of a freight order are filled from its structured shipment (issue 16): the CMR's
+boxes carry the shipment's parties, places, dates, cargo and instructions; an incomplete
+shipment answers 422 DOCUMENT_DATA_INCOMPLETE unless a draft is asked for, marked DRAFT."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from apps.core.actors import Actor
+from apps.core.context import tenant_scope
+from apps.documents.labels import LABELS
+from apps.orders.services.shipments import shipment_create
+from tests.documents.conftest import download, generate, generated_and_rendered, pdf_text, render
+
+pytestmark = pytest.mark.django_db
+
+COMPLETE = {
+    "shipper": {
+        "name": "Baltic Shippers GmbH",
+        "address_lines": ["Am Sandtorkai 5"],
+        "postcode": "20457",
+        "city": "Hamburg",
+        "country": "DE",
+        "tax_id": "DE811234567",
+        "contact_person": "Jana Weber",
+        "phone": "+49 40 555 0100",
+    },
+    "consignee": {"name": "ООО «Волга Карго»", "address_lines": ["ул. Портовая, 5"], "city": "Самара", "country": "RU"},
+    "carrier": {"name": "Volga Carriers", "address_lines": ["Portovaya 5"], "city": "Samara", "country": "RU"},
+    "taking_over": {"address_lines": ["Am Sandtorkai 5"], "city": "Hamburg", "country": "DE", "date": "2026-12-10"},
+    "delivery": {"address_lines": ["ул. Портовая, 5"], "city": "Самара", "country": "RU", "date_until": "2026-12-16"},
+    "cargo_lines": [
+        {
+            "marks_and_numbers": "BS-001/004",
+            "number_of_packages": 4,
+            "method_of_packing": "Euro pallets",
+            "nature_of_goods": "Machine parts",
+            "hs_code": "848210",
+            "gross_weight_kg": "500",
+            "volume_m3": "6",
+            "dangerous_goods": {"un_number": "1263", "adr_class": "3", "packing_group": "III"},
+        }
+    ],
+    "sender_instructions": "Keep dry",
+    "payment_instructions": "carriage_paid",
+    "special_agreements": "Tail-lift vehicle",
+    "customer_reference": "PO-77821",
+    "vehicle_plate": "A123BC 163",
+    "carrier_reservations": "Pallet 3 wrapped loosely",
+}
+
+
+def _with_shipment(order, parties, data):
+    with tenant_scope(parties["shipper_org"].id, user_id=parties["shipper"].id):
+        return shipment_create(actor=Actor(user_id=parties["shipper"].id), order=order, data=data)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_cmr_from_a_complete_shipment_fills_its_boxes_from_it(api, parties, order, language):
+    _with_shipment(order, parties, COMPLETE)
+    client = api(parties["carrier_admin"])
+    if language == "ru":
+        client.post("/api/v1/documents/templates", {"document_type": "cmr", "language": "ru"}, format="json")
+
+    body = generated_and_rendered(client, order, parties["carrier_org"])
+    text = " ".join(pdf_text(download(client, body)).split())
+    labels = LABELS[language]
+
+    assert body["status"] == "ready" and body["is_draft"] is False
+    for value in (
+        "Baltic Shippers GmbH",
+        "Jana Weber, +49 40 555 0100",
+        "ООО «Волга Карго»",
+        "Самара, RU",  # box 3
+        "20457 Hamburg",
+        "Machine parts (UN 1263, ADR 3, PG III)",
+        "BS-001/004",
+        "Euro pallets",
+        "Keep dry",
+        f"{labels['references']}: PO-77821",
+        labels["payment.carriage_paid"],
+        "Volga Carriers",
+        "A123BC 163",
+        "Pallet 3 wrapped loosely",
+        "Tail-lift vehicle",
+    ):
+        assert value in text, value
+    assert ("10.12.2026" if language == "ru" else date(2026, 12, 10).isoformat()) in text  # box 4's date
+    assert "500" in text  # box 11: the gross weight as the shipment says it, not 0
+    assert labels["draft"] not in text
+
+
+def test_an_incomplete_shipment_is_refused_with_its_missing_fields_unless_a_draft_is_asked_for(api, parties, order):
+    _with_shipment(order, parties, {key: value for key, value in COMPLETE.items() if key != "consignee"})
+    client = api(parties["carrier_admin"])
+
+    refused = generate(client, order)
+    asked = client.post(
+        "/api/v1/documents/generate", {"order_id": str(order.id), "document_type": "cmr", "draft": True}, format="json"
+    )
+
+    assert refused.status_code == 422
+    assert refused.json()["error_code"] == "DOCUMENT_DATA_INCOMPLETE"
+    assert "consignee.name" in {item["field"] for item in refused.json()["details"]["missing"]}
+    assert asked.status_code == 202, asked.json()
+    render(asked.json()["id"], parties["carrier_org"].id)
+    body = client.get(f"/api/v1/documents/{asked.json()['id']}").json()
+    assert body["is_draft"] is True
+    assert LABELS["en"]["draft"] in pdf_text(download(client, body))
