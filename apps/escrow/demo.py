@@ -2,7 +2,8 @@
 services as the demo users would: a delivered freight order of Baltic Shippers carried by
 Volga Carriers, its escrow funded through the sandbox provider (the worker submits the
 charge once it is up, and the sandbox's webhook confirms it), and a second order whose
-escrow waits for funding. Runs once."""
+escrow waits for funding. Both orders carry a complete shipment, so the first CMR a newcomer
+generates has every box filled. Runs once."""
 
 from __future__ import annotations
 
@@ -38,6 +39,52 @@ def _order(shipper: Organization, carrier: Organization, shipper_user: Actor, na
     )
 
 
+def _shipment(origin: tuple[str, str, str], destination: tuple[str, str, str], pallets: int, weight: str) -> dict:
+    """A shipment with every box of a CMR filled: (street, city, country) at each end."""
+    street, city, country = origin
+    to_street, to_city, to_country = destination
+    return {
+        "shipper": {
+            "name": "Baltic Shippers",
+            "address_lines": [street],
+            "city": city,
+            "country": country,
+            "contact_person": "Shipping desk",
+            "phone": "+372 600 0100",
+            "tax_id": "EE100200300",
+        },
+        "consignee": {
+            "name": "Volga Distribution",
+            "address_lines": [to_street],
+            "city": to_city,
+            "country": to_country,
+            "contact_person": "Warehouse reception",
+        },
+        "carrier": {"name": "Volga Carriers", "address_lines": ["Portovaya 5"], "city": "Samara", "country": "RU"},
+        "taking_over": {"address_lines": [street], "city": city, "country": country, "date": "2026-12-10"},
+        "delivery": {"address_lines": [to_street], "city": to_city, "country": to_country, "date_until": "2026-12-16"},
+        "cargo_lines": [
+            {
+                "marks_and_numbers": f"BS-001/{pallets:03d}",
+                "number_of_packages": pallets,
+                "method_of_packing": "Euro pallets",
+                "nature_of_goods": "Machine parts",
+                "hs_code": "848210",
+                "origin_country": country,
+                "gross_weight_kg": weight,
+            }
+        ],
+        "incoterms": "FCA",
+        "incoterms_place": city,
+        "sender_instructions": "Keep dry; do not stack",
+        "payment_instructions": "carriage_paid",
+        "customer_reference": "PO-2026-0042",
+        "vehicle_plate": "A123BC 163",
+        "trailer_plate": "AB 1234 63",
+        "driver_name": "Ivan Petrov",
+    }
+
+
 def seed() -> list[str]:
     """Make the demo escrows once; the lines `make run` prints about them."""
     rates = services.exchange_rates_refresh()  # the beat job refreshes them hourly; show equivalents from the start
@@ -50,10 +97,19 @@ def seed() -> list[str]:
     with tenant_scope(shipper.id, user_id=shipper_user.user_id):
         funded_order = _order(shipper, carrier, shipper_user, "Freight Tallinn → Kazan, 6 pallets", "2450.00")
         waiting_order = _order(shipper, carrier, shipper_user, "Freight Riga → Moscow, 2 pallets", "980.00")
+        for order, shipment in (
+            (funded_order, _shipment(("Sadama 25", "Tallinn", "EE"), ("Sibirsky trakt 34", "Kazan", "RU"), 6, "2400")),
+            (
+                waiting_order,
+                _shipment(("Krasta iela 101", "Riga", "LV"), ("Kashirskoye sh. 61", "Moscow", "RU"), 2, "640"),
+            ),
+        ):
+            order_services.shipment_create(actor=shipper_user, order=order, data=shipment)
         funded = services.escrow_create(actor=shipper_user, order_id=funded_order.id)
         services.escrow_fund(actor=shipper_user, escrow_id=funded.id, payment_method="pm_card_ok")
         waiting = services.escrow_create(actor=shipper_user, order_id=waiting_order.id)
     return [
-        f"  escrow: {funded.number} ({funded.amount} EUR) funding through the sandbox provider;"
+        f"  escrow: {funded.number} ({funded.amount} EUR, its order's shipment complete: generate its CMR)"
+        " funding through the sandbox provider;"
         f" {waiting.number} ({waiting.amount} EUR) waiting for funding; {rates} exchange rates (display only)",
     ]

@@ -28,3 +28,19 @@ def test_seed_demo_makes_a_funding_escrow_and_a_waiting_one_once(capsys):
     assert transactions == [("fund", "pending", "pm_card_ok")]  # the worker submits it once it is up
     assert _demo() == first
     assert "escrow:" in capsys.readouterr().out
+
+
+def test_the_demo_freight_orders_carry_a_complete_shipment_so_the_first_cmr_is_filled():
+    from apps.orders import selectors as orders
+    from apps.orders.models import Order
+
+    call_command("seed_demo")
+    with system_scope(reason="test: the demo orders", audit=False):
+        demo_orders = list(Order.objects.filter(kind="freight", client_organization_name="Baltic Shippers"))
+    assert len(demo_orders) == 2
+    for order in demo_orders:
+        with system_scope(reason="test: the demo shipment", audit=False):
+            shipment = orders.shipment_find(organization_id=order.client_organization_id, order_id=order.id)
+            assert shipment is not None
+            assert orders.shipment_missing(shipment) == []  # so a CMR is generated, not refused (422)
+            assert shipment.cargo_lines[0]["gross_weight_kg"] in ("2400", "640", "2400.000", "640.000")
