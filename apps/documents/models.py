@@ -111,6 +111,9 @@ class GeneratedDocument(models.Model):
     failure_reason = models.TextField(blank=True)
     # Asked for on purpose from an incomplete shipment: printed with a DRAFT mark on every page.
     is_draft = models.BooleanField(default=False)
+    # When the order's shipment changed after this version was made: it no longer says what the
+    # shipment says; the next generation makes a new version (apps/documents/receivers.py).
+    outdated_at = models.DateTimeField(null=True, blank=True)
     file = models.FileField(upload_to=document_file_path, max_length=300, blank=True)
     sha256 = models.CharField(max_length=64, blank=True, help_text="Of the rendered, unsigned PDF.")
     size_bytes = models.PositiveIntegerField(null=True, blank=True)

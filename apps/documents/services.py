@@ -313,6 +313,13 @@ def document_render(*, document_id: UUID) -> GeneratedDocument:
     return document
 
 
+def documents_mark_outdated(*, order_id, changed_at) -> int:
+    """Mark the order's versions made before `changed_at` outdated (once; idempotent)."""
+    return GeneratedDocument.objects.filter(
+        order_id=order_id, created_at__lt=changed_at, outdated_at__isnull=True
+    ).update(outdated_at=changed_at)
+
+
 def _fail(document: GeneratedDocument, reason: str) -> GeneratedDocument:
     document.status = GeneratedDocumentStatus.FAILED
     document.failure_reason = reason[:2000]

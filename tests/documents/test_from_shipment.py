@@ -111,3 +111,27 @@ def test_an_incomplete_shipment_is_refused_with_its_missing_fields_unless_a_draf
     body = client.get(f"/api/v1/documents/{asked.json()['id']}").json()
     assert body["is_draft"] is True
     assert LABELS["en"]["draft"] in pdf_text(download(client, body))
+
+
+def test_a_document_made_before_its_shipment_changed_is_outdated_and_the_next_version_is_not(api, parties, order):
+    from apps.core.models import OutboxEvent
+    from apps.core.services import outbox_relay
+    from apps.orders.services.shipments import shipment_update
+
+    _with_shipment(order, parties, COMPLETE)
+    client = api(parties["carrier_admin"])
+    first = generated_and_rendered(client, order, parties["carrier_org"])
+    assert first["outdated_at"] is None
+
+    with tenant_scope(parties["shipper_org"].id, user_id=parties["shipper"].id):
+        actor = Actor(user_id=parties["shipper"].id, organization_id=parties["shipper_org"].id, role="shipper")
+        shipment_update(actor=actor, order_id=order.id, changes={"sender_instructions": "Keep frozen"})
+        event = OutboxEvent.objects.filter(event_type="shipment.updated").latest("created_at")
+        assert outbox_relay(organization_id=event.organization_id, event_ids=[event.id]) == 1
+
+    outdated = client.get(f"/api/v1/documents/{first['id']}").json()
+    second = generated_and_rendered(client, order, parties["carrier_org"])
+
+    assert outdated["outdated_at"] is not None
+    assert second["version"] == first["version"] + 1 and second["outdated_at"] is None
+    assert "Keep frozen" in pdf_text(download(client, second))

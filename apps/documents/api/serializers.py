@@ -50,6 +50,7 @@ class GeneratedDocumentOutput(serializers.ModelSerializer):
             "language",
             "status",
             "is_draft",
+            "outdated_at",
             "failure_reason",
             "sha256",
             "size_bytes",
