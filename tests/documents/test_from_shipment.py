@@ -135,3 +135,32 @@ def test_a_document_made_before_its_shipment_changed_is_outdated_and_the_next_ve
     assert outdated["outdated_at"] is not None
     assert second["version"] == first["version"] + 1 and second["outdated_at"] is None
     assert "Keep frozen" in pdf_text(download(client, second))
+
+
+# What each document must show of the shipment (issue 16, "Documents fill every box").
+EXPECTED_BY_TYPE = {
+    "bill_of_lading": ["Baltic Shippers GmbH", "ООО «Волга Карго»", "Volga Carriers", "BS-001/004", "Machine parts"],
+    "packing_list": ["BS-001/004", "Euro pallets", "Machine parts", "500"],
+    "commercial_invoice": ["Baltic Shippers GmbH", "ООО «Волга Карго»", "Machine parts", "848210", "EUR"],
+    "certificate_of_origin": ["Baltic Shippers GmbH", "Machine parts", "DE"],
+    "proof_of_delivery": ["Самара", "ООО «Волга Карго»", "Volga Carriers", "Machine parts"],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("document_type", list(EXPECTED_BY_TYPE))
+def test_every_document_type_is_filled_from_the_shipment(api, parties, order, document_type, language):
+    lines = [{**COMPLETE["cargo_lines"][0], "origin_country": "DE"}]
+    _with_shipment(order, parties, {**COMPLETE, "cargo_lines": lines})
+    client = api(parties["carrier_admin"])
+    if language == "ru":
+        client.post("/api/v1/documents/templates", {"document_type": document_type, "language": "ru"}, format="json")
+
+    body = generated_and_rendered(client, order, parties["carrier_org"], document_type)
+    text = " ".join(pdf_text(download(client, body)).split())
+
+    assert body["status"] == "ready", body
+    assert LABELS[language][f"title.{document_type}"] in text
+    for value in EXPECTED_BY_TYPE[document_type]:
+        assert value in text, (document_type, language, value)
+    assert "(UN 1263, ADR 3, PG III)" in text or document_type == "certificate_of_origin"
