@@ -471,6 +471,7 @@ SPECTACULAR_SETTINGS = {
         "HazmatClassEnum": "apps.marketplace.models.HAZMAT_CLASSES",
         "RfqStatusEnum": "apps.marketplace.models.RfqStatus",
         "OfferStatusEnum": "apps.marketplace.models.OfferStatus",
+        "BookingStatusEnum": "apps.marketplace.models.BookingStatus",
         "ServiceTypeEnum": "apps.marketplace.models.ServiceType",
         "OrderKindEnum": "apps.orders.models.OrderKind",
         "EscrowStatusEnum": "apps.escrow.models.EscrowStatus",
