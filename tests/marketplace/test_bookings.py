@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.context import system_scope
@@ -21,8 +22,9 @@ from apps.orders.models import Order, Shipment
 from apps.tenancy.roles import Role
 from tests.beat import run_beat_job
 from tests.factories import OrganizationFactory, member
-from tests.marketplace.conftest import Party
+from tests.marketplace.conftest import Party, offer_body
 from tests.marketplace.factories import OfferingFactory, TariffFactory, VerificationFactory
+from tests.support import admin_client
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +143,25 @@ def test_the_booked_shipment_has_the_quotes_places_and_weights_and_can_be_comple
     assert shipment["shipper"]["name"] == "Baltic Shippers GmbH"
     assert shipment["booking_reference"] == booking["number"]
     assert shipment["completeness"] == {"complete": True, "missing": []}
+
+
+def test_an_award_and_a_booking_of_the_same_cargo_make_the_same_shipment(api, shipper, carrier, offering, open_rfq):
+    # given the same 1.2 t on 4 pallets, Hamburg to Warsaw on 11 January, awarded and booked
+    offer = api(carrier.staff).post(f"/api/v1/rfqs/{open_rfq['id']}/offers", offer_body(), format="json").json()
+    awarded = api(shipper.staff).post(f"/api/v1/offers/{offer['id']}/accept").json()["order"]
+    booked = book(api, shipper, quote(api, shipper, offering)["quote_id"]).json()["order"]
+
+    # when both shipments are read
+    award, booking = (api(shipper.staff).get(f"/api/v1/orders/{order}/shipment").json() for order in (awarded, booked))
+
+    # then they hold the same parties, places, date and cargo, and lack the same fields
+    for field in ("shipper", "carrier", "taking_over", "delivery", "payment_instructions"):
+        assert award[field] == booking[field], field
+    assert [waypoint["place"] for waypoint in award["route"]] == [waypoint["place"] for waypoint in booking["route"]]
+    for key in ("gross_weight_kg", "volume_m3", "number_of_packages", "method_of_packing"):
+        assert award["cargo_lines"][0][key] == booking["cargo_lines"][0][key], key
+    assert award["completeness"] == booking["completeness"]
+    assert booking["completeness"]["complete"] is False
 
 
 def test_the_shippers_cargo_details_merge_into_the_quoted_line(api, shipper, offering):
@@ -350,3 +371,28 @@ def test_the_beat_job_expires_unanswered_bookings_and_cancels_their_orders(api, 
     assert late.json()["error_code"] == "INVALID_STATE_TRANSITION"
     # a second run finds nothing left
     assert run_beat_job(marketplace_expire_bookings) == []
+
+
+# --- Back-office ------------------------------------------------------------------------------
+
+
+def test_both_parties_admins_read_the_booking_with_its_history_and_a_third_does_not(
+    api, shipper, carrier, rival, booking
+):
+    api(carrier.staff).post(f"{BOOKINGS}/{booking['id']}/decline", {"reason": "No truck that week"}, format="json")
+    page_url = reverse("admin:marketplace_booking_change", args=[booking["id"]])
+
+    pages = [admin_client(party.admin).get(page_url) for party in (shipper, carrier)]
+    outsider = admin_client(rival.admin)
+
+    for page in pages:
+        assert page.status_code == 200
+        content = page.content.decode()
+        assert booking["number"] in content
+        assert "No truck that week" in content  # the history's reason
+    assert booking["number"] not in outsider.get(reverse("admin:marketplace_booking_changelist")).content.decode()
+    assert outsider.get(page_url).status_code in (302, 404)
+    # read-only: nobody changes a booking in the back-office
+    posted = admin_client(carrier.admin).post(page_url, {"status": "confirmed"})
+    assert posted.status_code in (302, 403)
+    assert api(shipper.staff).get(f"{BOOKINGS}/{booking['id']}").json()["status"] == "declined"
