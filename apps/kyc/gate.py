@@ -4,7 +4,8 @@ Which actions are gated is configuration (settings.KYC_GATED_ACTIONS). Call site
 - now: switching the `escrow` feature on (apps.tenancy.services.feature_set_enabled,
   action "feature.escrow.enable"), registered as the feature's precondition in apps.kyc.apps;
 - the marketplace issue: submitting an offer ("offer.submit"), accepting one
-  ("offer.accept"), publishing a listing ("listing.publish"), with the acting
+  ("offer.accept"), booking an instant quote ("booking.create", the shipper) and confirming
+  the booking ("booking.confirm", the carrier), publishing a listing ("listing.publish"), with the acting
   organization;
 - the escrow issue: funding ("escrow.fund", the payer) and releasing ("escrow.release",
   the payee) an escrow.

@@ -2,7 +2,8 @@
 
 `party_organization_ids` names who the live feed tells (apps.tenancy.handlers): the RFQ's
 owner and, once it is open to them, the invited carriers; for an offer, its carrier and
-the RFQ's owner. A public RFQ is not pushed to every tenant's feed.
+the RFQ's owner; for a booking, its shipper and carrier. A public RFQ is not pushed to every
+tenant's feed.
 """
 
 from dataclasses import dataclass
@@ -112,3 +113,44 @@ class OfferingChanged(OfferingEvent):
 
     event_type = "service_offering.changed"
     changed: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingEvent(DomainEvent):
+    """A booking of an instant quote; both parties are told (`party_organization_ids`)."""
+
+    aggregate_type = "booking"
+    booking_id: str
+    number: str
+    order_id: str
+    shipper_organization_id: str
+    carrier_organization_id: str
+    price: str
+    currency: str
+    status: str
+    party_organization_ids: list[str]
+
+    def aggregate_id(self) -> str:
+        return self.booking_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingCreated(BookingEvent):
+    event_type = "booking.created"
+    expires_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingConfirmed(BookingEvent):
+    event_type = "booking.confirmed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingDeclined(BookingEvent):
+    event_type = "booking.declined"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingExpired(BookingEvent):
+    event_type = "booking.expired"

@@ -26,3 +26,14 @@ def lock_rfq(rfq_id: UUID) -> None:
     """Hold the RFQ's lock until the current transaction ends (waits for another holder)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [RFQ_LOCK_NAMESPACE, str(rfq_id)])
+
+
+# Another namespace: a quote's lock, so that two bookings of one quote are serialized and the
+# second finds it booked. Advisory, by id: it reads no row, so it tells no tenant anything.
+QUOTE_LOCK_NAMESPACE = 0x51544531  # "QTE1"
+
+
+def lock_quote(quote_id: UUID) -> None:
+    """Hold the quote's lock until the current transaction ends (waits for another holder)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [QUOTE_LOCK_NAMESPACE, str(quote_id)])

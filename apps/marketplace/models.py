@@ -563,3 +563,12 @@ class QuoteRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.total} {self.currency} from offering {self.offering_id}"
+
+
+# Bookings of quotes live beside, imported here so Django registers them with the app.
+from apps.marketplace.booking_models import (  # noqa: E402, F401
+    BOOKING_PARTIES,
+    Booking,
+    BookingStatus,
+    BookingStatusChange,
+)

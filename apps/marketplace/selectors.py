@@ -17,6 +17,8 @@ from apps.core.errors import DomainError, ErrorCode, NotFound
 from apps.core.money import currencies_in_use, minor_units
 from apps.marketplace.models import (
     ANYWHERE,
+    Booking,
+    BookingStatusChange,
     LaneSide,
     Offer,
     OfferingLane,
@@ -378,3 +380,28 @@ def offer_get(*, organization_id: UUID, offer_id: UUID, submitted_by_id: UUID | 
     if offer is None:
         raise NotFound("Offer not found.")
     return offer
+
+
+# --- Bookings ---------------------------------------------------------------------------------
+
+
+def booking_list(*, organization_id: UUID, created_by_id: UUID | None = None) -> QuerySet[Booking]:
+    """Bookings the organization made (as shipper) or received (as carrier); with
+    `created_by_id` (an `:own` grant) only those the user made."""
+    queryset = Booking.objects.visible_to(organization_id).order_by("-created_at", "-id")
+    if created_by_id is not None:
+        queryset = queryset.filter(created_by_id=created_by_id)
+    return queryset
+
+
+def booking_get(*, organization_id: UUID, booking_id: UUID, created_by_id: UUID | None = None) -> Booking:
+    """One booking of either party's, with its history; 404 for anyone else's."""
+    booking = (
+        booking_list(organization_id=organization_id, created_by_id=created_by_id)
+        .filter(pk=booking_id)
+        .prefetch_related(Prefetch("status_changes", queryset=BookingStatusChange.objects.order_by("at", "id")))
+        .first()
+    )
+    if booking is None:
+        raise NotFound("Booking not found.")
+    return booking

@@ -1,4 +1,4 @@
-"""Lifecycles of RFQs and offers: {from: {to: who}}, checked in one place each.
+"""Lifecycles of RFQs, offers and bookings: {from: {to: who}}, checked in one place each.
 
 "who" names the actor a move belongs to: the RFQ's owner (`owner`), the carrier that
 made an offer (`carrier`), platform staff (`staff`) or the beat jobs (`system`).
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from apps.core.errors import DomainError, ErrorCode
 from apps.core.lifecycle import Transitions
+from apps.marketplace.models import BookingStatus as B
 from apps.marketplace.models import OfferStatus as O
 from apps.marketplace.models import RfqStatus as R
 
@@ -45,6 +46,14 @@ OFFER_MOVES: dict[str, dict[str, frozenset[str]]] = {
     O.EXPIRED: {},
 }
 
+# A booking waits for its carrier: confirmed or declined by it, or expired by the beat job.
+BOOKING_MOVES: dict[str, dict[str, frozenset[str]]] = {
+    B.PENDING: {B.CONFIRMED: frozenset({CARRIER}), B.DECLINED: frozenset({CARRIER}), B.EXPIRED: frozenset({SYSTEM})},
+    B.CONFIRMED: {},
+    B.DECLINED: {},
+    B.EXPIRED: {},
+}
+
 TERMINAL_RFQ_STATUSES = frozenset(status for status, moves in RFQ_MOVES.items() if not moves)
 
 
@@ -68,3 +77,4 @@ def _rfq_closed_guard(current: str, target: str, rfq) -> None:
 
 RFQ = Transitions(RFQ_MOVES, noun="An RFQ", history="marketplace.RfqStatusChange", guard=_rfq_closed_guard)
 OFFER = Transitions(OFFER_MOVES, noun="An offer", history="marketplace.OfferStatusChange")
+BOOKING = Transitions(BOOKING_MOVES, noun="A booking", history="marketplace.BookingStatusChange")

@@ -300,6 +300,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.marketplace.tasks.marketplace_delete_old_quotes",
         "schedule": crontab(minute=20),
     },
+    # Bookings the carrier left unanswered past BOOKING_CONFIRMATION_HOURS: expired, orders cancelled.
+    "marketplace-expire-bookings": {
+        "task": "apps.marketplace.tasks.marketplace_expire_bookings",
+        "schedule": timedelta(minutes=5),
+    },
     "kyc-expiry-sweep": {
         "task": "apps.kyc.tasks.kyc_expiry_sweep",
         "schedule": crontab(hour=2, minute=15),  # daily, after midnight UTC
@@ -355,6 +360,8 @@ PASSWORD_RESET_TIMEOUT = 3600  # seconds; Django's reset tokens also die with th
 # long its record is kept at all (then the daily clean-up deletes it).
 QUOTE_VALIDITY = timedelta(minutes=env_int("QUOTE_VALIDITY_MINUTES", 30))
 QUOTE_RECORD_RETENTION = timedelta(days=1)
+# A booking the carrier has not confirmed or declined within this time expires (its order cancelled).
+BOOKING_CONFIRMATION_HOURS = env_int("BOOKING_CONFIRMATION_HOURS", 24)
 INVITATION_MAX_AGE = timedelta(days=env_int("INVITATION_MAX_AGE_DAYS", 7))  # then it expires
 # Personal data (docs/accounts.md): how long an export's archive is kept, how long its signed
 # link works, and the grace period before an asked-for erasure is carried out.
@@ -464,6 +471,7 @@ SPECTACULAR_SETTINGS = {
         "HazmatClassEnum": "apps.marketplace.models.HAZMAT_CLASSES",
         "RfqStatusEnum": "apps.marketplace.models.RfqStatus",
         "OfferStatusEnum": "apps.marketplace.models.OfferStatus",
+        "BookingStatusEnum": "apps.marketplace.models.BookingStatus",
         "ServiceTypeEnum": "apps.marketplace.models.ServiceType",
         "OrderKindEnum": "apps.orders.models.OrderKind",
         "EscrowStatusEnum": "apps.escrow.models.EscrowStatus",
@@ -511,7 +519,16 @@ KYC_LEVEL_REQUIREMENTS = {
 # Actions that need a verified organization (apps.kyc.gate.require_verified): 422 KYC_NOT_VERIFIED.
 KYC_GATED_ACTIONS = env_list(
     "KYC_GATED_ACTIONS",
-    ["offer.submit", "offer.accept", "listing.publish", "escrow.fund", "escrow.release", "feature.escrow.enable"],
+    [
+        "offer.submit",
+        "offer.accept",
+        "booking.create",
+        "booking.confirm",
+        "listing.publish",
+        "escrow.fund",
+        "escrow.release",
+        "feature.escrow.enable",
+    ],
 )
 
 # --- Escrow and payments (apps/escrow, docs/escrow.md) --------------------------------------

@@ -1,6 +1,7 @@
-"""Races on one RFQ, with real commits and one database connection per thread."""
+"""Races on one RFQ or one booking, with real commits and one database connection per thread."""
 
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import connections
@@ -8,9 +9,10 @@ from rest_framework.test import APIClient
 
 from apps.accounts.services import session_start
 from apps.core.context import system_scope
-from apps.marketplace.models import Offer, Rfq
+from apps.marketplace.models import Booking, Offer, Rfq
 from apps.orders.models import Order
 from tests.marketplace.conftest import offer_body
+from tests.marketplace.factories import OfferingFactory
 
 
 def _client(user) -> APIClient:
@@ -104,3 +106,35 @@ def test_a_late_offer_racing_the_award_is_either_rejected_by_it_or_refused(api, 
     else:
         assert late_offer.json()["error_code"] == "RFQ_ALREADY_CLOSED"
         assert statuses == ["accepted"]
+
+
+@pytest.mark.usefixtures("committed")
+def test_a_concurrent_confirm_and_decline_of_one_booking_exactly_one_wins(api, shipper, carrier):
+    offering = OfferingFactory(organization=carrier.org, pricing_model="fixed", base_price=Decimal("900.0000"))
+    quote = api(shipper.staff).post(
+        "/api/v1/pricing/quote",
+        {
+            "origin": {"country": "DE", "city": "Hamburg"},
+            "destination": {"country": "PL", "city": "Warsaw"},
+            "weight_kg": "1200",
+        },
+        format="json",
+    )
+    quote_id = next(row["quote_id"] for row in quote.json()["data"] if row["offering_id"] == str(offering.id))
+    booking = api(shipper.staff).post("/api/v1/bookings", {"quote_id": quote_id}, format="json").json()
+    one, other = _client(carrier.staff), _client(carrier.admin)
+
+    confirm, decline = _race(
+        lambda: one.post(f"/api/v1/bookings/{booking['id']}/confirm"),
+        lambda: other.post(f"/api/v1/bookings/{booking['id']}/decline", {"reason": "No truck"}, format="json"),
+    )
+
+    assert sorted(response.status_code for response in (confirm, decline)) == [200, 422]
+    loser = confirm if confirm.status_code == 422 else decline
+    assert loser.json()["error_code"] == "INVALID_STATE_TRANSITION"
+    with system_scope(reason="test: the outcome", audit=False):
+        status = Booking.objects.get(pk=booking["id"]).status
+        order_status = Order.objects.get(pk=booking["order"]).status
+    # The booking and its order tell the same outcome: the winner's.
+    assert (status, order_status) in {("confirmed", "confirmed"), ("declined", "cancelled")}
+    assert status == ("confirmed" if confirm.status_code == 200 else "declined")

@@ -27,6 +27,8 @@ from apps.escrow.models import (
 )
 from apps.kyc.models import KycDocument, KycDocumentStatusChange, OrganizationVerification, VerificationStatusChange
 from apps.marketplace.models import (
+    Booking,
+    BookingStatusChange,
     Offer,
     OfferRevision,
     OfferStatusChange,
@@ -140,7 +142,7 @@ def two_tenants():
                 organization=organization, event_type="test.row", aggregate_type="test", aggregate_id="1"
             )
             _forwarding_rows(organization, order, warehouse)
-            _marketplace_rows(organization)
+            _marketplace_rows(organization, order)
             _escrow_rows(organization, order)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
@@ -182,9 +184,10 @@ def _forwarding_rows(organization, order, warehouse):
     ShipmentAmendment.objects.create(shipment=shipment, order_status="in_transit", changed_fields=["route"], **parties)
 
 
-def _marketplace_rows(organization):
+def _marketplace_rows(organization, order):
     """Unpublished catalogue rows and a draft RFQ (published ones are every tenant's to read,
-    tests/marketplace/test_visibility.py), and an offer with the organization on both sides."""
+    tests/marketplace/test_visibility.py), and an offer and a booking with the organization on
+    both sides."""
     offering = ServiceOffering.objects.create(
         organization=organization,
         organization_name=organization.name,
@@ -234,6 +237,21 @@ def _marketplace_rows(organization):
         created_at=timezone.now(),
         valid_until=timezone.now() + timezone.timedelta(minutes=30),
     )
+    booking_parties = {"shipper_organization": organization, "carrier_organization": organization}
+    booking = Booking.objects.create(
+        number="BKG-2026-000001",
+        shipper_organization_name=organization.name,
+        carrier_organization_name=organization.name,
+        quote_record_id=offering.id,
+        offering_id=offering.id,
+        order=order,
+        price=1,
+        currency="EUR",
+        transit_days=1,
+        expires_at=timezone.now() + timezone.timedelta(days=1),
+        **booking_parties,
+    )
+    BookingStatusChange.objects.create(booking=booking, to_status="pending", **booking_parties)
 
 
 def _escrow_rows(organization, order):

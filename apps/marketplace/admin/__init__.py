@@ -21,8 +21,9 @@ first (`offering_check`, `tariff_check`), so that a contradiction is shown besid
 field with what was typed kept.
 
 The pages, one module each: `offerings` (offerings and their tariffs), `rfqs` (RFQs with
-their offers and history), `offers` (offers with their revisions and history); `common`
+their offers and history), `offers` (offers with their revisions and history), `bookings` (bookings of quotes with
+their history); `common`
 holds what they share (who acts, amounts, staff's moderation actions, read-only inlines).
 """
 
-from apps.marketplace.admin import offerings, offers, rfqs  # noqa: F401 - each module registers its pages
+from apps.marketplace.admin import bookings, offerings, offers, rfqs  # noqa: F401 - each module registers its pages

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.marketplace.api import views
+from apps.marketplace.api import booking_views, views
 
 urlpatterns = [
     path("catalog/offerings", views.OfferingListView.as_view(), name="offering-list"),
@@ -22,4 +22,8 @@ urlpatterns = [
     path("offers/<uuid:offer_id>/withdraw", views.OfferWithdrawView.as_view(), name="offer-withdraw"),
     path("offers/<uuid:offer_id>/accept", views.OfferAcceptView.as_view(), name="offer-accept"),
     path("offers/<uuid:offer_id>/reject", views.OfferRejectView.as_view(), name="offer-reject"),
+    path("bookings", booking_views.BookingListView.as_view(), name="booking-list"),
+    path("bookings/<uuid:booking_id>", booking_views.BookingDetailView.as_view(), name="booking-detail"),
+    path("bookings/<uuid:booking_id>/confirm", booking_views.BookingConfirmView.as_view(), name="booking-confirm"),
+    path("bookings/<uuid:booking_id>/decline", booking_views.BookingDeclineView.as_view(), name="booking-decline"),
 ]

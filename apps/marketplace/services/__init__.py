@@ -1,5 +1,13 @@
 """Writes of the marketplace, one module per group of use cases; import them from here."""
 
+from apps.marketplace.services.bookings import (
+    booking_confirm,
+    booking_create,
+    booking_decline,
+    booking_expire,
+    bookings_due_organizations,
+    bookings_expire_due,
+)
 from apps.marketplace.services.catalog import (
     offering_check,
     offering_create,
@@ -41,6 +49,12 @@ from apps.marketplace.services.rfqs import (
 __all__ = [
     "AwardResult",
     "IssuedQuotes",
+    "booking_confirm",
+    "booking_create",
+    "booking_decline",
+    "booking_expire",
+    "bookings_due_organizations",
+    "bookings_expire_due",
     "offer_accept",
     "offer_expire",
     "offer_reject",

@@ -23,15 +23,15 @@ from apps.kyc.gate import require_verified
 from apps.marketplace import events, quotes
 from apps.marketplace.locks import lock_rfq
 from apps.marketplace.models import Offer, OfferRevision, OfferStatus, Rfq, RfqAudience, RfqStatus, ServiceOffering
+from apps.marketplace.services import handover
 from apps.marketplace.services.offer_status import (
     offer_apply_status,
     offer_event_fields,
 )
 from apps.marketplace.services.rfqs import rfq_award, rfq_get_for_update
 from apps.marketplace.transitions import CARRIER, OFFER, OWNER, SYSTEM, require_open
-from apps.orders import services as order_services
 from apps.tenancy.roles import Actor, Grant, actor_grant
-from apps.tenancy.selectors import organization_get, organization_names
+from apps.tenancy.selectors import organization_names
 
 logger = logging.getLogger(__name__)
 
@@ -302,15 +302,15 @@ def offer_reject(*, actor: Actor, offer_id: UUID, reason: str = "") -> Offer:
 
 def _order_for_award(*, actor: Actor, rfq: Rfq, offer: Offer) -> UUID:
     """The freight order the award becomes, created and submitted through the orders context."""
-    origin, destination = rfq.segments[0]["origin"], rfq.segments[-1]["destination"]
-    route = f"{origin.get('city') or origin['country']} → {destination.get('city') or destination['country']}"
-    order = order_services.order_create(
-        order_input=order_services.OrderInput(
-            kind="freight",
+    route = handover.route_label(rfq.segments[0]["origin"], rfq.segments[-1]["destination"])
+    return handover.freight_order_create(
+        actor=actor,
+        order=handover.FreightOrder(
             client_organization_id=rfq.organization_id,
             supplier_organization_id=offer.carrier_organization_id,
             currency=offer.currency,
-            items=[order_services.ItemInput(name=f"Freight {rfq.number}: {route}", quantity=1, unit_price=offer.price)],
+            price=offer.price,
+            item_name=f"Freight {rfq.number}: {route}",
             metadata={
                 "rfq_id": str(rfq.id),
                 "rfq_number": rfq.number,
@@ -325,59 +325,40 @@ def _order_for_award(*, actor: Actor, rfq: Rfq, offer: Offer) -> UUID:
                 },
                 "segments": rfq.segments,
             },
+            shipment=_shipment_of_award(rfq=rfq, offer=offer),
+            created_note=f"Awarded from {rfq.number}.",
+            submitted_note=f"Offer of {offer.carrier_organization_name} accepted.",
         ),
-        actor=actor,
-        note=f"Awarded from {rfq.number}.",
     )
-    order_services.shipment_create(actor=actor, order=order, data=_shipment_of_award(rfq=rfq, offer=offer))
-    order_services.order_change_status(
-        order_id=order.id, actor=actor, status="pending", note=f"Offer of {offer.carrier_organization_name} accepted."
-    )
-    return order.id
-
-
-def _place(place: dict) -> dict:
-    """A segment's place ({country, city, address, ...}) as a shipment's place."""
-    return {
-        "address_lines": [place["address"]] if place.get("address") else [],
-        "city": place.get("city") or "",
-        "country": place["country"],
-    }
-
-
-def _present(**values) -> dict:
-    """The values an organization has filled in (an empty country is no country)."""
-    return {key: value for key, value in values.items() if value}
 
 
 def _shipment_of_award(*, rfq: Rfq, offer: Offer) -> dict:
     """What the RFQ and the accepted offer say about the shipment: parties, places and dates,
     the route, one cargo line, and the agreed terms."""
-    # The award runs for the shipper: row-level security lets it read its own organization only.
-    shipper = organization_get(organization_id=rfq.organization_id)
     segments = sorted(rfq.segments, key=lambda segment: segment.get("sequence", 0))
     first, last = segments[0], segments[-1]
-    route = [{"kind": "pickup", "place": _place(first["origin"]), "date_from": first.get("pickup_date")}]
+    place = handover.shipment_place
+    route = [{"kind": "pickup", "place": place(first["origin"]), "date_from": first.get("pickup_date")}]
     for index, segment in enumerate(segments):
         arrival = segment.get("delivery_date") or (
             segments[index + 1].get("pickup_date") if segment is not last else None
         )
         kind = "delivery" if segment is last else "stop"
-        route.append({"kind": kind, "place": _place(segment["destination"]), "date_until": arrival})
-    line = {
-        "nature_of_goods": rfq.title,
-        "gross_weight_kg": str(rfq.weight_kg),
-        "number_of_packages": rfq.pallet_count,
-        "method_of_packing": "pallets" if rfq.pallet_count else "",
-        "volume_m3": None if rfq.volume_cbm is None else str(rfq.volume_cbm),
-        "dimensions": {"length_cm": rfq.length_cm, "width_cm": rfq.width_cm, "height_cm": rfq.height_cm},
-    }
-    if rfq.hazmat_class:
-        line["dangerous_goods"] = {"adr_class": rfq.hazmat_class}
-    if rfq.temperature_min_c is not None or rfq.temperature_max_c is not None:
-        line["temperature"] = {"min_c": rfq.temperature_min_c, "max_c": rfq.temperature_max_c}
-    if rfq.declared_value is not None:
-        line["declared_value"] = {"amount": str(rfq.declared_value), "currency": rfq.currency}
+        route.append({"kind": kind, "place": place(segment["destination"]), "date_until": arrival})
+    line = handover.cargo_line(
+        nature_of_goods=rfq.title,
+        weight_kg=rfq.weight_kg,
+        pallet_count=rfq.pallet_count,
+        volume_cbm=rfq.volume_cbm,
+        length_cm=rfq.length_cm,
+        width_cm=rfq.width_cm,
+        height_cm=rfq.height_cm,
+        hazmat_class=rfq.hazmat_class,
+        temperature_min_c=rfq.temperature_min_c,
+        temperature_max_c=rfq.temperature_max_c,
+        declared_value=rfq.declared_value,
+        currency=rfq.currency,
+    )
     terms = [
         f"Awarded on {rfq.number}: {round_money(offer.price, offer.currency)} {offer.currency}, "
         f"{offer.transit_days} day(s) in transit",
@@ -386,20 +367,11 @@ def _shipment_of_award(*, rfq: Rfq, offer: Offer) -> dict:
         offer.conditions,
     ]
     return {
-        "shipper": _present(
-            name=shipper.legal_name or shipper.name,
-            address_lines=[line for line in (shipper.address_line1, shipper.address_line2) if line],
-            postcode=shipper.postal_code,
-            city=shipper.city,
-            country=shipper.country,
-            phone=shipper.contact_phone,
-            email=shipper.contact_email,
-            tax_id=shipper.tax_id,
-        ),
+        "shipper": handover.shipper_party(organization_id=rfq.organization_id),
         "carrier": {"name": offer.carrier_organization_name},
-        "taking_over": {**_place(first["origin"]), "date": first.get("pickup_date")},
+        "taking_over": {**place(first["origin"]), "date": first.get("pickup_date")},
         "delivery": {
-            **_place(last["destination"]),
+            **place(last["destination"]),
             "date_from": last.get("delivery_date"),
             "date_until": last.get("delivery_date"),
         },

@@ -289,6 +289,27 @@ def order_cancel(*, order_id: UUID, actor: Actor, reason: str) -> Order:
     return order_change_status(order_id=order_id, actor=actor, status=OrderStatus.CANCELLED, note=reason.strip())
 
 
+@transaction.atomic
+def order_cancel_by_system(*, order_id: UUID, reason: str) -> Order:
+    """Cancel an order a beat job gives up on (a booking its carrier left unanswered), for the
+    current organization, which must be a party: recorded as the system, no member's permission
+    checked. An order already cancelled is returned as it is; 422 once the goods move."""
+    acting_organization_id = current_organization_id()
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None or not _sides_of(order, acting_organization_id):
+        raise NotFound("Order not found.")
+    if order.status == OrderStatus.CANCELLED:
+        return order
+    order_move(
+        order,
+        status=OrderStatus.CANCELLED,
+        actor=Actor.system(organization_id=acting_organization_id),
+        acting_organization_id=acting_organization_id,
+        note=reason,
+    )
+    return order
+
+
 @transaction.atomic(savepoint=False)  # one UPDATE, always inside the caller's use case
 def order_set_payment_status(*, order_id: UUID, payment_status: str) -> None:
     """Record how the order is paid (the escrow context tells it: pending, paid, refunded)."""
