@@ -19,6 +19,8 @@ ORGANIZATIONS = [
         "country": "EE",
         "business_type": Organization.BusinessType.CLIENT,
         "city": "Tallinn",
+        "address_line1": "Sadama 25",
+        "postal_code": "10111",
         # Made-up numbers with valid check digits: the shipper is KYC-verified too, so it can award.
         "tax_id": "4707011004",
         "registration_number": "1024700001237",
@@ -32,6 +34,8 @@ ORGANIZATIONS = [
         "country": "RU",
         "business_type": Organization.BusinessType.SUPPLIER,
         "city": "Kazan",
+        "address_line1": "Sibirsky trakt 34",
+        "postal_code": "420029",
         # Made-up numbers with valid check digits: the carrier arrives KYC-verified (basic).
         "tax_id": "1655001230",
         "registration_number": "1021600001235",
@@ -45,6 +49,8 @@ ORGANIZATIONS = [
         "country": "DE",
         "business_type": Organization.BusinessType.BOTH,
         "city": "Hamburg",
+        "address_line1": "Am Sandtorkai 5",
+        "postal_code": "20457",
         "members": [
             Role.ORG_ADMIN,
             Role.WAREHOUSE_MANAGER,
