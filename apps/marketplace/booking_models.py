@@ -25,6 +25,7 @@ class BookingStatus(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
     DECLINED = "declined", "Declined"
     EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled with its order"
 
 
 class Booking(TimeStampedModel):

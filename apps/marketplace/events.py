@@ -154,3 +154,10 @@ class BookingDeclined(BookingEvent):
 @dataclass(frozen=True, kw_only=True)
 class BookingExpired(BookingEvent):
     event_type = "booking.expired"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingCancelled(BookingEvent):
+    """Its order was cancelled by a party before the carrier answered."""
+
+    event_type = "booking.cancelled"

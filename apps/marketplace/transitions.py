@@ -46,12 +46,19 @@ OFFER_MOVES: dict[str, dict[str, frozenset[str]]] = {
     O.EXPIRED: {},
 }
 
-# A booking waits for its carrier: confirmed or declined by it, or expired by the beat job.
+# A booking waits for its carrier: confirmed or declined by it, expired by the beat job, or
+# cancelled with its order (a party cancelled the order before the carrier answered).
 BOOKING_MOVES: dict[str, dict[str, frozenset[str]]] = {
-    B.PENDING: {B.CONFIRMED: frozenset({CARRIER}), B.DECLINED: frozenset({CARRIER}), B.EXPIRED: frozenset({SYSTEM})},
+    B.PENDING: {
+        B.CONFIRMED: frozenset({CARRIER}),
+        B.DECLINED: frozenset({CARRIER}),
+        B.EXPIRED: frozenset({SYSTEM}),
+        B.CANCELLED: frozenset({SYSTEM}),
+    },
     B.CONFIRMED: {},
     B.DECLINED: {},
     B.EXPIRED: {},
+    B.CANCELLED: {},
 }
 
 TERMINAL_RFQ_STATUSES = frozenset(status for status, moves in RFQ_MOVES.items() if not moves)

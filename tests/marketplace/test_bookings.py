@@ -396,3 +396,26 @@ def test_both_parties_admins_read_the_booking_with_its_history_and_a_third_does_
     posted = admin_client(carrier.admin).post(page_url, {"status": "confirmed"})
     assert posted.status_code in (302, 403)
     assert api(shipper.staff).get(f"{BOOKINGS}/{booking['id']}").json()["status"] == "declined"
+
+
+def test_a_booked_order_cancelled_by_its_shipper_cancels_the_pending_booking_with_it(api, shipper, carrier, booking):
+    from apps.core.context import tenant_scope
+    from apps.core.services import outbox_relay
+
+    cancelled = api(shipper.staff).post(
+        f"/api/v1/orders/{booking['order']}/cancel", {"reason": "Plans changed"}, format="json"
+    )
+    assert cancelled.status_code == 200, cancelled.json()
+    with system_scope(reason="test: the cancellation's event", audit=False):
+        event = OutboxEvent.objects.filter(event_type="order.status_changed").latest("created_at")
+    with tenant_scope(event.organization_id):
+        assert outbox_relay(organization_id=event.organization_id, event_ids=[event.id]) == 1
+
+    after = api(carrier.staff).get(f"{BOOKINGS}/{booking['id']}").json()
+    late_answer = api(carrier.staff).post(f"{BOOKINGS}/{booking['id']}/confirm")
+
+    assert after["status"] == "cancelled"
+    assert [change["to_status"] for change in after["history"]] == ["pending", "cancelled"]
+    assert _events(booking["id"])[-1].event_type == "booking.cancelled"
+    assert late_answer.status_code == 422
+    assert late_answer.json()["error_code"] == "INVALID_STATE_TRANSITION"

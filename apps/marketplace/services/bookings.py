@@ -315,6 +315,31 @@ def booking_expire(*, booking_id: UUID, now: datetime) -> Booking | None:
     )
 
 
+def booking_cancel_with_order(*, order_id: UUID) -> Booking | None:
+    """A pending booking whose order a party cancelled is cancelled with it (the order.status_changed
+    receiver, in that party's scope); None when there is none, or the carrier answered first."""
+    organization_id = current_organization_id()
+    booking_id = (
+        Booking.objects.visible_to(organization_id)
+        .filter(order_id=order_id, status=BookingStatus.PENDING)
+        .values_list("id", flat=True)
+        .first()
+    )
+    if booking_id is None:
+        return None
+    booking = _booking_for_update(organization_id=organization_id, booking_id=booking_id)
+    if booking.status != BookingStatus.PENDING:
+        return None
+    return _decide(
+        booking,
+        status=BookingStatus.CANCELLED,
+        who=SYSTEM,
+        actor=Actor.system(organization_id=organization_id),
+        note="Its order was cancelled before the carrier answered.",
+        event=events.BookingCancelled,
+    )
+
+
 def _bookings_past_time(now: datetime):
     return Booking.objects.filter(status=BookingStatus.PENDING, expires_at__lte=now)
 
