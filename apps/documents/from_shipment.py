@@ -13,11 +13,15 @@ from decimal import Decimal
 from apps.documents.content import DocumentType, LineItem, Party, ShipmentDocument
 
 
+def _city_line(values: dict) -> str:
+    return " ".join(part for part in (values.get("postcode") or "", values.get("city") or "") if part)
+
+
 def _party(values: dict | None) -> Party | None:
     values = values or {}
     if not values.get("name"):
         return None
-    city = " ".join(part for part in (values.get("postcode") or "", values.get("city") or "") if part)
+    city = _city_line(values)
     contact = ", ".join(
         part for part in (values.get(key) or "" for key in ("contact_person", "phone", "email")) if part
     )
@@ -33,8 +37,7 @@ def _party(values: dict | None) -> Party | None:
 def _place(values: dict | None) -> str:
     values = values or {}
     lines = [*(values.get("address_lines") or ())]
-    city = " ".join(part for part in (values.get("postcode") or "", values.get("city") or "") if part)
-    return ", ".join(part for part in (*lines, city, values.get("country") or "") if part)
+    return ", ".join(part for part in (*lines, _city_line(values), values.get("country") or "") if part)
 
 
 def _date(value) -> date | None:

@@ -319,17 +319,16 @@ def booking_cancel_with_order(*, order_id: UUID) -> Booking | None:
     """A pending booking whose order a party cancelled is cancelled with it (the order.status_changed
     receiver, in that party's scope); None when there is none, or the carrier answered first."""
     organization_id = current_organization_id()
-    booking_id = (
+    # Locked and re-read in one statement: a carrier's answer that committed first leaves no
+    # pending row (a list, not .first(): a sliced two-party query is a UNION, unlockable).
+    rows = list(
         Booking.objects.visible_to(organization_id)
+        .select_for_update()
         .filter(order_id=order_id, status=BookingStatus.PENDING)
-        .values_list("id", flat=True)
-        .first()
     )
-    if booking_id is None:
+    if not rows:
         return None
-    booking = _booking_for_update(organization_id=organization_id, booking_id=booking_id)
-    if booking.status != BookingStatus.PENDING:
-        return None
+    booking = rows[0]
     return _decide(
         booking,
         status=BookingStatus.CANCELLED,
