@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -120,8 +120,9 @@ class ShipmentDocument:
     # Bill of lading.
     port_of_loading: str = ""
     port_of_discharge: str = ""
-    # Proof of delivery: who signed for the goods.
+    # Proof of delivery: who signed for the goods, and when they were delivered.
     received_by: str = ""
+    delivered_at: datetime | None = None
     # Bill of lading: who is told of the arrival.
     notify_party: Party | None = None
     # CMR box 17.

@@ -118,7 +118,13 @@ def document_from_shipment(
         place_of_taking_over=_place(taking_over),
         place_of_delivery=_place(delivery),
         taking_over_date=_date(taking_over.get("date")),
-        delivery_date=_date(delivery.get("date_until") or delivery.get("date_from")),
+        delivery_date=(
+            shipment.delivered_at.date()
+            if shipment.delivered_at
+            else _date(delivery.get("date_until") or delivery.get("date_from"))
+        ),
+        received_by=shipment.received_by,
+        delivered_at=shipment.delivered_at,
         vehicle=vehicle,
         remarks=shipment.carrier_observations,
         place_of_issue=taking_over.get("city") or "",

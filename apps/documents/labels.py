@@ -44,6 +44,7 @@ ENGLISH: dict[str, str] = {
     "place_of_issue": "Place of issue",
     "documents_attached": "Documents attached",
     "received_by": "Received by",
+    "delivered_at": "Delivered at",
     "remarks": "Remarks",
     # Item columns.
     "position": "No.",
@@ -155,6 +156,7 @@ RUSSIAN: dict[str, str] = {
     "place_of_issue": "Место составления",
     "documents_attached": "Прилагаемые документы",
     "received_by": "Груз принял",
+    "delivered_at": "Время доставки",
     "remarks": "Примечания",
     "position": "№",
     "sku": "Артикул",

@@ -220,12 +220,15 @@ def document_generate(
     """Store the next version of a document of the order (pending) and queue its rendering.
 
     Refused (422) when the latest version is signed: a signed document is frozen; and (422
-    DOCUMENT_DATA_INCOMPLETE, with the missing fields) when the order's shipment is incomplete,
+    DOCUMENT_DATA_INCOMPLETE, with the missing fields) when the order's shipment is incomplete (a
+    proof of delivery also needs who took the goods over, and when),
     unless a `draft` is asked for, which is then marked DRAFT on every page.
     """
     order = orders.order_get(organization_id=organization_id, order_id=order_id, customer_id=customer_id)
     shipment = orders.shipment_find(organization_id=organization_id, order_id=order.id)
     missing = orders.shipment_missing(shipment) if shipment is not None else []
+    if shipment is not None and document_type == ContentDocumentType.PROOF_OF_DELIVERY:
+        missing += orders.shipment_delivery_missing(shipment)
     if missing and not draft:
         raise DomainError(
             "The shipment lacks what this document prints; complete it, or ask for a draft.",

@@ -26,7 +26,7 @@ def _actor(email: str, organization: Organization, role: str) -> Actor:
     return Actor(user_id=user_get_by_email(email=email).id, organization_id=organization.id, role=role)
 
 
-def _order(shipper: Organization, carrier: Organization, shipper_user: Actor, name: str, price: str):
+def _order(shipper: Organization, carrier: Organization, shipper_user: Actor, name: str, price: str, shipment: dict):
     return order_services.order_create(
         actor=shipper_user,
         order_input=order_services.OrderInput(
@@ -35,6 +35,7 @@ def _order(shipper: Organization, carrier: Organization, shipper_user: Actor, na
             supplier_organization_id=carrier.id,
             currency="EUR",
             items=[order_services.ItemInput(name=name, quantity=1, unit_price=Decimal(price))],
+            shipment=shipment,
         ),
     )
 
@@ -95,16 +96,22 @@ def seed() -> list[str]:
             return [f"  escrow: demo escrows already there; {rates} exchange rates (display only)"]
     shipper_user = _actor("shipper@baltic-shippers.demo", shipper, Role.SHIPPER)
     with tenant_scope(shipper.id, user_id=shipper_user.user_id):
-        funded_order = _order(shipper, carrier, shipper_user, "Freight Tallinn → Kazan, 6 pallets", "2450.00")
-        waiting_order = _order(shipper, carrier, shipper_user, "Freight Riga → Moscow, 2 pallets", "980.00")
-        for order, shipment in (
-            (funded_order, _shipment(("Sadama 25", "Tallinn", "EE"), ("Sibirsky trakt 34", "Kazan", "RU"), 6, "2400")),
-            (
-                waiting_order,
-                _shipment(("Krasta iela 101", "Riga", "LV"), ("Kashirskoye sh. 61", "Moscow", "RU"), 2, "640"),
-            ),
-        ):
-            order_services.shipment_create(actor=shipper_user, order=order, data=shipment)
+        funded_order = _order(
+            shipper,
+            carrier,
+            shipper_user,
+            "Freight Tallinn → Kazan, 6 pallets",
+            "2450.00",
+            _shipment(("Sadama 25", "Tallinn", "EE"), ("Sibirsky trakt 34", "Kazan", "RU"), 6, "2400"),
+        )
+        waiting_order = _order(
+            shipper,
+            carrier,
+            shipper_user,
+            "Freight Riga → Moscow, 2 pallets",
+            "980.00",
+            _shipment(("Krasta iela 101", "Riga", "LV"), ("Kashirskoye sh. 61", "Moscow", "RU"), 2, "640"),
+        )
         funded = services.escrow_create(actor=shipper_user, order_id=funded_order.id)
         services.escrow_fund(actor=shipper_user, escrow_id=funded.id, payment_method="pm_card_ok")
         waiting = services.escrow_create(actor=shipper_user, order_id=waiting_order.id)

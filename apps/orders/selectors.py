@@ -135,9 +135,19 @@ def shipment_missing(shipment: Shipment) -> list[dict]:
     return shipment_schema.shipment_missing(shipment)
 
 
+def shipment_delivery_missing(shipment: Shipment) -> list[dict]:
+    """What a proof of delivery needs beyond a complete shipment: [{field, reason}]."""
+    return shipment_schema.delivery_missing(shipment)
+
+
+def shipment_fields_refused_to_shipper(data: dict) -> dict:
+    """The keys of `data` the shipper may not say (the carrier's part), each with why."""
+    return shipment_schema.fields_refused_to_shipper(data)
+
+
 def shipment_find(*, organization_id: UUID, order_id: UUID) -> Shipment | None:
-    """The order's shipment as a party reads it, or None (no shipment: not a freight order, or
-    one made before shipments existed). For the documents filled from it."""
+    """The order's shipment as a party reads it, or None (only a freight order has one). For
+    the documents filled from it."""
     return Shipment.objects.visible_to(organization_id).filter(order_id=order_id).first()
 
 

@@ -78,6 +78,10 @@ class Shipment(TimeStampedModel):
     driver_name = models.CharField(max_length=200, blank=True)
     carrier_reservations = models.TextField(blank=True)
     carrier_observations = models.TextField(blank=True)
+    # Proof of delivery: who took the goods over at the place of delivery, and when (CMR box 24).
+    # The carrier says it; the move to `delivered` records the time if it did not.
+    received_by = models.CharField(max_length=200, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -120,11 +120,24 @@ class ShipmentData(serializers.Serializer):
     driver_name = _text()
     carrier_reservations = _text(4000)
     carrier_observations = _text(4000)
+    received_by = _text()
+    delivered_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
 SHIPMENT_FIELDS = tuple(ShipmentData().fields)
-# The carrier's part: the carrier edits it at any stage, and nothing else.
-CARRIER_FIELDS = ("vehicle_plate", "trailer_plate", "driver_name", "carrier_reservations", "carrier_observations")
+# The carrier's part: the carrier edits it at any stage, and nothing else: its own party (CMR
+# box 16) and the carriers it hands the goods on to (box 17), the vehicle, its reservations.
+CARRIER_FIELDS = (
+    "carrier",
+    "successive_carriers",
+    "vehicle_plate",
+    "trailer_plate",
+    "driver_name",
+    "carrier_reservations",
+    "carrier_observations",
+    "received_by",
+    "delivered_at",
+)
 # Everything else is the shipper's to say (parties, places, cargo, instructions).
 SHIPPER_FIELDS = tuple(name for name in SHIPMENT_FIELDS if name not in CARRIER_FIELDS)
 
@@ -175,6 +188,21 @@ def _line_missing(index: int, line: dict) -> list[tuple[str, str]]:
     return missing
 
 
+def delivery_missing(shipment) -> list[dict]:
+    """What a proof of delivery needs beyond a complete shipment: who took the goods, and when."""
+    missing = []
+    if not shipment.received_by:
+        missing.append({"field": "received_by", "reason": "Proof of delivery: the name of who took the goods over"})
+    if not shipment.delivered_at:
+        missing.append({"field": "delivered_at", "reason": "Proof of delivery: when the goods were delivered"})
+    return missing
+
+
+def fields_refused_to_shipper(data: dict) -> dict:
+    """The keys of `data` that are the carrier's to say, each with why: {field: [reason]}."""
+    return {name: ["Only the carrier edits this."] for name in data if name in CARRIER_FIELDS}
+
+
 def shipment_missing(shipment) -> list[dict]:
     """The fields a shipment lacks before its goods may be taken over, each with why: [{field, reason}]."""
     missing = [*_party_missing(shipment, "shipper", "1"), *_party_missing(shipment, "consignee", "2")]
@@ -192,6 +220,6 @@ def shipment_missing(shipment) -> list[dict]:
     missing.extend(_party_missing(shipment, "carrier", "16"))
     if not shipment.vehicle_plate:
         missing.append(
-            ("vehicle_plate", "CMR box 25: the registration number of the vehicle that takes the goods over")
+            ("vehicle_plate", "CMR box 16: the registration number of the vehicle that takes the goods over")
         )
     return [{"field": field, "reason": reason} for field, reason in missing]

@@ -18,6 +18,7 @@ from apps.documents.models import GeneratedDocument
 from apps.orders import services as order_services
 from apps.tenancy.roles import Role
 from tests.factories import OrganizationFactory, member
+from tests.shipments import COMPLETE_SHIPMENT
 
 SHIPPER_NAME = "ООО «Балтийские Грузы»"
 CARRIER_NAME = "Volga Carriers"
@@ -36,8 +37,7 @@ def parties():
     }
 
 
-@pytest.fixture
-def order(parties):
+def _freight_order(parties, shipment: dict):
     with tenant_scope(parties["shipper_org"].id, user_id=parties["shipper"].id):
         return order_services.order_create(
             order_input=order_services.OrderInput(
@@ -57,9 +57,39 @@ def order(parties):
                     "city": "Казань",
                     "country": "RU",
                 },
+                shipment=shipment,
             ),
             actor=Actor(user_id=parties["shipper"].id),
         )
+
+
+@pytest.fixture
+def order(parties):
+    """A freight order whose shipment is complete (its documents are not drafts), with the
+    parties' Cyrillic and Latin names and two lines of goods."""
+    lines = [
+        {
+            **COMPLETE_SHIPMENT["cargo_lines"][0],
+            "nature_of_goods": "Подшипник роликовый 6204",
+            "marks_and_numbers": "BRG-6204",
+        },
+        {**COMPLETE_SHIPMENT["cargo_lines"][0], "nature_of_goods": "Helical gearbox", "dangerous_goods": {}},
+    ]
+    shipment = {
+        **COMPLETE_SHIPMENT,
+        "shipper": {**COMPLETE_SHIPMENT["shipper"], "name": SHIPPER_NAME},
+        "carrier": {**COMPLETE_SHIPMENT["carrier"], "name": CARRIER_NAME},
+        "cargo_lines": lines,
+        "received_by": "Irina Sokolova",
+        "delivered_at": "2026-12-16T09:30:00+03:00",
+    }
+    return _freight_order(parties, shipment)
+
+
+@pytest.fixture
+def bare_order(parties):
+    """A freight order whose shipment is empty, as a plain `order_create` leaves it."""
+    return _freight_order(parties, {})
 
 
 def render(document_id, organization_id) -> GeneratedDocument:

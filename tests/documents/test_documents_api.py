@@ -123,12 +123,15 @@ def _png(color: str) -> bytes:
 
 
 def test_templates_change_the_output(api, parties, order):
+    # (the commercial invoice: on a packing list, a line's marks show its number in a column of their own)
     admin = api(parties["carrier_admin"])
-    default = pdf_text(download(admin, generated_and_rendered(admin, order, parties["carrier_org"], "packing_list")))
+    default = pdf_text(
+        download(admin, generated_and_rendered(admin, order, parties["carrier_org"], "commercial_invoice"))
+    )
     created = admin.post(
         "/api/v1/documents/templates",
         {
-            "document_type": "packing_list",
+            "document_type": "commercial_invoice",
             "language": "ru",
             "header_text": "Шапка Балтийских Грузов",
             "footer_text": "Footer of Baltic",
@@ -139,7 +142,9 @@ def test_templates_change_the_output(api, parties, order):
     )
     assert created.status_code == 201, created.content
     assert created.json()["has_logo"] is True
-    dressed = pdf_text(download(admin, generated_and_rendered(admin, order, parties["carrier_org"], "packing_list")))
+    dressed = pdf_text(
+        download(admin, generated_and_rendered(admin, order, parties["carrier_org"], "commercial_invoice"))
+    )
     assert "Шапка Балтийских Грузов" in dressed and "Footer of Baltic" in dressed
     assert "BRG-6204" in default and "BRG-6204" not in dressed  # the SKU column is hidden
     updated = admin.put(
@@ -148,7 +153,9 @@ def test_templates_change_the_output(api, parties, order):
         format="json",
     )
     assert updated.status_code == 200, updated.content
-    third = pdf_text(download(admin, generated_and_rendered(admin, order, parties["carrier_org"], "packing_list")))
+    third = pdf_text(
+        download(admin, generated_and_rendered(admin, order, parties["carrier_org"], "commercial_invoice"))
+    )
     assert "New header" in third and "BRG-6204" in third
 
 

@@ -13,50 +13,27 @@ import pytest
 from apps.core.actors import Actor
 from apps.core.context import tenant_scope
 from apps.documents.labels import LABELS
-from apps.orders.services.shipments import shipment_create
 from tests.documents.conftest import download, generate, generated_and_rendered, pdf_text, render
+from tests.shipments import COMPLETE_SHIPMENT, shipment_fill
 
 pytestmark = pytest.mark.django_db
 
-COMPLETE = {
-    "shipper": {
-        "name": "Baltic Shippers GmbH",
-        "address_lines": ["Am Sandtorkai 5"],
-        "postcode": "20457",
-        "city": "Hamburg",
-        "country": "DE",
-        "tax_id": "DE811234567",
-        "contact_person": "Jana Weber",
-        "phone": "+49 40 555 0100",
-    },
-    "consignee": {"name": "ООО «Волга Карго»", "address_lines": ["ул. Портовая, 5"], "city": "Самара", "country": "RU"},
-    "carrier": {"name": "Volga Carriers", "address_lines": ["Portovaya 5"], "city": "Samara", "country": "RU"},
-    "taking_over": {"address_lines": ["Am Sandtorkai 5"], "city": "Hamburg", "country": "DE", "date": "2026-12-10"},
-    "delivery": {"address_lines": ["ул. Портовая, 5"], "city": "Самара", "country": "RU", "date_until": "2026-12-16"},
-    "cargo_lines": [
-        {
-            "marks_and_numbers": "BS-001/004",
-            "number_of_packages": 4,
-            "method_of_packing": "Euro pallets",
-            "nature_of_goods": "Machine parts",
-            "hs_code": "848210",
-            "gross_weight_kg": "500",
-            "volume_m3": "6",
-            "dangerous_goods": {"un_number": "1263", "adr_class": "3", "packing_group": "III"},
-        }
-    ],
-    "sender_instructions": "Keep dry",
-    "payment_instructions": "carriage_paid",
-    "special_agreements": "Tail-lift vehicle",
-    "customer_reference": "PO-77821",
-    "vehicle_plate": "A123BC 163",
-    "carrier_reservations": "Pallet 3 wrapped loosely",
-}
+COMPLETE = COMPLETE_SHIPMENT
+
+
+@pytest.fixture
+def order(bare_order):
+    """Each test fills the shipment itself: from empty."""
+    return bare_order
 
 
 def _with_shipment(order, parties, data):
-    with tenant_scope(parties["shipper_org"].id, user_id=parties["shipper"].id):
-        return shipment_create(actor=Actor(user_id=parties["shipper"].id), order=order, data=data)
+    return shipment_fill(
+        order,
+        data,
+        shipper=(parties["shipper"], parties["shipper_org"]),
+        carrier=(parties["carrier"], parties["carrier_org"]),
+    )
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -143,15 +120,16 @@ EXPECTED_BY_TYPE = {
     "packing_list": ["BS-001/004", "Euro pallets", "Machine parts", "500"],
     "commercial_invoice": ["Baltic Shippers GmbH", "ООО «Волга Карго»", "Machine parts", "848210", "EUR"],
     "certificate_of_origin": ["Baltic Shippers GmbH", "Machine parts", "DE"],
-    "proof_of_delivery": ["Самара", "ООО «Волга Карго»", "Volga Carriers", "Machine parts"],
+    "proof_of_delivery": ["Самара", "ООО «Волга Карго»", "Volga Carriers", "Machine parts", "Irina Sokolova"],
 }
+DELIVERED = {"received_by": "Irina Sokolova", "delivered_at": "2026-12-16T09:30:00+03:00"}
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
 @pytest.mark.parametrize("document_type", list(EXPECTED_BY_TYPE))
 def test_every_document_type_is_filled_from_the_shipment(api, parties, order, document_type, language):
     lines = [{**COMPLETE["cargo_lines"][0], "origin_country": "DE"}]
-    _with_shipment(order, parties, {**COMPLETE, "cargo_lines": lines})
+    _with_shipment(order, parties, {**COMPLETE, "cargo_lines": lines, **DELIVERED})
     client = api(parties["carrier_admin"])
     if language == "ru":
         client.post("/api/v1/documents/templates", {"document_type": document_type, "language": "ru"}, format="json")
@@ -164,3 +142,18 @@ def test_every_document_type_is_filled_from_the_shipment(api, parties, order, do
     for value in EXPECTED_BY_TYPE[document_type]:
         assert value in text, (document_type, language, value)
     assert "(UN 1263, ADR 3, PG III)" in text or document_type == "certificate_of_origin"
+    if document_type == "proof_of_delivery":  # the moment of delivery, in UTC and said so
+        assert ("16.12.2026 06:30 UTC" if language == "ru" else "2026-12-16 06:30 UTC") in text
+
+
+def test_a_proof_of_delivery_needs_who_took_the_goods_and_when(api, parties, order):
+    _with_shipment(order, parties, COMPLETE)
+    client = api(parties["carrier_admin"])
+
+    refused = generate(client, order, "proof_of_delivery")
+    cmr = generate(client, order, "cmr")
+
+    assert refused.status_code == 422
+    assert refused.json()["error_code"] == "DOCUMENT_DATA_INCOMPLETE"
+    assert [item["field"] for item in refused.json()["details"]["missing"]] == ["received_by", "delivered_at"]
+    assert cmr.status_code == 202  # the rest of the documents do not wait for the delivery

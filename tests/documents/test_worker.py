@@ -10,6 +10,7 @@ from apps.orders import services as order_services
 from apps.tenancy.roles import Role
 from tests.documents.conftest import download, generate, pdf_text
 from tests.factories import OrganizationFactory, member
+from tests.shipments import COMPLETE_SHIPMENT
 from tests.support import wait_until
 
 
@@ -25,6 +26,7 @@ def test_a_real_worker_renders_a_generated_document_and_the_api_serves_it(api, c
                 supplier_organization_id=carrier_org.id,
                 currency="EUR",
                 items=[order_services.ItemInput(name="Pallet of bearings", quantity=4, unit_price=Decimal("90"))],
+                shipment=COMPLETE_SHIPMENT,
             ),
             actor=Actor(user_id=shipper.id),
         )

@@ -21,6 +21,7 @@ from apps.orders import services as order_services
 from apps.tenancy.roles import Actor, Role
 from tests.factories import OrganizationFactory, member
 from tests.marketplace.factories import VerificationFactory
+from tests.shipments import COMPLETE_SHIPMENT
 
 WEBHOOK_SECRET = "test-sandbox-webhook-secret"
 
@@ -69,6 +70,7 @@ def order_between(client: Party, supplier: Party, *, total: str = "1000.00", cur
                 items=[
                     order_services.ItemInput(name="Freight Hamburg → Warsaw", quantity=1, unit_price=Decimal(total))
                 ],
+                shipment=COMPLETE_SHIPMENT,
             ),
             actor=client.actor(),
         )

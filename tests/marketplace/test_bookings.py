@@ -127,9 +127,9 @@ def test_the_booked_shipment_has_the_quotes_places_and_weights_and_can_be_comple
     order_id = booking["order"]
     url = f"/api/v1/orders/{order_id}/shipment"
 
-    # when the carrier adds its truck and the shipper the carrier's address
-    assert api(carrier.staff).patch(url, {"vehicle_plate": "A123BC"}, format="json").status_code == 200
-    assert api(shipper.staff).patch(url, {"carrier": CARRIER_ADDRESS}, format="json").status_code == 200
+    # when the carrier adds its truck and its own address
+    changes = {"vehicle_plate": "A123BC", "carrier": CARRIER_ADDRESS}
+    assert api(carrier.staff).patch(url, changes, format="json").status_code == 200
     shipment = api(shipper.staff).get(url).json()
 
     # then the quote's places, date and cargo are there, with the consignee the booking gave
@@ -229,6 +229,19 @@ def test_a_shipment_that_contradicts_the_quote_is_refused(api, shipper, offering
 
     assert response.status_code == 400
     assert set(response.json()["details"]) == {"delivery.city", "cargo_lines[0].gross_weight_kg"}
+    assert _counts() == (0, 0, 0)
+
+
+def test_the_shipper_cannot_say_the_carriers_part_at_booking(api, shipper, offering):
+    row = quote(api, shipper, offering)
+
+    response = book(api, shipper, row["quote_id"], {"vehicle_plate": "B777OO", "carrier": CARRIER_ADDRESS})
+
+    assert response.status_code == 400
+    assert response.json()["details"] == {
+        "vehicle_plate": ["Only the carrier edits this."],
+        "carrier": ["Only the carrier edits this."],
+    }
     assert _counts() == (0, 0, 0)
 
 

@@ -14,6 +14,7 @@ from apps.orders import services
 from apps.orders.models import Order
 from apps.tenancy.roles import Role
 from tests.factories import FeatureFactory, OrganizationFactory, member
+from tests.shipments import COMPLETE_SHIPMENT
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +47,7 @@ def _freight_order(parties, *, items, currency) -> Order:
             currency=currency,
             items=items or [services.ItemInput(name="FTL Hamburg → Kazan", quantity=1, unit_price=Decimal("2450.00"))],
             shipping_address={"country": "RU", "city": "Kazan", "line1": "Sibirsky trakt 34"},
+            shipment=COMPLETE_SHIPMENT,
         ),
         actor=Actor(user_id=parties["shipper"].id),
     )

@@ -4,17 +4,22 @@ checked for completeness before the goods move."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import importlib
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.context import system_scope
+from apps.core.actors import Actor
+from apps.core.context import system_scope, tenant_scope
+from apps.core.errors import ValidationFailed
 from apps.core.models import OutboxEvent
+from apps.orders import services as order_services
 from apps.orders.models import Order, Shipment
 from apps.tenancy.roles import Role
 from tests.factories import OrganizationFactory, member
@@ -104,11 +109,11 @@ def _move(api, party, order_id, status):
 def _complete(api, shipper, carrier, order_id) -> None:
     """What the award cannot know: the consignee, the carrier's address, the truck."""
     carrier_party = {"name": "Volga Carriers", "address_lines": ["Portovaya 5"], "city": "Samara", "country": "RU"}
-    by_shipper = api(shipper.staff).patch(
-        _url(order_id), {"consignee": CONSIGNEE, "carrier": carrier_party}, format="json"
-    )
+    by_shipper = api(shipper.staff).patch(_url(order_id), {"consignee": CONSIGNEE}, format="json")
     assert by_shipper.status_code == 200, by_shipper.json()
-    by_carrier = api(carrier.staff).patch(_url(order_id), {"vehicle_plate": "A123BC 163"}, format="json")
+    by_carrier = api(carrier.staff).patch(
+        _url(order_id), {"vehicle_plate": "A123BC 163", "carrier": carrier_party}, format="json"
+    )
     assert by_carrier.status_code == 200, by_carrier.json()
 
 
@@ -323,3 +328,125 @@ def test_both_parties_admins_read_the_shipment_with_its_amendments_in_the_back_o
     assert "sender_instructions" in page.content.decode()  # the amendment's changed fields
     assert "Hamburg, DE" in own_list
     assert "Hamburg, DE" not in listed
+
+
+# --- Proof of delivery: who took the goods over, and when ----------------------------------------
+
+
+def test_the_carrier_records_who_took_the_goods_and_the_shipper_cannot(api, shipper, carrier, awarded):
+    order_id = awarded["order_id"]
+    delivered = {"received_by": "Rustam Khaliullin", "delivered_at": "2027-01-15T14:20:00+03:00"}
+
+    refused = api(shipper.staff).patch(_url(order_id), delivered, format="json")
+    recorded = api(carrier.staff).patch(_url(order_id), delivered, format="json")
+
+    assert refused.status_code == 403
+    assert set(refused.json()["details"]) == {"received_by", "delivered_at"}
+    assert recorded.status_code == 200, recorded.json()
+    body = api(shipper.staff).get(_url(order_id)).json()
+    assert body["received_by"] == "Rustam Khaliullin"
+    assert body["delivered_at"].startswith("2027-01-15T11:20:00")  # the same moment, in UTC
+
+
+def test_an_amended_delivery_time_keeps_the_old_and_new_moment(api, shipper, carrier, awarded):
+    order_id = awarded["order_id"]
+    _load(api, shipper, carrier, order_id)
+
+    first = api(carrier.staff).patch(_url(order_id), {"delivered_at": "2027-01-15T11:20:00Z"}, format="json")
+    again = api(carrier.staff).patch(_url(order_id), {"delivered_at": "2027-01-15T11:20:00Z"}, format="json")
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    [amendment] = api(carrier.staff).get(_url(order_id)).json()["amendments"]  # the same moment twice: one change
+    assert amendment["old_values"] == {"delivered_at": None}
+    assert amendment["new_values"]["delivered_at"].startswith("2027-01-15T11:20:00")
+
+
+def test_the_move_to_delivered_records_the_time_unless_the_carrier_gave_one(api, shipper, carrier, awarded):
+    order_id = awarded["order_id"]
+    _load(api, shipper, carrier, order_id)
+    before = timezone.now()
+
+    moved = _move(api, carrier, order_id, "delivered")
+
+    assert moved.status_code == 200, moved.json()
+    recorded = api(shipper.staff).get(_url(order_id)).json()["delivered_at"]
+    assert before <= datetime.fromisoformat(recorded) <= timezone.now()
+
+
+def test_a_delivery_time_the_carrier_gave_is_kept_by_the_move(api, shipper, carrier, awarded):
+    order_id = awarded["order_id"]
+    _load(api, shipper, carrier, order_id)
+    given = api(carrier.staff).patch(_url(order_id), {"delivered_at": "2027-01-15T11:20:00Z"}, format="json")
+    assert given.status_code == 200
+
+    assert _move(api, carrier, order_id, "delivered").status_code == 200
+
+    assert api(shipper.staff).get(_url(order_id)).json()["delivered_at"].startswith("2027-01-15T11:20:00")
+
+
+# --- Every freight order has a shipment ----------------------------------------------------------
+
+
+def _plain_freight_order(shipper, carrier) -> Order:
+    with tenant_scope(shipper.org.id, user_id=shipper.staff.id):
+        return order_services.order_create(
+            order_input=order_services.OrderInput(
+                kind="freight",
+                client_organization_id=shipper.org.id,
+                supplier_organization_id=carrier.org.id,
+                currency="EUR",
+                items=[order_services.ItemInput(name="FTL Hamburg → Kazan", quantity=1, unit_price=Decimal("2450"))],
+            ),
+            actor=Actor(user_id=shipper.staff.id),
+        )
+
+
+def test_a_freight_order_made_without_shipment_details_has_an_empty_shipment_that_holds_it(api, shipper, carrier):
+    order = _plain_freight_order(shipper, carrier)
+    for status in ("pending", "confirmed"):
+        party = shipper if status == "pending" else carrier
+        assert _move(api, party, order.id, status).status_code == 200
+
+    shipment = api(shipper.staff).get(_url(order.id))
+    moved = _move(api, carrier, order.id, "in_transit")
+
+    assert shipment.status_code == 200
+    assert shipment.json()["completeness"]["complete"] is False
+    assert moved.status_code == 422
+    missing = {item["field"] for item in moved.json()["details"]["missing"]}
+    assert {"shipper.name", "consignee.name", "cargo_lines", "taking_over.date", "vehicle_plate"} <= missing
+    assert api(carrier.staff).get(f"/api/v1/orders/{order.id}").json()["status"] == "confirmed"
+
+
+def test_only_a_freight_order_takes_a_shipment(shipper, carrier):
+    with tenant_scope(shipper.org.id, user_id=shipper.staff.id), pytest.raises(ValidationFailed) as refused:
+        order_services.order_create(
+            order_input=order_services.OrderInput(
+                kind="self_purchase",
+                client_organization_id=shipper.org.id,
+                supplier_organization_id=carrier.org.id,
+                currency="EUR",
+                items=[order_services.ItemInput(name="Parcel", quantity=1, unit_price=Decimal("10"))],
+                shipment={"consignee": CONSIGNEE},
+            ),
+            actor=Actor(user_id=shipper.staff.id),
+        )
+
+    assert refused.value.details == {"shipment": ["Not a freight order."]}
+    with system_scope(reason="test: nothing written", audit=False):
+        assert not Order.objects.filter(client_organization=shipper.org).exists()
+
+
+def test_the_migration_gives_a_shipment_to_every_freight_order_made_before_shipments(shipper, carrier):
+    kept, lost = _plain_freight_order(shipper, carrier), _plain_freight_order(shipper, carrier)
+    migration = importlib.import_module("apps.orders.migrations.0009_every_freight_order_has_a_shipment")
+    with system_scope(reason="test: an order from before shipments", audit=False):
+        Shipment.objects.filter(order=lost).delete()
+        kept_id = Shipment.objects.get(order=kept).id
+
+        with connection.schema_editor(atomic=False) as editor:
+            migration.give_every_freight_order_a_shipment(django_apps, editor)
+
+        made = Shipment.objects.get(order=lost)
+        assert (made.client_organization_id, made.supplier_organization_id) == (shipper.org.id, carrier.org.id)
+        assert Shipment.objects.get(order=kept).id == kept_id  # an order's shipment is never replaced

@@ -180,7 +180,7 @@ def _forwarding_rows(organization, order, warehouse):
         **parties,
     )
     ReturnStatusChange.objects.create(order_return=order_return, to_status="requested", **parties)
-    shipment = Shipment.objects.create(order=order, **parties)
+    shipment = Shipment.objects.get(order=order)  # made with the freight order
     ShipmentAmendment.objects.create(shipment=shipment, order_status="in_transit", changed_fields=["route"], **parties)
 
 

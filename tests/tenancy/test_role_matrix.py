@@ -27,6 +27,7 @@ from tests.escrow.conftest import payment_gateways, payment_sandbox  # noqa: F40
 from tests.escrow.parties import charge_event, deliver_webhook
 from tests.factories import OrganizationFactory, member
 from tests.marketplace.factories import VerificationFactory
+from tests.shipments import COMPLETE_SHIPMENT
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +105,7 @@ def _order(client_org, supplier_org, *, customer, total: Decimal) -> Order:
                 currency="EUR",
                 customer_id=customer.id,
                 items=[order_services.ItemInput(name="Pallet", quantity=2, unit_price=total / 2)],
+                shipment=COMPLETE_SHIPMENT,
             ),
             actor=Actor(user_id=customer.id),
         )

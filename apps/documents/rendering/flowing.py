@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -41,6 +41,7 @@ from apps.documents.rendering.fonts import BOLD, REGULAR
 from apps.documents.rendering.formatting import (
     description_with_dangerous_goods,
     format_date,
+    format_datetime,
     format_decimal,
     party_lines,
 )
@@ -145,6 +146,7 @@ _LAYOUTS: dict[DocumentType, _Layout] = {
             "taking_over_date",
             "place_of_delivery",
             "delivery_date",
+            "delivered_at",
             "vehicle",
             "received_by",
         ),
@@ -291,6 +293,8 @@ class FlowingDocument:
         value = getattr(self.document, attribute)
         if attribute == "payment_instructions":
             return self.labels[f"payment.{value}"] if value else ""
+        if isinstance(value, datetime):
+            return format_datetime(value, self.document.language)
         if isinstance(value, date):
             return format_date(value, self.document.language)
         if isinstance(value, tuple):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from apps.documents.content import Language, Party
@@ -30,6 +30,14 @@ def format_date(value: date | None, language: Language) -> str:
     if value is None:
         return ""
     return value.strftime("%d.%m.%Y") if language == "ru" else value.isoformat()
+
+
+def format_datetime(value: datetime | None, language: Language) -> str:
+    """A moment in UTC, said so: the document does not know the place's time zone."""
+    if value is None:
+        return ""
+    moment = value.astimezone(UTC)
+    return f"{format_date(moment.date(), language)} {moment:%H:%M} UTC"
 
 
 def party_lines(party: Party | None, labels: dict[str, str], *, show_tax_id: bool) -> list[str]:

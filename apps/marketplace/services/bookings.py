@@ -26,6 +26,7 @@ from apps.marketplace.locks import lock_quote
 from apps.marketplace.models import Booking, BookingStatus, CargoType, QuoteRecord, ServiceType
 from apps.marketplace.services import handover
 from apps.marketplace.transitions import BOOKING, CARRIER, SYSTEM
+from apps.orders import selectors as order_selectors
 from apps.orders import services as order_services
 from apps.tenancy.roles import Actor
 from apps.tenancy.selectors import organization_names
@@ -146,6 +147,9 @@ def booking_create(*, actor: Actor, quote_id: UUID, shipment: dict) -> Booking:
     past its validity, 422 when it is booked already; a refusal writes nothing.
 
     Takes the quote's lock (apps.marketplace.locks), so that one quote is booked once."""
+    refused = order_selectors.shipment_fields_refused_to_shipper(shipment)
+    if refused:
+        raise ValidationFailed("The carrier fills its own part of the shipment.", details=refused)
     now = timezone.now()
     lock_quote(quote_id)
     record = selectors.quote_get_bookable(organization_id=actor.organization_id, quote_id=quote_id, now=now)

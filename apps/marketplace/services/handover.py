@@ -39,11 +39,11 @@ def freight_order_create(*, actor: Actor, order: FreightOrder) -> UUID:
             currency=order.currency,
             items=[order_services.ItemInput(name=order.item_name, quantity=1, unit_price=order.price)],
             metadata=order.metadata,
+            shipment=order.shipment,
         ),
         actor=actor,
         note=order.created_note,
     )
-    order_services.shipment_create(actor=actor, order=created, data=order.shipment)
     order_services.order_change_status(order_id=created.id, actor=actor, status="pending", note=order.submitted_note)
     return created.id
 

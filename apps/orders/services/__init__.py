@@ -22,7 +22,7 @@ from apps.orders.services.purchases import (
 )
 from apps.orders.services.receiving import Measurements, ReceiveResult, normalize_tracking_number, warehouse_receive
 from apps.orders.services.returns import ReturnItemInput, return_change_status, return_request
-from apps.orders.services.shipments import shipment_create, shipment_update
+from apps.orders.services.shipments import shipment_update
 from apps.orders.services.warehouses import (
     WAREHOUSE_FIELDS,
     WAREHOUSE_PERMISSION,
@@ -56,7 +56,6 @@ __all__ = [
     "return_change_status",
     "return_request",
     "self_purchase_create",
-    "shipment_create",
     "shipment_update",
     "warehouse_assign_staff",
     "warehouse_create",

@@ -27,7 +27,7 @@ from apps.orders.models import (
 )
 from apps.orders.selectors import order_scope
 from apps.orders.shipment_models import Shipment
-from apps.orders.shipment_schema import shipment_missing
+from apps.orders.shipment_schema import shipment_missing, shipment_values
 from apps.orders.transitions import CLIENT, ORDER, SUPPLIER
 from apps.tenancy.roles import Actor, Grant, grant_for
 from apps.tenancy.selectors import organization_names
@@ -55,6 +55,9 @@ class OrderInput:
     source_warehouse_id: UUID | None = None
     destination_warehouse_id: UUID | None = None
     metadata: dict = field(default_factory=dict)
+    # A freight order's shipment (apps/orders/shipment_schema.py), as far as it is known: every
+    # freight order has one from the start, the rest filled in by each party.
+    shipment: dict | None = None
     # Parcel forwarding.
     product_id: UUID | None = None
     purchase_agent_id: UUID | None = None
@@ -147,6 +150,10 @@ def order_create(*, actor: Actor, order_input: OrderInput, note: str = "") -> Or
         )
         for item in order_input.items
     )
+    if order.kind == OrderKind.FREIGHT:
+        _shipment_create(order, order_input.shipment or {})
+    elif order_input.shipment is not None:
+        raise ValidationFailed("Only a freight order has a shipment.", details={"shipment": ["Not a freight order."]})
     history_record(
         order,
         transitions=ORDER[order.kind],
@@ -260,6 +267,9 @@ def order_change_status(*, order_id: UUID, actor: Actor, status: str, note: str 
     _check_actor(order, actor, sides=rule.sides, permission=rule.permission)
     if order.kind == OrderKind.FREIGHT and status == OrderStatus.IN_TRANSIT:
         _require_complete_shipment(order)
+    if order.kind == OrderKind.FREIGHT and status == OrderStatus.DELIVERED:
+        # The carrier declares the delivery: its time, unless the carrier said it already.
+        Shipment.objects.filter(order=order, delivered_at__isnull=True).update(delivered_at=timezone.now())
     order_move(order, status=status, actor=actor, acting_organization_id=actor.organization_id, note=note)
     return order
 
@@ -269,12 +279,23 @@ class ShipmentIncomplete(DomainError):
     code = ErrorCode.INVALID_STATE_TRANSITION
 
 
+def _shipment_create(order: Order, data: dict) -> Shipment:
+    values, errors = shipment_values(data)
+    if errors:
+        raise ValidationFailed("The shipment has invalid values.", details={"shipment": errors})
+    return Shipment.objects.create(
+        order=order,
+        client_organization_id=order.client_organization_id,
+        supplier_organization_id=order.supplier_organization_id,
+        **values,
+    )
+
+
 def _require_complete_shipment(order: Order) -> None:
-    """422 with the missing fields, each with why, unless the order's shipment is complete.
-    A freight order with no shipment (made before shipments existed, or straight through
-    `order_create`) is not held back: the award (and bookings) always make one."""
-    shipment = Shipment.objects.filter(order=order).first()
-    missing = shipment_missing(shipment) if shipment is not None else []
+    """422 with the missing fields, each with why, unless the order's shipment is complete
+    (every freight order has one: made with the order, or by orders migration 0009)."""
+    shipment = Shipment.objects.filter(order=order).first() or Shipment()
+    missing = shipment_missing(shipment)
     if missing:
         raise ShipmentIncomplete(
             f"The shipment lacks {len(missing)} value(s) the goods cannot be taken over without.",

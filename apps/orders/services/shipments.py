@@ -1,17 +1,18 @@
-"""Writes of a freight order's shipment: made with the order (award, booking), edited by each
-party within its part and stage, amended with history once the goods are loaded."""
+"""Edits of a freight order's shipment (made with the order: `order_create`): by each party
+within its part and stage, amended with history once the goods are loaded."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from django.db import transaction
+from django.utils.dateparse import parse_datetime
 
-from apps.core.audit import audit_record
 from apps.core.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from apps.core.updates import model_changes, model_update
 from apps.orders import events
-from apps.orders.models import Order, OrderKind, OrderStatus, Shipment, ShipmentAmendment
+from apps.orders.models import Order, OrderStatus, Shipment, ShipmentAmendment
 from apps.orders.selectors import order_scope
 from apps.orders.services.orders import _check_actor, _parties_of, _sides_of
 from apps.orders.shipment_schema import CARRIER_FIELDS, SHIPMENT_FIELDS, SHIPPER_FIELDS, shipment_values
@@ -30,29 +31,13 @@ def _checked(data: dict) -> dict:
     values, errors = shipment_values(data)
     if errors:
         raise ValidationFailed("The shipment has invalid values.", details=errors)
+    if values.get("delivered_at"):  # a column of its own, compared and stored as a moment
+        values["delivered_at"] = parse_datetime(values["delivered_at"])
     return values
 
 
-@transaction.atomic
-def shipment_create(*, actor: Actor, order: Order, data: dict) -> Shipment:
-    """The shipment of a freight order, from what the award or the booking knows; audited."""
-    if order.kind != OrderKind.FREIGHT:
-        raise ValidationFailed("Only a freight order has a shipment.", details={"order": ["Not a freight order."]})
-    shipment = Shipment.objects.create(
-        order=order,
-        client_organization_id=order.client_organization_id,
-        supplier_organization_id=order.supplier_organization_id,
-        **_checked(data),
-    )
-    audit_record(
-        action="shipment.created",
-        resource_type="shipment",
-        resource_id=shipment.id,
-        new_values={"order": str(order.id)},
-        organization_id=actor.organization_id or order.client_organization_id,
-        actor=actor,
-    )
-    return shipment
+def _as_json(values: dict) -> dict:
+    return {name: value.isoformat() if isinstance(value, datetime) else value for name, value in values.items()}
 
 
 def _refused_fields(fields, sides: set[str]) -> dict:
@@ -101,8 +86,8 @@ def shipment_update(*, actor: Actor, order_id: UUID, changes: dict) -> Shipment:
             amended_by_id=actor.user_id,
             order_status=order.status,
             changed_fields=list(changed_values),
-            old_values=old_values,
-            new_values=changed_values,
+            old_values=_as_json(old_values),
+            new_values=_as_json(changed_values),
         )
     model_update(
         instance=shipment,
