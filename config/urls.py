@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include("apps.documents.api.urls")),
     path("api/v1/", include("apps.marketplace.api.urls")),
     path("api/v1/", include("apps.escrow.api.urls")),
+    path("api/v1/", include("apps.tracking.api.urls")),
     path("verify/<str:token>", documents_public.verify_page, name="document-public-verify"),
 ]
 

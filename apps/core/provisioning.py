@@ -26,7 +26,7 @@ from apps.core.rls import all_tenants_role
 logger = logging.getLogger(__name__)
 
 # Tables whose rows must never change once written: the application may only append.
-APPEND_ONLY_TABLES = ("tenancy_auditlog",)
+APPEND_ONLY_TABLES = ("tenancy_auditlog", "tracking_trackingevent")
 
 
 def _connect(settings_dict: dict, dbname: str) -> psycopg.Connection:
@@ -133,6 +133,13 @@ def grant_application_role(using: str = "owner", **kwargs) -> None:
             [list(APPEND_ONLY_TABLES)],
         )
         append_only = [table for (table,) in cursor.fetchall()]
+        # A partition is read and written through its partitioned parent, whose policies
+        # apply; reached directly, the parent's policies would not (tracking events).
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c WHERE c.relispartition AND c.relkind = 'r'"
+            " AND c.relnamespace = 'public'::regnamespace"
+        )
+        partitions = [table for (table,) in cursor.fetchall()]
         statements = []
         for role in roles:
             statements += [
@@ -144,6 +151,9 @@ def grant_application_role(using: str = "owner", **kwargs) -> None:
             statements += [
                 sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(sql.Identifier(table), role)
                 for table in append_only
+            ]
+            statements += [
+                sql.SQL("REVOKE ALL ON {} FROM {}").format(sql.Identifier(table), role) for table in partitions
             ]
         for statement in statements:
             cursor.execute(statement.as_string(cursor.cursor))

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.documents",
     "apps.marketplace",
     "apps.escrow",
+    "apps.tracking",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -325,6 +326,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.accounts.tasks.personal_data_exports_expire",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Tracking events' monthly partitions: made TRACKING["PARTITIONS_AHEAD"] months ahead,
+    # dropped past TRACKING["RETENTION_MONTHS"].
+    "tracking-partitions-maintain": {
+        "task": "apps.tracking.tasks.tracking_partitions_maintain",
+        "schedule": crontab(hour=1, minute=10),
+    },
 }
 OUTBOX_RELAY_STALE_AFTER = timedelta(seconds=30)
 
@@ -362,6 +369,31 @@ QUOTE_VALIDITY = timedelta(minutes=env_int("QUOTE_VALIDITY_MINUTES", 30))
 QUOTE_RECORD_RETENTION = timedelta(days=1)
 # A booking the carrier has not confirmed or declined within this time expires (its order cancelled).
 BOOKING_CONFIRMATION_HOURS = env_int("BOOKING_CONFIRMATION_HOURS", 24)
+# Tracking (docs/tracking.md).
+TRACKING = {
+    # Monthly partitions of the events table made ahead, and how long events are kept.
+    "PARTITIONS_AHEAD": env_int("TRACKING_PARTITIONS_AHEAD", 3),
+    "RETENTION_MONTHS": env_int("TRACKING_RETENTION_MONTHS", 24),
+    # An event older than this, or dated later than now plus the skew, is refused.
+    "MAX_EVENT_AGE": timedelta(days=env_int("TRACKING_MAX_EVENT_AGE_DAYS", 30)),
+    "MAX_CLOCK_SKEW": timedelta(minutes=env_int("TRACKING_MAX_CLOCK_SKEW_MINUTES", 5)),
+    "MAX_BATCH": 1000,
+    # A ping implying more than this speed from the previous one is stored, flagged, not used.
+    "MAX_PLAUSIBLE_SPEED_KMH": env_int("TRACKING_MAX_PLAUSIBLE_SPEED_KMH", 200),
+    # This many consecutive pings outside the corridor raise a deviation alert.
+    "DEVIATION_PINGS": env_int("TRACKING_DEVIATION_PINGS", 3),
+    "CORRIDOR_WIDTH_M": env_int("TRACKING_CORRIDOR_WIDTH_M", 5000),
+    # Waypoints' geofences (arrival and delivery): a circle of this radius.
+    "WAYPOINT_RADIUS_M": env_int("TRACKING_WAYPOINT_RADIUS_M", 500),
+    # A delay alert once the ETA passes the promised time by more than this.
+    "DELAY_TOLERANCE": timedelta(minutes=env_int("TRACKING_DELAY_TOLERANCE_MINUTES", 60)),
+    # No event for this long from an active shipment with a device: a no-signal alert.
+    "NO_SIGNAL_AFTER": timedelta(minutes=env_int("TRACKING_NO_SIGNAL_MINUTES", 30)),
+    # An open high or critical alert nobody acknowledged within this time escalates.
+    "ESCALATE_AFTER": timedelta(minutes=env_int("TRACKING_ESCALATE_AFTER_MINUTES", 30)),
+    # The live feed sends at most one location message per shipment per this many seconds.
+    "LIVE_LOCATION_INTERVAL_S": 1.0,
+}
 INVITATION_MAX_AGE = timedelta(days=env_int("INVITATION_MAX_AGE_DAYS", 7))  # then it expires
 # Personal data (docs/accounts.md): how long an export's archive is kept, how long its signed
 # link works, and the grace period before an asked-for erasure is carried out.

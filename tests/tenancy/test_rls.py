@@ -52,6 +52,15 @@ from apps.orders.models import (
 )
 from apps.tenancy import services
 from apps.tenancy.models import Invitation, Organization
+from apps.tracking.models import (
+    Alert,
+    AlertStatusChange,
+    Device,
+    DeviceAssignment,
+    Geofence,
+    TrackedShipment,
+    TrackingEvent,
+)
 from tests.factories import FeatureFactory, OrganizationFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -144,6 +153,7 @@ def two_tenants():
             _forwarding_rows(organization, order, warehouse)
             _marketplace_rows(organization, order)
             _escrow_rows(organization, order)
+            _tracking_rows(organization, order, label)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
                 user=admin,
@@ -252,6 +262,24 @@ def _marketplace_rows(organization, order):
         **booking_parties,
     )
     BookingStatusChange.objects.create(booking=booking, to_status="pending", **booking_parties)
+
+
+def _tracking_rows(organization, order, label):
+    """The order's tracked shipment with an event (in its month's partition), an alert and its
+    history, and a device assigned to it and a geofence of the organization."""
+    parties = {"client_organization_id": organization.id, "supplier_organization_id": organization.id}
+    shipment = TrackedShipment.objects.create(
+        kind="order", order=order, tracking_number=f"MF{label}TEST", reference=order.number, status="draft", **parties
+    )
+    now = timezone.now()
+    TrackingEvent.objects.create(
+        shipment_id=shipment.id, event_type="milestone", source="manual", occurred_at=now, received_at=now, **parties
+    )
+    alert = Alert.objects.create(shipment=shipment, alert_type="manual", severity="low", message="Look", **parties)
+    AlertStatusChange.objects.create(alert=alert, to_status="open", **parties)
+    device = Device.objects.create(organization=organization, name="Unit", key_prefix="k", key_digest=label * 64)
+    DeviceAssignment.objects.create(organization=organization, device=device, shipment=shipment, valid_from=now)
+    Geofence.objects.create(organization=organization, name="Yard", shape="polygon", polygon=[[0, 0], [0, 1], [1, 1]])
 
 
 def _escrow_rows(organization, order):

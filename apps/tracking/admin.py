@@ -1,0 +1,1 @@
+"""Tracking in the back-office (each area's pages registered here)."""

@@ -1,0 +1,1 @@
+"""Tracking's use cases, one module per group; other contexts call them through here."""
