@@ -22,8 +22,10 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import BasePermission
 
 from apps.core.context import Scope, switch
+from apps.tenancy.permissions import FeatureEnabled, HasPermission
 from apps.tracking.services import devices as device_services
 from apps.tracking.services.devices import KEY_PREFIX, key_digest
 
@@ -97,3 +99,13 @@ class DeviceKeyScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Device <key>`: a telematics device's key (POST /tracking/events only).",
         }
+
+
+class DeviceOrMember(BasePermission):
+    """A device is admitted as it is (what it may do is decided by its assignments); a user
+    needs what every tenant endpoint needs (`required_permissions`, `required_feature`)."""
+
+    def has_permission(self, request, view):
+        if is_device(request.user):
+            return True
+        return HasPermission().has_permission(request, view) and FeatureEnabled().has_permission(request, view)
