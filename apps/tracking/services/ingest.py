@@ -50,7 +50,8 @@ FIELDS = frozenset(
 )
 EVENT_TYPES = frozenset(EventType.values)
 SOURCES = frozenset(EventSource.values)
-MILESTONE_TYPES = frozenset({EventType.MILESTONE, EventType.STATUS_CHANGE})
+MILESTONE_TYPES = frozenset({EventType.MILESTONE.value, EventType.STATUS_CHANGE.value})
+LOCATION_UPDATE = EventType.LOCATION_UPDATE.value
 MAX_TEXT = 300
 MAX_METADATA_BYTES = 1024
 # What a sensor can report, well beyond what a truck does (the columns allow more).
@@ -178,7 +179,7 @@ def _row_validate(row, index: int, now: datetime) -> tuple[_Ping | None, dict]:
     ping = _Ping(index)
     get = row.get
 
-    event_type = get("event_type", EventType.LOCATION_UPDATE)
+    event_type = get("event_type", LOCATION_UPDATE)
     if type(event_type) is not str or event_type not in EVENT_TYPES:
         errors["event_type"] = [f"One of: {', '.join(sorted(EVENT_TYPES))}."]
     ping.event_type = event_type
@@ -187,7 +188,7 @@ def _row_validate(row, index: int, now: datetime) -> tuple[_Ping | None, dict]:
     latitude, longitude = get("latitude"), get("longitude")
     if latitude is None and longitude is None:
         ping.latitude = ping.longitude = ping.lat = ping.lon = None
-        if event_type == EventType.LOCATION_UPDATE:
+        if event_type == LOCATION_UPDATE:
             errors["latitude"] = errors["longitude"] = ["A location update needs coordinates."]
     elif latitude is None or longitude is None:
         errors["latitude" if latitude is None else "longitude"] = ["Give both coordinates or neither."]
