@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
-from apps.tracking.models import Alert, Device, DeviceAssignment, TrackedShipment
 from apps.tenancy.roles import Role
+from apps.tracking.models import Alert, Device, DeviceAssignment, TrackedShipment
 from tests.factories import OrganizationFactory, member
 from tests.tracking.factories import tracked_order
 

@@ -47,13 +47,17 @@ def raise_manual(api, who, shipment, **overrides):
     return api(who).post(ALERTS, body | overrides, format="json")
 
 
+def move(api, who, alert, action: str, **body):
+    return api(who).post(f"{ALERTS}/{alert.id}/{action}", body, format="json")
+
+
 def pipeline_alert(shipment, *, severity="critical", alert_type="temperature") -> Alert:
     with tenant_scope(shipment.supplier_organization_id):
         alert, _ = alert_raise(
             shipment=shipment,
             alert_type=alert_type,
             severity=severity,
-            message="8.4 °C for 20 minutes (range 2–8 °C)",
+            message="8.4 °C for 20 minutes (range 2 to 8 °C)",
             condition_key=alert_type,
         )
     return alert
@@ -140,8 +144,8 @@ def test_a_role_without_the_alert_permission_cannot_raise_one(api, shipper, ship
 def test_acknowledged_then_resolved_the_alert_says_who_and_when_with_its_history(api, shipper, carrier, shipment):
     alert = pipeline_alert(shipment)
 
-    acknowledged = api(shipper.staff).post(f"{ALERTS}/{alert.id}/acknowledge", {"note": "Calling the driver"}, format="json")
-    resolved = api(carrier.staff).post(f"{ALERTS}/{alert.id}/resolve", {"note": "Door closed, back to 5 °C"}, format="json")
+    acknowledged = move(api, shipper.staff, alert, "acknowledge", note="Calling the driver")
+    resolved = move(api, carrier.staff, alert, "resolve", note="Door closed, back to 5 °C")
 
     assert (acknowledged.status_code, resolved.status_code) == (200, 200)
     body = resolved.json()
