@@ -143,6 +143,13 @@ def _silent(silent_since: datetime, prefix: str = "") -> Q:
     )
 
 
+def _no_signal_open(shipment_ref: str) -> QuerySet[Alert]:
+    """The no-signal alert still open on the shipment `shipment_ref` names (an outer column)."""
+    return Alert.objects.filter(shipment=OuterRef(shipment_ref), condition_key=NO_SIGNAL).exclude(
+        status=AlertStatus.RESOLVED
+    )
+
+
 def silent_shipments(*, organization_id: UUID, now: datetime) -> QuerySet[TrackedShipment]:
     """Active shipments with one of the organization's devices assigned for at least
     TRACKING["NO_SIGNAL_AFTER"], from which no event came in that time, that have no no-signal
@@ -154,22 +161,21 @@ def silent_shipments(*, organization_id: UUID, now: datetime) -> QuerySet[Tracke
     assigned = DeviceAssignment.objects.filter(
         _device_assigned(now, silent_since), organization_id=organization_id, shipment=OuterRef("pk")
     )
-    open_alert = Alert.objects.filter(shipment=OuterRef("pk"), condition_key=NO_SIGNAL).exclude(
-        status=AlertStatus.RESOLVED
-    )
     return (
         TrackedShipment.objects.visible_to(organization_id)
         .filter(_silent(silent_since), Exists(assigned))
-        .exclude(Exists(open_alert))
+        .exclude(Exists(_no_signal_open("pk")))
         .order_by("id")
     )
 
 
 def no_signal_due_organizations(*, now: datetime) -> list[UUID]:
-    """The organizations whose devices are assigned to shipments gone silent (bypass scope)."""
+    """The organizations whose devices are assigned to shipments gone silent, not yet alerted
+    (bypass scope): a truck parked for days is not fanned out to every five minutes."""
     silent_since = now - settings.TRACKING["NO_SIGNAL_AFTER"]
     return list(
         DeviceAssignment.objects.filter(_device_assigned(now, silent_since), _silent(silent_since, "shipment__"))
+        .exclude(Exists(_no_signal_open("shipment_id")))
         .order_by()
         .values_list("organization_id", flat=True)
         .distinct()
