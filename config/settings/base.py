@@ -521,6 +521,10 @@ SPECTACULAR_SETTINGS = {
         "PaymentTransactionStatusEnum": "apps.escrow.models.TransactionStatus",
         "CountryEnum": "apps.core.countries.country_codes",
         "CurrencyEnum": "apps.core.money.currency_codes",
+        "AlertStatusEnum": "apps.tracking.models.AlertStatus",
+        "AlertSeverityEnum": "apps.tracking.models.Severity",
+        "AlertTypeEnum": "apps.tracking.models.AlertType",
+        "TrackedSubjectKindEnum": "apps.tracking.models.SubjectKind",
     },
 }
 

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.fields import StrictCharField
-from apps.tracking.models import Alert, AlertStatusChange, Severity
+from apps.tracking.models import Alert, AlertStatusChange, Severity, SubjectKind
 from apps.tracking.services.alerts import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH
 
 
@@ -40,7 +40,7 @@ class AlertStatusChangeOutput(serializers.ModelSerializer):
 
 
 class AlertSubjectOutput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["order", "package"])
+    kind = serializers.ChoiceField(choices=SubjectKind.choices)
     id = serializers.UUIDField()
     reference = StrictCharField(help_text="The order's or the package's number.")
 

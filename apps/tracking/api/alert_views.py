@@ -3,7 +3,8 @@ order's or a package's tracked shipment, acknowledge and resolve."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from apps.core.api.filtering import filter_queryset
@@ -13,12 +14,21 @@ from apps.tenancy.api.base import OrganizationEndpoint
 from apps.tracking import selectors_alerts as selectors
 from apps.tracking.api import alert_serializers as s
 from apps.tracking.api.alert_filters import AlertFilter
+from apps.tracking.models import AlertStatus, AlertType, Severity
 from apps.tracking.services import alerts as services
 
 # Raising, acknowledging and resolving: either party's roles that follow the goods (the
 # shipper's included, which posts no pings: services/alerts.py).
 ALERT_PERMISSION = services.ALERT_PERMISSION
 REFUSED = OpenApiResponse(description="INVALID_STATE_TRANSITION")
+# The list's filters (AlertFilter), documented: an APIView's filterset is not introspected.
+LIST_FILTERS = [
+    OpenApiParameter("status", str, enum=AlertStatus.values),
+    OpenApiParameter("severity", str, enum=Severity.values),
+    OpenApiParameter("alert_type", str, enum=AlertType.values),
+    OpenApiParameter("order_id", OpenApiTypes.UUID, description="Alerts of this order's shipment"),
+    OpenApiParameter("package_id", OpenApiTypes.UUID, description="Alerts of this package's shipment"),
+]
 
 
 class AlertView(OrganizationEndpoint):
@@ -34,7 +44,9 @@ class AlertListView(AlertView):
     filterset_class = AlertFilter
 
     @extend_schema(
-        responses=s.AlertOutput(many=True), summary="Alerts of the shipments your organization is a party of"
+        parameters=LIST_FILTERS,
+        responses=s.AlertOutput(many=True),
+        summary="Alerts of the shipments your organization is a party of, newest first",
     )
     def get(self, request):
         queryset = selectors.alert_list(organization_id=self.organization_id, customer_id=self.own_customer_id())
