@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
+from apps.orders import services as order_services
 from apps.tenancy.roles import Role
 from apps.tracking.models import Alert, Device, DeviceAssignment, TrackedShipment
 from tests.factories import OrganizationFactory, member
+from tests.shipments import COMPLETE_SHIPMENT
 from tests.tracking.factories import tracked_order
 
 ALERTS = "/api/v1/tracking/alerts"
@@ -32,6 +37,31 @@ def party(role: str) -> Party:
 def track(shipper: Party, carrier: Party, **fields) -> TrackedShipment:
     with tenant_scope(shipper.org.id):
         return tracked_order(shipper.org, carrier.org, **fields)
+
+
+def track_for_customer(client: Party, supplier: Party, customer) -> TrackedShipment:
+    """A tracked order whose customer is `customer`, a member of the client organization."""
+    order = order_services.order_create(
+        order_input=order_services.OrderInput(
+            kind="freight",
+            client_organization_id=client.org.id,
+            supplier_organization_id=supplier.org.id,
+            currency="EUR",
+            customer_id=customer.id,
+            items=[order_services.ItemInput(name="FTL", quantity=1, unit_price=Decimal("100"))],
+            shipment=COMPLETE_SHIPMENT,
+        ),
+        actor=Actor(user_id=None),
+    )
+    return TrackedShipment.objects.create(
+        kind="order",
+        order=order,
+        client_organization_id=client.org.id,
+        supplier_organization_id=supplier.org.id,
+        tracking_number=f"MF{secrets.token_hex(5).upper()}",
+        reference=order.number,
+        status=order.status,
+    )
 
 
 def stored_alert(alert_id) -> Alert:

@@ -12,6 +12,7 @@ from apps.core.models import AuditLog
 from apps.tenancy.roles import Role
 from apps.tracking.models import Alert, AlertStatusChange
 from apps.tracking.services.alerts import alert_raise
+from tests.factories import UserFactory
 from tests.support import admin_client
 from tests.tracking.alert_support import alert_events, party, stored_alert, track
 
@@ -80,3 +81,15 @@ def test_a_refused_move_is_named_and_changes_nothing(carrier, alert):
 
     assert "cannot go from resolved to acknowledged" in again.content.decode()
     assert stored_alert(alert.id).acknowledged_at is None
+
+
+def test_platform_staff_resolve_an_alert_audited_as_themselves(alert):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+
+    act(staff, "resolve", alert)
+
+    stored = stored_alert(alert.id)
+    assert (stored.status, stored.resolved_by_id) == ("resolved", staff.id)
+    with system_scope(reason="test reads the audit log", audit=False):
+        entry = AuditLog.objects.get(resource_id=str(alert.id), action="tracking.alert_resolved")
+    assert entry.actor_id == staff.id

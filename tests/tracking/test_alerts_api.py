@@ -17,7 +17,7 @@ from apps.tenancy.roles import Role
 from apps.tracking.models import Alert, TrackedShipment
 from apps.tracking.services.alerts import alert_raise
 from tests.factories import member
-from tests.tracking.alert_support import ALERTS, alert_events, party, stored_alert, track
+from tests.tracking.alert_support import ALERTS, alert_events, party, stored_alert, track, track_for_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +252,18 @@ def test_the_list_runs_the_same_queries_for_one_alert_or_three(api, shipper, car
         assert client.get(ALERTS).json()["meta"]["total"] == 3
 
     assert len(one.captured_queries) == len(three.captured_queries)
+
+
+def test_a_customer_sees_the_alerts_of_its_own_orders_only(api, shipper, carrier, shipment):
+    customer = member(shipper.org, Role.CUSTOMER)
+    with tenant_scope(shipper.org.id):
+        own = track_for_customer(shipper, carrier, customer)
+    own_alert = pipeline_alert(own)
+    other_alert = pipeline_alert(shipment)
+    client = api(customer)
+
+    listed = [row["id"] for row in client.get(ALERTS).json()["data"]]
+
+    assert listed == [str(own_alert.id)]
+    assert client.get(f"{ALERTS}/{own_alert.id}").status_code == 200
+    assert client.get(f"{ALERTS}/{other_alert.id}").status_code == 404
