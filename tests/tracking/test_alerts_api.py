@@ -267,3 +267,16 @@ def test_a_customer_sees_the_alerts_of_its_own_orders_only(api, shipper, carrier
     assert listed == [str(own_alert.id)]
     assert client.get(f"{ALERTS}/{own_alert.id}").status_code == 200
     assert client.get(f"{ALERTS}/{other_alert.id}").status_code == 404
+
+
+def test_a_manual_alert_retried_with_the_same_idempotency_key_is_raised_once(api, shipper, shipment):
+    client = api(shipper.staff)
+    body = {"order_id": str(shipment.order_id), "severity": "low", "message": "Pallet count differs"}
+
+    first = client.post(ALERTS, body, format="json", HTTP_IDEMPOTENCY_KEY="alert-1")
+    again = client.post(ALERTS, body, format="json", HTTP_IDEMPOTENCY_KEY="alert-1")
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"]
+    with system_scope(reason="test", audit=False):
+        assert Alert.objects.count() == 1
