@@ -332,6 +332,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.tracking.tasks.tracking_partitions_maintain",
         "schedule": crontab(hour=1, minute=10),
     },
+    # Open high and critical alerts nobody acknowledged within TRACKING["ESCALATE_AFTER"].
+    "tracking-escalate-alerts": {
+        "task": "apps.tracking.tasks.tracking_escalate_alerts",
+        "schedule": timedelta(minutes=5),
+    },
+    # Shipments whose assigned device sent nothing for TRACKING["NO_SIGNAL_AFTER"].
+    "tracking-no-signal": {
+        "task": "apps.tracking.tasks.tracking_no_signal",
+        "schedule": timedelta(minutes=5),
+    },
 }
 OUTBOX_RELAY_STALE_AFTER = timedelta(seconds=30)
 
@@ -511,6 +521,10 @@ SPECTACULAR_SETTINGS = {
         "PaymentTransactionStatusEnum": "apps.escrow.models.TransactionStatus",
         "CountryEnum": "apps.core.countries.country_codes",
         "CurrencyEnum": "apps.core.money.currency_codes",
+        "AlertStatusEnum": "apps.tracking.models.AlertStatus",
+        "AlertSeverityEnum": "apps.tracking.models.Severity",
+        "AlertTypeEnum": "apps.tracking.models.AlertType",
+        "TrackedSubjectKindEnum": "apps.tracking.models.SubjectKind",
     },
 }
 

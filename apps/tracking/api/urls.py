@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.tracking.api import device_views, ingest_views
+from apps.tracking.api import alert_urls, device_views, ingest_views
 
 urlpatterns: list = [
     path("tracking/events", ingest_views.EventIngestView.as_view(), name="tracking-events"),
@@ -33,4 +33,5 @@ urlpatterns: list = [
         device_views.AssignmentEndView.as_view(),
         name="tracking-device-assignment-end",
     ),
+    *alert_urls.urlpatterns,
 ]
