@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from apps.core.api.fields import StrictCharField
 from apps.core.parsers import StrictJSONParser
 from apps.orders import selectors as order_selectors
 from apps.tenancy.api.base import OrganizationEndpoint
@@ -17,10 +18,8 @@ from apps.tracking.services.carrier_polling import carrier_tracking_attach
 
 
 class CarrierTrackingInput(serializers.Serializer):
-    carrier_code = serializers.CharField(
-        max_length=32, allow_blank=True, help_text='A configured carrier; "" detaches.'
-    )
-    external_tracking_number = serializers.CharField(
+    carrier_code = StrictCharField(max_length=32, allow_blank=True, help_text='A configured carrier; "" detaches.')
+    external_tracking_number = StrictCharField(
         max_length=100, allow_blank=True, help_text='The carrier\'s tracking number; "" detaches.'
     )
 
@@ -32,10 +31,8 @@ class PollingOutput(serializers.Serializer):
     )
     next_at = serializers.DateTimeField(allow_null=True, source="poll_next_at")
     failures = serializers.IntegerField(source="poll_failures", help_text="Failed polls in a row.")
-    error_code = serializers.CharField(
-        source="poll_error_code", help_text="Why the last poll failed; blank if it did not."
-    )
-    error = serializers.CharField(source="poll_error")
+    error_code = StrictCharField(source="poll_error_code", help_text="Why the last poll failed; blank if it did not.")
+    error = StrictCharField(source="poll_error")
     stopped_at = serializers.DateTimeField(allow_null=True, source="poll_stopped_at")
 
     @extend_schema_field(serializers.ChoiceField(choices=["off", "scheduled", "stopped", "ended"]))
@@ -52,8 +49,8 @@ class PollingOutput(serializers.Serializer):
 class CarrierTrackingOutput(serializers.Serializer):
     shipment_id = serializers.UUIDField(source="id")
     order_id = serializers.UUIDField()
-    carrier_code = serializers.CharField()
-    external_tracking_number = serializers.CharField()
+    carrier_code = StrictCharField()
+    external_tracking_number = StrictCharField()
     polling = PollingOutput(source="*")
 
 
