@@ -119,6 +119,8 @@ def journey(tracking_number: str, *, count: int, started_at: datetime, every: ti
         raise ApiError(400, "a journey has at least 2 events")
     events = []
     legs = len(ROUTE) - 1
+    # The events nearest each hub on the way are its scans, at the hub itself.
+    hubs = {round(leg * (count - 1) / legs): ROUTE[leg] for leg in range(1, legs)}
     for index in range(count):
         share = index / (count - 1)
         leg = min(int(share * legs), legs - 1)
@@ -133,8 +135,9 @@ def journey(tracking_number: str, *, count: int, started_at: datetime, every: ti
             latitude, longitude = ROUTE[-1][0], ROUTE[-1][1]
         elif index == count - 2:
             status, description = "OUT_FOR_DELIVERY", "Out for delivery"
-        elif within == 0:
-            status, description, address = "ARRIVED", f"Arrived at the hub in {address_a}", address_a
+        elif index in hubs:
+            latitude, longitude, address = hubs[index]
+            status, description = "ARRIVED", f"Arrived at the hub in {address}"
         else:
             status, description = "IN_TRANSIT", "On the way"
         events.append(
@@ -201,7 +204,8 @@ class SandboxCarrier:
         self._streams: dict[str, list[dict]] = {}
         self._faults: list[Fault] = []
         self._requests: list[dict] = []
-        seeded_at = seeded_at or datetime.now(UTC)
+        # From the hour it started: a sandbox restarted within the hour tells the same times.
+        seeded_at = (seeded_at or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
         for number, count, every_minutes, began_minutes_ago in SEEDED:
             started_at = seeded_at - timedelta(minutes=began_minutes_ago)
             self._streams[number] = journey(

@@ -152,6 +152,25 @@ def test_a_carrier_event_read_twice_is_stored_once(polling, parties, carrier_san
     assert _stored_ids(shipment) == ["e0", "e1", "e2"]
 
 
+def test_an_event_sent_again_with_another_time_stays_one(
+    polling, parties, carrier_sandbox, ingest_service
+):
+    # given a shipment polled to the end
+    number = new_number()
+    carrier_sandbox.register(number, _events(2))
+    shipment = _tracked(parties, number)
+    _poll(shipment)
+
+    # when the carrier sends its first event again, re-timed, and the next poll is due
+    carrier_sandbox.append(number, [{**_events(1)[0], "occurred_at": datetime.now(UTC).isoformat()}])
+    _due_again(shipment)
+    outcome = _poll(shipment)
+
+    # then it is known by its id, and not stored again
+    assert (outcome.stored, outcome.duplicates) == (0, 1)
+    assert _stored_ids(shipment) == ["e0", "e1"]
+
+
 def test_a_poll_stops_at_the_page_cap_and_is_due_again_at_once(polling, parties, carrier_sandbox, ingest_service):
     polling["CARRIER_POLL_MAX_PAGES"] = 2
     number = new_number()

@@ -291,15 +291,10 @@ def _new_rows(shipment: TrackedShipment, page: Page, *, carrier_code: str) -> tu
     unique = {event.carrier_event_id: event for event in page.events}
     if not unique:
         return [], 0
-    moments = [event.occurred_at for event in unique.values()]
-    # Bounded by the page's times, so only the partitions of those months are read.
+    # Not bounded by the page's times: a carrier that corrects an event's time sends the same
+    # id, and it stays one event (the unique index, which must hold the time, would not see it).
     known = set(
-        TrackingEvent.objects.filter(
-            shipment_id=shipment.id,
-            source=EventSource.CARRIER_API,
-            occurred_at__gte=min(moments),
-            occurred_at__lte=max(moments),
-        )
+        TrackingEvent.objects.filter(shipment_id=shipment.id, source=EventSource.CARRIER_API)
         .annotate(carrier_event_id=KT("metadata__carrier_event_id"))
         .filter(carrier_event_id__in=list(unique))
         .values_list("carrier_event_id", flat=True)
