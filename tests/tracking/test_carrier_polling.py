@@ -152,9 +152,7 @@ def test_a_carrier_event_read_twice_is_stored_once(polling, parties, carrier_san
     assert _stored_ids(shipment) == ["e0", "e1", "e2"]
 
 
-def test_an_event_sent_again_with_another_time_stays_one(
-    polling, parties, carrier_sandbox, ingest_service
-):
+def test_an_event_sent_again_with_another_time_stays_one(polling, parties, carrier_sandbox, ingest_service):
     # given a shipment polled to the end
     number = new_number()
     carrier_sandbox.register(number, _events(2))
