@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from uuid import UUID
 
 from celery import shared_task
 
 from apps.core.task_bases import SystemTask, TenantTask
 from apps.tracking import partitions
 from apps.tracking.services import alerts as alert_services
+from apps.tracking.services import carrier_polling
 
 logger = logging.getLogger(__name__)
 
@@ -50,3 +52,21 @@ def tracking_no_signal() -> int:
     with tracking_no_signal.discover(reason="tracking.find_silent_devices"):
         organization_ids = alert_services.no_signal_due_organizations()
     return tracking_no_signal.fan_out(tracking_no_signal_of, organization_ids)
+
+
+# Not atomic: the service calls the carrier between short transactions, each in the
+# organization's scope. Carrier failures are the service's to schedule (its backoff, the
+# carrier's Retry-After): only a database error reaches Celery's retry.
+@shared_task(base=TenantTask, atomic=False)
+def tracking_poll_carrier(*, shipment_id: str, organization_id: str) -> str:
+    return carrier_polling.carrier_poll(shipment_id=UUID(shipment_id), organization_id=UUID(organization_id)).status
+
+
+@shared_task(base=SystemTask)
+def tracking_poll_carriers() -> int:
+    """Beat, every minute: one poll per shipment whose carrier poll is due, in the scope of
+    the shipment's supplier (the party that attached the carrier)."""
+    with tracking_poll_carriers.discover(reason="tracking.find_due_carrier_polls"):
+        due = carrier_polling.carrier_polls_due()
+    calls = [{"shipment_id": shipment_id, "organization_id": organization_id} for shipment_id, organization_id in due]
+    return tracking_poll_carriers.fan_out(tracking_poll_carrier, calls)

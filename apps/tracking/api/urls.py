@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.tracking.api import alert_urls, device_views, ingest_views
+from apps.tracking.api import alert_urls, carrier, device_views, ingest_views
 
 urlpatterns: list = [
     path("tracking/events", ingest_views.EventIngestView.as_view(), name="tracking-events"),
@@ -34,4 +34,5 @@ urlpatterns: list = [
         name="tracking-device-assignment-end",
     ),
     *alert_urls.urlpatterns,
+    *carrier.urlpatterns,
 ]

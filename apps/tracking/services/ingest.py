@@ -295,7 +295,7 @@ SELECT row.id, %s, %s, %s, row.event_type, %s, row.occurred_at, %s, row.latitude
       %s::numeric[], %s::smallint[], %s::numeric[], %s::boolean[], %s::text[], %s::text[]
   ) AS row(id, event_type, occurred_at, latitude, longitude, address, speed_kmh, heading,
            temperature_c, is_implausible, description, metadata)
-ON CONFLICT (device_id, occurred_at) DO NOTHING
+ON CONFLICT DO NOTHING
 RETURNING id
 """
 

@@ -1,0 +1,4 @@
+"""Fixtures of the tracking tests, each area's from its support module."""
+
+# === Carrier sandbox and the ingest service the poller stores through (carrier_support.py) ===
+from tests.tracking.carrier_support import carrier_sandbox, ingest_service, sandbox_carrier  # noqa: F401
