@@ -39,7 +39,7 @@ class CarrierEvent:
     def as_row(self, *, carrier_code: str) -> dict:
         """The event as a row of the ingest service (JSON-like, as the events endpoint takes them)."""
         return {
-            "event_type": self.event_type,
+            "event_type": str(self.event_type),  # plain text, as JSON gives it
             "occurred_at": self.occurred_at.isoformat(),
             "latitude": None if self.latitude is None else str(self.latitude),
             "longitude": None if self.longitude is None else str(self.longitude),

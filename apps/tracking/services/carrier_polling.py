@@ -273,7 +273,12 @@ def _page_store(claim: Claim, page: Page, *, cursor: str, last: bool) -> tuple[i
         if rejected:
             logger.warning(
                 "tracking.carrier_events_rejected",
-                extra={"shipment_id": str(shipment.id), "carrier_code": claim.carrier_code, "rejected": rejected},
+                extra={
+                    "shipment_id": str(shipment.id),
+                    "carrier_code": claim.carrier_code,
+                    "rejected": rejected,
+                    "first_errors": result.rejected[0]["errors"],
+                },
             )
     shipment.poll_cursor = page.next_cursor
     fields = ["poll_cursor", "updated_at"]
