@@ -129,7 +129,10 @@ class _Conditions:
             )
             return
         pending = self.worsened.get(condition_key)
-        if SEVERITY_RANK[severity] > SEVERITY_RANK[pending[0] if pending else alert.severity]:
+        # At an equal worse severity, the later details: they describe the condition as it is.
+        if SEVERITY_RANK[severity] > SEVERITY_RANK[alert.severity] and (
+            pending is None or SEVERITY_RANK[severity] >= SEVERITY_RANK[pending[0]]
+        ):
             self.worsened[condition_key] = (severity, details)
 
     def resolve(self, condition_key: str, *, reason: str) -> None:
@@ -318,6 +321,7 @@ def _geofences(
         if entered and (milestone := _milestone_of(fence)):
             milestones.append((ping, fence, milestone))
     derived.extend(_milestones(shipment, milestones))
+    derived.sort(key=lambda event: event.occurred_at)  # stable: a milestone after its entry
     if derived:
         TrackingEvent.objects.bulk_create(derived)
         for event in derived:
