@@ -23,17 +23,19 @@ The rules, each in one place below:
   TRACKING["DELAY_TOLERANCE"] past the promised time; severity from how late: up to 6 h
   medium (low within the first hour past the tolerance), up to 24 h high, beyond critical.
 - Cold chain (the client organization's `cold_chain` flag): a reading outside the shipment's
-  range raises `temperature`; severity is the worse of how far (beyond the range by under
-  1 °C low, 3 °C medium, 6 °C high, more critical) and how long the excursion has lasted (since
-  its first reading out of range: under 15 min low, 30 min medium, 2 h high, longer critical),
-  so a small drift that persists ends up as serious as a large one. The first reading back in
-  range resolves it. Without the flag, readings are only stored.
+  range raises `temperature`; severity is the worse of how far (beyond the range by up to
+  1 °C low, up to 3 °C medium, up to 6 °C high, more critical) and how long the excursion has
+  lasted (since its first reading out of range, which the alert remembers across batches: up
+  to 15 min low, up to 30 min medium, up to 2 h high, longer critical), so a small drift that
+  persists ends up as serious as a large one. The first reading back in range resolves it.
+  Without the flag, readings are only stored.
 - An open alert whose condition worsens is raised in severity (never lowered) once per batch.
 - Any plausible event resolves `no_signal` (raised by the no-signal beat job).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -200,8 +202,10 @@ def _deviation(shipment, pings: _Pings, waypoints: list[Waypoint], conditions: _
     outside = distances > half_width
     needed = settings.TRACKING["DEVIATION_PINGS"]
     count = shipment.pings_outside_corridor
+    # The usual batch is on the route all along: no ping to walk through one by one.
+    walked = range(len(outside)) if outside.any() else range(len(outside) - 1, len(outside))
     farthest = 0.0  # over the run of pings outside seen in this batch
-    for index in range(len(pings.events)):
+    for index in walked:
         if not outside[index]:
             count, farthest = 0, 0.0
             conditions.resolve("deviation", reason="Back inside the planned corridor.")
@@ -237,7 +241,7 @@ class _Fence:
     id: str
     name: str
     purpose: str  # "warehouse", "custom", or a waypoint's kind
-    contains: object  # (latitudes, longitudes) -> bool array
+    contains: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (latitudes, longitudes) -> inside
     warehouse_id: str | None = None
     alert_on_enter: bool = False
 
@@ -487,9 +491,7 @@ def _cold_chain(shipment: TrackedShipment, readings: list[TrackingEvent], condit
             continue
         started_at = _excursion_start(conditions.open.get("temperature"), reading)
         lasted = max(reading.occurred_at - started_at, timedelta(0))
-        severity = _worse(
-            _graded(float(beyond), TEMPERATURE_DEGREES_SEVERITY), _graded(lasted, TEMPERATURE_DURATION_SEVERITY)
-        )
+        severity = _worse(_graded(beyond, TEMPERATURE_DEGREES_SEVERITY), _graded(lasted, TEMPERATURE_DURATION_SEVERITY))
         conditions.raise_or_worsen(
             "temperature",
             alert_type=AlertType.TEMPERATURE,
@@ -498,7 +500,7 @@ def _cold_chain(shipment: TrackedShipment, readings: list[TrackingEvent], condit
             details={
                 "started_at": started_at.isoformat(),
                 "temperature_c": str(reading.temperature_c),
-                "beyond_c": str(beyond),
+                "beyond_c": round(beyond, 1),
                 "minutes_out_of_range": round(lasted.total_seconds() / 60),
                 "occurred_at": reading.occurred_at.isoformat(),
             },
@@ -513,11 +515,13 @@ def _excursion_start(alert: Alert | None, reading: TrackingEvent) -> datetime:
     return datetime.fromisoformat(started_at) if started_at else alert.created_at
 
 
-def _beyond_range(temperature: Decimal, low: Decimal | None, high: Decimal | None) -> Decimal:
-    """How many degrees the reading is outside the range (0 or less: inside)."""
+def _beyond_range(temperature, low: Decimal | None, high: Decimal | None) -> float:
+    """How many degrees the reading is outside the range (0 or less: inside). In floats: a
+    reading may come as a float or a Decimal, and a tenth of a degree is all that matters."""
+    temperature = float(temperature)
     return max(
-        low - temperature if low is not None else Decimal(0),
-        temperature - high if high is not None else Decimal(0),
+        float(low) - temperature if low is not None else 0.0,
+        temperature - float(high) if high is not None else 0.0,
     )
 
 
