@@ -249,13 +249,17 @@ class _Fence:
 def _fences(shipment: TrackedShipment, waypoints: list[Waypoint]) -> list[_Fence]:
     fences = []
     for snapshot in shipment.geofences or []:
+        if not snapshot.get("id"):
+            continue  # nothing to remember it by between batches
         if snapshot.get("shape") == "polygon":
             try:
                 polygon = Polygon(snapshot.get("polygon") or [])
             except ValueError:
                 continue  # fewer than three points: no area to be in
             contains = polygon.contains
-        elif snapshot.get("center_latitude") is not None and snapshot.get("radius_m"):
+        elif None not in (snapshot.get("center_latitude"), snapshot.get("center_longitude")) and snapshot.get(
+            "radius_m"
+        ):
             contains = _circle(
                 float(snapshot["center_latitude"]), float(snapshot["center_longitude"]), float(snapshot["radius_m"])
             )

@@ -544,3 +544,25 @@ def test_a_batch_on_the_route_costs_the_same_queries_whatever_its_size(shipment,
             batch_process(shipment=locked, events=pings, now=timezone.now())
 
     assert _reload(shipment).remaining_distance_m is not None
+
+
+def test_geofences_the_snapshot_cannot_place_are_passed_over(parties):
+    shipment = _shipment(
+        parties,
+        geofences=[
+            {
+                "name": "No id",
+                "shape": "circle",
+                "center_latitude": MID_LEG[0],
+                "center_longitude": MID_LEG[1],
+                "radius_m": 300,
+            },
+            {"id": "g-2", "name": "Two points", "shape": "polygon", "polygon": [[52.0, 13.0], [53.0, 14.0]]},
+            {"id": "g-3", "name": "No center", "shape": "circle", "radius_m": 300},
+        ],
+    )
+
+    derived = _process(shipment, _store(shipment, [MID_LEG]))
+
+    assert derived == []
+    assert _reload(shipment).inside_geofences == []
