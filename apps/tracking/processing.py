@@ -115,9 +115,6 @@ class _Conditions:
         alerts = Alert.objects.filter(shipment=shipment).exclude(status=AlertStatus.RESOLVED).exclude(condition_key="")
         return cls(shipment=shipment, open={alert.condition_key: alert for alert in alerts})
 
-    def is_open(self, condition_key: str) -> bool:
-        return condition_key in self.open
-
     def raise_or_worsen(self, condition_key: str, *, alert_type: str, severity: str, message: str, details: dict):
         alert = self.open.get(condition_key)
         if alert is None:
