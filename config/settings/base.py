@@ -402,6 +402,13 @@ TRACKING = {
     "WAYPOINT_RADIUS_M": env_int("TRACKING_WAYPOINT_RADIUS_M", 500),
     # A delay alert once the ETA passes the promised time by more than this.
     "DELAY_TOLERANCE": timedelta(minutes=env_int("TRACKING_DELAY_TOLERANCE_MINUTES", 60)),
+    # The ETA's speed: the moving pings of this window before the latest position (at most
+    # ETA_SPEED_PINGS of them); slower than STOP_SPEED_KMH between two pings is a stop, left
+    # out. With no moving pings yet, the default speed (a truck's average on a long haul).
+    "ETA_SPEED_WINDOW": timedelta(minutes=env_int("TRACKING_ETA_SPEED_WINDOW_MINUTES", 60)),
+    "ETA_SPEED_PINGS": 120,
+    "STOP_SPEED_KMH": 5,
+    "ETA_DEFAULT_SPEED_KMH": env_int("TRACKING_ETA_DEFAULT_SPEED_KMH", 60),
     # No event for this long from an active shipment with a device: a no-signal alert.
     "NO_SIGNAL_AFTER": timedelta(minutes=env_int("TRACKING_NO_SIGNAL_MINUTES", 30)),
     # An open high or critical alert nobody acknowledged within this time escalates.

@@ -116,6 +116,42 @@ def alert_raise(
     return alert, True
 
 
+SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+
+
+@transaction.atomic
+def alert_worsen(*, alert: Alert, shipment: TrackedShipment, severity: str, details: dict | None = None) -> bool:
+    """Raise an unresolved alert's severity to `severity` as its condition worsens; never
+    lowers it (a person may already act on the higher one). Whether it changed."""
+    if alert.status == AlertStatus.RESOLVED or SEVERITY_RANK[severity] <= SEVERITY_RANK[alert.severity]:
+        return False
+    previous = alert.severity
+    alert.severity = severity
+    alert.details = {**alert.details, **(details or {})}
+    alert.save(update_fields=["severity", "details", "updated_at"])
+    audit_record(
+        action="tracking.alert_worsened",
+        resource_type="tracking_alert",
+        resource_id=alert.id,
+        old_values={"severity": previous},
+        new_values={"severity": severity},
+        organization_id=current_organization_id() or shipment.supplier_organization_id,
+        actor=SYSTEM,
+    )
+    outbox_publish(
+        events.AlertWorsened(
+            **shipment_event_fields(shipment),
+            alert_id=str(alert.id),
+            alert_type=alert.alert_type,
+            severity=alert.severity,
+            status=alert.status,
+            message=alert.message,
+            previous_severity=previous,
+        )
+    )
+    return True
+
+
 @transaction.atomic
 def alert_resolve_condition(*, shipment: TrackedShipment, condition_key: str, reason: str) -> Alert | None:
     """Resolve the open alert of a condition that is over, as the system; None when none is open."""
