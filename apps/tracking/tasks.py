@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 
 from apps.core.task_bases import SystemTask
-from apps.tracking import partitions
+from apps.tracking import live, partitions
 
 logger = logging.getLogger(__name__)
 
@@ -20,3 +20,10 @@ def tracking_partitions_maintain() -> dict:
     dropped = partitions.partitions_drop_expired()
     logger.info("tracking.partitions_maintained", extra={"made": made, "dropped": dropped})
     return {"made": made, "dropped": dropped}
+
+
+@shared_task(base=SystemTask)
+def tracking_live_location_flush(*, shipment_id: str, group: str) -> bool:
+    """The trailing send of a shipment's live position (apps/tracking/live.py says why a task).
+    Reads Redis only, no tenant's rows; idempotent: the pending position is taken once."""
+    return live.location_flush(shipment_id=shipment_id, group=group)
