@@ -61,6 +61,8 @@ def _seed(*, shipments: int) -> Seeded:
     import secrets
     from decimal import Decimal
 
+    from django.contrib.auth import get_user_model
+
     from apps.accounts.services import session_start
     from apps.core.actors import Actor
     from apps.core.context import system_scope, tenant_scope
@@ -68,7 +70,6 @@ def _seed(*, shipments: int) -> Seeded:
     from apps.tenancy.models import Membership, Organization
     from apps.tenancy.roles import Role
     from apps.tracking.models import TrackedShipment
-    from django.contrib.auth import get_user_model
 
     with system_scope(reason="bench: seed the live feed's parties", audit=False):
         shipper = Organization.objects.create(name="Bench shipper", slug=f"bench-shipper-{secrets.token_hex(3)}")
