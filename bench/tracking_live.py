@@ -245,21 +245,21 @@ def _wait_healthy(port: int, deadline: float) -> None:
 
 def run(args) -> tuple[list[Metric], list[str]]:
     seeded = _seed(shipments=args.shipments)
-    log = tempfile.TemporaryFile()
     ports = [_free_port() for _ in range(args.servers)]
-    servers = [_start_server(port, log) for port in ports]
-    try:
-        deadline = time.monotonic() + 60
-        for port in ports:
-            _wait_healthy(port, deadline)
-        metrics = measure(
-            [f"127.0.0.1:{port}" for port in ports], seeded, subscribers=args.subscribers, rounds=args.rounds
-        )
-    finally:
-        for server in servers:
-            if server.poll() is None:
-                os.killpg(server.pid, signal.SIGTERM)
-                server.wait(timeout=20)
+    with tempfile.TemporaryFile() as log:
+        servers = [_start_server(port, log) for port in ports]
+        try:
+            deadline = time.monotonic() + 60
+            for port in ports:
+                _wait_healthy(port, deadline)
+            metrics = measure(
+                [f"127.0.0.1:{port}" for port in ports], seeded, subscribers=args.subscribers, rounds=args.rounds
+            )
+        finally:
+            for server in servers:
+                if server.poll() is None:
+                    os.killpg(server.pid, signal.SIGTERM)
+                    server.wait(timeout=20)
     notes = [
         f"{args.subscribers} sockets over {args.servers} ASGI processes, {args.shipments} shipments, "
         f"{args.rounds} positions each; latency from apps.tracking.live.location_push (the ingest "
