@@ -192,6 +192,7 @@ async def _listen(servers: list[str], seeded: Seeded, subscribers: int, rounds: 
         task.cancel()
     failures = [task.exception() for task in done if task.exception() is not None]
     pusher.join(timeout=10)
+    progress(f"{len(latencies)} of {subscribers * rounds} messages arrived; {len(pending)} sockets still waiting")
     if failures:
         raise failures[0]
     return latencies, subscribers * rounds
@@ -259,7 +260,12 @@ def run(args) -> tuple[list[Metric], list[str]]:
             for server in servers:
                 if server.poll() is None:
                     os.killpg(server.pid, signal.SIGTERM)
+            for server in servers:
+                try:
                     server.wait(timeout=20)
+                except subprocess.TimeoutExpired:  # sockets that never closed: no reason to wait longer
+                    os.killpg(server.pid, signal.SIGKILL)
+                    server.wait(timeout=5)
     notes = [
         f"{args.subscribers} sockets over {args.servers} ASGI processes, {args.shipments} shipments, "
         f"{args.rounds} positions each; latency from apps.tracking.live.location_push (the ingest "

@@ -40,8 +40,11 @@ def route_drawing(route: dict) -> dict | None:
     shrink = math.cos(math.radians(sum(latitude for latitude, _ in points) / len(points)))
     xs = [longitude * shrink for _, longitude in points]
     ys = [-latitude for latitude, _ in points]
-    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-6)
-    scale = min(SVG_WIDTH - 2 * SVG_MARGIN, SVG_HEIGHT - 2 * SVG_MARGIN) / span
+    # As large as the frame allows either way (a single point: any scale will do).
+    scale = min(
+        (SVG_WIDTH - 2 * SVG_MARGIN) / max(max(xs) - min(xs), 1e-6),
+        (SVG_HEIGHT - 2 * SVG_MARGIN) / max(max(ys) - min(ys), 1e-6),
+    )
     # Centered in the frame whichever way the route runs.
     offset_x = (SVG_WIDTH - (max(xs) - min(xs)) * scale) / 2 - min(xs) * scale
     offset_y = (SVG_HEIGHT - (max(ys) - min(ys)) * scale) / 2 - min(ys) * scale
