@@ -23,7 +23,8 @@ pytestmark = pytest.mark.skipif(not REQUIRED and _missing() is not None, reason=
 
 ROUTE = [
     {"kind": "pickup", "city": "Hamburg", "country": "DE", "latitude": "53.5432", "longitude": "9.9876"},
-    {"kind": "border_crossing", "city": "Frankfurt (Oder)", "country": "DE", "latitude": "52.3412", "longitude": "14.5509"},
+    {"kind": "border_crossing", "city": "Frankfurt (Oder)", "country": "DE",
+     "latitude": "52.3412", "longitude": "14.5509"},
     {"kind": "delivery", "city": "Warsaw", "country": "PL", "latitude": "52.2296", "longitude": "21.0122"},
 ]  # fmt: skip
 
