@@ -121,7 +121,6 @@ def _push_rounds(shipments: list[dict], rounds: int, start_after: float) -> None
     targets = [TrackedShipment(id=s["id"], kind=s["kind"], order_id=s["order_id"]) for s in shipments]
     time.sleep(start_after)
     for number in range(rounds):
-        started = time.monotonic()
         for shipment in targets:
             event = TrackingEvent(
                 shipment_id=shipment.id,
@@ -132,7 +131,10 @@ def _push_rounds(shipments: list[dict], rounds: int, start_after: float) -> None
                 occurred_at=datetime.now(UTC),
             )
             live.location_push(shipment=shipment, event=event)
-        time.sleep(max(0.0, period - (time.monotonic() - started)))
+        # A whole period after the round, not after its start: a shipment pushed late in a slow
+        # round must not be pushed again inside its window (that send would wait for a trailing
+        # flush, by design, and measure the window instead of the feed).
+        time.sleep(period)
 
 
 # --- The subscribers -------------------------------------------------------------------------
