@@ -8,7 +8,7 @@ from uuid import UUID
 from celery import shared_task
 
 from apps.core.task_bases import SystemTask, TenantTask
-from apps.tracking import partitions
+from apps.tracking import live, partitions
 from apps.tracking.services import alerts as alert_services
 from apps.tracking.services import carrier_polling
 
@@ -70,3 +70,10 @@ def tracking_poll_carriers() -> int:
         due = carrier_polling.carrier_polls_due()
     calls = [{"shipment_id": shipment_id, "organization_id": organization_id} for shipment_id, organization_id in due]
     return tracking_poll_carriers.fan_out(tracking_poll_carrier, calls)
+
+
+@shared_task(base=SystemTask)
+def tracking_live_location_flush(*, shipment_id: str, group: str) -> bool:
+    """The trailing send of a shipment's live position (apps/tracking/live.py says why a task).
+    Reads Redis only, no tenant's rows; idempotent: the pending position is taken once."""
+    return live.location_flush(shipment_id=shipment_id, group=group)

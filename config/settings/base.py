@@ -508,6 +508,7 @@ RATE_LIMITS = env_rate_limits(
         "reset_ip": "10/hour",
         "reset_account": "5/hour",
         "quote_explain": "20/min",  # POST /pricing/quote with explain=true, per user (it judges every offering)
+        "public_tracking_ip": "60/min",  # the public tracking page /t/<number>, per client IP
     }
 )
 
