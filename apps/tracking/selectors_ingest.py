@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
 from apps.tracking.models import Device, DeviceAssignment, TrackedShipment
@@ -16,11 +16,7 @@ def tracked_shipment_of(*, organization_id: UUID, order_id: UUID | None = None, 
     """The tracked shipment of the order or package, when the organization is one of its
     parties; 404 otherwise (another tenant's, or not tracked yet)."""
     subject = {"order_id": order_id} if order_id is not None else {"package_id": package_id}
-    shipment = (
-        TrackedShipment.objects.filter(**subject)
-        .filter(Q(client_organization_id=organization_id) | Q(supplier_organization_id=organization_id))
-        .first()
-    )
+    shipment = TrackedShipment.objects.visible_to(organization_id).filter(**subject).first()
     if shipment is None:
         raise NotFound("No tracked shipment of that order or package.")
     return shipment

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.fields import StrictCharField
 from apps.tracking.models import Device, DeviceAssignment, EventType
 
 
@@ -33,13 +34,13 @@ class EventRowInput(serializers.Serializer):
         required=False,
         help_text="Required with a location update.",
     )
-    address = serializers.CharField(max_length=300, required=False)
+    address = StrictCharField(max_length=300, required=False)
     speed_kmh = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, max_value=1000, required=False)
     heading = serializers.IntegerField(min_value=0, max_value=359, required=False)
     temperature_c = serializers.DecimalField(
         max_digits=5, decimal_places=1, min_value=-100, max_value=200, required=False
     )
-    description = serializers.CharField(max_length=300, required=False)
+    description = StrictCharField(max_length=300, required=False)
     metadata = serializers.DictField(required=False, help_text="At most 1,024 characters of JSON.")
 
 
@@ -54,7 +55,7 @@ class EventBatchInput(serializers.Serializer):
 
 class RejectedRowOutput(serializers.Serializer):
     index = serializers.IntegerField(help_text="The row's position in the batch, from 0.")
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    errors = serializers.DictField(child=serializers.ListField(child=StrictCharField()))
 
 
 class IngestOutput(serializers.Serializer):
@@ -72,8 +73,8 @@ class LocationOutput(serializers.Serializer):
 
 
 class DeviceInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    serial_number = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    name = StrictCharField(max_length=200)
+    serial_number = StrictCharField(max_length=100, required=False, default="", allow_blank=True)
 
 
 class DeviceOutput(serializers.ModelSerializer):
@@ -120,7 +121,7 @@ class AssignmentOutput(serializers.ModelSerializer):
     shipment_id = serializers.UUIDField(read_only=True)
     order_id = serializers.UUIDField(source="shipment.order_id", read_only=True, allow_null=True)
     package_id = serializers.UUIDField(source="shipment.package_id", read_only=True, allow_null=True)
-    reference = serializers.CharField(source="shipment.reference", read_only=True)
+    reference = StrictCharField(source="shipment.reference", read_only=True)
 
     class Meta:
         model = DeviceAssignment

@@ -102,11 +102,7 @@ def device_seen(*, device_id: UUID, now: datetime) -> None:
 def _party_shipment(*, actor: Actor, shipment_id: UUID) -> TrackedShipment:
     """A tracked shipment the actor's organization is a party of (row-level security shows
     only those; the filter says it again), or 404."""
-    shipment = (
-        TrackedShipment.objects.filter(pk=shipment_id)
-        .filter(Q(client_organization_id=actor.organization_id) | Q(supplier_organization_id=actor.organization_id))
-        .first()
-    )
+    shipment = TrackedShipment.objects.visible_to(actor.organization_id).filter(pk=shipment_id).first()
     if shipment is None:
         raise NotFound("Tracked shipment not found.")
     return shipment

@@ -429,7 +429,7 @@ def _record(
 
     processing.batch_process(shipment=locked, events=stored, now=now)
     if position is not None:
-        transaction.on_commit(lambda: live.location_push(shipment=locked, event=position))
+        transaction.on_commit(lambda: live.location_push(shipment=locked, event=position), robust=True)
     return stored, duplicates
 
 
