@@ -1,3 +1,30 @@
 """Tracking's API under /api/v1/tracking/ (each area's routes in its own module)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from apps.tracking.api import shipment_views as shipments
+
+urlpatterns: list = [
+    path("tracking/orders/<uuid:order_id>", shipments.TrackingDetailView.as_view(), name="tracking-order"),
+    path("tracking/orders/<uuid:order_id>/route", shipments.TrackingRouteView.as_view(), name="tracking-order-route"),
+    path("tracking/orders/<uuid:order_id>/eta", shipments.TrackingEtaView.as_view(), name="tracking-order-eta"),
+    path(
+        "tracking/orders/<uuid:order_id>/events", shipments.TrackingEventsView.as_view(), name="tracking-order-events"
+    ),
+    path("tracking/packages/<uuid:package_id>", shipments.PackageTrackingDetailView.as_view(), name="tracking-package"),
+    path(
+        "tracking/packages/<uuid:package_id>/route",
+        shipments.PackageTrackingRouteView.as_view(),
+        name="tracking-package-route",
+    ),
+    path(
+        "tracking/packages/<uuid:package_id>/eta",
+        shipments.PackageTrackingEtaView.as_view(),
+        name="tracking-package-eta",
+    ),
+    path(
+        "tracking/packages/<uuid:package_id>/events",
+        shipments.PackageTrackingEventsView.as_view(),
+        name="tracking-package-events",
+    ),
+]
