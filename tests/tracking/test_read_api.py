@@ -207,4 +207,3 @@ def test_the_tracking_follows_the_order_in_the_read_api(api, shipper, carrier, t
     body = api(shipper.staff).get(_url(tracked.order_id)).json()
 
     assert body["status"] == "in_transit" and body["is_active"] is True
-

@@ -10,9 +10,7 @@ from apps.tracking.track import TRACK_MAX_POINTS, track_merge
 
 def _wandering(count: int, *, start: int = 0) -> list[list]:
     """A truck heading east with a slow weave, one ping a minute."""
-    return [
-        [10.0 + index * 0.0005, 53.5 + 0.01 * math.sin(index / 50), start + index * 60] for index in range(count)
-    ]
+    return [[10.0 + index * 0.0005, 53.5 + 0.01 * math.sin(index / 50), start + index * 60] for index in range(count)]
 
 
 def test_a_hundred_thousand_pings_in_batches_keep_at_most_a_few_thousand_points():

@@ -92,7 +92,10 @@ def test_without_route_waypoints_the_route_is_taking_over_to_delivery(api, shipp
     move(api, carrier.staff, order.id, "confirmed")
 
     [shipment] = _tracked(order.id)
-    assert [(point["kind"], point["city"]) for point in shipment.route] == [("pickup", "Hamburg"), ("delivery", "Berlin")]
+    assert [(point["kind"], point["city"]) for point in shipment.route] == [
+        ("pickup", "Hamburg"),
+        ("delivery", "Berlin"),
+    ]
     assert shipment.route[0]["window_from"] == "2027-01-11T08:00:00Z"
     assert shipment.route[1]["latitude"] is None  # a place given without coordinates
     assert shipment.route_length_m == 0
@@ -159,4 +162,3 @@ def test_the_starting_partys_geofences_are_copied_onto_the_shipment(api, shipper
     assert [(entry["id"], entry["organization_id"], entry["radius_m"]) for entry in shipment.geofences] == [
         (str(depot.id), str(carrier.org.id), 800)
     ]
-
