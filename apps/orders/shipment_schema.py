@@ -41,6 +41,14 @@ class PlaceData(serializers.Serializer):
             raise serializers.ValidationError("Give both latitude and longitude, or neither.")
         return attrs
 
+    def to_representation(self, instance):
+        # A place without coordinates is stored (and shown) as it was before they existed.
+        place = super().to_representation(instance)
+        for name in ("latitude", "longitude"):
+            if name in place and place[name] is None:
+                del place[name]
+        return place
+
 
 class PartyData(PlaceData):
     name = _text(300)
