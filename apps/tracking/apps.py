@@ -12,3 +12,5 @@ class TrackingConfig(AppConfig):
 
         # A confirmed freight order is tracked; the tracking follows its status to the end.
         subscribe("order.status_changed", receivers.order_status_changed, name="tracking.order_status_changed")
+        # A package is tracked from the moment it leaves the warehouse until it is delivered.
+        subscribe("package.status_changed", receivers.package_status_changed, name="tracking.package_status_changed")

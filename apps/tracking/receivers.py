@@ -13,3 +13,8 @@ def order_status_changed(event) -> None:
     if event.payload.get("kind") != "freight":
         return
     shipments.tracking_follow_order(order_id=UUID(event.payload["order_id"]))
+
+
+def package_status_changed(event) -> None:
+    """A package that leaves the warehouse is tracked; delivery stops it."""
+    shipments.tracking_follow_package(package_id=UUID(event.payload["package_id"]))

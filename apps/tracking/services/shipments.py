@@ -160,6 +160,70 @@ def _start_for_order(order, *, organization_id: UUID) -> TrackedShipment:
     return _started(shipment)
 
 
+@transaction.atomic
+def tracking_follow_package(*, package_id: UUID) -> TrackedShipment | None:
+    """Keep a package's tracking in step with the package, as the current organization sees
+    it: start when it leaves the warehouse (in transit; once), copy every later status, stop
+    when it is delivered. Idempotent; the package's status is read, not taken from the event."""
+    organization_id = current_organization_id()
+    package = order_selectors.package_for_tracking(organization_id=organization_id, package_id=package_id)
+    shipment = TrackedShipment.objects.select_for_update().filter(package_id=package.id).first()
+    if shipment is None:
+        if package.status not in PACKAGE_TRACKED_STATUSES:
+            return None
+        return _start_for_package(package, organization_id=organization_id)
+    if shipment.status == package.status:
+        return shipment
+    shipment.status = package.status
+    changed = ["status", *_stop_if_final(shipment, PACKAGE_FINAL_STATUSES)]
+    shipment.save(update_fields=[*changed, "updated_at"])
+    return shipment
+
+
+def _start_for_package(package, *, organization_id: UUID) -> TrackedShipment:
+    """A package's route: from the warehouse it left to its order's shipping address (cities;
+    neither has coordinates today, so the route has no length until someone plans it)."""
+    warehouse = package.current_warehouse
+    address = package.order.shipping_address or {}
+    route = []
+    if warehouse is not None:
+        route.append(
+            routes.waypoint(
+                kind="warehouse",
+                place={"city": warehouse.city, "country": warehouse.country},
+                name=warehouse.name,
+                window_from=None,
+                window_until=None,
+            )
+        )
+    if address:
+        until = package.estimated_delivery_at
+        route.append(
+            routes.waypoint(
+                kind="delivery",
+                place={"city": address.get("city") or "", "country": (address.get("country") or "").upper()},
+                window_from=None,
+                window_until=until.isoformat().replace("+00:00", "Z") if until else None,
+            )
+        )
+    shipment = _create_with_tracking_number(
+        kind=SubjectKind.PACKAGE,
+        package_id=package.id,
+        client_organization_id=package.client_organization_id,
+        supplier_organization_id=package.supplier_organization_id,
+        reference=package.tracking_number,
+        status=package.status,
+        route=route,
+        corridor_width_m=settings.TRACKING["CORRIDOR_WIDTH_M"],
+        route_length_m=routes.route_length_m(route),
+        promised_at=package.estimated_delivery_at,
+        last_city=warehouse.city if warehouse else "",
+        last_country=warehouse.country if warehouse else "",
+        geofences=geofences_snapshot_of(organization_id=organization_id),
+    )
+    return _started(shipment)
+
+
 # --- The travelled track ----------------------------------------------------------------------
 
 
