@@ -2,9 +2,12 @@
 
 from django.urls import path
 
+from apps.tracking.api import geofence_views as geofences
 from apps.tracking.api import shipment_views as shipments
 
 urlpatterns: list = [
+    path("tracking/geofences", geofences.GeofenceListView.as_view(), name="tracking-geofences"),
+    path("tracking/geofences/<uuid:geofence_id>", geofences.GeofenceDetailView.as_view(), name="tracking-geofence"),
     path("tracking/orders/<uuid:order_id>", shipments.TrackingDetailView.as_view(), name="tracking-order"),
     path("tracking/orders/<uuid:order_id>/route", shipments.TrackingRouteView.as_view(), name="tracking-order-route"),
     path("tracking/orders/<uuid:order_id>/eta", shipments.TrackingEtaView.as_view(), name="tracking-order-eta"),
