@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from apps.core.api.fields import StrictCharField
 
 
 class EventOutput(serializers.Serializer):
@@ -115,3 +119,39 @@ class RouteOutput(serializers.Serializer):
 
     type = serializers.CharField()
     features = serializers.ListField(child=serializers.DictField())
+
+
+class WaypointInput(serializers.Serializer):
+    KINDS = ["pickup", "stop", "border_crossing", "warehouse", "delivery"]
+
+    kind = serializers.ChoiceField(choices=KINDS)
+    latitude = serializers.DecimalField(
+        max_digits=8, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90), required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-180), max_value=Decimal(180), required=False, allow_null=True
+    )
+    city = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    country = StrictCharField(max_length=2, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    window_from = serializers.DateTimeField(required=False, allow_null=True)
+    window_until = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if (attrs.get("latitude") is None) != (attrs.get("longitude") is None):
+            raise serializers.ValidationError({"longitude": ["Give both latitude and longitude, or neither."]})
+        if attrs.get("window_from") and attrs.get("window_until") and attrs["window_until"] < attrs["window_from"]:
+            raise serializers.ValidationError({"window_until": ["The window ends before it begins."]})
+        return attrs
+
+
+class RoutePlanInput(serializers.Serializer):
+    waypoints = WaypointInput(many=True, min_length=2, max_length=100)
+    corridor_width_m = serializers.IntegerField(required=False, help_text="From 100 to 50,000 m.")
+
+
+class RoutePlanOutput(serializers.Serializer):
+    waypoints = WaypointOutput(many=True, source="route")
+    corridor_width_m = serializers.IntegerField()
+    route_length_m = serializers.IntegerField()
+    promised_at = serializers.DateTimeField(allow_null=True)

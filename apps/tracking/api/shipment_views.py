@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from apps.core.pagination import StreamPagination
@@ -14,6 +14,7 @@ from apps.orders import selectors as order_selectors
 from apps.tenancy.api.base import OrganizationEndpoint
 from apps.tracking import selectors
 from apps.tracking.api import shipment_serializers as s
+from apps.tracking.services import shipments as services
 
 
 class EventStreamPagination(StreamPagination):
@@ -77,6 +78,35 @@ class TrackingEventsView(TrackedShipmentView):
         return paginator.get_paginated_response(s.EventOutput(page, many=True).data)
 
 
+class TrackingRoutePlanView(TrackedShipmentView):
+    """The planned route: both parties read it; the carrier (supplier side) plans it."""
+
+    required_permissions: ClassVar[dict[str, str]] = {"GET": "tracking:read", "PUT": "tracking:update"}
+
+    @extend_schema(responses=s.RoutePlanOutput, summary="The planned route: waypoints, windows, corridor")
+    def get(self, request, **path):
+        return Response(s.RoutePlanOutput(self.shipment()).data)
+
+    @extend_schema(
+        request=s.RoutePlanInput,
+        responses={
+            200: s.RoutePlanOutput,
+            422: OpenApiResponse(description="INVALID_STATE_TRANSITION: tracking ended"),
+        },
+        summary="Plan the route (the carrier): replaces the waypoints; the length and promised time follow",
+    )
+    def put(self, request, **path):
+        data = s.RoutePlanInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        shipment = services.shipment_route_plan(
+            actor=self.actor(),
+            shipment_id=self.shipment().id,
+            waypoints=data.validated_data["waypoints"],
+            corridor_width_m=data.validated_data.get("corridor_width_m"),
+        )
+        return Response(s.RoutePlanOutput(shipment).data)
+
+
 def _package(view_class):
     return type(f"Package{view_class.__name__}", (view_class,), {"subject": "package"})
 
@@ -85,3 +115,4 @@ PackageTrackingDetailView = _package(TrackingDetailView)
 PackageTrackingRouteView = _package(TrackingRouteView)
 PackageTrackingEtaView = _package(TrackingEtaView)
 PackageTrackingEventsView = _package(TrackingEventsView)
+PackageTrackingRoutePlanView = _package(TrackingRoutePlanView)

@@ -14,6 +14,16 @@ urlpatterns: list = [
     path(
         "tracking/orders/<uuid:order_id>/events", shipments.TrackingEventsView.as_view(), name="tracking-order-events"
     ),
+    path(
+        "tracking/orders/<uuid:order_id>/route/plan",
+        shipments.TrackingRoutePlanView.as_view(),
+        name="tracking-order-route-plan",
+    ),
+    path(
+        "tracking/packages/<uuid:package_id>/route/plan",
+        shipments.PackageTrackingRoutePlanView.as_view(),
+        name="tracking-package-route-plan",
+    ),
     path("tracking/packages/<uuid:package_id>", shipments.PackageTrackingDetailView.as_view(), name="tracking-package"),
     path(
         "tracking/packages/<uuid:package_id>/route",

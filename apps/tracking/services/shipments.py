@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import UTC
 from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.core.audit import audit_record
 from apps.core.context import current_organization_id
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from apps.core.services import outbox_publish
 from apps.orders import selectors as order_selectors
 from apps.tracking import events, routes, track
@@ -222,6 +224,87 @@ def _start_for_package(package, *, organization_id: UUID) -> TrackedShipment:
         geofences=geofences_snapshot_of(organization_id=organization_id),
     )
     return _started(shipment)
+
+
+# --- The planned route ------------------------------------------------------------------------
+
+CORRIDOR_MIN_M, CORRIDOR_MAX_M = 100, 50_000
+
+
+class TrackingEnded(DomainError):
+    status_code = 422
+    code = ErrorCode.INVALID_STATE_TRANSITION
+
+
+@transaction.atomic
+def shipment_route_plan(
+    *, actor: Actor, shipment_id: UUID, waypoints: list[dict], corridor_width_m: int | None = None
+) -> TrackedShipment:
+    """Replace a tracked shipment's planned route (and its corridor width): the carrier's
+    (supplier side) to say, while tracking is active. The route's length and the promised time
+    follow; the deviation count starts again (the old corridor no longer applies).
+
+    `waypoints`: [{kind, latitude, longitude, city, country, name, window_from, window_until}],
+    checked by the API (ranges, both coordinates or none, windows in order)."""
+    shipment = (
+        TrackedShipment.objects.visible_to(actor.organization_id).select_for_update().filter(pk=shipment_id).first()
+    )
+    if shipment is None:
+        raise NotFound("No tracking for this order or package.")
+    if shipment.supplier_organization_id != actor.organization_id:
+        raise PermissionDenied("Only the carrier (the supplier of the order) plans the route.")
+    if not shipment.is_active:
+        raise TrackingEnded("Tracking of this shipment has ended: its route no longer changes.")
+    if corridor_width_m is not None and not CORRIDOR_MIN_M <= corridor_width_m <= CORRIDOR_MAX_M:
+        raise ValidationFailed(
+            "The corridor is too narrow or too wide.",
+            details={"corridor_width_m": [f"From {CORRIDOR_MIN_M} to {CORRIDOR_MAX_M} meters."]},
+        )
+    route = [
+        routes.waypoint(
+            kind=point["kind"],
+            place=point,
+            name=point.get("name") or "",
+            window_from=_iso(point.get("window_from")),
+            window_until=_iso(point.get("window_until")),
+        )
+        for point in waypoints
+    ]
+    old = {"route_length_m": shipment.route_length_m, "corridor_width_m": shipment.corridor_width_m}
+    shipment.route = route
+    shipment.route_length_m = routes.route_length_m(route)
+    shipment.promised_at = routes.promised_at(route) or shipment.promised_at
+    shipment.pings_outside_corridor = 0
+    if corridor_width_m is not None:
+        shipment.corridor_width_m = corridor_width_m
+    shipment.save(
+        update_fields=[
+            "route",
+            "route_length_m",
+            "promised_at",
+            "pings_outside_corridor",
+            "corridor_width_m",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        action="tracking.route_planned",
+        resource_type="tracked_shipment",
+        resource_id=shipment.id,
+        old_values=old,
+        new_values={
+            "route_length_m": shipment.route_length_m,
+            "corridor_width_m": shipment.corridor_width_m,
+            "waypoints": len(route),
+        },
+        organization_id=actor.organization_id,
+        actor=actor,
+    )
+    return shipment
+
+
+def _iso(moment) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 # --- The travelled track ----------------------------------------------------------------------
