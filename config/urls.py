@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from apps.core.api import views as core_views
 from apps.documents import public as documents_public
+from apps.tracking import public as tracking_public
 
 handler400 = "apps.core.errors.handler400"
 handler403 = "apps.core.errors.handler403"
@@ -29,6 +30,7 @@ urlpatterns = [
     path("api/v1/", include("apps.escrow.api.urls")),
     path("api/v1/", include("apps.tracking.api.urls")),
     path("verify/<str:token>", documents_public.verify_page, name="document-public-verify"),
+    path("t/<str:tracking_number>", tracking_public.tracking_page, name="tracking-public"),
 ]
 
 if settings.DEBUG or getattr(settings, "BENCHMARK_BARE_VIEW", False):

@@ -1,7 +1,8 @@
 """`python -m devstack run|test|exec`: the two commands of the README, and a helper.
 
 run   set up (services, database role, migrations, demo data), then serve web,
-      worker, beat and the payment sandbox until one Ctrl-C stops everything.
+      worker, beat, the payment sandbox and the carrier tracking sandbox until one Ctrl-C
+      stops everything.
 test  the same set-up, then pytest with the arguments given after `test`.
 exec  the same environment, then any command (used by bench and by hand).
 """
@@ -16,6 +17,7 @@ import sys
 import time
 
 from devstack.services import ROOT, _secret, ensure_environment
+from sandboxes.carrier_tracking import SEEDED_NUMBERS
 
 PYTHON = sys.executable
 
@@ -44,7 +46,12 @@ def _port_is_free(port: int) -> bool:
 def run() -> int:
     port = int(os.environ.get("PORT", "8000"))
     payments_port = int(os.environ.get("PAYMENT_SANDBOX_PORT", "8010"))
-    for variable, value in (("PORT", port), ("PAYMENT_SANDBOX_PORT", payments_port)):
+    carriers_port = int(os.environ.get("CARRIER_SANDBOX_PORT", "8011"))
+    for variable, value in (
+        ("PORT", port),
+        ("PAYMENT_SANDBOX_PORT", payments_port),
+        ("CARRIER_SANDBOX_PORT", carriers_port),
+    ):
         if not _port_is_free(value):
             print(
                 f"Port {value} is already in use on 127.0.0.1. "
@@ -69,7 +76,11 @@ def run() -> int:
         "PAYMENT_SANDBOX_SECRET": os.environ.get("PAYMENT_SANDBOX_SECRET") or _secret("payment_sandbox_secret"),
         "PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{port}/api/v1/payments/webhooks/sandbox",
     }
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", **payments}
+    carriers = {
+        "CARRIER_SANDBOX_URL": f"http://127.0.0.1:{carriers_port}",
+        "CARRIER_SANDBOX_API_KEY": os.environ.get("CARRIER_SANDBOX_API_KEY") or _secret("carrier_sandbox_api_key"),
+    }
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", **payments, **carriers}
     commands = {
         # uvicorn with the project's options: WebSocket pings, no proxy headers (config/server.py).
         "web": [PYTHON, "-m", "config.server", "--host", "127.0.0.1", "--port", str(port)],
@@ -111,6 +122,16 @@ def run() -> int:
             "--webhook-url",
             payments["PAYMENT_WEBHOOK_URL"],
         ],
+        # The key comes from CARRIER_SANDBOX_API_KEY in env, not argv.
+        "carrier-sandbox": [
+            PYTHON,
+            "-m",
+            "sandboxes.carrier_tracking",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(carriers_port),
+        ],
     }
     processes = {
         name: subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True) for name, command in commands.items()
@@ -125,9 +146,11 @@ def run() -> int:
         f"  WebSocket  ws://127.0.0.1:{port}/ws/v1/events/ (first message: "
         '{"type": "authenticate", "token": "<access token>"})\n'
         f"  Payments   {payments['PAYMENT_SANDBOX_URL']} (sandbox gateway)\n"
+        f"  Carriers   {carriers['CARRIER_SANDBOX_URL']} (sandbox carrier tracking; numbers "
+        f"{', '.join(SEEDED_NUMBERS)})\n"
         f"  Database   {started['postgres']}, Redis {started['redis']}\n"
         f"{banner}\n"
-        "Ctrl-C stops the web server, the worker, beat, the payment sandbox and the embedded services.\n",
+        "Ctrl-C stops the web server, the worker, beat, the sandboxes and the embedded services.\n",
         flush=True,
     )
 

@@ -23,3 +23,26 @@ def register_group_authorizer(kind: str, check: GroupAuthorizer) -> None:
 
 def group_authorizer(kind: str) -> GroupAuthorizer | None:
     return _authorizers.get(kind)
+
+
+def event_message(event) -> dict:
+    """The channel-layer message that brings a relayed outbox event to a group's sockets: they
+    send `{"type": "event", "event": {...}}` (the event id travels with it: delivery is at
+    least once, clients drop what they have seen)."""
+    return {
+        "type": "event.message",
+        "event": {
+            "id": str(event.id),
+            "event_type": event.event_type,
+            "aggregate_type": event.aggregate_type,
+            "aggregate_id": event.aggregate_id,
+            "payload": event.payload,
+            "created_at": event.created_at.isoformat(),
+        },
+    }
+
+
+def live_message(content: dict) -> dict:
+    """The channel-layer message for what a context pushes to a group directly, not through the
+    outbox (a shipment's position): the sockets send `content` as it is."""
+    return {"type": "live.message", "content": content}

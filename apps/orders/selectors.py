@@ -9,6 +9,7 @@ from uuid import UUID
 from django.db.models import Prefetch, Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
+from apps.core.context import current_user_id
 from apps.core.errors import NotFound, PermissionDenied
 from apps.orders import shipment_schema
 from apps.orders.models import (
@@ -22,6 +23,7 @@ from apps.orders.models import (
     Warehouse,
 )
 from apps.tenancy.roles import Actor, Grant, actor_grant
+from apps.tenancy.selectors import active_memberships_of
 
 # Roles that see and work only at the warehouses they are assigned to (django-guardian).
 WAREHOUSE_BOUND_ROLES = {"warehouse_staff"}
@@ -267,3 +269,51 @@ def return_get(*, organization_id: UUID, return_id: UUID, customer_id: UUID | No
     if order_return is None:
         raise NotFound("Return not found.")
     return order_return
+
+
+# --- The live feed: who may listen to `order.<id>` and `package.<id>` -----------------------
+
+
+def _live_order_scope(organization_id: UUID) -> OrderScope | None:
+    """The orders the socket's member reaches with `tracking:read` (what the feed carries), or
+    None when their role reaches none. The consumer runs the check in the member's scope."""
+    user_id = current_user_id()
+    if user_id is None:
+        return None
+    membership = next((m for m in active_memberships_of(user_id=user_id) if m.organization_id == organization_id), None)
+    if membership is None:
+        return None
+    try:
+        return order_scope(actor=Actor.of(membership, user_id=user_id), permission="tracking:read")
+    except PermissionDenied:
+        return None
+
+
+def _resource_uuid(resource_id: str) -> UUID | None:
+    try:
+        return UUID(resource_id)
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def live_order_may_listen(organization_id: UUID, resource_id: str) -> bool:
+    """Whether the socket's member may listen to `order.<resource_id>`: the organization is a
+    party of the order (row-level security) and, for an `:own` grant, the user its customer."""
+    order_id, scope = _resource_uuid(resource_id), _live_order_scope(organization_id)
+    if order_id is None or scope is None:
+        return False
+    queryset = Order.objects.visible_to(organization_id).filter(pk=order_id)
+    if scope.customer_id is not None:
+        queryset = queryset.filter(customer_id=scope.customer_id)
+    return queryset.exists()
+
+
+def live_package_may_listen(organization_id: UUID, resource_id: str) -> bool:
+    """Whether the socket's member may listen to `package.<resource_id>`: as far as its order."""
+    package_id, scope = _resource_uuid(resource_id), _live_order_scope(organization_id)
+    if package_id is None or scope is None:
+        return False
+    queryset = Package.objects.visible_to(organization_id).filter(pk=package_id)
+    if scope.customer_id is not None:
+        queryset = queryset.filter(order__customer_id=scope.customer_id)
+    return queryset.exists()

@@ -8,7 +8,9 @@ or as the subprotocols `["bearer", "<token>"]`; `?token=` is deprecated. Then it
 Each subscription is checked against what the connection's tenant may see
 (other contexts add their resources, e.g. `order.<id>`, with
 `apps.core.live_groups.register_group_authorizer`). Domain events relayed from the outbox arrive as
-    {"type": "event", "event": {"id", "event_type", "aggregate_type", "aggregate_id", "payload"}}.
+    {"type": "event", "event": {"id", "event_type", "aggregate_type", "aggregate_id", "payload"}};
+what a context pushes directly (a shipment's position, apps/tracking/live.py) arrives as it
+was pushed, e.g. {"type": "location", ...}.
 Every LIVE_FEED["HEARTBEAT_INTERVAL"] seconds it receives {"type": "heartbeat"}; the server
 also pings at the WebSocket level. A socket stays open as long as the client keeps it, across
 Redis restarts (docs/architecture.md "Live feed: every timeout").
@@ -163,6 +165,11 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def event_message(self, message):
         await self.send_json({"type": "event", "event": message["event"]})
+
+    async def live_message(self, message):
+        # Pushed straight to the group by a context (apps.core.live_groups.live_message), e.g.
+        # a shipment's position: the subscription was checked, the content is sent as it is.
+        await self.send_json(message["content"])
 
     # --- authentication ---------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from apps.core.live_groups import event_message
 from apps.tenancy.consumers import organization_group
 
 
@@ -15,16 +16,6 @@ def broadcast_to_organization(event) -> None:
     audience = {str(event.organization_id)} if event.organization_id else set()
     # Records shared by parties (orders) name every party organization in the payload.
     audience.update(str(organization_id) for organization_id in event.payload.get("party_organization_ids", ()))
-    message = {
-        "type": "event.message",
-        "event": {
-            "id": str(event.id),
-            "event_type": event.event_type,
-            "aggregate_type": event.aggregate_type,
-            "aggregate_id": event.aggregate_id,
-            "payload": event.payload,
-            "created_at": event.created_at.isoformat(),
-        },
-    }
+    message = event_message(event)
     for organization_id in sorted(audience):
         async_to_sync(get_channel_layer().group_send)(organization_group(organization_id), message)

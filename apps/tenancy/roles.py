@@ -58,6 +58,7 @@ MATRIX: dict[str, frozenset[str]] = {
             "order:read",
             "tracking:create",
             "tracking:read",  # it records the events it must be able to read
+            "tracking:alert",  # raises, acknowledges and resolves alerts on what it handles
         },
         Role.PURCHASE_AGENT: {"order:read", "order:update", "purchase:*", "document:read"},
         Role.CUSTOMER_SERVICE: {
@@ -98,6 +99,8 @@ MATRIX: dict[str, frozenset[str]] = {
             "dispute:read",
             "document:read",
             "tracking:read",
+            # acts on its goods' alerts (a temperature alert on its cargo), posts no pings
+            "tracking:alert",
             "chat:*",
             "service:read",
         },

@@ -57,6 +57,15 @@ class AlertRaised(AlertEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AlertWorsened(AlertEvent):
+    """The condition of an open alert got worse (further off the route, longer out of the
+    temperature range, later): its severity went up."""
+
+    event_type = "tracking.alert_worsened"
+    previous_severity: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class AlertAcknowledged(AlertEvent):
     event_type = "tracking.alert_acknowledged"
 

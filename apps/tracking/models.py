@@ -22,7 +22,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.fields.json import KT
 
 from apps.core.lifecycle import StatusChange
 from apps.core.models import TimeStampedModel
@@ -35,6 +36,15 @@ COORDINATE = {"max_digits": 9, "decimal_places": 6}
 class SubjectKind(models.TextChoices):
     ORDER = "order", "Order"
     PACKAGE = "package", "Package"
+
+
+class PollError(models.TextChoices):
+    """Why the last poll of a carrier failed; the first two pass, the last two may not."""
+
+    UNAVAILABLE = "unavailable", "Carrier unavailable"
+    RATE_LIMITED = "rate_limited", "Rate limited"
+    UNKNOWN_NUMBER = "unknown_number", "Number unknown to the carrier"
+    REJECTED = "rejected", "Refused by the carrier"
 
 
 class TrackedShipment(TimeStampedModel):
@@ -88,7 +98,15 @@ class TrackedShipment(TimeStampedModel):
     external_tracking_number = models.CharField(max_length=100, blank=True)
     poll_cursor = models.CharField(max_length=200, blank=True)
     poll_next_at = models.DateTimeField(null=True, blank=True)
+    # Consecutive failed polls of one class (the carrier unreachable or rate limiting; or it
+    # refusing the number): the backoff grows with them, and enough refusals stop the polling
+    # (apps/tracking/services/carrier_polling.py).
     poll_failures = models.PositiveSmallIntegerField(default=0)
+    poll_error_code = models.CharField(max_length=16, choices=PollError.choices, blank=True)
+    poll_error = models.CharField(max_length=300, blank=True, help_text="The last failed poll, as the carrier said.")
+    poll_stopped_at = models.DateTimeField(
+        null=True, blank=True, help_text="Polling gave up: the carrier kept refusing the number."
+    )
     started_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -179,6 +197,16 @@ class TrackingEvent(models.Model):
         constraints = [
             # A device's ping is taken once: the same device and moment is a duplicate.
             models.UniqueConstraint(fields=["device_id", "occurred_at"], name="tracking_event_device_moment_unique"),
+            # A carrier's event is taken once: the same carrier event id of one shipment is a
+            # duplicate (a partitioned table's unique index must hold the partition key; a
+            # carrier keeps an event's time, so the key is the event's).
+            models.UniqueConstraint(
+                F("shipment_id"),
+                KT("metadata__carrier_event_id"),
+                F("occurred_at"),
+                condition=Q(source="carrier_api"),
+                name="tracking_event_carrier_event_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(latitude__gte=-90, latitude__lte=90), name="tracking_event_latitude_range"
             ),

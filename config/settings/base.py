@@ -332,6 +332,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.tracking.tasks.tracking_partitions_maintain",
         "schedule": crontab(hour=1, minute=10),
     },
+    # Open high and critical alerts nobody acknowledged within TRACKING["ESCALATE_AFTER"].
+    "tracking-escalate-alerts": {
+        "task": "apps.tracking.tasks.tracking_escalate_alerts",
+        "schedule": timedelta(minutes=5),
+    },
+    # Shipments whose assigned device sent nothing for TRACKING["NO_SIGNAL_AFTER"].
+    "tracking-no-signal": {
+        "task": "apps.tracking.tasks.tracking_no_signal",
+        "schedule": timedelta(minutes=5),
+    },
+    # Shipments with a carrier's tracking number whose next poll is due: one task each.
+    "tracking-poll-carriers": {
+        "task": "apps.tracking.tasks.tracking_poll_carriers",
+        "schedule": timedelta(minutes=1),
+    },
 }
 OUTBOX_RELAY_STALE_AFTER = timedelta(seconds=30)
 
@@ -387,12 +402,49 @@ TRACKING = {
     "WAYPOINT_RADIUS_M": env_int("TRACKING_WAYPOINT_RADIUS_M", 500),
     # A delay alert once the ETA passes the promised time by more than this.
     "DELAY_TOLERANCE": timedelta(minutes=env_int("TRACKING_DELAY_TOLERANCE_MINUTES", 60)),
+    # The ETA's speed: the moving pings of this window before the latest position (at most
+    # ETA_SPEED_PINGS of them); slower than STOP_SPEED_KMH between two pings is a stop, left
+    # out. With no moving pings yet, the default speed (a truck's average on a long haul).
+    "ETA_SPEED_WINDOW": timedelta(minutes=env_int("TRACKING_ETA_SPEED_WINDOW_MINUTES", 60)),
+    "ETA_SPEED_PINGS": 120,
+    "STOP_SPEED_KMH": 5,
+    "ETA_DEFAULT_SPEED_KMH": env_int("TRACKING_ETA_DEFAULT_SPEED_KMH", 60),
     # No event for this long from an active shipment with a device: a no-signal alert.
     "NO_SIGNAL_AFTER": timedelta(minutes=env_int("TRACKING_NO_SIGNAL_MINUTES", 30)),
     # An open high or critical alert nobody acknowledged within this time escalates.
     "ESCALATE_AFTER": timedelta(minutes=env_int("TRACKING_ESCALATE_AFTER_MINUTES", 30)),
     # The live feed sends at most one location message per shipment per this many seconds.
     "LIVE_LOCATION_INTERVAL_S": 1.0,
+    # Carriers' tracking APIs (apps/tracking/services/carrier_polling.py): a shipment with a
+    # carrier's number is asked again this long after a good poll; after a failed one, after
+    # the backoff (doubling from BASE up to MAX, with jitter) or the carrier's Retry-After
+    # (never more than RETRY_AFTER_MAX). This many refusals in a row (the carrier does not know
+    # the number, or refuses us) stop the polling; a carrier's outage alone never does.
+    "CARRIER_POLL_INTERVAL": timedelta(minutes=env_int("TRACKING_CARRIER_POLL_INTERVAL_MINUTES", 10)),
+    "CARRIER_POLL_BACKOFF_BASE": timedelta(seconds=env_int("TRACKING_CARRIER_POLL_BACKOFF_BASE_SECONDS", 60)),
+    "CARRIER_POLL_BACKOFF_MAX": timedelta(minutes=env_int("TRACKING_CARRIER_POLL_BACKOFF_MAX_MINUTES", 60)),
+    "CARRIER_POLL_RETRY_AFTER_MAX": timedelta(hours=6),
+    "CARRIER_POLL_MAX_REFUSALS": env_int("TRACKING_CARRIER_POLL_MAX_REFUSALS", 8),
+    # One poll reads at most this many pages, then leaves the rest to the next run (due at once).
+    "CARRIER_POLL_MAX_PAGES": 20,
+    # A poll holds its shipment this long (poll_next_at moved ahead), so beat's next run does
+    # not poll it twice; a poll that died is taken up again after it.
+    "CARRIER_POLL_LEASE": timedelta(minutes=5),
+    # Due shipments one beat run hands out at most (oldest due first; the rest next minute).
+    "CARRIER_POLL_BATCH": 500,
+}
+# Carriers' tracking APIs by carrier code (apps/tracking/carriers): the adapter class (BACKEND)
+# and its options. "sandbox" is the local stand-in carrier `make run` starts
+# (sandboxes/carrier_tracking.py); its development key only guards a process on this machine.
+DEVELOPMENT_CARRIER_SANDBOX_API_KEY = "carrier-sandbox-development-api-key"
+TRACKING_CARRIERS = {
+    "sandbox": {
+        "BACKEND": "apps.tracking.carriers.sandbox.SandboxCarrier",
+        "URL": os.environ.get("CARRIER_SANDBOX_URL", "http://127.0.0.1:8011"),
+        "API_KEY": os.environ.get("CARRIER_SANDBOX_API_KEY", DEVELOPMENT_CARRIER_SANDBOX_API_KEY),
+        "TIMEOUT": {"CONNECT": 2, "READ": 5},  # seconds
+        "PAGE_SIZE": 50,
+    }
 }
 INVITATION_MAX_AGE = timedelta(days=env_int("INVITATION_MAX_AGE_DAYS", 7))  # then it expires
 # Personal data (docs/accounts.md): how long an export's archive is kept, how long its signed
@@ -456,6 +508,7 @@ RATE_LIMITS = env_rate_limits(
         "reset_ip": "10/hour",
         "reset_account": "5/hour",
         "quote_explain": "20/min",  # POST /pricing/quote with explain=true, per user (it judges every offering)
+        "public_tracking_ip": "60/min",  # the public tracking page /t/<number>, per client IP
     }
 )
 
@@ -511,6 +564,10 @@ SPECTACULAR_SETTINGS = {
         "PaymentTransactionStatusEnum": "apps.escrow.models.TransactionStatus",
         "CountryEnum": "apps.core.countries.country_codes",
         "CurrencyEnum": "apps.core.money.currency_codes",
+        "AlertStatusEnum": "apps.tracking.models.AlertStatus",
+        "AlertSeverityEnum": "apps.tracking.models.Severity",
+        "AlertTypeEnum": "apps.tracking.models.AlertType",
+        "TrackedSubjectKindEnum": "apps.tracking.models.SubjectKind",
     },
 }
 

@@ -11,6 +11,7 @@ from .base import (
     DEVELOPMENT_SANDBOX_SECRET,
     PAYMENT_GATEWAYS,
     SECRET_KEY,
+    TRACKING_CARRIERS,
     env_bool,
     env_int,
     env_list,
@@ -49,3 +50,7 @@ if env_bool("PAYMENT_SANDBOX_ENABLED", False):
         )
 else:
     PAYMENT_GATEWAYS = {name: options for name, options in PAYMENT_GATEWAYS.items() if name != "sandbox"}
+
+# The sandbox carrier invents its journeys: production polls only real carriers.
+if not env_bool("CARRIER_SANDBOX_ENABLED", False):
+    TRACKING_CARRIERS = {code: options for code, options in TRACKING_CARRIERS.items() if code != "sandbox"}

@@ -12,7 +12,7 @@ from apps.core.context import tenant_scope
 from apps.orders import services as order_services
 from apps.tracking.models import Geofence, TrackedShipment
 from apps.tracking.tasks import tracking_geofences_refresh
-from tests.tracking.conftest import freight_order, move, relay
+from tests.tracking.read_support import freight_order, move, relay
 
 pytestmark = pytest.mark.django_db
 

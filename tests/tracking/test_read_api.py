@@ -17,7 +17,7 @@ from apps.tracking.models import TrackedShipment, TrackingEvent
 from apps.tracking.services.alerts import alert_raise, alert_resolve_condition
 from apps.tracking.services.shipments import shipment_track_append
 from tests.factories import member
-from tests.tracking.conftest import freight_order, move
+from tests.tracking.read_support import freight_order, move
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tracking.conftest import relay
+from tests.tracking.read_support import relay
 
 pytestmark = pytest.mark.django_db
 

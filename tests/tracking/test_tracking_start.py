@@ -13,7 +13,7 @@ from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
 from apps.tracking.models import Geofence, TrackedShipment
 from apps.tracking.services.shipments import TRACKING_NUMBER_ALPHABET, tracking_follow_order
-from tests.tracking.conftest import HAMBURG, freight_order, move, relay
+from tests.tracking.read_support import HAMBURG, freight_order, move, relay
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from apps.core.context import tenant_scope
 from apps.tracking.models import TrackedShipment
 from tests.marketplace.conftest import offer_body
 from tests.marketplace.factories import HAMBURG, WARSAW, VerificationFactory
-from tests.tracking.conftest import move, relay
+from tests.tracking.read_support import move, relay
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from apps.tracking.models import TrackedShipment
 from tests.factories import OrganizationFactory, member
 from tests.orders.conftest import forwarder  # noqa: F401 (the fixture)
 from tests.orders.test_forwarding_api import assign, receive, self_purchase
-from tests.tracking.conftest import relay
+from tests.tracking.read_support import relay
 
 pytestmark = pytest.mark.django_db
 

@@ -58,7 +58,7 @@ def geofence_snapshot(geofence: Geofence) -> dict:
         "center_longitude": text(geofence.center_longitude),
         "radius_m": geofence.radius_m,
         "polygon": geofence.polygon,
-        "purpose": "warehouse" if geofence.warehouse_id else "area",
+        "purpose": "warehouse" if geofence.warehouse_id else "custom",
         "warehouse_id": text(geofence.warehouse_id),
     }
 

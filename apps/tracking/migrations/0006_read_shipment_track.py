@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('tenancy', '0006_auditlog_moves_to_core'),
-        ('tracking', '0002_tracking_events_partitioned'),
+        ('tracking', '0005_public_tracking_function'),
     ]
 
     operations = [
