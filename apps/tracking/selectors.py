@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from apps.core.errors import NotFound
 from apps.orders.selectors import OrderScope
 from apps.tracking.models import Alert, AlertStatus, Geofence, ShipmentTrack, TrackedShipment, TrackingEvent
+from apps.tracking.selectors_eta import eta_compute
 
 LAST_EVENTS = 10
 
@@ -66,13 +67,31 @@ def shipment_open_alerts(*, shipment: TrackedShipment) -> list[Alert]:
 
 
 def shipment_eta(*, shipment: TrackedShipment) -> dict:
-    """The stored ETA and what it was computed from."""
+    """The ETA the pipeline stored at the last batch (`basis` "stored"); for a shipment it has
+    not computed one for yet, one computed now from the route and the recent positions
+    (selectors_eta.eta_compute, not stored: a read writes nothing), its basis said."""
+    if shipment.eta_computed_at is not None:
+        eta_at, remaining, computed_at, basis = (
+            shipment.eta_at,
+            shipment.remaining_distance_m,
+            shipment.eta_computed_at,
+            "stored",
+        )
+    else:
+        result = eta_compute(shipment)
+        eta_at, remaining, computed_at, basis = (
+            result.eta_at,
+            result.remaining_distance_m,
+            result.computed_at,
+            result.basis,
+        )
     return {
-        "eta_at": shipment.eta_at,
-        "remaining_distance_m": shipment.remaining_distance_m,
+        "eta_at": eta_at,
+        "remaining_distance_m": remaining,
         "promised_at": shipment.promised_at,
-        "computed_at": shipment.eta_computed_at,
-        "is_late": bool(shipment.eta_at and shipment.promised_at and shipment.eta_at > shipment.promised_at),
+        "computed_at": computed_at,
+        "basis": basis,
+        "is_late": bool(eta_at and shipment.promised_at and eta_at > shipment.promised_at),
     }
 
 

@@ -68,7 +68,8 @@ def test_both_parties_read_the_tracking_with_status_number_and_route(api, shippe
 
     assert by_shipper.status_code == by_carrier.status_code == 200, by_shipper.json()
     body = by_shipper.json()
-    assert body == by_carrier.json()
+    # the same shipment (an ETA computed on reading has each read's own time)
+    assert {**body, "eta": None} == {**by_carrier.json(), "eta": None}
     assert (body["status"], body["tracking_number"], body["kind"]) == ("confirmed", tracked.tracking_number, "order")
     assert body["order_id"] == str(tracked.order_id) and body["package_id"] is None
     assert [point["city"] for point in body["route"]] == ["Hamburg", "Warsaw", "Berlin"]
@@ -167,7 +168,23 @@ def test_the_eta_reads_what_was_computed(api, shipper, carrier, tracked):
     assert body["eta_at"] == eta.isoformat().replace("+00:00", "Z")
     assert body["promised_at"] == "2027-01-14T23:59:59Z"
     assert body["computed_at"] is not None
+    assert body["basis"] == "stored"
     assert body["is_late"] is False
+
+
+def test_an_eta_not_computed_yet_is_computed_on_reading_from_the_route_and_positions(api, shipper, tracked):
+    pings(tracked, 20)  # stored without the pipeline: no ETA on the shipment
+
+    body = api(shipper.staff).get(_url(tracked.order_id, "/eta")).json()
+
+    assert body["basis"] in ("recent_speed", "default_speed")
+    assert body["eta_at"] is not None and body["remaining_distance_m"] > 0
+
+
+def test_without_positions_the_eta_says_so(api, shipper, tracked):
+    body = api(shipper.staff).get(_url(tracked.order_id, "/eta")).json()
+
+    assert (body["basis"], body["eta_at"]) == ("no_position", None)
 
 
 def test_events_are_read_newest_first_by_cursor(api, shipper, tracked):
@@ -207,3 +224,25 @@ def test_the_tracking_follows_the_order_in_the_read_api(api, shipper, carrier, t
     body = api(shipper.staff).get(_url(tracked.order_id)).json()
 
     assert body["status"] == "in_transit" and body["is_active"] is True
+
+
+def test_pings_through_the_ingest_endpoint_draw_the_track(api, shipper, carrier, tracked):
+    start = timezone.now() - timedelta(minutes=30)
+    rows = [
+        {
+            "event_type": "location_update",
+            "occurred_at": (start + timedelta(minutes=index)).isoformat(),
+            "latitude": "53.550000",
+            "longitude": str(Decimal("10.000000") + Decimal("0.010000") * index),
+        }
+        for index in range(5)
+    ]
+    posted = api(carrier.staff).post(
+        "/api/v1/tracking/events", {"order_id": str(tracked.order_id), "events": rows}, format="json"
+    )
+    assert posted.status_code in (200, 201, 207), posted.json()
+
+    track = api(shipper.staff).get(_url(tracked.order_id, "/route")).json()["features"][-1]
+
+    assert track["properties"]["pings"] == 5
+    assert track["geometry"]["coordinates"][-1] == [10.04, 53.55]

@@ -41,6 +41,10 @@ class EtaOutput(serializers.Serializer):
     remaining_distance_m = serializers.IntegerField(allow_null=True)
     promised_at = serializers.DateTimeField(allow_null=True)
     computed_at = serializers.DateTimeField(allow_null=True)
+    basis = serializers.CharField(
+        help_text='"stored": computed by the pipeline at the last batch of pings; otherwise computed now '
+        "(recent_speed, default_speed) or why there is none (no_route, no_position)."
+    )
     is_late = serializers.BooleanField(help_text="The ETA is past the promised time.")
 
 
