@@ -1,6 +1,6 @@
 """The planned route of a tracked shipment: its waypoints as tracking keeps them, built from an
-order's shipment (its `route`, or taking over → delivery when it has none), and distances on
-the Earth's surface.
+order's shipment (its `route`, or taking over → delivery when it has none), and its length
+(great-circle, apps/tracking/geometry.py).
 
 A waypoint is {kind, latitude, longitude, city, country, name, window_from, window_until}:
 coordinates as strings of six decimals (None when the place has none), windows as ISO 8601
@@ -10,23 +10,12 @@ UTC (None when the shipment names no date). A place without coordinates stays on
 
 from __future__ import annotations
 
-import itertools
-import math
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
+from apps.tracking.geometry import path_length_m
+
 WAYPOINT_KINDS = ("pickup", "stop", "border_crossing", "warehouse", "delivery")
-
-
-def distance_m(latitude_a: float, longitude_a: float, latitude_b: float, longitude_b: float) -> float:
-    """The great-circle distance in meters (haversine): within 0.5% of the ellipsoid's, enough
-    for a route's length and an ETA."""
-    phi_a, phi_b = math.radians(latitude_a), math.radians(latitude_b)
-    delta_phi = phi_b - phi_a
-    delta_lambda = math.radians(longitude_b - longitude_a)
-    h = math.sin(delta_phi / 2) ** 2 + math.cos(phi_a) * math.cos(phi_b) * math.sin(delta_lambda / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def located(route: list[dict]) -> list[tuple[float, float]]:
@@ -41,7 +30,10 @@ def located(route: list[dict]) -> list[tuple[float, float]]:
 def route_length_m(route: list[dict]) -> int:
     """The length of the lines between the located waypoints, in whole meters."""
     points = located(route)
-    return round(sum(distance_m(*a, *b) for a, b in itertools.pairwise(points)))
+    if len(points) < 2:
+        return 0
+    latitudes, longitudes = zip(*points, strict=True)
+    return round(path_length_m(latitudes, longitudes))
 
 
 def _at(day: str | None, clock: str | None, default: time) -> str | None:

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.fields import StrictCharField
+from apps.tracking.routes import WAYPOINT_KINDS
 
 
 class EventOutput(serializers.Serializer):
@@ -26,7 +27,7 @@ class EventOutput(serializers.Serializer):
     description = serializers.CharField()
 
 
-class AlertOutput(serializers.Serializer):
+class OpenAlertOutput(serializers.Serializer):
     id = serializers.UUIDField()
     alert_type = serializers.CharField()
     severity = serializers.CharField()
@@ -111,9 +112,9 @@ class TrackingOutput(serializers.Serializer):
     def get_last_events(self, shipment):
         return EventOutput(self.context["last_events"], many=True).data
 
-    @extend_schema_field(AlertOutput(many=True))
+    @extend_schema_field(OpenAlertOutput(many=True))
     def get_open_alerts(self, shipment):
-        return AlertOutput(self.context["open_alerts"], many=True).data
+        return OpenAlertOutput(self.context["open_alerts"], many=True).data
 
 
 class RouteOutput(serializers.Serializer):
@@ -126,9 +127,7 @@ class RouteOutput(serializers.Serializer):
 
 
 class WaypointInput(serializers.Serializer):
-    KINDS = ["pickup", "stop", "border_crossing", "warehouse", "delivery"]
-
-    kind = serializers.ChoiceField(choices=KINDS)
+    kind = serializers.ChoiceField(choices=WAYPOINT_KINDS)
     latitude = serializers.DecimalField(
         max_digits=8, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90), required=False, allow_null=True
     )
