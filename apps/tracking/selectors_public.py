@@ -106,7 +106,8 @@ def _normalized(tracking_number: str) -> str:
 def _milestone_label(mark: dict, waypoints: list[dict]) -> str:
     if mark["type"] == "geofence_enter":
         index = mark.get("waypoint")
-        waypoint = waypoints[index - 1] if isinstance(index, int) and 0 < index <= len(waypoints) else {}
+        # "waypoint:<index>" counts from 0, as the route's list does (apps/tracking/processing.py).
+        waypoint = waypoints[index] if isinstance(index, int) and 0 <= index < len(waypoints) else {}
         label = WAYPOINT_LABELS.get(waypoint.get("kind", ""), DEFAULT_WAYPOINT_LABEL)
         return f"{label} in {waypoint['city']}" if waypoint.get("city") else label
     if mark["type"] == "status_change":

@@ -81,7 +81,7 @@ def shipment():
                 is_implausible=latitude == "80.0",
             )
         _event(shipment, 58, event_type="milestone", metadata={"milestone": "picked_up"}, description="By Ivan P.")
-        _event(shipment, 20, event_type="geofence_enter", metadata={"geofence_id": "waypoint:2"})
+        _event(shipment, 20, event_type="geofence_enter", metadata={"geofence_id": "waypoint:1"})
         _event(shipment, 19, event_type="geofence_enter", metadata={"geofence_id": "3f1c-custom"})
         _event(shipment, 10, event_type="milestone", metadata={"milestone": "at Ivan's house"})
         shipment.refresh_from_db()
