@@ -8,6 +8,7 @@ Scenarios:
   documents     CMR PDFs rendered per second in one process (render_document)
   quote         POST /api/v1/pricing/quote at 32 concurrent clients over 10,000 offerings, and pricing alone
   escrow        fund/release/refund at 16 concurrent clients (services, no HTTP) vs a bare UPDATE loop
+  tracking-read GET /tracking/orders/{id}/route and /eta of a shipment with 100,000 pings, in process
   tracking-ingest device pings per second through POST /tracking/events (1,000-row batches) vs a raw COPY
   tracking-live a shipment's position from location_push to 500 WebSocket subscribers on two ASGI processes
 
@@ -33,6 +34,7 @@ SCENARIOS = {
     "documents": ("bench.documents", "CMR PDFs rendered per second in one process"),
     "quote": ("bench.quote", "instant quotes at 32 clients over 10k offerings, and offerings priced per second"),
     "escrow": ("bench.escrow", "fund/release/refund at 16 clients against a bare UPDATE loop, ledger checked"),
+    "tracking-read": ("bench.tracking_read", "the route and ETA of a shipment with 100k pings, in process"),
     "tracking-ingest": ("bench.tracking_ingest", "device pings per second through the batch endpoint vs a raw COPY"),
     "tracking-live": ("bench.tracking_live", "p95 from a pushed position to 500 subscribers on two ASGI processes"),
 }

@@ -70,6 +70,24 @@ class PackageReceived(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PackageStatusChanged(DomainEvent):
+    """A package moved (left the warehouse, out for delivery, delivered); both parties told."""
+
+    event_type = "package.status_changed"
+    aggregate_type = "package"
+    package_id: str
+    order_id: str
+    tracking_number: str
+    from_status: str
+    to_status: str
+    location: str
+    party_organization_ids: list[str]
+
+    def aggregate_id(self) -> str:
+        return self.package_id
+
+
+@dataclass(frozen=True, kw_only=True)
 class ArrivalUnmatched(DomainEvent):
     event_type = "package.arrival_unmatched"
     aggregate_type = "unmatched_arrival"

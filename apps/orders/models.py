@@ -229,6 +229,7 @@ class OrderStatusChange(StatusChange):
 class PackageStatus(models.TextChoices):
     AT_WAREHOUSE = "at_warehouse", "At the warehouse"
     IN_TRANSIT = "in_transit", "In transit"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
     DELIVERED = "delivered", "Delivered"
 
 
@@ -247,9 +248,13 @@ class Package(TimeStampedModel):
     width_cm = models.PositiveIntegerField()
     height_cm = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=PackageStatus.choices, default=PackageStatus.AT_WAREHOUSE)
+    # The warehouse that holds the package, or last held it once it left (status in_transit on).
     current_warehouse = models.ForeignKey(
         Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="packages"
     )
+    # Where the package was last said to be, in words (set with each move: "Hamburg hub",
+    # "Berlin sorting centre"); the tracked position, if any, is tracking's.
+    current_location = models.CharField(max_length=300, blank=True)
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -275,6 +280,35 @@ class Package(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.tracking_number
+
+
+class PackageStatusChange(StatusChange):
+    """A package's history: one row per move (at the warehouse, in transit, out for delivery,
+    delivered), written by `move()`."""
+
+    row_visibility = Derived(*PARTIES)
+    subject = "package"
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="status_changes")
+    client_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    supplier_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    location = models.CharField(max_length=300, blank=True)
+
+    class Meta(StatusChange.Meta):
+        indexes = [
+            models.Index(fields=["client_organization", "package"], name="package_change_client_idx"),
+            models.Index(fields=["supplier_organization", "package"], name="package_change_supplier_idx"),
+        ]
+
+    @classmethod
+    def fields_of(cls, subject) -> dict:
+        return {
+            "client_organization_id": subject.client_organization_id,
+            "supplier_organization_id": subject.supplier_organization_id,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.package_id}: {self.from_status or '-'} -> {self.to_status}"
 
 
 class UnmatchedArrival(TimeStampedModel):

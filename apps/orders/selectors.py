@@ -193,6 +193,7 @@ def package_list(*, organization_id: UUID, customer_id: UUID | None = None) -> Q
             "height_cm",
             "status",
             "current_warehouse_id",
+            "current_location",
             "received_at",
             "estimated_delivery_at",
             "delivered_at",
@@ -209,6 +210,36 @@ def package_list(*, organization_id: UUID, customer_id: UUID | None = None) -> Q
 
 def package_get(*, organization_id: UUID, package_id: UUID, customer_id: UUID | None = None) -> Package:
     package = package_list(organization_id=organization_id, customer_id=customer_id).filter(pk=package_id).first()
+    if package is None:
+        raise NotFound("Package not found.")
+    return package
+
+
+def package_for_tracking(*, organization_id: UUID, package_id: UUID) -> Package:
+    """A package as tracking copies it: its number, status, parties, the warehouse that holds
+    (or last held) it and its order's shipping address; 404 for one of another organization."""
+    package = (
+        Package.objects.visible_to(organization_id)
+        .filter(pk=package_id)
+        .select_related("current_warehouse", "order")
+        .only(
+            "id",
+            "tracking_number",
+            "status",
+            "client_organization_id",
+            "supplier_organization_id",
+            "estimated_delivery_at",
+            "current_location",
+            "current_warehouse__name",
+            "current_warehouse__city",
+            "current_warehouse__country",
+            "order__id",
+            "order__shipping_address",
+        )
+    )
+    # One row by its key: read whole, not sliced (a sliced two-party read becomes a UNION,
+    # which cannot carry the joins).
+    package = next(iter(package), None)
     if package is None:
         raise NotFound("Package not found.")
     return package

@@ -22,11 +22,32 @@ def _text(max_length: int = 200, **kwargs) -> StrictCharField:
     return StrictCharField(max_length=max_length, required=False, allow_blank=True, **kwargs)
 
 
+# Degrees with six decimals (about 0.1 m), the precision tracking stores positions with.
+LATITUDE = {"max_digits": 8, "decimal_places": 6, "min_value": Decimal(-90), "max_value": Decimal(90)}
+LONGITUDE = {"max_digits": 9, "decimal_places": 6, "min_value": Decimal(-180), "max_value": Decimal(180)}
+
+
 class PlaceData(serializers.Serializer):
     address_lines = serializers.ListField(child=_text(), max_length=4, required=False)
     postcode = _text(20)
     city = _text(100)
     country = CountryField(required=False)
+    # Where the place is, for the tracked route (optional: a CMR needs only the address).
+    latitude = serializers.DecimalField(**LATITUDE, required=False, allow_null=True)
+    longitude = serializers.DecimalField(**LONGITUDE, required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if (attrs.get("latitude") is None) != (attrs.get("longitude") is None):
+            raise serializers.ValidationError("Give both latitude and longitude, or neither.")
+        return attrs
+
+    def to_representation(self, instance):
+        # A place without coordinates is stored (and shown) as it was before they existed.
+        place = super().to_representation(instance)
+        for name in ("latitude", "longitude"):
+            if name in place and place[name] is None:
+                del place[name]
+        return place
 
 
 class PartyData(PlaceData):

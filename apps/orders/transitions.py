@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from apps.core.errors import DomainError, ErrorCode
 from apps.core.lifecycle import Transitions
-from apps.orders.models import OrderKind, ReturnStatus
+from apps.orders.models import OrderKind, PackageStatus, ReturnStatus
 from apps.orders.models import OrderStatus as S
 
 CLIENT, SUPPLIER = "client", "supplier"
@@ -118,3 +118,18 @@ RETURNS = {
 
 
 RETURN = Transitions(RETURNS, noun="A return", history="orders.ReturnStatusChange")
+
+
+# --- Packages ---------------------------------------------------------------------------------
+# A parcel leaves the forwarder's warehouse, is out for delivery, is delivered: each move the
+# forwarder's (supplier side) warehouse people make, with package:update.
+PACKAGE_MOVE = _move(SUPPLIER, permission="package:update")
+
+PACKAGES = {
+    PackageStatus.AT_WAREHOUSE: {PackageStatus.IN_TRANSIT: PACKAGE_MOVE},
+    PackageStatus.IN_TRANSIT: {PackageStatus.OUT_FOR_DELIVERY: PACKAGE_MOVE},
+    PackageStatus.OUT_FOR_DELIVERY: {PackageStatus.DELIVERED: PACKAGE_MOVE},
+    PackageStatus.DELIVERED: {},
+}
+
+PACKAGE = Transitions(PACKAGES, noun="A package", history="orders.PackageStatusChange")

@@ -5,7 +5,10 @@ from django.contrib import admin, messages
 from apps.core.admin import ReadOnlyAdminMixin, StatusHistoryInlineMixin
 from apps.core.errors import DomainError
 from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_actor
-from apps.tracking import admin_devices  # noqa: F401 - registers the devices' pages
+from apps.tracking import (
+    admin_devices,  # noqa: F401 - registers the devices' pages
+    admin_shipments,  # noqa: F401 - registers the shipments' and geofences' pages
+)
 from apps.tracking.models import Alert, AlertStatusChange
 from apps.tracking.services import alerts as alert_services
 

@@ -421,3 +421,38 @@ class Geofence(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ShipmentTrack(models.Model):
+    """The travelled track of one shipment, kept simplified as pings arrive, so that the route
+    endpoint reads one row of a few thousand points instead of every ping.
+
+    Why a row of its own: the route of a shipment with 100,000 pings must be answered in a
+    few milliseconds, and reading the events is a hundred thousand rows. The track is appended
+    to under the shipment's lock by the ingest service (`services.shipments.shipment_track_append`)
+    and re-simplified (Douglas-Peucker, shapely) whenever it grows past
+    TRACKING["TRACK_MAX_POINTS"]: the tolerance doubles until it holds half that. Kept apart
+    from TrackedShipment, whose row every ping, list and public page reads whole: this one is
+    read only by the route endpoint and its writer.
+
+    `points` is [[longitude, latitude, epoch seconds], ...] in order of time (GeoJSON's axis
+    order; the time lets a late ping be put in its place)."""
+
+    row_visibility = Derived(*PARTIES)
+
+    shipment = models.OneToOneField(TrackedShipment, primary_key=True, on_delete=models.CASCADE, related_name="track")
+    client_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    supplier_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    points = models.JSONField(default=list, blank=True)
+    pings = models.PositiveIntegerField(default=0, help_text="Plausible positions taken into the track.")
+    tolerance_m = models.FloatField(default=0, help_text="The simplification's current tolerance, in meters.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["client_organization"], name="shipment_track_client_idx"),
+            models.Index(fields=["supplier_organization"], name="shipment_track_supplier_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Track of {self.shipment_id} ({len(self.points)} points)"

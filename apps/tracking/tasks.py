@@ -10,7 +10,7 @@ from celery import shared_task
 from apps.core.task_bases import SystemTask, TenantTask
 from apps.tracking import live, partitions
 from apps.tracking.services import alerts as alert_services
-from apps.tracking.services import carrier_polling
+from apps.tracking.services import carrier_polling, geofences
 
 logger = logging.getLogger(__name__)
 
@@ -77,3 +77,10 @@ def tracking_live_location_flush(*, shipment_id: str, group: str) -> bool:
     """The trailing send of a shipment's live position (apps/tracking/live.py says why a task).
     Reads Redis only, no tenant's rows; idempotent: the pending position is taken once."""
     return live.location_flush(shipment_id=shipment_id, group=group)
+
+
+@shared_task(base=TenantTask)
+def tracking_geofences_refresh(*, organization_id: str, shipment_id: str) -> int:
+    """Copy the organization's geofences onto one shipment it is a party of (tracking started
+    in the other party's scope, which cannot read them)."""
+    return geofences.geofences_copy_to_shipment(shipment_id=UUID(shipment_id))

@@ -23,7 +23,7 @@ from apps.tenancy.roles import Role
 from tests.beat import run_beat_job
 from tests.factories import OrganizationFactory, member
 from tests.marketplace.conftest import Party, offer_body
-from tests.marketplace.factories import OfferingFactory, TariffFactory, VerificationFactory
+from tests.marketplace.factories import HAMBURG, WARSAW, OfferingFactory, TariffFactory, VerificationFactory
 from tests.support import admin_client
 
 pytestmark = pytest.mark.django_db
@@ -65,8 +65,8 @@ def offering(carrier):
     return offering
 
 
-def quote(api, party, offering) -> dict:
-    response = api(party.staff).post("/api/v1/pricing/quote", quote_body(), format="json")
+def quote(api, party, offering, **overrides) -> dict:
+    response = api(party.staff).post("/api/v1/pricing/quote", quote_body(**overrides), format="json")
     assert response.status_code == 200, response.json()
     return next(row for row in response.json()["data"] if row["offering_id"] == str(offering.id))
 
@@ -149,7 +149,9 @@ def test_an_award_and_a_booking_of_the_same_cargo_make_the_same_shipment(api, sh
     # given the same 1.2 t on 4 pallets, Hamburg to Warsaw on 11 January, awarded and booked
     offer = api(carrier.staff).post(f"/api/v1/rfqs/{open_rfq['id']}/offers", offer_body(), format="json").json()
     awarded = api(shipper.staff).post(f"/api/v1/offers/{offer['id']}/accept").json()["order"]
-    booked = book(api, shipper, quote(api, shipper, offering)["quote_id"]).json()["order"]
+    # (the RFQ's places have coordinates, which the shipment keeps for tracking: the quote's too)
+    places = {"origin": HAMBURG, "destination": WARSAW}
+    booked = book(api, shipper, quote(api, shipper, offering, **places)["quote_id"]).json()["order"]
 
     # when both shipments are read
     award, booking = (api(shipper.staff).get(f"/api/v1/orders/{order}/shipment").json() for order in (awarded, booked))

@@ -42,6 +42,7 @@ from apps.orders import services as order_services
 from apps.orders.models import (
     OrderReturn,
     Package,
+    PackageStatusChange,
     Product,
     ReturnItem,
     ReturnPhoto,
@@ -58,6 +59,7 @@ from apps.tracking.models import (
     Device,
     DeviceAssignment,
     Geofence,
+    ShipmentTrack,
     TrackedShipment,
     TrackingEvent,
 )
@@ -176,7 +178,10 @@ def _forwarding_rows(organization, order, warehouse):
     parties = {"client_organization_id": organization.id, "supplier_organization_id": organization.id}
     Product.objects.create(organization=organization, external_url="https://www.amazon.de/dp/1", source_platform="x")
     measures = {"weight_g": 1, "length_cm": 1, "width_cm": 1, "height_cm": 1}
-    Package.objects.create(order=order, tracking_number="T1", received_at=timezone.now(), **measures, **parties)
+    package = Package.objects.create(
+        order=order, tracking_number="T1", received_at=timezone.now(), **measures, **parties
+    )
+    PackageStatusChange.objects.create(package=package, from_status="at_warehouse", to_status="in_transit", **parties)
     UnmatchedArrival.objects.create(organization=organization, warehouse=warehouse, tracking_number="U1", **measures)
     order_return = OrderReturn.objects.create(order=order, reason="Broken", **parties)
     ReturnItem.objects.create(order_return=order_return, order_item=order.items.first(), quantity=1, **parties)
@@ -277,6 +282,7 @@ def _tracking_rows(organization, order, label):
     )
     alert = Alert.objects.create(shipment=shipment, alert_type="manual", severity="low", message="Look", **parties)
     AlertStatusChange.objects.create(alert=alert, to_status="open", **parties)
+    ShipmentTrack.objects.create(shipment=shipment, points=[[0.0, 0.0, 0]], pings=1, **parties)
     device = Device.objects.create(organization=organization, name="Unit", key_prefix="k", key_digest=label * 64)
     DeviceAssignment.objects.create(organization=organization, device=device, shipment=shipment, valid_from=now)
     Geofence.objects.create(organization=organization, name="Yard", shape="polygon", polygon=[[0, 0], [0, 1], [1, 1]])

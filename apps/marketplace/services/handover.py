@@ -53,13 +53,21 @@ def route_label(origin: dict, destination: dict) -> str:
     return f"{origin.get('city') or origin['country']} → {destination.get('city') or destination['country']}"
 
 
+COORDINATE_STEP = Decimal("0.000001")  # a shipment's place keeps six decimals (about 0.1 m)
+
+
 def shipment_place(place: dict) -> dict:
-    """A marketplace place ({country, city, address, ...}) as a shipment's place."""
-    return {
+    """A marketplace place ({country, city, address, latitude, longitude}) as a shipment's
+    place; its coordinates (both, or none) carried over for the tracked route."""
+    shipment_place = {
         "address_lines": [place["address"]] if place.get("address") else [],
         "city": place.get("city") or "",
         "country": place["country"],
     }
+    if place.get("latitude") is not None and place.get("longitude") is not None:
+        for name in ("latitude", "longitude"):
+            shipment_place[name] = str(Decimal(str(place[name])).quantize(COORDINATE_STEP))
+    return shipment_place
 
 
 def present(**values) -> dict:

@@ -295,6 +295,12 @@ class PackageOrderOutput(serializers.Serializer):
     kind = StrictCharField()
 
 
+class PackageStatusInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["in_transit", "out_for_delivery", "delivered"])
+    location = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
 class PackageOutput(serializers.ModelSerializer):
     order = PackageOrderOutput(read_only=True)
     current_warehouse = serializers.UUIDField(source="current_warehouse_id", read_only=True, allow_null=True)
@@ -314,6 +320,7 @@ class PackageOutput(serializers.ModelSerializer):
             "dimensions_cm",
             "status",
             "current_warehouse",
+            "current_location",
             "received_at",
             "estimated_delivery_at",
             "delivered_at",

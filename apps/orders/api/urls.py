@@ -21,6 +21,7 @@ urlpatterns = [
     path("warehouses/<uuid:warehouse_id>/staff", views.WarehouseStaffView.as_view(), name="warehouse-staff"),
     path("packages", views.PackageListView.as_view(), name="package-list"),
     path("packages/<uuid:package_id>", views.PackageDetailView.as_view(), name="package-detail"),
+    path("packages/<uuid:package_id>/status", views.PackageStatusView.as_view(), name="package-status"),
     path("returns", views.ReturnListView.as_view(), name="return-list"),
     path("returns/<uuid:return_id>", views.ReturnDetailView.as_view(), name="return-detail"),
     path("returns/<uuid:return_id>/status", views.ReturnStatusView.as_view(), name="return-status"),

@@ -356,6 +356,27 @@ class PackageDetailView(OrganizationView):
         return Response(s.PackageOutput(package).data)
 
 
+class PackageStatusView(OrganizationView):
+    required_permissions = {"POST": "package:update"}
+
+    @extend_schema(
+        request=s.PackageStatusInput,
+        responses={200: s.PackageOutput, 422: OpenApiResponse(description="INVALID_STATE_TRANSITION")},
+        summary="Move a package on: in transit, out for delivery, delivered",
+    )
+    def post(self, request, package_id):
+        data = s.PackageStatusInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        package = services.package_change_status(
+            package_id=package_id, actor=self.actor(), user=request.user, **data.validated_data
+        )
+        return Response(
+            s.PackageOutput(
+                selectors.package_get(organization_id=self.membership.organization_id, package_id=package.id)
+            ).data
+        )
+
+
 class ReturnView(OrganizationView):
     def _detail(self, return_id):
         order_return = selectors.return_get(organization_id=self.membership.organization_id, return_id=return_id)

@@ -13,6 +13,7 @@ from apps.orders.services.orders import (
     order_create,
     order_set_payment_status,
 )
+from apps.orders.services.packages import package_change_status
 from apps.orders.services.purchases import (
     AssistedPurchaseResult,
     assisted_purchase_create,
@@ -53,6 +54,7 @@ __all__ = [
     "order_quote",
     "order_record_purchase",
     "order_set_payment_status",
+    "package_change_status",
     "return_change_status",
     "return_request",
     "self_purchase_create",

@@ -31,6 +31,7 @@ from apps.tenancy.roles import Actor
 from apps.tracking import events, live, processing
 from apps.tracking.models import DeviceAssignment, EventSource, EventType, TrackedShipment, TrackingEvent
 from apps.tracking.services.alerts import shipment_event_fields
+from apps.tracking.services.shipments import shipment_track_append
 
 logger = logging.getLogger(__name__)
 
@@ -428,6 +429,8 @@ def _record(
             )
 
     processing.batch_process(shipment=locked, events=stored, now=now)
+    # The route endpoint's simplified track (apps/tracking/track.py), under the same lock.
+    shipment_track_append(shipment=locked, events=stored)
     if position is not None:
         transaction.on_commit(lambda: live.location_push(shipment=locked, event=position), robust=True)
     return stored, duplicates
