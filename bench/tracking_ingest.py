@@ -10,7 +10,9 @@ services (apps/tracking/services/devices.py) as the API does. None of this is ti
 middleware, DRF, the device key's lookup, the tenant scope, the ingest service with its
 INSERT, the shipment's update and `apps.tracking.processing.batch_process`), serially, after
 `--warmup` untimed batches. Every answer must be 201 with the whole batch stored, or the run
-stops. The pings of a device move 11 m a second along a line (40 km/h: all plausible).
+stops. The pings of a device move 11 m a second along a line (40 km/h: all plausible), on
+its shipment's planned route, through two geofences, with a promised time: the deviation,
+geofence, ETA and delay steps all run (`_planned`).
 
 `copy_rows_per_s`: the same number of rows, shaped as the ingest stores them, written by
 `COPY tracking_trackingevent FROM STDIN` on the owner's connection (COPY FROM refuses a table
@@ -77,6 +79,7 @@ def _seed(*, shipments: int) -> Seeded:
                 tracking_number=f"MFB{n:08d}",
                 reference=order.number,
                 status=order.status,
+                **_planned(),
             )
             for n, order in enumerate(orders)
         )
@@ -89,6 +92,45 @@ def _seed(*, shipments: int) -> Seeded:
             devices.device_assign(actor=actor, device_id=device.id, shipment_id=shipment.id, valid_from=since)
             keys.append(key)
     return Seeded(organization_id=tenant.id, keys=keys, shipment_ids=[s.id for s in tracked])
+
+
+def _planned() -> dict:
+    """What makes the pipeline work on every ping: a planned route along the pings' line (the
+    corridor and the ETA), a promised time (the delay check), a temperature range (readings
+    checked when the client has cold chain) and two geofences the trucks drive through (a
+    waypoint's and a custom one): processing is on, as the issue asks."""
+    from datetime import UTC, datetime
+
+    length = 200_000 * STEP_DEGREES  # beyond any run's pings
+    end = (START[0] + length, START[1])
+    middle = (START[0] + 0.05, START[1])
+
+    def waypoint(kind, point, city):
+        return {"kind": kind, "latitude": point[0], "longitude": point[1], "city": city, "country": "DE"}
+
+    return {
+        "route": [
+            waypoint("pickup", START, "Hamburg"),
+            waypoint("stop", middle, "Rest area"),
+            waypoint("delivery", end, "North"),
+        ],
+        "route_length_m": int(length * 111_195),
+        "corridor_width_m": 5000,
+        "promised_at": datetime.now(UTC) + timedelta(days=30),
+        "geofences": [
+            {
+                "id": "bench-yard",
+                "name": "Yard",
+                "shape": "circle",
+                "center_latitude": START[0] + 0.02,
+                "center_longitude": START[1],
+                "radius_m": 300,
+                "polygon": [],
+                "purpose": "custom",
+                "warehouse_id": None,
+            }
+        ],
+    }
 
 
 def _origin():

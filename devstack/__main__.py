@@ -122,6 +122,16 @@ def run() -> int:
             "--webhook-url",
             payments["PAYMENT_WEBHOOK_URL"],
         ],
+        # The demo truck's device: positions over HTTP with the key the demo seeder left.
+        "demo-truck": [
+            PYTHON,
+            str(ROOT / "manage.py"),
+            "tracking_demo_truck",
+            "--api",
+            f"http://127.0.0.1:{port}",
+            "--journey-file",
+            str(ROOT / "var" / "demo" / "tracking_truck.json"),
+        ],
         # The key comes from CARRIER_SANDBOX_API_KEY in env, not argv.
         "carrier-sandbox": [
             PYTHON,

@@ -48,7 +48,11 @@ def web_process(**environment: str) -> Iterator[str]:
         yield base
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a socket still open keeps uvicorn's graceful stop waiting
+            server.kill()
+            server.wait(timeout=10)
 
 
 @contextmanager

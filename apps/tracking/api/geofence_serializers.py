@@ -32,8 +32,8 @@ class GeofenceInput(serializers.Serializer):
 
 class GeofenceOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    name = serializers.CharField()
-    shape = serializers.CharField()
+    name = StrictCharField()
+    shape = StrictCharField()
     center_latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
     center_longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
     radius_m = serializers.IntegerField(allow_null=True)

@@ -13,26 +13,26 @@ from apps.tracking.routes import WAYPOINT_KINDS
 
 class EventOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    event_type = serializers.CharField()
-    source = serializers.CharField()
+    event_type = StrictCharField()
+    source = StrictCharField()
     occurred_at = serializers.DateTimeField()
     received_at = serializers.DateTimeField()
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
-    address = serializers.CharField()
+    address = StrictCharField()
     speed_kmh = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
     heading = serializers.IntegerField(allow_null=True)
     temperature_c = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
     is_implausible = serializers.BooleanField()
-    description = serializers.CharField()
+    description = StrictCharField()
 
 
 class OpenAlertOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    alert_type = serializers.CharField()
-    severity = serializers.CharField()
-    status = serializers.CharField()
-    message = serializers.CharField()
+    alert_type = StrictCharField()
+    severity = StrictCharField()
+    status = StrictCharField()
+    message = StrictCharField()
     created_at = serializers.DateTimeField()
     acknowledged_at = serializers.DateTimeField(allow_null=True)
 
@@ -42,7 +42,7 @@ class EtaOutput(serializers.Serializer):
     remaining_distance_m = serializers.IntegerField(allow_null=True)
     promised_at = serializers.DateTimeField(allow_null=True)
     computed_at = serializers.DateTimeField(allow_null=True)
-    basis = serializers.CharField(
+    basis = StrictCharField(
         help_text='"stored": computed by the pipeline at the last batch of pings; otherwise computed now '
         "(recent_speed, default_speed) or why there is none (no_route, no_position)."
     )
@@ -53,29 +53,29 @@ class PositionOutput(serializers.Serializer):
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6)
     at = serializers.DateTimeField()
-    city = serializers.CharField()
-    country = serializers.CharField()
+    city = StrictCharField()
+    country = StrictCharField()
 
 
 class WaypointOutput(serializers.Serializer):
-    kind = serializers.CharField()
-    latitude = serializers.CharField(allow_null=True)
-    longitude = serializers.CharField(allow_null=True)
-    city = serializers.CharField(allow_blank=True)
-    country = serializers.CharField(allow_blank=True)
-    name = serializers.CharField(allow_blank=True)
+    kind = StrictCharField()
+    latitude = StrictCharField(allow_null=True)
+    longitude = StrictCharField(allow_null=True)
+    city = StrictCharField(allow_blank=True)
+    country = StrictCharField(allow_blank=True)
+    name = StrictCharField(allow_blank=True)
     window_from = serializers.DateTimeField(allow_null=True)
     window_until = serializers.DateTimeField(allow_null=True)
 
 
 class TrackingOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    kind = serializers.CharField()
+    kind = StrictCharField()
     order_id = serializers.UUIDField(allow_null=True)
     package_id = serializers.UUIDField(allow_null=True)
-    reference = serializers.CharField()
-    tracking_number = serializers.CharField()
-    status = serializers.CharField()
+    reference = StrictCharField()
+    tracking_number = StrictCharField()
+    status = StrictCharField()
     is_active = serializers.BooleanField()
     started_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
@@ -122,7 +122,7 @@ class RouteOutput(serializers.Serializer):
     planned_route), its waypoints (Points, `role` waypoint) and the travelled track (LineString,
     `role` track, simplified for long tracks)."""
 
-    type = serializers.CharField()
+    type = StrictCharField()
     features = serializers.ListField(child=serializers.DictField())
 
 

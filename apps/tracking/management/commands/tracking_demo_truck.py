@@ -1,6 +1,7 @@
 """The demo truck's device (make run starts it): every PING_EVERY it posts where the truck is
 to POST /api/v1/tracking/events with the device key the demo seeder stored, over HTTP like a
-real telematics unit, until the truck reaches Kazan."""
+real telematics unit, until the truck reaches Kazan (then it idles: make run stops every process
+when one ends)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ class Command(BaseCommand):
             except urllib3.exceptions.HTTPError as error:  # the web server is starting or stopping
                 self.stderr.write(f"tracking demo truck: {error}")
             if row["speed_kmh"] == "0.0":
+                # Arrived: stay up quietly, as make run stops everything when one process ends.
                 self.stdout.write("tracking demo truck: arrived in Kazan")
-                return
+                while True:
+                    time.sleep(3600)
             time.sleep(PING_EVERY.total_seconds())
