@@ -73,7 +73,12 @@ def _shipment(departed_on: str, arriving_by: str) -> dict:
             "longitude": to_lon,
             "date_until": arriving_by,
         },
-        "route": [_place(*waypoint) for waypoint in WAYPOINTS],
+        "route": [
+            {**_place(*WAYPOINTS[0]), "date_from": departed_on},
+            *(_place(*waypoint) for waypoint in WAYPOINTS[1:-1]),
+            # The promised delivery (the tracked shipment's promised_at: the last window's end).
+            {**_place(*WAYPOINTS[-1]), "date_until": arriving_by},
+        ],
         "cargo_lines": [
             {
                 "marks_and_numbers": "BS-002/008",

@@ -76,6 +76,10 @@ class TrackedShipment(TimeStampedModel):
     # The shipment's temperature range (cold chain), from the cargo lines.
     temperature_min_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     temperature_max_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    # The client's `cold_chain` feature flag, copied in the client's own scope (at start, or by
+    # the other party's refresh task): its flags are its own rows, which the carrier's ingest
+    # cannot read. Switching the flag later applies to shipments tracked from then on.
+    cold_chain = models.BooleanField(default=False)
     # The geofences that apply (the parties' own and those around waypoints), copied here when
     # they change: the pipeline needs those of both parties, and each tenant reads only its own.
     geofences = models.JSONField(default=list, blank=True)

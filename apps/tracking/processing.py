@@ -43,10 +43,8 @@ from decimal import Decimal
 import numpy as np
 from django.conf import settings
 
-from apps.core.context import current_scope, tenant_scope
 from apps.core.services import outbox_publish
 from apps.orders.selectors import shipment_find
-from apps.tenancy.selectors import feature_is_active
 from apps.tracking import events as domain_events
 from apps.tracking.geometry import Polygon, within_circle
 from apps.tracking.models import (
@@ -535,13 +533,6 @@ def _range_text(low: Decimal | None, high: Decimal | None) -> str:
 
 
 def _cold_chain_on(shipment: TrackedShipment) -> bool:
-    """The client organization's `cold_chain` flag. Its flags are its own rows: a carrier's
-    ingest reads it acting for the client for this one read (a savepoint; the carrier's scope
-    comes back after it), never in its own scope, where the rows are invisible and the
-    feature cache would keep the defaults as the client's."""
-    client_id = shipment.client_organization_id
-    scope = current_scope()
-    if scope.bypass or scope.organization_id == client_id:
-        return feature_is_active(organization_id=client_id, name="cold_chain")
-    with tenant_scope(client_id):
-        return feature_is_active(organization_id=client_id, name="cold_chain")
+    """The client organization's `cold_chain` flag, as copied onto the shipment in the client's
+    own scope (TrackedShipment.cold_chain): the carrier's ingest never reads the client's rows."""
+    return shipment.cold_chain

@@ -14,13 +14,12 @@ from django.utils import timezone
 
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
-from apps.tenancy.selectors import feature_is_active
 from apps.tracking.geometry import Route, haversine_m
 from apps.tracking.models import Alert, TrackedShipment, TrackingEvent
 from apps.tracking.processing import batch_process
 from apps.tracking.selectors_eta import EtaBasis, eta_compute
 from apps.tracking.services.alerts import alert_raise
-from tests.factories import FeatureFactory, OrganizationFactory, member
+from tests.factories import OrganizationFactory, member
 from tests.shipments import shipment_fill
 from tests.tracking.factories import tracked_order
 
@@ -429,9 +428,8 @@ def test_an_eta_back_within_the_promise_resolves_the_delay(parties):
 
 
 def _cold(parties, *, flag: bool) -> TrackedShipment:
-    if flag:
-        FeatureFactory(organization=parties.shipper, name="cold_chain", is_entitled=True, is_enabled=True)
-    return _shipment(parties, temperature_min_c=Decimal("2.0"), temperature_max_c=Decimal("8.0"))
+    """A chilled shipment; `flag`: the client's cold chain flag, as copied onto it at start."""
+    return _shipment(parties, temperature_min_c=Decimal("2.0"), temperature_max_c=Decimal("8.0"), cold_chain=flag)
 
 
 def _readings(shipment, temperatures, *, start, every=timedelta(minutes=5)) -> list[TrackingEvent]:
@@ -458,9 +456,6 @@ def test_a_reading_out_of_range_raises_a_temperature_alert_with_cold_chain_on(pa
         "low",
         "open",
     )
-    # The client's flag was read for the carrier's batch; the client still sees it on.
-    with tenant_scope(parties.shipper.id):
-        assert feature_is_active(organization_id=parties.shipper.id, name="cold_chain")
 
 
 def test_far_out_of_range_is_serious_at_once(parties):
@@ -505,8 +500,7 @@ def test_without_cold_chain_readings_are_stored_and_raise_nothing(parties):
 
 
 def test_implausible_pings_count_for_nothing(parties):
-    FeatureFactory(organization=parties.shipper, name="cold_chain", is_entitled=True, is_enabled=True)
-    shipment = _shipment(parties, temperature_max_c=Decimal("8.0"), promised_at=timezone.now())
+    shipment = _shipment(parties, temperature_max_c=Decimal("8.0"), promised_at=timezone.now(), cold_chain=True)
     pings = _store(
         shipment, [FAR_OFF, FAR_OFF, FAR_OFF, FRANKFURT_ODER], is_implausible=True, temperature_c=Decimal("20")
     )

@@ -11,7 +11,6 @@ from apps.core.context import system_scope
 from apps.core.models import OutboxEvent
 from apps.tenancy.roles import Role
 from apps.tracking.models import Alert
-from tests.factories import FeatureFactory
 from tests.tracking.ingest_support import (
     EVENTS,
     ago,
@@ -88,9 +87,14 @@ def test_a_devices_batch_across_the_border_records_the_crossing(api, shipper, ca
 
 
 def test_a_devices_temperature_out_of_range_alerts_the_cold_chain_client(api, shipper, carrier):
-    FeatureFactory(organization=shipper.org, name="cold_chain", is_entitled=True, is_enabled=True)
+    # The client's cold chain flag, as its own scope copies it at start (tests/tracking/test_tracking_start.py).
     shipment = shipment_between(
-        shipper, carrier, route=ROUTE, temperature_min_c=Decimal("2.0"), temperature_max_c=Decimal("8.0")
+        shipper,
+        carrier,
+        route=ROUTE,
+        temperature_min_c=Decimal("2.0"),
+        temperature_max_c=Decimal("8.0"),
+        cold_chain=True,
     )
     client = _device(api, carrier, shipment)
 

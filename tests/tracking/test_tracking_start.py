@@ -12,7 +12,9 @@ import pytest
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
 from apps.tracking.models import Geofence, TrackedShipment
+from apps.tracking.services.geofences import geofences_copy_to_shipment
 from apps.tracking.services.shipments import TRACKING_NUMBER_ALPHABET, tracking_follow_order
+from tests.factories import FeatureFactory
 from tests.tracking.read_support import HAMBURG, freight_order, move, relay
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +164,17 @@ def test_the_starting_partys_geofences_are_copied_onto_the_shipment(api, shipper
     assert [(entry["id"], entry["organization_id"], entry["radius_m"]) for entry in shipment.geofences] == [
         (str(depot.id), str(carrier.org.id), 800)
     ]
+
+
+def test_the_clients_cold_chain_flag_is_copied_in_the_clients_own_scope(api, shipper, carrier):
+    FeatureFactory(organization=shipper.org, name="cold_chain", is_entitled=True, is_enabled=True)
+    order = freight_order(shipper, carrier)
+    relay()
+    move(api, carrier.staff, order.id, "confirmed")  # started in the carrier's scope: the flag unread
+    [started] = _tracked(order.id)
+
+    with tenant_scope(shipper.org.id):  # what the client's refresh task runs after the start commits
+        geofences_copy_to_shipment(shipment_id=started.id)
+
+    [refreshed] = _tracked(order.id)
+    assert (started.cold_chain, refreshed.cold_chain) == (False, True)

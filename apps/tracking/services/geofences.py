@@ -25,6 +25,7 @@ from apps.core.context import current_organization_id
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.updates import model_update
 from apps.orders import selectors as order_selectors
+from apps.tenancy.selectors import feature_is_active
 from apps.tracking.models import Geofence, GeofenceShape, TrackedShipment
 
 # A circle smaller than a GPS fix's error would flicker in and out; one larger than a city
@@ -78,6 +79,12 @@ def _with_own(snapshot: list[dict], own: list[dict], organization_id: UUID) -> l
 
 
 @transaction.atomic
+def client_cold_chain(*, organization_id: UUID) -> bool:
+    """The current organization's `cold_chain` flag, when it is the shipment's client (read in
+    its own scope: flags are its own rows)."""
+    return feature_is_active(organization_id=organization_id, name="cold_chain")
+
+
 def geofences_copy_to_shipment(*, shipment_id: UUID) -> int:
     """Write the current organization's active geofences into one active shipment it is a
     party of; how many entries it has there. A shipment it cannot see, or one that stopped, is
@@ -93,7 +100,12 @@ def geofences_copy_to_shipment(*, shipment_id: UUID) -> int:
         return 0
     own = geofences_snapshot_of(organization_id=organization_id)
     shipment.geofences = _with_own(shipment.geofences, own, organization_id)
-    shipment.save(update_fields=["geofences", "updated_at"])
+    fields = ["geofences", "updated_at"]
+    if organization_id == shipment.client_organization_id:
+        # The client's flag is read here, in its own scope, like its geofences.
+        shipment.cold_chain = client_cold_chain(organization_id=organization_id)
+        fields.append("cold_chain")
+    shipment.save(update_fields=fields)
     return len(own)
 
 

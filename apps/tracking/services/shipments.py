@@ -28,7 +28,7 @@ from apps.orders import selectors as order_selectors
 from apps.tracking import events, routes, track
 from apps.tracking.models import ShipmentTrack, SubjectKind, TrackedShipment, TrackingEvent
 from apps.tracking.services.alerts import SYSTEM, shipment_event_fields
-from apps.tracking.services.geofences import geofences_snapshot_of
+from apps.tracking.services.geofences import client_cold_chain, geofences_snapshot_of
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +85,9 @@ def _started(shipment: TrackedShipment) -> TrackedShipment:
 
 
 def _other_party_geofences_later(shipment: TrackedShipment) -> None:
-    """The acting party's geofences are copied at start; the other party's are not readable in
-    this scope (owned rows), so a task in that party's own scope adds them after commit."""
+    """The acting party's geofences (and, for the client, its cold chain flag) are copied at
+    start; the other party's are not readable in this scope (owned rows), so a task in that
+    party's own scope adds them after commit."""
     acting = current_organization_id()
     other = (
         shipment.supplier_organization_id
@@ -137,6 +138,7 @@ def tracking_follow_order(*, order_id: UUID) -> TrackedShipment | None:
 
 
 def _start_for_order(order, *, organization_id: UUID) -> TrackedShipment:
+    client_id = order.client_organization_id
     freight = order_selectors.shipment_find(organization_id=organization_id, order_id=order.id)
     route = (
         routes.route_of_shipment(route=freight.route, taking_over=freight.taking_over, delivery=freight.delivery)
@@ -158,6 +160,8 @@ def _start_for_order(order, *, organization_id: UUID) -> TrackedShipment:
         temperature_min_c=temperature_min_c,
         temperature_max_c=temperature_max_c,
         geofences=geofences_snapshot_of(organization_id=organization_id),
+        # The client's flag when the client starts it; else the client's refresh task copies it.
+        cold_chain=organization_id == client_id and client_cold_chain(organization_id=organization_id),
     )
     return _started(shipment)
 
@@ -185,6 +189,7 @@ def tracking_follow_package(*, package_id: UUID) -> TrackedShipment | None:
 def _start_for_package(package, *, organization_id: UUID) -> TrackedShipment:
     """A package's route: from the warehouse it left to its order's shipping address (cities;
     neither has coordinates today, so the route has no length until someone plans it)."""
+    client_id = package.client_organization_id
     warehouse = package.current_warehouse
     address = package.order.shipping_address or {}
     route = []
@@ -222,6 +227,8 @@ def _start_for_package(package, *, organization_id: UUID) -> TrackedShipment:
         last_city=warehouse.city if warehouse else "",
         last_country=warehouse.country if warehouse else "",
         geofences=geofences_snapshot_of(organization_id=organization_id),
+        # The client's flag when the client starts it; else the client's refresh task copies it.
+        cold_chain=organization_id == client_id and client_cold_chain(organization_id=organization_id),
     )
     return _started(shipment)
 
