@@ -45,13 +45,13 @@ class TrackedShipmentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
 @admin.register(Geofence)
 class GeofenceAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
     org_admin_actions = frozenset({"view"})
-    list_display = ["name", "shape", "radius_m", "warehouse", "is_active", "updated_at"]
+    list_display = ["name", "shape", "radius_m", "warehouse", "is_active", "alert_on_enter", "updated_at"]
     list_filter = ["shape", "is_active"]
     search_fields = ["name"]
     list_select_related = ["warehouse"]
     actions = ["switch_off", "remove"]
     fields = [
-        ("name", "shape", "is_active"),
+        ("name", "shape", "is_active", "alert_on_enter"),
         ("center_latitude", "center_longitude", "radius_m"),
         "polygon",
         "warehouse",

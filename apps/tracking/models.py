@@ -404,6 +404,9 @@ class Geofence(TimeStampedModel):
     polygon = models.JSONField(default=list, blank=True)
     warehouse = models.ForeignKey("orders.Warehouse", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     is_active = models.BooleanField(default=True)
+    # Goods entering it raise a `geofence` alert (closed when they leave): a yard they must not
+    # enter, a customer's site they should not reach unannounced. Off: entries are events only.
+    alert_on_enter = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name", "id"]

@@ -3,9 +3,12 @@ copied onto the active shipments the organization is a party of whenever they ch
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.core.actors import Actor
 from apps.core.context import tenant_scope
@@ -169,3 +172,28 @@ def test_a_deactivated_geofence_leaves_the_snapshots(api, carrier, confirmed):
     api(carrier.staff).patch(f"{URL}/{created['id']}", {"is_active": False}, format="json")
 
     assert _snapshot(carrier.org.id, confirmed.id) == []
+
+
+def test_a_geofence_that_alerts_on_entry_opens_an_alert_while_the_goods_are_inside(api, carrier, confirmed):
+    client = api(carrier.staff)
+    drawn = client.post(URL, {**CIRCLE, "alert_on_enter": True}, format="json")
+    location = f"/api/v1/tracking/orders/{confirmed.id}/location"
+    now = timezone.now()
+
+    inside = client.post(
+        location,
+        {"latitude": "52.230000", "longitude": "21.010000", "occurred_at": (now - timedelta(minutes=30)).isoformat()},
+        format="json",
+    )
+    alerts_inside = client.get("/api/v1/tracking/alerts", {"order_id": str(confirmed.id)}).json()["data"]
+    outside = client.post(
+        location,
+        {"latitude": "52.230000", "longitude": "20.700000", "occurred_at": (now - timedelta(minutes=5)).isoformat()},
+        format="json",
+    )
+    alerts_after = client.get("/api/v1/tracking/alerts", {"order_id": str(confirmed.id)}).json()["data"]
+
+    assert drawn.status_code == 201 and drawn.json()["alert_on_enter"] is True
+    assert (inside.status_code, outside.status_code) == (201, 201)
+    assert [(alert["alert_type"], alert["status"]) for alert in alerts_inside] == [("geofence", "open")]
+    assert [(alert["alert_type"], alert["status"]) for alert in alerts_after] == [("geofence", "resolved")]

@@ -28,6 +28,9 @@ class GeofenceInput(serializers.Serializer):
     )
     warehouse_id = serializers.UUIDField(required=False, allow_null=True)
     is_active = serializers.BooleanField(required=False)
+    alert_on_enter = serializers.BooleanField(
+        required=False, help_text="Goods entering it raise a geofence alert, resolved when they leave."
+    )
 
 
 class GeofenceOutput(serializers.Serializer):
@@ -40,5 +43,6 @@ class GeofenceOutput(serializers.Serializer):
     polygon = serializers.ListField(child=serializers.ListField(child=serializers.FloatField()))
     warehouse_id = serializers.UUIDField(allow_null=True)
     is_active = serializers.BooleanField()
+    alert_on_enter = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

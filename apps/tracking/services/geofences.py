@@ -41,6 +41,7 @@ GEOFENCE_FIELDS = (
     "polygon",
     "warehouse_id",
     "is_active",
+    "alert_on_enter",
 )
 
 
@@ -59,6 +60,7 @@ def geofence_snapshot(geofence: Geofence) -> dict:
         "center_longitude": text(geofence.center_longitude),
         "radius_m": geofence.radius_m,
         "polygon": geofence.polygon,
+        "alert_on_enter": geofence.alert_on_enter,
         "purpose": "warehouse" if geofence.warehouse_id else "custom",
         "warehouse_id": text(geofence.warehouse_id),
     }
@@ -78,13 +80,13 @@ def _with_own(snapshot: list[dict], own: list[dict], organization_id: UUID) -> l
     return [*others, *own]
 
 
-@transaction.atomic
 def client_cold_chain(*, organization_id: UUID) -> bool:
     """The current organization's `cold_chain` flag, when it is the shipment's client (read in
     its own scope: flags are its own rows)."""
     return feature_is_active(organization_id=organization_id, name="cold_chain")
 
 
+@transaction.atomic
 def geofences_copy_to_shipment(*, shipment_id: UUID) -> int:
     """Write the current organization's active geofences into one active shipment it is a
     party of; how many entries it has there. A shipment it cannot see, or one that stopped, is
@@ -187,7 +189,9 @@ def geofence_create(*, actor: Actor, data: dict) -> Geofence:
     """Draw a geofence for the actor's organization; it applies at once to the active
     shipments the organization is a party of (their snapshots are rewritten)."""
     organization_id = actor.organization_id
-    values = _checked({"is_active": True, "warehouse_id": None, **data}, organization_id=organization_id)
+    values = _checked(
+        {"is_active": True, "warehouse_id": None, "alert_on_enter": False, **data}, organization_id=organization_id
+    )
     geofence = Geofence.objects.create(organization_id=organization_id, **values)
     audit_record(
         action="tracking.geofence_created",
