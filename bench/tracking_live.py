@@ -108,19 +108,38 @@ def _seed(*, shipments: int) -> Seeded:
 # --- The pusher (a forked process) ----------------------------------------------------------
 
 
+# The parent's connections a forked pusher inherited: kept referenced, so that collecting them
+# never ends the parent's sessions (the process leaves with os._exit, closing nothing).
+_INHERITED: list = []
+
+
+def _forget_inherited_connections() -> None:
+    """After the fork, the parent's connections and its pool's are the parent's sockets: using
+    one here would share a session (prepared statements collide), closing one would end it.
+    Drop them unused, so that this process opens connections of its own."""
+    from django.db import connections
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None:
+            _INHERITED.append(connection.connection)
+            connection.connection = None
+    _INHERITED.append(dict(DatabaseWrapper._connection_pools))
+    DatabaseWrapper._connection_pools.clear()
+
+
 def _push_rounds(shipments: list[dict], carrier_id: str, rounds: int, start_after: float) -> None:
     """Each round, one position per shipment through the ingest service, as the carrier's
     driver app would send it (`events_record`: validation, the row, the shipment's update,
     processing, the track; on commit `location_push`), `occurred_at` the moment just before."""
     from django.conf import settings
-    from django.db import connections
 
     from apps.core.context import tenant_scope
     from apps.tenancy.roles import Actor
     from apps.tracking.models import TrackedShipment
     from apps.tracking.services.ingest import events_record
 
-    connections.close_all()  # the parent's sockets are not this process's
+    _forget_inherited_connections()
     period = float(settings.TRACKING["LIVE_LOCATION_INTERVAL_S"]) * 1.1
     actor = Actor(user_id=None, organization_id=carrier_id)
     with tenant_scope(carrier_id):
