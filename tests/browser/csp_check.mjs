@@ -196,7 +196,18 @@ try {
     await open(`${base}${publicPath}`, { waitUntil: isDocs ? "networkidle" : "load" });
     if (isDocs) {
       await page.waitForSelector(".opblock-summary", { timeout: 20000 });
-      exercised.swaggerOperations = await page.locator(".opblock-summary").count();
+      // Swagger UI renders only the operations in view: scroll to the end, counting every
+      // operation seen on the way, then back to the top.
+      const seen = new Set();
+      for (let step = 0; step < 400; step += 1) {
+        for (const text of await page.locator(".opblock-summary").allInnerTexts()) seen.add(text);
+        const atEnd = await page.evaluate(() => window.innerHeight + window.scrollY >= document.body.scrollHeight - 2);
+        if (atEnd) break;
+        await page.mouse.wheel(0, 600);
+        await page.waitForTimeout(60);
+      }
+      exercised.swaggerOperations = seen.size;
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.locator(".opblock-summary").first().click();
       await page.waitForSelector(".opblock-body", { timeout: 5000 });
     }
