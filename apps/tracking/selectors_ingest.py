@@ -9,17 +9,12 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
-from apps.tracking.models import Device, DeviceAssignment, TrackedShipment
+from apps.tracking import selectors_alerts
+from apps.tracking.models import Device, DeviceAssignment
 
-
-def tracked_shipment_of(*, organization_id: UUID, order_id: UUID | None = None, package_id: UUID | None = None):
-    """The tracked shipment of the order or package, when the organization is one of its
-    parties; 404 otherwise (another tenant's, or not tracked yet)."""
-    subject = {"order_id": order_id} if order_id is not None else {"package_id": package_id}
-    shipment = TrackedShipment.objects.visible_to(organization_id).filter(**subject).first()
-    if shipment is None:
-        raise NotFound("No tracked shipment of that order or package.")
-    return shipment
+# The tracked shipment of an order or a package for a party (404 otherwise): one lookup for
+# ingest, devices and alerts.
+tracked_shipment_of = selectors_alerts.tracked_shipment_of
 
 
 def device_list(*, organization_id: UUID, created_by_id: UUID | None = None) -> QuerySet[Device]:
