@@ -11,6 +11,13 @@ Each subscription is checked against what the connection's tenant may see
     {"type": "event", "event": {"id", "event_type", "aggregate_type", "aggregate_id", "payload"}};
 what a context pushes directly (a shipment's position, apps/tracking/live.py) arrives as it
 was pushed, e.g. {"type": "location", ...}.
+Other contexts also register socket actions and group hooks (apps.core.live_groups), so the
+feed carries their protocol without code here: e.g. chat's
+    {"action": "chat.typing", "thread_id": "<id>"}
+allowed only once the socket has joined `thread.<id>` (else NOT_FOUND, like a stranger's);
+an action that fails answers {"type": "error", "action", "error_code", "message", "details"
+[, "client_id"][, "retry_after"]} and the socket stays. A context's hooks run when a socket
+joins or leaves one of its groups (unsubscribe, close) and on each heartbeat (presence).
 Every LIVE_FEED["HEARTBEAT_INTERVAL"] seconds it receives {"type": "heartbeat"}; the server
 also pings at the WebSocket level. A socket stays open as long as the client keeps it, across
 Redis restarts (docs/architecture.md "Live feed: every timeout").
@@ -32,8 +39,14 @@ from apps.accounts.selectors import session_is_live
 from apps.accounts.websocket import BEARER_SUBPROTOCOL, user_for_token
 from apps.core.channel_layer import REDIS_UNAVAILABLE
 from apps.core.context import Scope, activate
-from apps.core.errors import ValidationFailed
-from apps.core.live_groups import group_authorizer, register_group_authorizer
+from apps.core.errors import BACKING_SERVICE_ERRORS, DomainError, ErrorCode, NotFound, ValidationFailed
+from apps.core.live_groups import (
+    SocketAction,
+    group_authorizer,
+    group_hooks,
+    register_group_authorizer,
+    socket_action,
+)
 from apps.core.parsers import json_loads_checked
 from apps.tenancy.resolver import NotAMember, memberships_by_organization, parse_organization_id, resolve_membership
 
@@ -41,6 +54,8 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TENANT_DENIED = 4403
+# A client's id for its own message (to match the answer to it), echoed as it came.
+CLIENT_ID_MAX_LENGTH = 64
 
 register_group_authorizer("org", lambda organization_id, resource_id: resource_id == str(organization_id))
 
@@ -95,6 +110,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.groups_joined: set[str] = set()
         self.background: list[asyncio.Task] = []
+        self.state: dict = {}  # the contexts' scratch space for this socket (apps.core.live_groups)
+        # Hooks of one socket run one at a time: the heartbeat's `alive` and a message's
+        # `joined`/`left` would otherwise interleave (a refresh racing an unsubscribe).
+        self._hooks_running = asyncio.Lock()
         # Echo the subprotocol the token came with: a browser drops a socket whose server
         # picks none of the subprotocols it offered. Never echo the token itself.
         offered = self.scope.get("subprotocols") or []
@@ -130,21 +149,30 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if self.organization_id is None:
             await self._authenticate(content)
             return
-        action, group = content.get("action"), str(content.get("group", ""))
+        action = content.get("action")
+        registered = socket_action(action) if isinstance(action, str) else None
+        if registered is not None:
+            await self._perform(action, registered, content)
+            return
+        group = str(content.get("group", ""))
         if action not in {"subscribe", "unsubscribe"} or not group:
             await self.send_json(
                 {
                     "type": "error",
                     "error_code": "VALIDATION_FIELD_INVALID",
-                    "message": 'Send {"action": "subscribe"|"unsubscribe", "group": "<kind>.<id>"}.',
+                    "message": 'Send {"action": "subscribe"|"unsubscribe", "group": "<kind>.<id>"}'
+                    " or another action the feed knows.",
                 }
             )
             return
         if action == "unsubscribe":
-            if group in self.groups_joined:
+            joined = group in self.groups_joined
+            if joined:
                 self.groups_joined.discard(group)
                 await self._leave(group)
             await self.send_json({"type": "unsubscribed", "group": group})
+            if joined:
+                await self._run_hook("left", group)
             return
         if not await _may_subscribe(self.scope["user"].id, self.organization_id, group):
             # Same answer for "does not exist" and "not yours": cross-tenant reads are 404s.
@@ -156,12 +184,18 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined.add(group)
         await self._join(group)
         await self.send_json({"type": "subscribed", "group": group})
+        await self._run_hook("joined", group)
 
     async def disconnect(self, code):
         for task in self.background:
             task.cancel()
+        # Let a cancelled heartbeat finish unwinding first: its hooks must not land after
+        # the `left` ones below (a presence refresh after the goodbye would outlive it).
+        await asyncio.gather(*self.background, return_exceptions=True)
         for group in self.groups_joined:
             await self._leave(group)
+        for group in list(self.groups_joined):
+            await self._run_hook("left", group)
 
     async def event_message(self, message):
         await self.send_json({"type": "event", "event": message["event"]})
@@ -224,6 +258,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                 return
             for group in list(self.groups_joined):
                 await self._join(group)
+            await self._run_alive_hooks()
             await self.send_json({"type": "heartbeat"})
 
     async def _join(self, group: str) -> None:
@@ -236,3 +271,88 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def _leave(self, group: str) -> None:
         with contextlib.suppress(*REDIS_UNAVAILABLE):  # the membership expires on its own
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    # --- other contexts' actions and hooks (apps.core.live_groups) --------------------
+
+    @property
+    def user_id(self):
+        return self.scope["user"].id
+
+    def has_joined(self, group: str) -> bool:
+        return group in self.groups_joined
+
+    async def _perform(self, name: str, action: SocketAction, content: dict) -> None:
+        """Run a registered action; whatever it raises is answered, and the socket stays."""
+        client_id = content.get("client_id")
+        if client_id is not None and not (isinstance(client_id, str) and 0 < len(client_id) <= CLIENT_ID_MAX_LENGTH):
+            error = ValidationFailed(
+                f"client_id must be a string of 1 to {CLIENT_ID_MAX_LENGTH} characters.",
+                details={"client_id": ["Invalid."]},
+            )
+            await self._send_action_error(name, error, client_id=None)
+            return
+        try:
+            if action.requires_group is not None:
+                group = action.requires_group(content)
+                if group is None or group not in self.groups_joined:
+                    # Never subscribed, refused, or no such resource: one answer for all.
+                    raise NotFound("No such resource.")
+            await action.handler(self, content)
+        except DomainError as error:
+            await self._send_action_error(name, error, client_id=client_id)
+        except (*BACKING_SERVICE_ERRORS, *REDIS_UNAVAILABLE) as error:
+            logger.warning("live_feed.action_unavailable", extra={"action": name, "error": repr(error)})
+            unavailable = DomainError(
+                "A service the platform depends on is unavailable. Try again shortly.",
+                code=ErrorCode.EXTERNAL_SERVICE_UNAVAILABLE,
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+            await self._send_action_error(name, unavailable, client_id=client_id)
+        except Exception:
+            logger.exception("live_feed.action_failed", extra={"action": name})
+            failed = DomainError("An unexpected error occurred.", code=ErrorCode.INTERNAL_SERVER_ERROR, status_code=500)
+            await self._send_action_error(name, failed, client_id=client_id)
+
+    async def _send_action_error(self, name: str, error: DomainError, *, client_id: str | None) -> None:
+        answer = {
+            "type": "error",
+            "action": name,
+            "error_code": str(error.code),
+            "message": error.message,
+            "details": error.details,
+        }
+        if client_id is not None:
+            answer["client_id"] = client_id
+        retry_after = error.headers.get("Retry-After")
+        if retry_after is not None:
+            with contextlib.suppress(TypeError, ValueError):
+                answer["retry_after"] = int(retry_after)
+        await self.send_json(answer)
+
+    async def _run_hook(self, which: str, group: str) -> None:
+        kind, _, resource_id = group.partition(".")
+        hooks = group_hooks(kind)
+        hook = getattr(hooks, which) if hooks is not None else None
+        if hook is None:
+            return
+        async with self._hooks_running:
+            try:
+                await hook(self, resource_id)
+            except Exception:  # a context's failure must not end the socket
+                logger.exception("live_feed.hook_failed", extra={"hook": which, "group": group})
+
+    async def _run_alive_hooks(self) -> None:
+        by_kind: dict[str, list[str]] = {}
+        for group in self.groups_joined:
+            kind, _, resource_id = group.partition(".")
+            by_kind.setdefault(kind, []).append(resource_id)
+        for kind, resource_ids in by_kind.items():
+            hooks = group_hooks(kind)
+            if hooks is None or hooks.alive is None:
+                continue
+            async with self._hooks_running:
+                try:
+                    await hooks.alive(self, sorted(resource_ids))
+                except Exception:
+                    logger.exception("live_feed.hook_failed", extra={"hook": "alive", "kind": kind})
