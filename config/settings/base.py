@@ -247,6 +247,15 @@ LIVE_FEED = {
     # A socket opened without credentials has this long to send {"type": "authenticate"}.
     "AUTHENTICATE_TIMEOUT": env_int("LIVE_FEED_AUTHENTICATE_TIMEOUT", 10),
 }
+# Chat over the live feed (apps/chat/socket.py, apps/chat/presence.py), in seconds.
+CHAT_LIVE = {
+    # A socket's presence in a thread expires this long after its last heartbeat: longer than
+    # LIVE_FEED["HEARTBEAT_INTERVAL"] (a beat may be late), short enough that a process that
+    # died is noticed (the `chat-presence-sweep` beat job then tells the thread).
+    "PRESENCE_EXPIRY": env_int("CHAT_PRESENCE_EXPIRY", 90),
+    # At most one {"type": "user.typing"} per socket and thread this often; more are dropped.
+    "TYPING_INTERVAL": env_int("CHAT_TYPING_INTERVAL", 2),
+}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "apps.core.channel_layer.LiveFeedChannelLayer",
@@ -347,6 +356,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.tracking.tasks.tracking_poll_carriers",
         "schedule": timedelta(minutes=1),
     },
+    # Chat presence of sockets whose process died without saying goodbye: told offline once
+    # their entries expire (CHAT_LIVE["PRESENCE_EXPIRY"]).
+    "chat-presence-sweep": {"task": "apps.chat.tasks.chat_presence_sweep", "schedule": timedelta(seconds=30)},
 }
 OUTBOX_RELAY_STALE_AFTER = timedelta(seconds=30)
 
