@@ -9,6 +9,7 @@ Services raise DomainError subclasses carrying their code; DRF exceptions, Djang
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from enum import StrEnum
 
@@ -111,6 +112,20 @@ class FeatureDisabled(DomainError):
 
 class InvalidStateTransition(DomainError):
     code = ErrorCode.INVALID_STATE_TRANSITION
+
+
+class RateLimited(DomainError):
+    """Over a rate limit a service enforces itself (the same limit for REST and WebSocket
+    callers): 429 with the seconds to wait in Retry-After."""
+
+    status_code = 429
+    code = ErrorCode.RATE_LIMIT_EXCEEDED
+
+    def __init__(self, message: str, *, retry_after: float):
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(
+            message, details={"retry_after": self.retry_after}, headers={"Retry-After": str(self.retry_after)}
+        )
 
 
 def envelope(code: str, message: str, details: dict | list | None = None) -> dict:

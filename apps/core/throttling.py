@@ -195,3 +195,24 @@ class RequestFieldRateThrottle(FixedWindowRateThrottle):
             return None
         normalized = value.strip().lower()
         return salted_hmac("apps.core.throttling", normalized, algorithm="sha256").hexdigest()
+
+
+class _ServiceRateLimit(FixedWindowRateThrottle):
+    """One identity's counter of one scope, counted outside a DRF request."""
+
+    def __init__(self, *, scope: str, identity: str):
+        self.scope = scope
+        self.identity = identity
+
+    def get_identity(self, request, view) -> str | None:
+        return self.identity
+
+
+def rate_limit_consume(*, scope: str, identity: str) -> float | None:
+    """Count one use of `scope` (a RATE_LIMITS key) by `identity`, as the throttles do; the
+    seconds left in the window when this use is over the limit, else None.
+
+    For limits a service enforces itself, so that every way in (REST, WebSocket) shares one
+    counter; the service turns an answer into apps.core.errors.RateLimited."""
+    limit = _ServiceRateLimit(scope=scope, identity=identity)
+    return None if limit.allow_request(None, None) else limit.wait()

@@ -382,6 +382,17 @@ def offer_get(*, organization_id: UUID, offer_id: UUID, submitted_by_id: UUID | 
     return offer
 
 
+def offer_of_carrier(*, organization_id: UUID, rfq_id: UUID, carrier_organization_id: UUID) -> Offer | None:
+    """The carrier's offer on the RFQ, as the organization asking sees it (the carrier itself, or
+    the RFQ's owner); None when there is none or the asker is neither."""
+    return (
+        Offer.objects.visible_to(organization_id)
+        .filter(rfq_id=rfq_id, carrier_organization_id=carrier_organization_id)
+        .order_by("-created_at")
+        .first()
+    )
+
+
 # --- Bookings ---------------------------------------------------------------------------------
 
 

@@ -110,6 +110,13 @@ def order_get(*, organization_id: UUID, order_id: UUID, customer_id: UUID | None
     return order
 
 
+def organizations_have_traded(*, organization_id: UUID, other_organization_id: UUID) -> bool:
+    """Whether an order joins the two organizations, either way round (a deal exists between them)."""
+    if organization_id == other_organization_id:
+        return False
+    return Order.objects.visible_to(organization_id).visible_to(other_organization_id).exists()
+
+
 def order_history(*, order: Order) -> QuerySet[OrderStatusChange]:
     return OrderStatusChange.objects.filter(order=order).order_by("at", "id")
 

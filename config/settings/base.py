@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.marketplace",
     "apps.escrow",
     "apps.tracking",
+    "apps.chat",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -347,6 +348,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     # Shipments whose assigned device sent nothing for TRACKING["NO_SIGNAL_AFTER"].
+    # Chat: erase deleted messages' content past retention; delete uploads never sent.
+    "chat-purge-deleted": {
+        "task": "apps.chat.tasks.chat_purge_deleted",
+        "schedule": crontab(minute=40, hour=3),
+    },
+    "chat-sweep-unsent-attachments": {
+        "task": "apps.chat.tasks.chat_sweep_unsent_attachments",
+        "schedule": timedelta(hours=1),
+    },
     "tracking-no-signal": {
         "task": "apps.tracking.tasks.tracking_no_signal",
         "schedule": timedelta(minutes=5),
@@ -396,6 +406,21 @@ QUOTE_VALIDITY = timedelta(minutes=env_int("QUOTE_VALIDITY_MINUTES", 30))
 QUOTE_RECORD_RETENTION = timedelta(days=1)
 # A booking the carrier has not confirmed or declined within this time expires (its order cancelled).
 BOOKING_CONFIRMATION_HOURS = env_int("BOOKING_CONFIRMATION_HOURS", 24)
+# Chat (docs/chat.md).
+CHAT = {
+    "MAX_MESSAGE_CHARACTERS": 4000,
+    "MAX_ATTACHMENTS": 5,
+    "MAX_ATTACHMENT_BYTES": env_int("CHAT_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024),
+    # The sender may edit a message this long after sending it.
+    "EDIT_WINDOW": timedelta(minutes=env_int("CHAT_EDIT_WINDOW_MINUTES", 15)),
+    # A deleted message's content is kept this long for staff and disputes, then erased.
+    "DELETED_RETENTION": timedelta(days=env_int("CHAT_DELETED_RETENTION_DAYS", 365)),
+    # An uploaded attachment no message sent within this long is deleted.
+    "UNSENT_ATTACHMENT_TTL": timedelta(hours=env_int("CHAT_UNSENT_ATTACHMENT_HOURS", 24)),
+    # Until a deal exists between the two organizations, contact details in messages are masked.
+    "MASK_CONTACTS_BEFORE_DEAL": env_bool("CHAT_MASK_CONTACTS_BEFORE_DEAL", True),
+    "DOWNLOAD_URL_MAX_AGE": 300,  # seconds a signed attachment link works
+}
 # Tracking (docs/tracking.md).
 TRACKING = {
     # Monthly partitions of the events table made ahead, and how long events are kept.
@@ -521,6 +546,7 @@ RATE_LIMITS = env_rate_limits(
         "reset_account": "5/hour",
         "quote_explain": "20/min",  # POST /pricing/quote with explain=true, per user (it judges every offering)
         "public_tracking_ip": "60/min",  # the public tracking page /t/<number>, per client IP
+        "chat_message": "30/min",  # messages a user sends (REST and WebSocket alike)
     }
 )
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import ErasureRequest, PersonalDataExport
 from apps.accounts.services import session_start
+from apps.chat.models import Message, MessageAttachment, MessageReport, MessageVersion, Thread, ThreadParticipant
 from apps.core.actors import Actor
 from apps.core.context import Scope, activate, system_scope, tenant_scope
 from apps.core.models import IdempotencyRecord, OutboxEvent
@@ -156,6 +157,7 @@ def two_tenants():
             _marketplace_rows(organization, order)
             _escrow_rows(organization, order)
             _tracking_rows(organization, order, label)
+            _chat_rows(organization, order, admin)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
                 user=admin,
@@ -286,6 +288,39 @@ def _tracking_rows(organization, order, label):
     device = Device.objects.create(organization=organization, name="Unit", key_prefix="k", key_digest=label * 64)
     DeviceAssignment.objects.create(organization=organization, device=device, shipment=shipment, valid_from=now)
     Geofence.objects.create(organization=organization, name="Yard", shape="polygon", polygon=[[0, 0], [0, 1], [1, 1]])
+
+
+def _chat_rows(organization, order, user):
+    """A thread about the order with a participant, a message with an earlier version, an
+    attachment and a report."""
+    parties = {"party_a_organization_id": organization.id, "party_b_organization_id": organization.id}
+    now = timezone.now()
+    thread = Thread.objects.create(
+        kind="order",
+        subject_id=order.id,
+        title="Order",
+        party_a_name="A",
+        party_b_name="B",
+        last_activity_at=now,
+        **parties,
+    )
+    ThreadParticipant.objects.create(thread=thread, user=user, organization=organization, **parties)
+    message = Message.objects.create(
+        thread=thread, seq=1, sender=user, sender_organization=organization, body="Hi", **parties
+    )
+    MessageVersion.objects.create(message=message, body="Hello", written_at=now, **parties)
+    MessageAttachment.objects.create(
+        message=message,
+        thread=thread,
+        filename="a.pdf",
+        content_type="application/pdf",
+        size=1,
+        sha256="0" * 64,
+        **parties,
+    )
+    MessageReport.objects.create(
+        message=message, thread=thread, reporter=user, reporter_organization=organization, reason="spam", **parties
+    )
 
 
 def _escrow_rows(organization, order):

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class ChatConfig(AppConfig):
+    name = "apps.chat"
+    label = "chat"
+    verbose_name = "Chat"
+
+    def ready(self) -> None:
+        from apps.chat import selectors, subjects
+        from apps.core.live_groups import register_group_authorizer
+
+        # A socket may listen to `thread.<id>` when its organization is a party of the thread.
+        register_group_authorizer("thread", selectors.thread_may_listen)
+        subjects.register_builtin_subjects()

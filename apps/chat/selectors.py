@@ -1,0 +1,163 @@
+"""Reads of chat: threads with the caller's unread count, a thread's history, who is in it."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from apps.chat.models import Message, MessageAttachment, MessageReport, ReportStatus, Thread, ThreadParticipant
+from apps.core.actors import Actor
+from apps.core.context import current_user_id
+from apps.core.errors import NotFound
+from apps.tenancy.roles import Grant, actor_grant
+
+
+def own_user_id(actor: Actor) -> UUID | None:
+    """With an `:own` chat grant (a customer, a buyer), the user's id: they see only the threads
+    they take part in or whose subject is theirs; None with a full grant."""
+    return actor.user_id if actor_grant(actor, "chat:read") is Grant.OWN else None
+
+
+def _own_threads(queryset: QuerySet[Thread], user_id: UUID) -> QuerySet[Thread]:
+    takes_part = ThreadParticipant.objects.filter(thread=OuterRef("pk"), user_id=user_id)
+    return queryset.filter(Q(customer_id=user_id) | Exists(takes_part))
+
+
+def thread_list(*, organization_id: UUID, user_id: UUID, own_user: UUID | None = None) -> QuerySet[Thread]:
+    """The organization's threads, most recently active first, each with the user's
+    `unread_count` and `last_read_seq` computed in the same query (one subquery on the
+    participant's unique (thread, user) index per row of the page, no query per thread)."""
+    read_up_to = ThreadParticipant.objects.filter(thread=OuterRef("pk"), user_id=user_id).values("last_read_seq")[:1]
+    queryset = (
+        Thread.objects.visible_to(organization_id)
+        .annotate(my_last_read_seq=Coalesce(Subquery(read_up_to, output_field=IntegerField()), Value(0)))
+        .annotate(unread_count=F("last_seq") - F("my_last_read_seq"))
+        .order_by("-last_activity_at", "-id")
+    )
+    if own_user is not None:
+        queryset = _own_threads(queryset, own_user)
+    return queryset
+
+
+def thread_for_actor(*, actor: Actor, thread_id: UUID, for_update: bool = False) -> Thread:
+    """The thread, when the actor's organization is a party (and, with an `:own` grant, the
+    actor takes part or it is about their subject); NotFound otherwise, the same answer as
+    for a thread that does not exist."""
+    queryset = Thread.objects.visible_to(actor.organization_id).filter(pk=thread_id)
+    own_user = own_user_id(actor)
+    if own_user is not None:
+        queryset = _own_threads(queryset, own_user)
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    thread = queryset.first()
+    if thread is None:
+        raise NotFound("Thread not found.")
+    return thread
+
+
+def thread_detail(*, actor: Actor, thread_id: UUID) -> Thread:
+    """The thread with its participants (read receipts) and the caller's unread count."""
+    thread = (
+        thread_list(organization_id=actor.organization_id, user_id=actor.user_id, own_user=own_user_id(actor))
+        .filter(pk=thread_id)
+        .prefetch_related(Prefetch("participants", queryset=ThreadParticipant.objects.order_by("joined_at", "id")))
+        .first()
+    )
+    if thread is None:
+        raise NotFound("Thread not found.")
+    return thread
+
+
+def message_history(*, thread: Thread) -> QuerySet[Message]:
+    """The thread's messages, newest first (by seq), with their attachments."""
+    return (
+        Message.objects.filter(thread=thread)
+        .prefetch_related(Prefetch("attachments", queryset=MessageAttachment.objects.order_by("created_at", "id")))
+        .order_by("-seq")
+    )
+
+
+def message_for_actor(*, actor: Actor, message_id: UUID, for_update: bool = False) -> Message:
+    """A message of a thread the actor may see; NotFound otherwise."""
+    queryset = Message.objects.visible_to(actor.organization_id).filter(pk=message_id)
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    message = queryset.select_related("thread").first()
+    if message is None:
+        raise NotFound("Message not found.")
+    thread_for_actor(actor=actor, thread_id=message.thread_id)
+    return message
+
+
+def message_with_attachments(*, message_id: UUID) -> Message:
+    """The message as the API shows it (attachments prefetched), in the caller's scope."""
+    return (
+        Message.objects.filter(pk=message_id)
+        .prefetch_related(Prefetch("attachments", queryset=MessageAttachment.objects.order_by("created_at", "id")))
+        .get()
+    )
+
+
+def attachment_for_download(*, attachment_id: UUID) -> MessageAttachment:
+    """An attachment of a sent message still shown (not deleted or hidden), in the scope the
+    signed link names; NotFound otherwise."""
+    attachment = MessageAttachment.objects.filter(
+        pk=attachment_id, message__isnull=False, message__deleted_at__isnull=True, message__hidden_at__isnull=True
+    ).first()
+    if attachment is None:
+        raise NotFound("Attachment not found.")
+    return attachment
+
+
+def message_in_thread(*, organization_id: UUID, thread_id: UUID, message_id: UUID) -> bool:
+    return Message.objects.visible_to(organization_id).filter(thread_id=thread_id, pk=message_id).exists()
+
+
+def thread_participant_ids(*, organization_id: UUID, thread_id: UUID) -> list[UUID]:
+    return list(
+        ThreadParticipant.objects.visible_to(organization_id)
+        .filter(thread_id=thread_id)
+        .order_by("joined_at", "id")
+        .values_list("user_id", flat=True)
+    )
+
+
+def _thread_uuid(resource_id: str) -> UUID | None:
+    try:
+        return UUID(resource_id)
+    except (ValueError, TypeError):
+        return None
+
+
+def thread_may_listen(organization_id: UUID, resource_id: str) -> bool:
+    """The live feed's authorizer of `thread.<id>`: a party of the thread whose user may read
+    chat; with an `:own` grant, only a thread the user takes part in or whose subject is theirs.
+    Runs in the socket's scope (its user and organization)."""
+    from apps.tenancy.selectors import active_memberships_of
+
+    thread_id = _thread_uuid(resource_id)
+    user_id = current_user_id()
+    if thread_id is None or user_id is None:
+        return False
+    membership = next((m for m in active_memberships_of(user_id=user_id) if m.organization_id == organization_id), None)
+    if membership is None:
+        return False
+    actor = Actor.of(membership, user_id=user_id)
+    if actor_grant(actor, "chat:read") is Grant.NONE:
+        return False
+    try:
+        thread_for_actor(actor=actor, thread_id=thread_id)
+    except NotFound:
+        return False
+    return True
+
+
+def report_queue() -> QuerySet[MessageReport]:
+    """Open reports, oldest first, with their message: the back-office queue (staff scope)."""
+    return (
+        MessageReport.objects.filter(status=ReportStatus.OPEN)
+        .select_related("message", "thread")
+        .order_by("created_at")
+    )
