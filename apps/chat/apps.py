@@ -7,9 +7,11 @@ class ChatConfig(AppConfig):
     verbose_name = "Chat"
 
     def ready(self) -> None:
-        from apps.chat import selectors, subjects
+        from apps.chat import selectors, socket, subjects
         from apps.core.live_groups import register_group_authorizer
 
         # A socket may listen to `thread.<id>` when its organization is a party of the thread.
         register_group_authorizer("thread", selectors.thread_may_listen)
+        # What it may then send there (chat.typing, chat.send, ...), and presence.
+        socket.register()
         subjects.register_builtin_subjects()

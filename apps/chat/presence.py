@@ -41,6 +41,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from apps.chat.live import thread_group
 from apps.core.channel_layer import REDIS_UNAVAILABLE
 from apps.core.live_groups import LiveSocket, live_message
 
@@ -174,10 +175,6 @@ def _expiry_ms() -> int:
 
 def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def thread_group(thread_id) -> str:
-    return f"thread.{thread_id}"
 
 
 def canonical_thread_id(value) -> str | None:

@@ -166,13 +166,13 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         if action == "unsubscribe":
-            joined = group in self.groups_joined
-            if joined:
+            if group in self.groups_joined:
                 self.groups_joined.discard(group)
                 await self._leave(group)
-            await self.send_json({"type": "unsubscribed", "group": group})
-            if joined:
                 await self._run_hook("left", group)
+            # After the hooks: what they tell the group (a user gone offline) comes before
+            # anything the client does once it has this answer.
+            await self.send_json({"type": "unsubscribed", "group": group})
             return
         if not await _may_subscribe(self.scope["user"].id, self.organization_id, group):
             # Same answer for "does not exist" and "not yours": cross-tenant reads are 404s.

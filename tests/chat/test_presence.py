@@ -11,7 +11,8 @@ import uuid
 import pytest
 from channels.layers import channel_layers
 
-from apps.chat.presence import presence_join, presence_leave, presence_sweep, thread_group
+from apps.chat.live import thread_group
+from apps.chat.presence import presence_join, presence_leave, presence_sweep
 from apps.core.live_groups import live_message
 
 
