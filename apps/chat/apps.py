@@ -7,9 +7,11 @@ class ChatConfig(AppConfig):
     verbose_name = "Chat"
 
     def ready(self) -> None:
-        from apps.chat import selectors, subjects
+        from apps.chat import demo, selectors, subjects
+        from apps.core.demo import DemoSeeder, demo_register
         from apps.core.live_groups import register_group_authorizer
 
         # A socket may listen to `thread.<id>` when its organization is a party of the thread.
         register_group_authorizer("thread", selectors.thread_may_listen)
         subjects.register_builtin_subjects()
+        demo_register(DemoSeeder("chat", demo.seed))
