@@ -606,6 +606,7 @@ SPECTACULAR_SETTINGS = {
         "AlertSeverityEnum": "apps.tracking.models.Severity",
         "AlertTypeEnum": "apps.tracking.models.AlertType",
         "TrackedSubjectKindEnum": "apps.tracking.models.SubjectKind",
+        "ChatMessageStateEnum": "apps.chat.api.serializers.MESSAGE_STATES",
     },
 }
 

@@ -62,6 +62,7 @@ NOT_TENANT_VIEWS = {
     # a signed, short-lived link is the permission (as with S3)
     "apps.documents.api.views.DocumentFileView",
     "apps.kyc.api.views.DocumentFileView",
+    "apps.chat.api.views.AttachmentFileView",
     # platform staff, across organizations
     "apps.kyc.api.views.DocumentStatusView",
     # payment providers, authenticated by their signature

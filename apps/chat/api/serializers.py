@@ -12,6 +12,7 @@ from apps.core.api.fields import StrictCharField
 from apps.core.download_links import download_token
 
 DOWNLOAD_SALT = "chat.attachment"
+MESSAGE_STATES = ["active", "deleted", "hidden"]
 # What a client may open a thread about (service orders come with the field-service context).
 OPENABLE_KINDS = [ThreadKind.ORDER, ThreadKind.RFQ, ThreadKind.DISPUTE, ThreadKind.SERVICE_ORDER, ThreadKind.DIRECT]
 
@@ -42,7 +43,7 @@ class ThreadInput(serializers.Serializer):
     )
 
 
-class PartyOutput(serializers.Serializer):
+class ThreadPartyOutput(serializers.Serializer):
     organization_id = serializers.UUIDField()
     name = StrictCharField()
 
@@ -69,7 +70,7 @@ class ThreadOutput(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(PartyOutput(many=True))
+    @extend_schema_field(ThreadPartyOutput(many=True))
     def get_parties(self, thread) -> list[dict]:
         return [
             {"organization_id": thread.party_a_organization_id, "name": thread.party_a_name},
@@ -215,7 +216,7 @@ class MessageOutput(serializers.ModelSerializer):
             "name": message.sender_name,
         }
 
-    @extend_schema_field(serializers.ChoiceField(choices=["active", "deleted", "hidden"]))
+    @extend_schema_field(serializers.ChoiceField(choices=MESSAGE_STATES))
     def get_state(self, message) -> str:
         if message.is_hidden:
             return "hidden"

@@ -87,15 +87,15 @@ class ThreadDetailView(ChatEndpoint):
 class ThreadMessagesView(ChatEndpoint):
     parser_classes = [StrictJSONParser, StrictMultiPartParser]
     required_permissions = {"GET": "chat:read", "POST": "chat:create"}
+    pagination_class = HistoryPagination  # for the schema: the cursor and limit parameters, the envelope
 
     @extend_schema(
-        parameters=HistoryPagination().get_schema_operation_parameters(None),
         responses={200: s.MessageOutput(many=True), 404: NOT_YOURS},
         summary="A thread's messages, newest first (cursor in meta.next)",
     )
     def get(self, request, thread_id):
         thread = selectors.thread_for_actor(actor=self.actor(), thread_id=thread_id)
-        paginator = HistoryPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.message_history(thread=thread), request, view=self)
         return paginator.get_paginated_response(s.MessageOutput(page, many=True).data)
 

@@ -43,7 +43,11 @@ def message_text_check(text: str, *, has_attachments: bool) -> str:
     text = (text or "").strip()
     limit = _chat_settings()["MAX_MESSAGE_CHARACTERS"]
     if not text and not has_attachments:
-        raise ValidationFailed("Write something or attach a file.", details={"text": ["This field is required."]})
+        raise ValidationFailed(
+            "Write something or attach a file.",
+            code=ErrorCode.VALIDATION_FIELD_REQUIRED,
+            details={"text": ["This field is required."]},
+        )
     if len(text) > limit:
         raise ValidationFailed(
             f"A message is at most {limit:,} characters; this one has {len(text):,}.",
