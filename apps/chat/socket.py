@@ -44,8 +44,8 @@ import uuid
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 
 from apps.chat import presence, selectors, services
 from apps.chat.api.serializers import MessageInput, ReadInput, SentMessageOutput
@@ -95,8 +95,8 @@ def _validated(serializer_class, data: dict) -> dict:
 
 
 def _jsonable(data) -> dict:
-    # The REST serializer's data may hold UUIDs and dates: make it what a socket sends.
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    # The REST serializer's data may hold UUIDs and dates: render it as the API does.
+    return json.loads(JSONRenderer().render(data))
 
 
 async def _to_thread_group(thread_id, content: dict) -> None:

@@ -343,15 +343,17 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                 logger.exception("live_feed.hook_failed", extra={"hook": which, "group": group})
 
     async def _run_alive_hooks(self) -> None:
-        by_kind: dict[str, list[str]] = {}
-        for group in self.groups_joined:
-            kind, _, resource_id = group.partition(".")
-            by_kind.setdefault(kind, []).append(resource_id)
-        for kind, resource_ids in by_kind.items():
-            hooks = group_hooks(kind)
-            if hooks is None or hooks.alive is None:
-                continue
-            async with self._hooks_running:
+        async with self._hooks_running:
+            # The groups are read once the lock is held: one left while a `left` hook ran must
+            # not be refreshed after it (its presence would outlive the goodbye).
+            by_kind: dict[str, list[str]] = {}
+            for group in self.groups_joined:
+                kind, _, resource_id = group.partition(".")
+                by_kind.setdefault(kind, []).append(resource_id)
+            for kind, resource_ids in by_kind.items():
+                hooks = group_hooks(kind)
+                if hooks is None or hooks.alive is None:
+                    continue
                 try:
                     await hooks.alive(self, sorted(resource_ids))
                 except Exception:

@@ -101,6 +101,10 @@ def _is(kind: str, **fields):
     return matches
 
 
+def _answer_to(client_id: str):
+    return lambda message: message.get("client_id") == client_id
+
+
 async def _messages_until(ws, predicate, timeout: float = 20.0) -> list[dict]:
     """Every message up to and including the first that matches `predicate`."""
     seen = []
@@ -124,7 +128,9 @@ def test_typing_reaches_the_other_party_on_the_other_process_once_per_interval(t
         # when the carrier types three times, then acknowledges a message (sent after the typing)
         for _ in range(3):
             await _ask(carrier_ws, {"action": "chat.typing", "thread_id": thread_id})
-        await _ask(carrier_ws, {"action": "chat.received", "thread_id": thread_id, "message_id": str(chat["message"].id)})
+        await _ask(
+            carrier_ws, {"action": "chat.received", "thread_id": thread_id, "message_id": str(chat["message"].id)}
+        )
         heard = await _messages_until(shipper_ws, _is("message.received"))
         await shipper_ws.close()
         await carrier_ws.close()
@@ -331,8 +337,10 @@ def test_sending_too_fast_over_the_socket_is_refused_with_retry_after(committed,
         await subscribe(shipper_ws, chat["group"])
         answers = []
         for client_id in ("first", "second"):
-            await _ask(shipper_ws, {"action": "chat.send", "thread_id": thread_id, "text": "Hi", "client_id": client_id})
-            answers.append(await receive_until(shipper_ws, lambda m: m.get("client_id") == client_id))
+            await _ask(
+                shipper_ws, {"action": "chat.send", "thread_id": thread_id, "text": "Hi", "client_id": client_id}
+            )
+            answers.append(await receive_until(shipper_ws, _answer_to(client_id)))
         await shipper_ws.close()
         return answers
 
