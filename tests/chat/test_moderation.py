@@ -66,6 +66,7 @@ EMAILS = [
     ("ivan (at) mail (dot) ru", HIDDEN),
     ("ivan[at]mail[dot]ru", HIDDEN),
     ("ivan{at}mail{dot}ru", HIDDEN),
+    ("ivan[@]mail[.]ru", HIDDEN),
     ("ivan собака mail точка ru", HIDDEN),
     ("ivan (собака) yandex (точка) ru", HIDDEN),
     ("ivan @ mail . ru", HIDDEN),
@@ -86,6 +87,8 @@ LINKS = [
     ("сайт пример.рф", f"сайт {HIDDEN}"),
     ("example dot com", HIDDEN),
     ("example (dot) com", HIDDEN),
+    ("example[.]com", HIDDEN),
+    ("EXAMPLE.COM", HIDDEN),
     ("vk.com/id12345", HIDDEN),
 ]
 
@@ -141,6 +144,9 @@ NOT_CONTACTS = [
     "The data is at the server",
     "Look at that!",
     "I'm at home.It is",
+    "done.It was fine",
+    "it's 5 p.m. (approx.)",
+    "call me @ 5",
     "meet me at the terminal dot gate 3",
     "Order ORD-2026-000123 and RFQ-2026-000045 are linked",
     "Seal number 1234567, container MSCU1234565",

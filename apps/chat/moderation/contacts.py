@@ -32,7 +32,6 @@ Span = tuple[str, int, int]
 
 # Top-level domains a bare domain may end with. Curated, not the full IANA list: with every
 # TLD, ordinary text turns into domains ("readme.md", "logo.ai", "main.rs", "ok.so").
-# Matched in lower case only, so a sentence that lacks its space ("done.It") stays text.
 TLDS = [
     "com", "net", "org", "info", "biz", "edu", "gov", "ru", "su", "рф", "ua", "by", "kz", "uz", "kg", "tj", "tm",
     "az", "ge", "am", "lv", "lt", "ee", "pl", "de", "fr", "it", "es", "pt", "nl", "be", "ch", "at", "se", "no",
@@ -52,7 +51,9 @@ def _alternation(words) -> str:
     return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
 
 
-_BARE_TLD = rf"(?-i:{_alternation(_BARE_TLDS)})"
+# In lower case or all in capitals ("EXAMPLE.COM"), never capitalised: "done.It" is a sentence
+# short of its space.
+_BARE_TLD = rf"(?-i:{_alternation(_BARE_TLDS)}|{_alternation(tld.upper() for tld in _BARE_TLDS)})"
 _ANY_TLD = rf"(?:{_alternation(_SPELLED_TLDS)})"
 _LABEL = r"[^\W_][\w\-]*"
 _TRAILING_PUNCTUATION = ".,;:!?)]}>»\"'"
@@ -61,11 +62,12 @@ _NOT_IN_URL = r"[^\s<>\"'«»]"
 # --- E-mail addresses ----------------------------------------------------------------------
 
 # "@" or a bracketed "at" can be spaced freely: nobody writes "(at)" for anything else.
-_AT_STRONG = r"\s*(?:@|[(\[{<]\s*(?:at|собака|собачка)\s*[)\]}>])\s*"
+_AT_STRONG = r"\s*(?:@|[(\[{<]\s*(?:at|собака|собачка|@)\s*[)\]}>])\s*"
 # A bare word "at" is ordinary English ("meet at the dock"), so it counts only when a dot
 # follows in a form that does not end a sentence (tight, spelled out or bracketed).
 _AT_WORD = r"\s+(?:at|собака|собачка)\s+"
-_DOT_SPELLED = r"(?:\s*[(\[{<]\s*(?:dot|точка|тчк)\s*[)\]}>]\s*|\s+(?:dot|точка|тчк)\s+)"
+# "dot" or "точка" as a word, or bracketed; a bracketed "." too ("example[.]com").
+_DOT_SPELLED = r"(?:\s*[(\[{<]\s*(?:dot|точка|тчк|\.)\s*[)\]}>]\s*|\s+(?:dot|точка|тчк)\s+)"
 _DOT_ANY = rf"(?:{_DOT_SPELLED}|\s*\.\s*)"
 _DOT_TIGHT_OR_SPELLED = rf"(?:{_DOT_SPELLED}|\.)"
 # A domain ends at the first TLD that no tight ".label" follows: "mail.ru. Thanks" ends at
@@ -93,7 +95,7 @@ _BARE_DOMAIN_HINT = re.compile(rf"\.{_BARE_TLD}(?![\w\-])")
 _SPELLED_DOMAIN = re.compile(
     rf"(?<![\w@.\-]){_LABEL}(?:{_DOT_SPELLED}{_LABEL}){{0,6}}?{_DOT_SPELLED}{_ANY_TLD}{_DOMAIN_END}", re.IGNORECASE
 )
-_SPELLED_DOMAIN_HINT = re.compile(r"dot|точк|тчк")
+_SPELLED_DOMAIN_HINT = re.compile(r"dot|точк|тчк|[(\[{<] ?\. ?[)\]}>]")
 
 # --- Messenger handles ---------------------------------------------------------------------
 
