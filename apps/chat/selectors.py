@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from apps.chat.models import Message, MessageAttachment, MessageReport, ReportStatus, Thread, ThreadParticipant
+from apps.chat.models import (
+    Message,
+    MessageAttachment,
+    MessageReport,
+    MessageVersion,
+    ReportStatus,
+    Thread,
+    ThreadParticipant,
+)
 from apps.core.actors import Actor
 from apps.core.context import current_user_id
 from apps.core.errors import NotFound
@@ -161,3 +169,39 @@ def report_queue() -> QuerySet[MessageReport]:
         .select_related("message", "thread")
         .order_by("created_at")
     )
+
+
+# --- back-office ---
+# Reads of the back-office pages (apps/chat/admin.py, apps/chat/admin_reports.py), run in the
+# scope of the request: platform staff in the audited all-tenants scope, an organization admin
+# in their organization's.
+
+# Open reports first, then oldest first: what the queue works through next is on top.
+REPORT_QUEUE_ORDER = ("queue_rank", "created_at", "id")
+
+
+def report_queue_for_back_office() -> QuerySet[MessageReport]:
+    """Every report, open ones first, then oldest first, with the message and thread the queue
+    shows joined in the same query (`queue_rank` 0 for an open report, 1 for a decided one)."""
+    open_first = Case(When(status=ReportStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return (
+        MessageReport.objects.annotate(queue_rank=open_first)
+        .select_related("message", "thread", "reporter")
+        .order_by(*REPORT_QUEUE_ORDER)
+    )
+
+
+def thread_messages_between(*, thread_id: UUID, first_seq: int, last_seq: int, for_staff: bool) -> list[Message]:
+    """The thread's messages numbered first_seq..last_seq, oldest first (one walk of the
+    (thread, seq) index), with their attachments; for staff also their earlier versions and
+    who hid or deleted them (two queries, three for staff, whatever the window's size)."""
+    queryset = (
+        Message.objects.filter(thread_id=thread_id, seq__gte=first_seq, seq__lte=last_seq)
+        .prefetch_related(Prefetch("attachments", queryset=MessageAttachment.objects.order_by("created_at", "id")))
+        .order_by("seq")
+    )
+    if for_staff:
+        queryset = queryset.select_related("hidden_by", "deleted_by").prefetch_related(
+            Prefetch("versions", queryset=MessageVersion.objects.order_by("replaced_at", "id"))
+        )
+    return list(queryset)

@@ -73,8 +73,8 @@ class ThreadOutput(serializers.ModelSerializer):
     @extend_schema_field(ThreadPartyOutput(many=True))
     def get_parties(self, thread) -> list[dict]:
         return [
-            {"organization_id": thread.party_a_organization_id, "name": thread.party_a_name},
-            {"organization_id": thread.party_b_organization_id, "name": thread.party_b_name},
+            {"organization_id": str(thread.party_a_organization_id), "name": thread.party_a_name},
+            {"organization_id": str(thread.party_b_organization_id), "name": thread.party_b_name},
         ]
 
 
@@ -210,9 +210,10 @@ class MessageOutput(serializers.ModelSerializer):
 
     @extend_schema_field(SenderOutput)
     def get_sender(self, message) -> dict:
+        # Strings, not UUIDs: the same data goes to the sockets through the channel layer (msgpack).
         return {
-            "user_id": message.sender_id,
-            "organization_id": message.sender_organization_id,
+            "user_id": str(message.sender_id) if message.sender_id else None,
+            "organization_id": str(message.sender_organization_id),
             "name": message.sender_name,
         }
 
