@@ -11,13 +11,11 @@ fails (Redis away) is logged and dropped: clients catch up through the history.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from rest_framework.renderers import JSONRenderer
 
 from apps.core.channel_layer import REDIS_UNAVAILABLE
 from apps.core.live_groups import live_message
@@ -46,7 +44,4 @@ def thread_push_on_commit(thread_id, content: dict) -> None:
 def message_content(kind: str, message) -> dict:
     from apps.chat.api.serializers import MessageOutput
 
-    # As the API renders it: the channel layer packs messages with msgpack, which refuses the
-    # UUIDs and datetimes a serializer's data may still hold (the sender's ids do).
-    body = json.loads(JSONRenderer().render(MessageOutput(message).data))
-    return {"type": kind, "thread_id": str(message.thread_id), "message": body}
+    return {"type": kind, "thread_id": str(message.thread_id), "message": MessageOutput(message).data}
