@@ -133,21 +133,25 @@ def thread_participant_ids(*, organization_id: UUID, thread_id: UUID) -> list[UU
 
 
 def _thread_uuid(resource_id: str) -> UUID | None:
+    """The thread id of a group name in its canonical form only: `thread.<ID>` in capitals would
+    be a group no push ever reaches (they are sent to `thread.<canonical id>`)."""
     try:
-        return UUID(resource_id)
+        thread_id = UUID(resource_id)
     except (ValueError, TypeError):
         return None
+    return thread_id if str(thread_id) == resource_id else None
 
 
 def thread_may_listen(organization_id: UUID, resource_id: str) -> bool:
-    """The live feed's authorizer of `thread.<id>`: a party of the thread whose user may read
-    chat; with an `:own` grant, only a thread the user takes part in or whose subject is theirs.
+    """The live feed's authorizer of `thread.<id>`: a party of the thread, with chat switched on,
+    whose user may read chat; with an `:own` grant, only a thread the user takes part in or whose
+    subject is theirs.
     Runs in the socket's scope (its user and organization)."""
-    from apps.tenancy.selectors import active_memberships_of
+    from apps.tenancy.selectors import active_memberships_of, feature_is_active
 
     thread_id = _thread_uuid(resource_id)
     user_id = current_user_id()
-    if thread_id is None or user_id is None:
+    if thread_id is None or user_id is None or not feature_is_active(organization_id=organization_id, name="chat"):
         return False
     membership = next((m for m in active_memberships_of(user_id=user_id) if m.organization_id == organization_id), None)
     if membership is None:

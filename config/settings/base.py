@@ -348,15 +348,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     # Shipments whose assigned device sent nothing for TRACKING["NO_SIGNAL_AFTER"].
-    # Chat: erase deleted messages' content past retention; delete uploads never sent.
-    "chat-purge-deleted": {
-        "task": "apps.chat.tasks.chat_purge_deleted",
-        "schedule": crontab(minute=40, hour=3),
-    },
-    "chat-sweep-unsent-attachments": {
-        "task": "apps.chat.tasks.chat_sweep_unsent_attachments",
-        "schedule": timedelta(hours=1),
-    },
     "tracking-no-signal": {
         "task": "apps.tracking.tasks.tracking_no_signal",
         "schedule": timedelta(minutes=5),
@@ -365,6 +356,15 @@ CELERY_BEAT_SCHEDULE = {
     "tracking-poll-carriers": {
         "task": "apps.tracking.tasks.tracking_poll_carriers",
         "schedule": timedelta(minutes=1),
+    },
+    # Chat: erase deleted messages' content past retention; delete uploads never sent.
+    "chat-purge-deleted": {
+        "task": "apps.chat.tasks.chat_purge_deleted",
+        "schedule": crontab(minute=40, hour=3),
+    },
+    "chat-sweep-unsent-attachments": {
+        "task": "apps.chat.tasks.chat_sweep_unsent_attachments",
+        "schedule": timedelta(hours=1),
     },
     # Chat presence of sockets whose process died without saying goodbye: told offline once
     # their entries expire (CHAT_LIVE["PRESENCE_EXPIRY"]).

@@ -181,3 +181,20 @@ def test_chat_switched_off_answers_feature_disabled(api, shipper, thread):
 
     assert response.status_code == 403
     assert response.json()["error_code"] == "FEATURE_DISABLED"
+
+
+def test_a_socket_may_listen_to_a_thread_only_by_its_canonical_id_and_with_chat_on(shipper, outsider, thread):
+    from apps.chat.selectors import thread_may_listen
+    from apps.core.context import tenant_scope
+    from apps.tenancy.services import feature_cache_forget
+
+    def may_listen(side, resource_id):
+        with tenant_scope(side.org.id, user_id=side.user.id):
+            return thread_may_listen(side.org.id, resource_id)
+
+    assert may_listen(shipper, str(thread.id)) is True
+    assert may_listen(shipper, str(thread.id).upper()) is False
+    assert may_listen(outsider, str(thread.id)) is False
+    FeatureFactory(organization=shipper.org, name="chat", is_enabled=False)
+    feature_cache_forget(organization_id=shipper.org.id)  # a factory row skips the service that forgets
+    assert may_listen(shipper, str(thread.id)) is False
