@@ -221,7 +221,7 @@ class MessageVersion(models.Model):
     )
 
     class Meta:
-        ordering = ["message", "replaced_at", "id"]
+        ordering = ["replaced_at", "id"]
 
     def __str__(self) -> str:
         return f"version of {self.message_id} replaced at {self.replaced_at:%Y-%m-%d %H:%M}"
@@ -256,7 +256,7 @@ class MessageAttachment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["message", "created_at", "id"]
+        ordering = ["created_at", "id"]
         indexes = [
             # The sweep of uploads never sent.
             models.Index(fields=["created_at"], condition=Q(message__isnull=True), name="chat_attachment_unsent_idx"),

@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
                 ('replaced_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'ordering': ['message', 'replaced_at', 'id'],
+                'ordering': ['replaced_at', 'id'],
             },
         ),
         migrations.CreateModel(
@@ -123,7 +123,7 @@ class Migration(migrations.Migration):
                 ('thread', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='chat.thread')),
             ],
             options={
-                'ordering': ['message', 'created_at', 'id'],
+                'ordering': ['created_at', 'id'],
             },
         ),
         migrations.AddField(
