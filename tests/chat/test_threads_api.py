@@ -198,3 +198,25 @@ def test_a_socket_may_listen_to_a_thread_only_by_its_canonical_id_and_with_chat_
     FeatureFactory(organization=shipper.org, name="chat", is_enabled=False)
     feature_cache_forget(organization_id=shipper.org.id)  # a factory row skips the service that forgets
     assert may_listen(shipper, str(thread.id)) is False
+
+
+def test_a_colleague_is_added_to_the_thread_and_a_stranger_is_not(api, shipper, carrier, outsider, thread):
+    from apps.tenancy.roles import Role
+    from tests.factories import member
+
+    colleague, warehouse_hand = member(shipper.org, Role.SHIPPER), member(shipper.org, Role.WAREHOUSE_STAFF)
+    client = api(shipper.user)
+    url = f"/api/v1/chat/threads/{thread.id}/participants"
+
+    added = client.post(url, {"user_id": str(colleague.id)}, format="json")
+    refused = [
+        client.post(url, {"user_id": str(user_id)}, format="json").status_code
+        # another organization's user, a colleague whose role has no chat, and nobody
+        for user_id in (carrier.user.id, warehouse_hand.id, uuid.uuid4())
+    ]
+
+    assert added.status_code == 200, added.json()
+    participant = next(p for p in added.json()["participants"] if p["user_id"] == str(colleague.id))
+    assert participant["organization_id"] == str(shipper.org.id)
+    assert refused == [404, 404, 404]
+    assert api(outsider.user).post(url, {"user_id": str(outsider.user.id)}, format="json").status_code == 404

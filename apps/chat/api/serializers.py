@@ -131,6 +131,10 @@ class MessageUploadInput(serializers.Serializer):
     )
 
 
+class ParticipantInput(serializers.Serializer):
+    user_id = serializers.UUIDField(help_text="A member of your organization whose role reads chat.")
+
+
 class ReadInput(serializers.Serializer):
     message_id = serializers.UUIDField(
         required=False, allow_null=True, default=None, help_text="Read up to this message; the newest when left out."

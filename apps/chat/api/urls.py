@@ -13,6 +13,11 @@ urlpatterns = [
         views.ThreadAttachmentView.as_view(),
         name="chat-thread-attachments",
     ),
+    path(
+        "chat/threads/<uuid:thread_id>/participants",
+        views.ThreadParticipantsView.as_view(),
+        name="chat-thread-participants",
+    ),
     path("chat/threads/<uuid:thread_id>/read", views.ThreadReadView.as_view(), name="chat-thread-read"),
     path("chat/messages/<uuid:message_id>", views.MessageDetailView.as_view(), name="chat-message-detail"),
     path("chat/messages/<uuid:message_id>/report", views.MessageReportView.as_view(), name="chat-message-report"),

@@ -155,6 +155,22 @@ class ThreadAttachmentView(ChatEndpoint):
         return Response(s.AttachmentOutput(attachment).data, status=201)
 
 
+class ThreadParticipantsView(ChatEndpoint):
+    parser_classes = [StrictJSONParser]
+    required_permissions = {"POST": "chat:create"}
+
+    @extend_schema(
+        request=s.ParticipantInput,
+        responses={200: s.ThreadDetailOutput, 404: OpenApiResponse(description="No such thread or colleague")},
+        summary="Add a colleague of your organization to the thread",
+    )
+    def post(self, request, thread_id):
+        data = s.ParticipantInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.participant_add(actor=self.actor(), thread_id=thread_id, user_id=data.validated_data["user_id"])
+        return Response(self.thread_body(thread_id))
+
+
 class ThreadReadView(ChatEndpoint):
     parser_classes = [StrictJSONParser]
     required_permissions = {"POST": "chat:read"}

@@ -15,7 +15,7 @@ from apps.chat.services.messages import (
     moderation_notice,
 )
 from apps.chat.services.reports import message_hide, message_report, report_dismiss
-from apps.chat.services.threads import participant_join, thread_open, thread_read
+from apps.chat.services.threads import participant_add, participant_join, thread_open, thread_read
 
 __all__ = [
     "Upload",
@@ -30,6 +30,7 @@ __all__ = [
     "messages_purge_deleted",
     "messages_purge_due_organizations",
     "moderation_notice",
+    "participant_add",
     "participant_join",
     "report_dismiss",
     "thread_open",

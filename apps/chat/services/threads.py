@@ -17,6 +17,7 @@ from apps.chat.subjects import subject_parties
 from apps.core.actors import Actor
 from apps.core.errors import NotFound
 from apps.core.services import outbox_publish
+from apps.tenancy.roles import Grant, actor_grant
 from apps.tenancy.selectors import organization_names
 
 logger = logging.getLogger(__name__)
@@ -115,6 +116,33 @@ def participant_join(*, thread: Thread, actor: Actor, read_up_to: int | None = N
         participant.last_read_seq = read_up_to
         participant.last_read_at = timezone.now()
         participant.save(update_fields=["last_read_seq", "last_read_at"])
+    return participant
+
+
+@transaction.atomic
+def participant_add(*, actor: Actor, thread_id: UUID, user_id: UUID) -> ThreadParticipant:
+    """Add a colleague (an active member of the actor's organization whose role reads chat) to
+    the thread, speaking for the actor's side; idempotent. NotFound for anyone else, the same
+    answer whether the user does not exist or belongs to another organization."""
+    from apps.tenancy.selectors import member_list
+
+    thread = thread_for_actor(actor=actor, thread_id=thread_id)
+    membership = member_list(organization_id=actor.organization_id).filter(user_id=user_id, is_active=True).first()
+    colleague = Actor.of(membership, user_id=user_id) if membership is not None else None
+    if colleague is None or actor_grant(colleague, "chat:read") is Grant.NONE:
+        raise NotFound("No member of your organization with access to chat has that id.")
+    participant, created = ThreadParticipant.objects.get_or_create(
+        thread=thread,
+        user_id=user_id,
+        defaults={
+            **party_columns(thread),
+            "organization_id": actor.organization_id,
+            "display_name": display_name_of(user_id)[:200],
+            "added_by_id": actor.user_id,
+        },
+    )
+    if created:
+        logger.info("chat.participant_added", extra={"thread_id": str(thread.id), "user_id": str(user_id)})
     return participant
 
 
