@@ -17,6 +17,11 @@ Three measurements:
   in this process through Django's handler (no server), median of `--requests` after a
   warm-up. `history_deep_in_process_ms`: the page at the middle of the thread (a cursor at
   seq messages/2), which the (thread, seq) index serves as it serves the first.
+  `history_sql_custom_plan_ms` / `history_sql_generic_plan_ms`: the first page's statement
+  under EXPLAIN ANALYZE as the application role, planned for its thread and for any thread.
+  The application prepares statements (psycopg, after five executions), and PostgreSQL then
+  runs the generic plan whenever it estimates it no costlier than the custom ones: which of
+  the two a run's history median shows depends on the statistics ANALYZE sampled.
 - `threads_in_process_ms` (goal < 20): GET /api/v1/chat/threads as the same member (in every
   thread): the default first page (20 threads, most recently active first) with the member's
   unread count per thread in the list's own query, and meta.total.
@@ -27,11 +32,11 @@ Three measurements:
   sends `--rounds` messages to each of those threads (400 in all) by real HTTP, `POST
   /api/v1/chat/threads/{id}/messages` as the shipper's member, alternating the servers, at a
   steady `--rate` (20 a second; a POST that overruns its slot delays the next, none is
-  skipped). Each message's text carries the wall-clock moment just before its POST; a socket
-  takes the `message.sent` frame's arrival minus that moment: one machine, one clock. So the
-  figure is the whole path: HTTP, authentication, the tenant scope, the send service (lock,
-  moderation, the row, the outbox) and its commit, then the push through Redis to both ASGI
-  processes and their sockets.
+  skipped), after ten untimed messages a server. Each message's text carries the wall-clock
+  moment just before its POST; a socket takes the `message.sent` frame's arrival minus that
+  moment: one machine, one clock. So the figure is the whole path: HTTP, authentication, the
+  tenant scope, the send service (lock, moderation, the row, the outbox) and its commit, then
+  the push through Redis to both ASGI processes and their sockets.
 
 Before timing, the answers are checked: 200, full pages, the newest message first, the
 member's total of threads, unread counts as seeded; every POST answered 201 and every
@@ -46,6 +51,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -96,6 +102,7 @@ def add_arguments(parser) -> None:
 @dataclass(frozen=True)
 class Seeded:
     member_id: UUID  # the shipper's member: in every thread; reads and posts
+    member_organization_id: UUID
     listener_id: UUID  # the carrier's member: every socket signs in as them
     history_thread_id: UUID
     live_thread_ids: list[UUID]  # the threads with the carrier, most recently active first
@@ -268,6 +275,7 @@ def _seed(*, threads: int, messages: int, partners: int = 50) -> Seeded:
     live = [thread.id for index, thread in enumerate(thread_rows) if index % partners == 0]
     return Seeded(
         member_id=member.id,
+        member_organization_id=shipper.id,
         listener_id=partner_users[0].id,
         history_thread_id=thread_rows[0].id,
         live_thread_ids=live,
@@ -314,7 +322,67 @@ def _check_threads(body: dict, seeded: Seeded) -> None:
         raise RuntimeError(f"unread counts differ from the seed in threads {wrong}")
 
 
-def measure_reads(seeded: Seeded, *, requests: int) -> list[Metric]:
+def _plan_summary(node: dict) -> str:
+    """A plan in one line: each node, its index, the rows it gave; children in brackets."""
+    name = node["Node Type"] + (" Backward" if node.get("Scan Direction") == "Backward" else "")
+    name += f" on {node['Index Name']}" if "Index Name" in node else ""
+    if node["Node Type"] not in {"BitmapAnd", "BitmapOr"}:  # they count no rows
+        name += f" ({int(node['Actual Rows'])} rows)"
+    children = ", ".join(_plan_summary(child) for child in node.get("Plans", ()) if child["Node Type"] != "Result")
+    return name + (f" [{children}]" if children else "")
+
+
+def _rows_scanned(node: dict) -> int:
+    """The most rows a scan of the table itself gave (index entries of a bitmap not counted)."""
+    kind = node["Node Type"]
+    own = int(node["Actual Rows"]) if kind.endswith("Scan") and kind != "Bitmap Index Scan" else 0
+    return max([own, *(_rows_scanned(child) for child in node.get("Plans", ()))])
+
+
+def _numbered_placeholders(statement: str) -> str:
+    """Django's `%s` placeholders as PREPARE's `$1, $2, ...`."""
+    numbers = iter(range(1, statement.count("%s") + 1))
+    return re.sub(r"(?<!%)%s", lambda _: f"${next(numbers)}", statement).replace("%%", "%")
+
+
+def history_page_plans(seeded: Seeded) -> dict[str, dict]:
+    """PostgreSQL's plans of the statement the history's first page runs, as the application
+    role in the member's scope: planned for its parameters (`custom`) and for any (`generic`:
+    what a prepared statement switches to after five executions when PostgreSQL estimates it
+    no costlier; the application prepares statements, config/settings/base.py). Each:
+    {"ms": planning + execution, "rows_scanned", "plan": one line}."""
+    from django.db import connections
+    from psycopg import sql as psycopg_sql
+
+    from apps.chat import selectors
+    from apps.chat.models import Thread
+    from apps.core.context import tenant_scope
+
+    plans = {}
+    for mode in ("custom", "generic"):
+        scope = tenant_scope(seeded.member_organization_id, user_id=seeded.member_id)
+        with scope, connections["default"].cursor() as cursor:
+            thread = Thread.objects.get(pk=seeded.history_thread_id)
+            # The page as HistoryPagination reads it: newest first, one row more than it shows.
+            page = selectors.message_history(thread=thread).order_by("-seq")[: HISTORY_PAGE + 1]
+            statement, params = page.query.get_compiler(using="default").as_sql()
+            statement = _numbered_placeholders(statement)
+            arguments = ", ".join(psycopg_sql.Literal(value).as_string(cursor.connection) for value in params)
+            cursor.execute(f"SET LOCAL plan_cache_mode = force_{mode}_plan")
+            cursor.execute(f"PREPARE bench_history_page AS {statement}")
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE bench_history_page({arguments})")
+            explained = cursor.fetchone()[0]
+            cursor.execute("DEALLOCATE bench_history_page")
+        explained = (json.loads(explained) if isinstance(explained, str) else explained)[0]
+        plans[mode] = {
+            "ms": float(explained["Planning Time"]) + float(explained["Execution Time"]),
+            "rows_scanned": _rows_scanned(explained["Plan"]),
+            "plan": _plan_summary(explained["Plan"]),
+        }
+    return plans
+
+
+def measure_reads(seeded: Seeded, *, requests: int) -> tuple[list[Metric], dict[str, dict]]:
     """In-process medians of the history's first and middle pages and of the thread list."""
     from django.test import Client
 
@@ -338,15 +406,17 @@ def measure_reads(seeded: Seeded, *, requests: int) -> list[Metric]:
     history_queries, history_ms = _in_process(history, headers, requests=requests)
     deep_queries, deep_ms = _in_process(deep, headers, requests=requests)
     threads_queries, threads_ms = _in_process(threads, headers, requests=requests)
+    plans = history_page_plans(seeded)
     progress(
         f"history: {history_queries} queries, median {history_ms:.2f} ms (middle page {deep_ms:.2f} ms); "
-        f"threads: {threads_queries} queries, median {threads_ms:.2f} ms"
+        f"threads: {threads_queries} queries, median {threads_ms:.2f} ms; the first page's SQL: "
+        f"custom plan {plans['custom']['ms']:.2f} ms, generic plan {plans['generic']['ms']:.2f} ms"
     )
 
     def metric(name, value, unit):
         return Metric(SCENARIO, name, round(value, 3), unit)
 
-    return [
+    metrics = [
         metric("history_in_process_ms", history_ms, "ms"),
         metric("threads_in_process_ms", threads_ms, "ms"),
         metric("history_deep_in_process_ms", deep_ms, "ms"),
@@ -355,7 +425,11 @@ def measure_reads(seeded: Seeded, *, requests: int) -> list[Metric]:
         metric("threads_queries", threads_queries, "queries/request"),
         metric("history_messages", seeded.messages, "messages"),
         metric("member_threads", seeded.threads, "threads"),
+        metric("history_sql_custom_plan_ms", plans["custom"]["ms"], "ms"),
+        metric("history_sql_generic_plan_ms", plans["generic"]["ms"], "ms"),
+        metric("history_generic_plan_rows_scanned", plans["generic"]["rows_scanned"], "rows"),
     ]
+    return metrics, plans
 
 
 # --- Live: from the POST to the sockets ---------------------------------------------------------
@@ -516,7 +590,7 @@ def measure_delivery(servers: list[str], seeded: Seeded, *, sockets: int, rounds
 def run(args) -> tuple[list[Metric], list[str]]:
     seeded = _seed(threads=args.threads, messages=args.messages, partners=args.partners)
     seeded = replace(seeded, live_thread_ids=seeded.live_thread_ids[: args.live_threads])
-    metrics = measure_reads(seeded, requests=args.requests)
+    metrics, plans = measure_reads(seeded, requests=args.requests)
 
     ports = [_free_port() for _ in range(args.servers)]
     with tempfile.TemporaryFile() as log:
@@ -554,5 +628,7 @@ def run(args) -> tuple[list[Metric], list[str]]:
         f"Delivery: {args.sockets} sockets over {args.servers} ASGI processes on {live} threads; {args.rounds} "
         f"messages a thread posted by HTTP at {args.rate:g}/s; latency from just before the POST to the "
         "message.sent frame's arrival.",
+        "The history's first page in SQL (EXPLAIN ANALYZE as the application role): custom plan "
+        f"{plans['custom']['plan']}; generic plan {plans['generic']['plan']}.",
     ]
     return metrics, notes

@@ -15,7 +15,13 @@ from apps.core.context import system_scope
 from bench import chat as bench_chat
 from tests.support import web_processes
 
-READ_METRICS = {"history_in_process_ms", "threads_in_process_ms", "history_deep_in_process_ms"}
+READ_METRICS = {
+    "history_in_process_ms",
+    "threads_in_process_ms",
+    "history_deep_in_process_ms",
+    "history_sql_custom_plan_ms",
+    "history_sql_generic_plan_ms",
+}
 DELIVERY_METRICS = {"delivery_p95_ms", "delivery_p50_ms", "delivery_max_ms", "delivered", "post_p50_ms"}
 
 
@@ -37,15 +43,19 @@ def test_the_seed_puts_the_member_in_every_thread_with_the_big_one_numbered_with
     assert len(seeded.live_thread_ids) == 3  # every second thread is with the listening carrier
 
 
-def test_the_read_measurements_report_both_medians_under_their_issue_names(seeded):
-    metrics = {metric.metric: metric for metric in bench_chat.measure_reads(seeded, requests=3)}
+def test_the_read_measurements_report_both_medians_under_their_issue_names_and_the_pages_plans(seeded):
+    measured, plans = bench_chat.measure_reads(seeded, requests=3)
 
+    metrics = {metric.metric: metric for metric in measured}
     assert set(metrics) >= READ_METRICS
     assert all(metrics[name].value > 0 and metrics[name].unit == "ms" for name in READ_METRICS)
     # A deep page costs the statements of the first: the cursor walks the same index.
     assert metrics["history_queries"].value == metrics["history_deep_queries"].value
     assert (metrics["history_messages"].value, metrics["member_threads"].value) == (120, 6)
     assert {metric.scenario for metric in metrics.values()} == {"chat"}
+    # The first page's statement, planned for its thread and for any (what a prepared statement may use).
+    assert set(plans) == {"custom", "generic"}
+    assert all(plan["rows_scanned"] >= bench_chat.HISTORY_PAGE and plan["plan"] for plan in plans.values())
 
 
 @pytest.mark.xfail(
