@@ -11,6 +11,7 @@ Scenarios:
   tracking-read GET /tracking/orders/{id}/route and /eta of a shipment with 100,000 pings, in process
   tracking-ingest device pings per second through POST /tracking/events (1,000-row batches) vs a raw COPY
   tracking-live a shipment's position from location_push to 500 WebSocket subscribers on two ASGI processes
+  chat          a message from POST to 200 sockets on two ASGI processes; history of 100k messages; thread list
 
 Each scenario starts what it needs (embedded PostgreSQL and Redis unless DATABASE_URL /
 REDIS_URL are set), creates a database of its own, seeds it, measures, and removes the
@@ -37,6 +38,7 @@ SCENARIOS = {
     "tracking-read": ("bench.tracking_read", "the route and ETA of a shipment with 100k pings, in process"),
     "tracking-ingest": ("bench.tracking_ingest", "device pings per second through the batch endpoint vs a raw COPY"),
     "tracking-live": ("bench.tracking_live", "p95 from a pushed position to 500 subscribers on two ASGI processes"),
+    "chat": ("bench.chat", "p95 from a POSTed message to 200 sockets; a 100k-message history and 1,000 threads"),
 }
 
 
