@@ -58,12 +58,6 @@ def test_the_read_measurements_report_both_medians_under_their_issue_names_and_t
     assert all(plan["rows_scanned"] >= bench_chat.HISTORY_PAGE and plan["plan"] for plan in plans.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="apps/chat: MessageOutput.get_sender puts UUID objects in the message.sent push, which the "
-    "channel layer's msgpack refuses (500 on a POST to a thread with subscribers); remove this mark with the fix",
-)
 def test_every_socket_on_two_servers_hears_every_message_posted(seeded, django_db_setup, monkeypatch):
     # given four sockets on three threads over two servers
     monkeypatch.setattr(bench_chat, "WARMUP_POSTS", 1)

@@ -44,6 +44,22 @@ def test_history_pages_newest_first_and_a_message_sent_meanwhile_shifts_nothing(
     assert third["meta"]["next"] is None
 
 
+def test_the_previous_link_pages_back_to_newer_messages_and_a_forged_cursor_is_refused(api, shipper, carrier, thread):
+    for number in range(1, 6):
+        send(carrier, thread, f"message {number}")
+    client = api(shipper.user)
+    first = client.get(messages_url(thread), {"limit": 2}).json()
+    second = client.get(first["meta"]["next"]).json()
+
+    back = client.get(second["meta"]["previous"]).json()
+    forged = client.get(messages_url(thread), {"cursor": "not a cursor"})
+
+    assert first["meta"]["previous"] is None
+    assert [m["seq"] for m in second["data"]] == [3, 2]
+    assert [m["seq"] for m in back["data"]] == [5, 4]
+    assert forged.status_code == 400 and forged.json()["details"]["cursor"]
+
+
 def test_the_history_runs_the_same_queries_for_any_page_size(
     api, shipper, carrier, thread, django_assert_num_queries, django_assert_max_num_queries
 ):

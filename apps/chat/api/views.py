@@ -12,24 +12,18 @@ from rest_framework.views import APIView
 
 from apps.chat import selectors, services
 from apps.chat.api import serializers as s
+from apps.chat.api.pagination import HistoryPagination
 from apps.core.api.negotiation import FileDownloadNegotiation
 from apps.core.context import tenant_scope
 from apps.core.download_links import read_download_token
 from apps.core.errors import ValidationFailed
 from apps.core.idempotency import IDEMPOTENCY_HEADER, idempotent
-from apps.core.pagination import StreamPagination, paginated_response
+from apps.core.pagination import paginated_response
 from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.core.uploads import EXTENSIONS_BY_CONTENT_TYPE
 from apps.tenancy.api.base import OrganizationEndpoint
 
 NOT_YOURS = OpenApiResponse(description="NOT_FOUND: no such thread, or not your organization's")
-
-
-class HistoryPagination(StreamPagination):
-    """A thread's history, newest first by the message's place in the thread: a message sent
-    while someone pages back gets a higher seq and never shifts the pages they read."""
-
-    ordering = ("-seq",)
 
 
 class ChatEndpoint(OrganizationEndpoint):
@@ -96,7 +90,9 @@ class ThreadMessagesView(ChatEndpoint):
     def get(self, request, thread_id):
         thread = selectors.thread_for_actor(actor=self.actor(), thread_id=thread_id)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(selectors.message_history(thread=thread), request, view=self)
+        page = paginator.paginate_history(
+            selectors.message_history(thread=thread), last_seq=thread.last_seq, request=request
+        )
         return paginator.get_paginated_response(s.MessageOutput(page, many=True).data)
 
     @extend_schema(
