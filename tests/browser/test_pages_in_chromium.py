@@ -23,6 +23,7 @@ from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.tenancy.roles import Role
+from tests.chat.factories import Side, order_thread, send
 from tests.factories import OrganizationFactory, UserFactory, member
 from tests.support import free_port
 
@@ -82,6 +83,14 @@ def organizations():
     for organization in (alpha, beta):
         member(organization, Role.SHIPPER)
         member(organization, Role.WAREHOUSE_MANAGER)
+    # A conversation about an order between them: the chat pages (their own inline style) have rows.
+    shipper, carrier = (
+        Side(alpha, member(alpha, Role.SHIPPER), Role.SHIPPER),
+        Side(beta, member(beta, Role.CARRIER), Role.CARRIER),
+    )
+    thread = order_thread(shipper, carrier)
+    send(shipper, thread, "When does the truck arrive?")
+    send(carrier, thread, "Tomorrow at 9.")
     return alpha, beta
 
 
@@ -135,6 +144,7 @@ def test_platform_staff_admin_and_public_pages_work_under_the_policy(server, org
     assert "admin/tenancy/organization/" in paths
     assert any(path.startswith("admin/tenancy/organization/") and path.endswith("/change/") for path in paths)
     assert "admin/escrow/posting/" in paths  # the ledger, with its own inline style
+    assert any(path.startswith("admin/chat/thread/") and path.endswith("/change/") for path in paths)
     assert "admin/accounts/user/add/" in paths
     assert any(path.endswith("/features/") for path in paths)  # an organization's feature flags
     assert "admin/django_celery_beat/periodictask/add/" in paths  # its script, moved to a file
@@ -157,4 +167,5 @@ def test_organization_admin_back_office_works_under_the_policy(server, organizat
     assert refused(report) == []
     paths = visited_paths(report)
     assert "admin/" in paths
+    assert any(path.startswith("admin/chat/thread/") and path.endswith("/change/") for path in paths)
     assert len(paths) > 5
