@@ -364,9 +364,11 @@ def history_page_plans(seeded: Seeded) -> dict[str, dict]:
         with scope, connections["default"].cursor() as cursor:
             thread = Thread.objects.get(pk=seeded.history_thread_id)
             # The page as HistoryPagination reads it: the range of the newest numbers, newest first.
-            page = selectors.message_history(thread=thread).filter(
-                seq__gt=max(thread.last_seq - HISTORY_PAGE, 0), seq__lte=thread.last_seq
-            ).order_by("-seq")
+            page = (
+                selectors.message_history(thread=thread)
+                .filter(seq__gt=max(thread.last_seq - HISTORY_PAGE, 0), seq__lte=thread.last_seq)
+                .order_by("-seq")
+            )
             statement, params = page.query.get_compiler(using="default").as_sql()
             statement = _numbered_placeholders(statement)
             arguments = ", ".join(psycopg_sql.Literal(value).as_string(cursor.connection) for value in params)
