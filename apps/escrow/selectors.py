@@ -49,6 +49,18 @@ def escrow_get(*, organization_id: UUID, escrow_id: UUID, scope: OrderScope | No
     return escrow
 
 
+def escrow_of_order(*, organization_id: UUID, order_id: UUID) -> Escrow | None:
+    """The order's escrow, as a party of it sees it; None when the order was paid outside escrow."""
+    return Escrow.objects.visible_to(organization_id).filter(order_id=order_id).first()
+
+
+def escrow_may_be_disputed(escrow: Escrow) -> bool:
+    """Whether the escrow holds money a dispute can freeze (funded or partly released)."""
+    from apps.escrow.transitions import OPERATIONS
+
+    return escrow.status in OPERATIONS["dispute"]
+
+
 def _shown(kind: str, amount: Decimal) -> Decimal:
     """A sum of postings as the account's owner reads it: credit-normal accounts positive."""
     return amount if kind in DEBIT_NORMAL else -amount

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.escrow",
     "apps.tracking",
     "apps.chat",
+    "apps.disputes",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -406,6 +407,14 @@ QUOTE_VALIDITY = timedelta(minutes=env_int("QUOTE_VALIDITY_MINUTES", 30))
 QUOTE_RECORD_RETENTION = timedelta(days=1)
 # A booking the carrier has not confirmed or declined within this time expires (its order cancelled).
 BOOKING_CONFIRMATION_HOURS = env_int("BOOKING_CONFIRMATION_HOURS", 24)
+# Disputes (docs/disputes.md).
+DISPUTES = {
+    # The counterparty's window to answer a new case (and a side's, when the mediator asks).
+    "RESPONSE_WINDOW": timedelta(hours=env_int("DISPUTES_RESPONSE_WINDOW_HOURS", 72)),
+    "MAX_EVIDENCE_BYTES": env_int("DISPUTES_MAX_EVIDENCE_BYTES", 10 * 1024 * 1024),
+    "MAX_STATEMENT_CHARACTERS": 10000,
+    "DOWNLOAD_URL_MAX_AGE": 300,  # seconds a signed evidence link works
+}
 # Chat (docs/chat.md).
 CHAT = {
     "MAX_MESSAGE_CHARACTERS": 4000,
@@ -607,6 +616,8 @@ SPECTACULAR_SETTINGS = {
         "AlertTypeEnum": "apps.tracking.models.AlertType",
         "TrackedSubjectKindEnum": "apps.tracking.models.SubjectKind",
         "ChatMessageStateEnum": "apps.chat.api.serializers.MESSAGE_STATES",
+        "DisputeStatusEnum": "apps.disputes.models.DisputeStatus",
+        "DisputeSideEnum": "apps.disputes.models.Side",
     },
 }
 

@@ -63,6 +63,7 @@ NOT_TENANT_VIEWS = {
     "apps.documents.api.views.DocumentFileView",
     "apps.kyc.api.views.DocumentFileView",
     "apps.chat.api.views.AttachmentFileView",
+    "apps.disputes.api.views.EvidenceFileView",
     # platform staff, across organizations
     "apps.kyc.api.views.DocumentStatusView",
     # payment providers, authenticated by their signature

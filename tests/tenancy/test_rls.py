@@ -16,6 +16,7 @@ from apps.core.actors import Actor
 from apps.core.context import Scope, activate, system_scope, tenant_scope
 from apps.core.models import IdempotencyRecord, OutboxEvent
 from apps.core.rls import Visibility
+from apps.disputes.models import Dispute, DisputeEvidence, DisputeStatusChange
 from apps.documents.models import DocumentTemplate, GeneratedDocument
 from apps.escrow.models import (
     Escrow,
@@ -158,6 +159,7 @@ def two_tenants():
             _escrow_rows(organization, order)
             _tracking_rows(organization, order, label)
             _chat_rows(organization, order, admin)
+            _dispute_rows(organization, order, admin)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
                 user=admin,
@@ -320,6 +322,30 @@ def _chat_rows(organization, order, user):
     )
     MessageReport.objects.create(
         message=message, thread=thread, reporter=user, reporter_organization=organization, reason="spam", **parties
+    )
+
+
+def _dispute_rows(organization, order, user):
+    """A dispute about the order with its first history row and a statement."""
+    parties = {"client_organization_id": organization.id, "supplier_organization_id": organization.id}
+    dispute = Dispute.objects.create(
+        number="DSP-1",
+        order=order,
+        order_number=order.number,
+        client_organization_name=organization.name,
+        supplier_organization_name=organization.name,
+        opened_by_side="client",
+        opened_by_organization=organization,
+        opened_by=user,
+        reason_category="late",
+        description="Late",
+        currency="EUR",
+        outcome_requested="other",
+        **parties,
+    )
+    DisputeStatusChange.objects.create(dispute=dispute, to_status="created", **parties)
+    DisputeEvidence.objects.create(
+        dispute=dispute, kind="statement", added_by_side="client", statement="Late", **parties
     )
 
 

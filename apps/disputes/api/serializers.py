@@ -1,0 +1,115 @@
+"""Serializers of disputes: opening a case, its detail with history and evidence, adding evidence."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from rest_framework import serializers
+
+from apps.core.api.fields import StrictCharField
+from apps.core.download_links import download_token
+from apps.disputes.models import Dispute, DisputeEvidence, DisputeStatus, DisputeStatusChange, Outcome, ReasonCategory
+
+DOWNLOAD_SALT = "disputes.evidence"
+
+
+class DisputeOpenInput(serializers.Serializer):
+    order_id = serializers.UUIDField(help_text="The order the dispute is about (your organization is a party).")
+    reason_category = serializers.ChoiceField(choices=ReasonCategory.choices)
+    description = StrictCharField(max_length=10000)
+    amount_claimed = serializers.DecimalField(
+        max_digits=15,
+        decimal_places=3,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Never more than the escrow holds (or, paid outside escrow, the order's total).",
+    )
+    outcome_requested = serializers.ChoiceField(choices=Outcome.choices)
+
+
+class DisputeStatusInput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=DisputeStatus.choices, help_text="A party may withdraw the case it opened."
+    )
+    reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class DisputeEvidenceInput(serializers.Serializer):
+    statement = StrictCharField(
+        max_length=settings.DISPUTES["MAX_STATEMENT_CHARACTERS"] + 1000, required=False, allow_blank=True, default=""
+    )
+    file = serializers.FileField(required=False, help_text="A PDF, JPEG or PNG of up to 10 MB.")
+
+
+class DisputeOutput(serializers.ModelSerializer):
+    order_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id",
+            "number",
+            "order_id",
+            "order_number",
+            "escrow_id",
+            "client_organization_name",
+            "supplier_organization_name",
+            "opened_by_side",
+            "reason_category",
+            "description",
+            "amount_claimed",
+            "currency",
+            "outcome_requested",
+            "status",
+            "status_changed_at",
+            "response_side",
+            "response_due_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class DisputeStatusChangeOutput(serializers.ModelSerializer):
+    by = serializers.UUIDField(source="by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = DisputeStatusChange
+        fields = ["from_status", "to_status", "by", "at", "reason"]
+        read_only_fields = fields
+
+
+class DisputeEvidenceOutput(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField(help_text="A file's link; works for a few minutes.")
+
+    class Meta:
+        model = DisputeEvidence
+        fields = [
+            "id",
+            "kind",
+            "added_by_side",
+            "statement",
+            "filename",
+            "content_type",
+            "size",
+            "download_url",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, evidence) -> str | None:
+        if not evidence.file:
+            return None
+        token = download_token(
+            salt=DOWNLOAD_SALT, record_id=evidence.id, organization_id=evidence.client_organization_id
+        )
+        return reverse("dispute-evidence-file", args=[token])
+
+
+class DisputeDetailOutput(DisputeOutput):
+    history = DisputeStatusChangeOutput(source="status_changes", many=True, read_only=True)
+    evidence = DisputeEvidenceOutput(many=True, read_only=True)
+
+    class Meta(DisputeOutput.Meta):
+        fields = [*DisputeOutput.Meta.fields, "history", "evidence"]
+        read_only_fields = fields

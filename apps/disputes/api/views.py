@@ -1,0 +1,130 @@
+"""Disputes API: the cases about the caller's organization's orders; opening one, adding
+evidence, and the moves a party makes (withdrawing the case it opened)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.api.negotiation import FileDownloadNegotiation
+from apps.core.context import tenant_scope
+from apps.core.download_links import read_download_token
+from apps.core.idempotency import IDEMPOTENCY_HEADER, idempotent
+from apps.core.pagination import paginated_response
+from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
+from apps.core.uploads import EXTENSIONS_BY_CONTENT_TYPE
+from apps.disputes import selectors, services
+from apps.disputes.api import serializers as s
+from apps.tenancy.api.base import OrganizationEndpoint
+
+NOT_YOURS = OpenApiResponse(description="NOT_FOUND: no such dispute, or not about your organization's order")
+
+
+class DisputeView(OrganizationEndpoint):
+    def dispute_body(self, dispute_id) -> dict:
+        return s.DisputeDetailOutput(selectors.dispute_detail(actor=self.actor(), dispute_id=dispute_id)).data
+
+
+class DisputeListView(DisputeView):
+    parser_classes = [StrictJSONParser]
+    required_permissions = {"GET": "dispute:read", "POST": "dispute:create"}
+
+    @extend_schema(
+        responses=s.DisputeOutput(many=True), summary="Disputes about your organization's orders, newest first"
+    )
+    def get(self, request):
+        actor = self.actor()
+        disputes = selectors.dispute_list(
+            organization_id=self.organization_id, own_user=selectors.own_customer_id(actor)
+        )
+        return paginated_response(self, disputes, s.DisputeOutput)
+
+    @extend_schema(
+        request=s.DisputeOpenInput,
+        responses={201: s.DisputeDetailOutput, 404: OpenApiResponse(description="The order is not yours")},
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Open a dispute about an order (freezes its escrow when it holds money)",
+    )
+    @idempotent
+    def post(self, request):
+        data = s.DisputeOpenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dispute = services.dispute_open(actor=self.actor(), data=services.DisputeInput(**data.validated_data))
+        return Response(self.dispute_body(dispute.id), status=201)
+
+
+class DisputeDetailView(DisputeView):
+    required_permissions = {"GET": "dispute:read"}
+
+    @extend_schema(
+        responses={200: s.DisputeDetailOutput, 404: NOT_YOURS}, summary="A dispute with its history and evidence"
+    )
+    def get(self, request, dispute_id):
+        return Response(self.dispute_body(dispute_id))
+
+
+class DisputeStatusView(DisputeView):
+    parser_classes = [StrictJSONParser]
+    required_permissions = {"PUT": "dispute:create"}
+
+    @extend_schema(
+        request=s.DisputeStatusInput,
+        responses={
+            200: s.DisputeDetailOutput,
+            404: NOT_YOURS,
+            422: OpenApiResponse(description="INVALID_STATE_TRANSITION"),
+        },
+        summary="Move a dispute (a party withdraws the case it opened, before a resolution)",
+    )
+    def put(self, request, dispute_id):
+        data = s.DisputeStatusInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.dispute_change_status(actor=self.actor(), dispute_id=dispute_id, **data.validated_data)
+        return Response(self.dispute_body(dispute_id))
+
+
+class DisputeEvidenceView(DisputeView):
+    parser_classes = [StrictJSONParser, StrictMultiPartParser]
+    required_permissions = {"POST": "dispute:create"}
+
+    @extend_schema(
+        request={"application/json": s.DisputeEvidenceInput, "multipart/form-data": s.DisputeEvidenceInput},
+        responses={201: s.DisputeEvidenceOutput, 404: NOT_YOURS, 422: OpenApiResponse(description="The case is over")},
+        summary="Add a statement or a file to a dispute (immutable once added)",
+    )
+    def post(self, request, dispute_id):
+        data = s.DisputeEvidenceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        file = data.validated_data.get("file")
+        upload = (
+            services.Upload(name=file.name or "", data=file.read(), content_type=file.content_type) if file else None
+        )
+        evidence = services.evidence_add(
+            actor=self.actor(), dispute_id=dispute_id, statement=data.validated_data["statement"], upload=upload
+        )
+        return Response(s.DisputeEvidenceOutput(evidence).data, status=201)
+
+
+class EvidenceFileView(APIView):
+    # The signed link is the permission (as an S3 presigned URL is). (Not in the docstring: the API's description.)
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    content_negotiation_class = FileDownloadNegotiation
+
+    @extend_schema(
+        responses={(200, kind): bytes for kind in EXTENSIONS_BY_CONTENT_TYPE},
+        summary="Download a dispute's evidence file",
+    )
+    def get(self, request, token):
+        evidence_id, organization_id = read_download_token(
+            token, salt=s.DOWNLOAD_SALT, max_age=settings.DISPUTES["DOWNLOAD_URL_MAX_AGE"]
+        )
+        with tenant_scope(organization_id):
+            evidence = selectors.evidence_for_download(evidence_id=evidence_id)
+            handle = evidence.file.open("rb")
+        return FileResponse(handle, as_attachment=True, filename=evidence.filename, content_type=evidence.content_type)

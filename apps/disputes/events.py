@@ -1,0 +1,45 @@
+"""Domain events of disputes (payloads are built here only), written to the outbox by the
+services: the notifications context tells the parties, the live feed shows the case moving."""
+
+from dataclasses import dataclass
+
+from apps.core.events import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisputeEvent(DomainEvent):
+    aggregate_type = "dispute"
+    dispute_id: str
+    number: str
+    order_id: str
+    party_organization_ids: list[str]
+
+    def aggregate_id(self) -> str:
+        return self.dispute_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisputeOpened(DisputeEvent):
+    event_type = "dispute.opened"
+    opened_by_side: str
+    reason_category: str
+    amount_claimed: str | None
+    currency: str
+    escrow_frozen: bool
+    response_due_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisputeStatusChanged(DisputeEvent):
+    event_type = "dispute.status_changed"
+    from_status: str
+    to_status: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisputeEvidenceAdded(DisputeEvent):
+    event_type = "dispute.evidence_added"
+    evidence_id: str
+    kind: str
+    added_by_side: str
