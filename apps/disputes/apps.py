@@ -5,3 +5,10 @@ class DisputesConfig(AppConfig):
     name = "apps.disputes"
     label = "disputes"
     verbose_name = "Disputes"
+
+    def ready(self) -> None:
+        from apps.chat.subjects import register_subject
+        from apps.disputes.chat import dispute_thread_parties
+
+        # The parties of a case talk in a chat thread about it.
+        register_subject("dispute", dispute_thread_parties)

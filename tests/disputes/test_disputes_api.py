@@ -201,3 +201,17 @@ def test_the_list_runs_the_same_queries_for_one_case_or_many(
 
     with django_assert_num_queries(queries_for_one):
         assert len(client.get("/api/v1/disputes").json()["data"]) == 5
+
+
+def test_the_parties_talk_about_a_case_in_its_chat_thread(api, client_party, supplier_party, outsider, order):
+    case = open_case(api, client_party, order).json()
+    about_case = {"subject_type": "dispute", "subject_id": case["id"]}
+
+    opened = api(supplier_party.staff).post("/api/v1/chat/threads", about_case, format="json")
+    again = api(client_party.staff).post("/api/v1/chat/threads", about_case, format="json")
+    stranger = api(outsider.staff).post("/api/v1/chat/threads", about_case, format="json")
+
+    assert opened.status_code == 201, opened.json()
+    assert opened.json()["title"] == f"Dispute {case['number']} (order {case['order_number']})"
+    assert again.status_code == 200 and again.json()["id"] == opened.json()["id"]
+    assert stranger.status_code == 404
