@@ -101,7 +101,7 @@ def _rfq_parties(actor: Actor, subject_id: UUID | None, counterparty_id: UUID | 
         party_a_id=offer.shipper_organization_id,
         party_b_id=offer.carrier_organization_id,
         party_b_name=offer.carrier_organization_name,
-        title=f"RFQ {offer.rfq_number}",
+        title=f"Offer on {offer.rfq_number}",
     )
 
 

@@ -46,7 +46,7 @@ def test_the_carrier_that_offered_and_the_shipper_share_one_thread(api, market):
 
     assert by_carrier.status_code == 201, by_carrier.json()
     assert by_shipper.status_code == 200 and by_shipper.json()["id"] == by_carrier.json()["id"]
-    assert by_carrier.json()["title"] == f"RFQ {market['rfq']['number']}"
+    assert by_carrier.json()["title"] == f"Offer on {market['rfq']['number']}"
     assert {p["name"] for p in by_carrier.json()["parties"]} == {"Baltic Shippers", "Volga Carriers"}
 
 
