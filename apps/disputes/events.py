@@ -43,3 +43,14 @@ class DisputeEvidenceAdded(DisputeEvent):
     evidence_id: str
     kind: str
     added_by_side: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisputeResponseDue(DisputeEvent):
+    """The awaited side's answer is due soon (`reminder`), or was due and the case went to
+    mediation (`overdue`: staff take it up)."""
+
+    event_type = "dispute.response_due"
+    stage: str
+    side: str
+    due_at: str

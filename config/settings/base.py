@@ -358,6 +358,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.tracking.tasks.tracking_poll_carriers",
         "schedule": timedelta(minutes=1),
     },
+    # Disputes: remind the awaited side before its answer is due; overdue cases go to mediation.
+    "disputes-deadlines": {"task": "apps.disputes.tasks.disputes_deadlines", "schedule": timedelta(minutes=15)},
     # Chat: erase deleted messages' content past retention; delete uploads never sent.
     "chat-purge-deleted": {
         "task": "apps.chat.tasks.chat_purge_deleted",
@@ -411,6 +413,8 @@ BOOKING_CONFIRMATION_HOURS = env_int("BOOKING_CONFIRMATION_HOURS", 24)
 DISPUTES = {
     # The counterparty's window to answer a new case (and a side's, when the mediator asks).
     "RESPONSE_WINDOW": timedelta(hours=env_int("DISPUTES_RESPONSE_WINDOW_HOURS", 72)),
+    # The awaited side is reminded this long before its answer is due.
+    "REMINDER_BEFORE": timedelta(hours=env_int("DISPUTES_REMINDER_BEFORE_HOURS", 24)),
     "MAX_EVIDENCE_BYTES": env_int("DISPUTES_MAX_EVIDENCE_BYTES", 10 * 1024 * 1024),
     "MAX_STATEMENT_CHARACTERS": 10000,
     "DOWNLOAD_URL_MAX_AGE": 300,  # seconds a signed evidence link works
