@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from PIL import Image
 from pypdf import PdfReader
 
+from apps.core.errors import ValidationFailed
 from apps.core.text import has_control_or_format_characters
 
 logger = logging.getLogger(__name__)
@@ -207,3 +208,25 @@ def file_checks(*, data: bytes, filename: str, declared_content_type: str | None
     else:
         results.extend(_image_checks(data, kind))
     return results
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as a caller sent it (an API view's UploadedFile, read)."""
+
+    name: str
+    data: bytes
+    content_type: str | None = None
+
+
+def upload_checked(upload: Upload, *, max_bytes: int, field: str = "file") -> str:
+    """The file's type by its bytes when every check passes; else ValidationFailed (400) with
+    every failed check's sentence under `field`. For a context that takes PDF, JPEG and PNG."""
+    # A client that names one of the accepted types must be right about it; a generic one
+    # (application/octet-stream) says nothing, the bytes decide.
+    declared = upload.content_type if upload.content_type in EXTENSIONS_BY_CONTENT_TYPE else None
+    results = file_checks(data=upload.data, filename=upload.name, declared_content_type=declared, max_bytes=max_bytes)
+    failed = [result.message for result in results if not result.passed]
+    if failed:
+        raise ValidationFailed(failed[0], details={field: failed})
+    return sniff_content_type(upload.data[:16]) or ""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
@@ -18,36 +17,9 @@ from apps.chat.models import MessageAttachment
 from apps.chat.selectors import thread_for_actor
 from apps.chat.services.threads import party_columns
 from apps.core.actors import Actor
-from apps.core.errors import ValidationFailed
-from apps.core.uploads import JPEG, PDF, PNG, file_checks, sniff_content_type
+from apps.core.uploads import Upload, upload_checked
 
 logger = logging.getLogger(__name__)
-
-ACCEPTED_TYPES = {PDF, JPEG, PNG}
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file as the caller sent it."""
-
-    name: str
-    data: bytes
-    content_type: str | None = None
-
-
-def attachment_check(upload: Upload) -> str:
-    """The file's type by its bytes, or ValidationFailed with every check it failed."""
-    declared = upload.content_type if upload.content_type in ACCEPTED_TYPES else None
-    results = file_checks(
-        data=upload.data,
-        filename=upload.name,
-        declared_content_type=declared,
-        max_bytes=settings.CHAT["MAX_ATTACHMENT_BYTES"],
-    )
-    failed = [result.message for result in results if not result.passed]
-    if failed:
-        raise ValidationFailed(failed[0], details={"file": failed})
-    return sniff_content_type(upload.data[:16]) or ""
 
 
 @transaction.atomic
@@ -55,7 +27,7 @@ def attachment_upload(*, actor: Actor, thread_id: UUID, upload: Upload) -> Messa
     """Store a checked file in the thread for the actor's next message (not visible in the
     thread until a message sends it)."""
     thread = thread_for_actor(actor=actor, thread_id=thread_id)
-    content_type = attachment_check(upload)
+    content_type = upload_checked(upload, max_bytes=settings.CHAT["MAX_ATTACHMENT_BYTES"])
     attachment = MessageAttachment(
         thread=thread,
         **party_columns(thread),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
@@ -17,7 +16,7 @@ from django.db import transaction
 from apps.core.actors import Actor
 from apps.core.errors import InvalidStateTransition, ValidationFailed
 from apps.core.services import outbox_publish
-from apps.core.uploads import JPEG, PDF, PNG, file_checks, sniff_content_type
+from apps.core.uploads import Upload, upload_checked
 from apps.disputes.events import DisputeEvidenceAdded
 from apps.disputes.models import ENDED, DisputeEvidence, DisputeStatus, EvidenceKind
 from apps.disputes.selectors import dispute_for_actor
@@ -26,29 +25,7 @@ from apps.disputes.transitions import ANSWER
 
 logger = logging.getLogger(__name__)
 
-ACCEPTED_TYPES = {PDF, JPEG, PNG}
 AWAITING_AN_ANSWER = (DisputeStatus.CREATED, DisputeStatus.AWAITING_RESPONSE)
-
-
-@dataclass(frozen=True)
-class Upload:
-    name: str
-    data: bytes
-    content_type: str | None = None
-
-
-def _file_checked(upload: Upload) -> str:
-    declared = upload.content_type if upload.content_type in ACCEPTED_TYPES else None
-    results = file_checks(
-        data=upload.data,
-        filename=upload.name,
-        declared_content_type=declared,
-        max_bytes=settings.DISPUTES["MAX_EVIDENCE_BYTES"],
-    )
-    failed = [result.message for result in results if not result.passed]
-    if failed:
-        raise ValidationFailed(failed[0], details={"file": failed})
-    return sniff_content_type(upload.data[:16]) or ""
 
 
 @transaction.atomic
@@ -84,7 +61,7 @@ def evidence_add(
         statement=statement,
     )
     if upload is not None:
-        evidence.content_type = _file_checked(upload)
+        evidence.content_type = upload_checked(upload, max_bytes=settings.DISPUTES["MAX_EVIDENCE_BYTES"])
         evidence.filename, evidence.size = upload.name[:255], len(upload.data)
         evidence.sha256 = hashlib.sha256(upload.data).hexdigest()
         evidence.file.save(upload.name, ContentFile(upload.data), save=False)
