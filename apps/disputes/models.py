@@ -5,7 +5,10 @@ whose resolution moves the order's escrowed money (through the escrow services) 
   counterparty's response deadline, the mediator, and the resolution.
 - `DisputeStatusChange`: its history, one row per move (apps.core.lifecycle).
 - `DisputeEvidence`: what a party or staff put before the mediator: a statement, a file, or a
-  link to something the platform already holds. Immutable once added.
+  link to something the platform already holds. Immutable once added (its preview, rendered by
+  a worker, is derived).
+- `DisputeResolution`: what the mediator proposes or decides: the held money released to the
+  supplier, refunded to the client, or split, with a reason; and each party's answer.
 
 Visibility: a dispute is its order's two parties' (shared by parties, the order's client and
 supplier); its history and evidence carry the parties' columns copied from it (derived).
@@ -98,6 +101,10 @@ class Dispute(TimeStampedModel):
     mediator = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    mediator_assigned_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # A resolved case closes by itself then, unless a party appealed (staff close it after review).
+    appeal_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -122,6 +129,8 @@ class Dispute(TimeStampedModel):
                 condition=Q(status__in=["created", "awaiting_response"]),
                 name="dispute_response_due_idx",
             ),
+            # The closing sweep: resolved cases past their appeal window.
+            models.Index(fields=["appeal_until"], condition=Q(status="resolved"), name="dispute_appeal_until_idx"),
         ]
 
     def __str__(self) -> str:
@@ -179,6 +188,17 @@ def evidence_path(evidence: DisputeEvidence, filename: str) -> str:
     return f"disputes/{evidence.client_organization_id}/{evidence.dispute_id}/{evidence.id}{suffix}"
 
 
+def preview_path(evidence: DisputeEvidence, filename: str) -> str:
+    return f"disputes/{evidence.client_organization_id}/{evidence.dispute_id}/{evidence.id}.preview.png"
+
+
+class PreviewStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    READY = "ready", "Ready"
+    NONE = "none", "No preview for this type"
+    FAILED = "failed", "Failed"
+
+
 class DisputeEvidence(models.Model):
     """What a party or staff put before the mediator; never changed once added."""
 
@@ -202,6 +222,9 @@ class DisputeEvidence(models.Model):
     linked_id = models.UUIDField(null=True, blank=True)
     # What the linked record said when it was linked (it may change or go later).
     linked_summary = models.JSONField(default=dict, blank=True)
+    # A picture of the file for the mediation page, rendered off the request by a worker.
+    preview = models.FileField(upload_to=preview_path, max_length=300, blank=True)
+    preview_status = models.CharField(max_length=8, choices=PreviewStatus.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -210,3 +233,78 @@ class DisputeEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} in {self.dispute_id}"
+
+
+class ResolutionKind(models.TextChoices):
+    PROPOSAL = "proposal", "Proposal"
+    DECISION = "decision", "Decision"
+
+
+class ResolutionOutcome(models.TextChoices):
+    RELEASE = "release", "Release to the supplier"
+    REFUND = "refund", "Refund to the client"
+    SPLIT = "split", "Split between them"
+
+
+class Answer(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class DisputeResolution(models.Model):
+    """What the mediator proposes or decides about the held money; the parties' answers.
+
+    A proposal moves nothing: when both parties accept it, it becomes the decision. A decision
+    is executed once (at most one per case, a partial unique constraint): the escrow releases
+    and refunds its amounts, which add up to what it held; without escrow it records the
+    decision only. A party rejecting a decision within the appeal window appeals it."""
+
+    row_visibility = Derived(*PARTIES)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="resolutions")
+    client_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    supplier_organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=8, choices=ResolutionKind.choices)
+    outcome = models.CharField(max_length=8, choices=ResolutionOutcome.choices)
+    release_amount = models.DecimalField(**MONEY)
+    refund_amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    reason = models.TextField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The proposal a decision came from (accepted by both parties), if any.
+    proposal = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Whether the decision moved escrowed money (False: paid outside escrow, recorded only).
+    escrow_moved = models.BooleanField(default=False)
+    client_answer = models.CharField(max_length=8, choices=Answer.choices, blank=True)
+    client_answered_at = models.DateTimeField(null=True, blank=True)
+    supplier_answer = models.CharField(max_length=8, choices=Answer.choices, blank=True)
+    supplier_answered_at = models.DateTimeField(null=True, blank=True)
+    # A later proposal or a decision replaced this proposal.
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # Money moves once: one decision per case, whoever submits it and however often.
+            models.UniqueConstraint(fields=["dispute"], condition=Q(kind="decision"), name="dispute_one_decision"),
+            models.CheckConstraint(
+                condition=Q(release_amount__gte=0) & Q(refund_amount__gte=0), name="dispute_resolution_amounts"
+            ),
+        ]
+        indexes = [models.Index(fields=["dispute", "created_at"], name="dispute_resolution_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.get_outcome_display()}"
+
+    def answer_of(self, side: str) -> str:
+        return self.client_answer if side == Side.CLIENT else self.supplier_answer
+
+    @property
+    def accepted_by_both(self) -> bool:
+        return self.client_answer == Answer.ACCEPTED and self.supplier_answer == Answer.ACCEPTED
+
+    @property
+    def rejected(self) -> bool:
+        return Answer.REJECTED in (self.client_answer, self.supplier_answer)

@@ -16,7 +16,7 @@ from apps.core.actors import Actor
 from apps.core.context import Scope, activate, system_scope, tenant_scope
 from apps.core.models import IdempotencyRecord, OutboxEvent
 from apps.core.rls import Visibility
-from apps.disputes.models import Dispute, DisputeEvidence, DisputeStatusChange
+from apps.disputes.models import Dispute, DisputeEvidence, DisputeResolution, DisputeStatusChange
 from apps.documents.models import DocumentTemplate, GeneratedDocument
 from apps.escrow.models import (
     Escrow,
@@ -346,6 +346,16 @@ def _dispute_rows(organization, order, user):
     DisputeStatusChange.objects.create(dispute=dispute, to_status="created", **parties)
     DisputeEvidence.objects.create(
         dispute=dispute, kind="statement", added_by_side="client", statement="Late", **parties
+    )
+    DisputeResolution.objects.create(
+        dispute=dispute,
+        kind="proposal",
+        outcome="refund",
+        release_amount=0,
+        refund_amount=0,
+        currency="EUR",
+        reason="Late",
+        **parties,
     )
 
 
