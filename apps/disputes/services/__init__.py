@@ -3,6 +3,7 @@
 from apps.disputes.services.cases import DisputeInput, dispute_change_status, dispute_open
 from apps.disputes.services.deadlines import disputes_deadline_organizations, disputes_deadlines_apply
 from apps.disputes.services.evidence import Upload, evidence_add
+from apps.disputes.services.previews import evidence_preview_render
 
 __all__ = [
     "DisputeInput",
@@ -12,4 +13,5 @@ __all__ = [
     "disputes_deadline_organizations",
     "disputes_deadlines_apply",
     "evidence_add",
+    "evidence_preview_render",
 ]

@@ -21,6 +21,7 @@ from apps.disputes.events import DisputeEvidenceAdded
 from apps.disputes.models import ENDED, DisputeEvidence, DisputeStatus, EvidenceKind
 from apps.disputes.selectors import dispute_for_actor
 from apps.disputes.services.cases import dispute_move, event_fields
+from apps.disputes.services.previews import evidence_preview_request
 from apps.disputes.transitions import ANSWER
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def evidence_add(
         evidence.filename, evidence.size = upload.name[:255], len(upload.data)
         evidence.sha256 = hashlib.sha256(upload.data).hexdigest()
         evidence.file.save(upload.name, ContentFile(upload.data), save=False)
+        evidence_preview_request(evidence=evidence)
     evidence.save()
     outbox_publish(
         DisputeEvidenceAdded(
