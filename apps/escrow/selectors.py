@@ -268,3 +268,54 @@ def ledger_problems() -> list[LedgerProblem]:
         if accounted not in (0, escrow.amount):  # unfunded, or every unit held, released or refunded
             problems.append(LedgerProblem("escrow_unaccounted", f"{escrow.number}: {accounted} of {escrow.amount}"))
     return problems
+
+
+@dataclass(frozen=True)
+class EscrowBalances:
+    """What an escrow holds and has moved, for a page that shows it beside something else (a
+    dispute's mediation page)."""
+
+    escrow_id: UUID
+    number: str
+    status: str
+    status_display: str
+    currency: str
+    amount: Decimal
+    held: Decimal
+    released: Decimal  # commission included
+    refunded: Decimal
+    commission_taken: Decimal
+
+
+def escrow_balances(*, escrow_id: UUID) -> EscrowBalances | None:
+    """The escrow's balances as the caller's scope sees them (row-level security: a party, or
+    staff in the back-office's all-tenants scope); None when it sees no such escrow."""
+    escrow = (
+        Escrow.objects.filter(pk=escrow_id)
+        .only(
+            "id",
+            "number",
+            "status",
+            "currency",
+            "amount",
+            "held_amount",
+            "released_amount",
+            "refunded_amount",
+            "commission_taken",
+        )
+        .first()
+    )
+    if escrow is None:
+        return None
+    return EscrowBalances(
+        escrow_id=escrow.id,
+        number=escrow.number,
+        status=escrow.status,
+        status_display=escrow.get_status_display(),
+        currency=escrow.currency,
+        amount=escrow.amount,
+        held=escrow.held_amount,
+        released=escrow.released_amount,
+        refunded=escrow.refunded_amount,
+        commission_taken=escrow.commission_taken,
+    )

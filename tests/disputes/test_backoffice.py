@@ -1,0 +1,176 @@
+"""Disputes in the back-office: staff see every case and its mediation page (the case, the order,
+the escrow's balances, each side's evidence side by side with previews and downloads, the
+history) and act through the services from it; an organization admin of a party reads the same
+page without forms and cannot act; a third organization's admin sees nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from apps.core.context import system_scope, tenant_scope
+from apps.disputes import services
+from apps.disputes.models import Dispute, DisputeEvidence
+from tests.disputes.test_disputes_api import open_case
+from tests.escrow.parties import order_between
+from tests.factories import UserFactory
+from tests.support import admin_client as logged_in
+
+pytestmark = pytest.mark.django_db
+
+CASES = reverse("admin:disputes_dispute_changelist")
+
+
+@pytest.fixture
+def staff():
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+def page_of(case_id) -> str:
+    return reverse("admin:disputes_dispute_change", args=[case_id])
+
+
+def act_url(case_id, action: str) -> str:
+    return reverse("admin:disputes_dispute_act", args=[case_id, action])
+
+
+def photo() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "brown").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def add_evidence(api, party, case_id, *, statement: str = "", file: bytes | None = None) -> dict:
+    data = {"statement": statement}
+    if file is not None:
+        data["file"] = SimpleUploadedFile("pallets.png", file, content_type="image/png")
+    response = api(party.staff).post(f"/api/v1/disputes/{case_id}/evidence", data, format="multipart")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def draw_preview(evidence_id) -> None:
+    """What the worker does on commit (tests/disputes/test_previews.py runs a real one)."""
+    with system_scope(reason="test: find the evidence"):
+        organization_id = DisputeEvidence.objects.get(pk=evidence_id).client_organization_id
+    with tenant_scope(organization_id):
+        services.evidence_preview_render(evidence_id=evidence_id)
+
+
+@pytest.fixture
+def case(api, client_party, supplier_party, order, funded_escrow) -> dict:
+    """A case about an escrowed order, with a statement and a photo from the client and the
+    supplier's answer."""
+    opened = open_case(api, client_party, order).json()
+    add_evidence(api, client_party, opened["id"], statement="Two pallets crushed, photos attached.")
+    picture = add_evidence(api, client_party, opened["id"], file=photo())
+    draw_preview(picture["id"])
+    add_evidence(api, supplier_party, opened["id"], statement="Loaded intact; see the signed CMR.")
+    return {**opened, "photo_id": picture["id"]}
+
+
+def test_staff_see_every_case_in_the_list(staff, case, client_party):
+    listed = logged_in(staff).get(CASES)
+
+    assert listed.status_code == 200
+    body = listed.content.decode()
+    assert case["number"] in body and "Baltic Shippers" in body
+    by_number = logged_in(staff).get(CASES, {"q": case["number"]}).content.decode()
+    assert case["number"] in by_number
+    unassigned = logged_in(staff).get(CASES, {"mediator": "none", "status": "under_review"}).content.decode()
+    assert case["number"] in unassigned
+    assert case["number"] not in logged_in(staff).get(CASES, {"status": "closed"}).content.decode()
+
+
+def test_the_mediation_page_shows_the_case_the_money_and_each_sides_evidence(staff, case):
+    response = logged_in(staff).get(page_of(case["id"]))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Two pallets arrived crushed." in body  # the description
+    assert reverse("admin:orders_order_change", args=[case["order_id"]]) in body
+    held = body.split('id="escrow-held"')[1].split("</td>")[0]
+    assert "1000.00 EUR" in held
+    client_column = body.split('id="evidence-client"')[1].split('id="evidence-supplier"')[0]
+    supplier_column = body.split('id="evidence-supplier"')[1].split('id="dispute-resolutions"')[0]
+    assert "Two pallets crushed" in client_column and "Loaded intact" not in client_column
+    assert "Loaded intact" in supplier_column and "Two pallets crushed" not in supplier_column
+    preview_url = reverse("admin:disputes_dispute_evidence", args=[case["id"], case["photo_id"], "preview"])
+    assert f'src="{preview_url}"' in client_column
+    for action in ("mediator", "request-information", "status", "resolution"):
+        assert f'id="form-{action}"' in body
+
+
+def test_the_preview_and_the_file_stream_from_the_back_office(staff, case):
+    client = logged_in(staff)
+    preview = client.get(reverse("admin:disputes_dispute_evidence", args=[case["id"], case["photo_id"], "preview"]))
+    download = client.get(reverse("admin:disputes_dispute_evidence", args=[case["id"], case["photo_id"], "file"]))
+
+    assert preview.status_code == 200 and preview["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(b"".join(preview.streaming_content))).size == (64, 48)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == photo()
+    assert "attachment" in download["Content-Disposition"]
+
+
+def test_an_evidence_of_another_case_is_not_served_through_this_one(staff, api, case, client_party, supplier_party):
+    other_order = order_between(client_party, supplier_party)
+    other = open_case(api, client_party, other_order).json()
+
+    response = logged_in(staff).get(
+        reverse("admin:disputes_dispute_evidence", args=[other["id"], case["photo_id"], "file"])
+    )
+
+    assert response.status_code == 404
+
+
+def test_an_organization_admin_of_a_party_reads_the_page_without_forms(case, client_party, supplier_party):
+    for party in (client_party, supplier_party):
+        client = logged_in(party.admin)
+
+        listed = client.get(CASES)
+        page = client.get(page_of(case["id"]))
+        preview = client.get(reverse("admin:disputes_dispute_evidence", args=[case["id"], case["photo_id"], "preview"]))
+        acted = client.post(act_url(case["id"], "status"), {"status": "in_mediation", "reason": "me"})
+
+        assert case["number"] in listed.content.decode()
+        body = page.content.decode()
+        assert page.status_code == 200 and "Loaded intact" in body and "Two pallets crushed" in body
+        assert "mediation-form" not in body and "csrfmiddlewaretoken" not in body.split('id="dispute-case"')[1]
+        assert preview.status_code == 200
+        assert acted.status_code == 403
+    with system_scope(reason="test: read the case"):
+        assert Dispute.objects.get(pk=case["id"]).status == "under_review"
+
+
+def test_a_third_organizations_admin_sees_no_case(case, outsider):
+    client = logged_in(outsider.admin)
+
+    assert case["number"] not in client.get(CASES).content.decode()
+    assert client.get(page_of(case["id"])).status_code in (302, 404)
+    preview = client.get(reverse("admin:disputes_dispute_evidence", args=[case["id"], case["photo_id"], "preview"]))
+    assert preview.status_code == 404
+
+
+def test_the_list_runs_the_same_queries_for_few_or_many_cases(
+    staff, api, client_party, supplier_party, django_assert_num_queries
+):
+    def open_cases(count: int) -> None:
+        for _ in range(count):
+            open_case(api, client_party, order_between(client_party, supplier_party))
+
+    client = logged_in(staff)
+    open_cases(2)
+    client.get(CASES)  # warm what is cached per process
+
+    # user, session device, savepoint, all-tenants scope, its audit row, the mediator filter's
+    # choices, count, page, release, scope restored
+    with django_assert_num_queries(10) as few:
+        assert client.get(CASES).status_code == 200
+    with_two = len(few.captured_queries)
+    open_cases(3)
+    with django_assert_num_queries(with_two):
+        assert client.get(CASES).status_code == 200
