@@ -174,3 +174,21 @@ def test_the_list_runs_the_same_queries_for_few_or_many_cases(
     open_cases(3)
     with django_assert_num_queries(with_two):
         assert client.get(CASES).status_code == 200
+
+
+def test_seed_demo_opens_a_case_with_evidence_from_both_sides_once(capsys):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    with system_scope(reason="test: the demo rows", audit=False):
+        cases = list(Dispute.objects.all())
+        evidence = sorted(
+            (row.added_by_side, row.content_type, row.preview_status)
+            for row in DisputeEvidence.objects.filter(dispute__in=cases)
+        )
+    assert len(cases) == 1 and cases[0].reason_category == "damaged"
+    assert evidence == [("client", "image/jpeg", "pending"), ("supplier", "application/pdf", "pending")]
+    output = capsys.readouterr().out
+    assert f"disputes: {cases[0].number}" in output and "the demo case is there already" in output
