@@ -73,7 +73,7 @@ def show_service_error(form: forms.Form, error: DomainError) -> None:
 
 class AssignMediatorForm(forms.Form):
     mediator = forms.ModelChoiceField(
-        queryset=get_user_model().objects.none(), empty_label=None, help_text="Platform staff only."
+        queryset=get_user_model().objects.none(), empty_label="Choose a mediator", help_text="Platform staff only."
     )
 
     def __init__(self, *args, **kwargs):

@@ -144,6 +144,7 @@ def test_platform_staff_admin_and_public_pages_work_under_the_policy(server, org
     assert "admin/tenancy/organization/" in paths
     assert any(path.startswith("admin/tenancy/organization/") and path.endswith("/change/") for path in paths)
     assert "admin/escrow/posting/" in paths  # the ledger, with its own inline style
+    assert "admin/disputes/dispute/" in paths  # the cases (a case's page: test_dispute_pages_in_chromium.py)
     assert any(path.startswith("admin/chat/thread/") and path.endswith("/change/") for path in paths)
     assert "admin/accounts/user/add/" in paths
     assert any(path.endswith("/features/") for path in paths)  # an organization's feature flags
@@ -168,4 +169,5 @@ def test_organization_admin_back_office_works_under_the_policy(server, organizat
     paths = visited_paths(report)
     assert "admin/" in paths
     assert any(path.startswith("admin/chat/thread/") and path.endswith("/change/") for path in paths)
+    assert "admin/disputes/dispute/" in paths  # their organization's cases, read-only
     assert len(paths) > 5
