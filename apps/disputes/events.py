@@ -54,3 +54,31 @@ class DisputeResponseDue(DisputeEvent):
     stage: str
     side: str
     due_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisputeResolved(DisputeEvent):
+    """The decision: what the escrow released and refunded (or, paid outside escrow, what was
+    decided, `escrow_moved` false); the parties may appeal until `appeal_until`."""
+
+    event_type = "dispute.resolved"
+    resolution_id: str
+    outcome: str
+    release_amount: str
+    refund_amount: str
+    currency: str
+    escrow_moved: bool
+    appeal_until: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisputeResolutionAnswered(DisputeEvent):
+    """A party accepted or rejected the proposal or decision before it (rejecting a decision
+    appeals it: staff review the case)."""
+
+    event_type = "dispute.resolution_answered"
+    resolution_id: str
+    kind: str
+    side: str
+    answer: str
+    reason: str

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from apps.core.actors import Actor
 from apps.core.errors import NotFound
-from apps.disputes.models import Dispute, DisputeEvidence, DisputeStatusChange
+from apps.disputes.models import Dispute, DisputeEvidence, DisputeResolution, DisputeStatusChange
 from apps.tenancy.roles import Grant, actor_grant
 
 
@@ -26,12 +26,32 @@ def dispute_list(*, organization_id: UUID, own_user: UUID | None = None) -> Quer
     return queryset
 
 
+def dispute_staff_list(*, status: str | None = None, mediator_id: UUID | None = None) -> QuerySet[Dispute]:
+    """Every case, for platform staff (in the all-tenants scope), newest first; optionally those
+    in one status or of one mediator."""
+    queryset = Dispute.objects.select_related("mediator").order_by("-created_at", "-id")
+    if status:
+        queryset = queryset.filter(status=status)
+    if mediator_id:
+        queryset = queryset.filter(mediator_id=mediator_id)
+    return queryset
+
+
+def acting_for_staff(actor: Actor) -> bool:
+    """Platform staff acting for no organization of their own (the mediators)."""
+    return actor.is_staff and actor.organization_id is None
+
+
 def dispute_for_actor(*, actor: Actor, dispute_id: UUID, for_update: bool = False) -> Dispute:
-    """The case, when the actor's organization is a party; NotFound otherwise (the same answer
-    as for a case that does not exist)."""
-    queryset = dispute_list(organization_id=actor.organization_id, own_user=own_customer_id(actor)).filter(
-        pk=dispute_id
-    )
+    """The case, when the actor's organization is a party (or the actor is platform staff, in
+    the all-tenants scope); NotFound otherwise (the same answer as for a case that does not
+    exist)."""
+    if acting_for_staff(actor):
+        queryset = Dispute.objects.filter(pk=dispute_id)
+    else:
+        queryset = dispute_list(organization_id=actor.organization_id, own_user=own_customer_id(actor)).filter(
+            pk=dispute_id
+        )
     if for_update:
         queryset = Dispute.objects.select_for_update().filter(pk__in=queryset.values("pk"))
     dispute = queryset.first()
@@ -41,13 +61,14 @@ def dispute_for_actor(*, actor: Actor, dispute_id: UUID, for_update: bool = Fals
 
 
 def dispute_detail(*, actor: Actor, dispute_id: UUID) -> Dispute:
-    """The case with its history and evidence, oldest first."""
+    """The case with its history, evidence and resolutions, oldest first."""
     dispute_for_actor(actor=actor, dispute_id=dispute_id)
     return (
         Dispute.objects.filter(pk=dispute_id)
         .prefetch_related(
             Prefetch("status_changes", queryset=DisputeStatusChange.objects.order_by("at", "id")),
             Prefetch("evidence", queryset=DisputeEvidence.objects.order_by("created_at", "id")),
+            Prefetch("resolutions", queryset=DisputeResolution.objects.order_by("created_at", "id")),
         )
         .get()
     )
@@ -59,3 +80,22 @@ def evidence_for_download(*, evidence_id: UUID) -> DisputeEvidence:
     if evidence is None:
         raise NotFound("Evidence not found.")
     return evidence
+
+
+def resolution_current(*, dispute: Dispute) -> DisputeResolution | None:
+    """The resolution the parties answer: the decision once there is one, else the open
+    proposal (not superseded), else None."""
+    resolutions = DisputeResolution.objects.filter(dispute=dispute)
+    return resolutions.filter(kind="decision").first() or (
+        resolutions.filter(kind="proposal", superseded_at__isnull=True).order_by("-created_at").first()
+    )
+
+
+def disputes_to_close(*, now) -> QuerySet[Dispute]:
+    """Resolved cases past their appeal window whose decision nobody appealed."""
+    appealed = DisputeResolution.objects.filter(kind="decision").filter(
+        Q(client_answer="rejected") | Q(supplier_answer="rejected")
+    )
+    return Dispute.objects.filter(status="resolved", appeal_until__lte=now).exclude(
+        pk__in=appealed.values("dispute_id")
+    )

@@ -7,8 +7,10 @@
   under review; staff or the deadline job (the system) send it to mediation.
 - awaiting_response: the mediator asked one side for information, with a deadline; the answer
   (or staff) puts it back under review, the deadline job sends it to mediation.
-- resolved: only a resolution gets there (its own service, which moves the money); it closes
-  after the appeal window (the system) or when both parties accept.
+- resolved: only a resolution gets there (its own service, which moves the money): staff's
+  decision, or both parties accepting the mediator's proposal (agreement). It closes after the
+  appeal window (the system), when both parties accept the decision (agreement), or by staff
+  after they reviewed an appeal.
 Any other move is 422 INVALID_STATE_TRANSITION and changes nothing.
 """
 
@@ -18,8 +20,9 @@ from apps.core.lifecycle import Transitions
 from apps.disputes.models import DisputeStatus as S
 
 # Who moves: the side that opened the case, the side whose answer is awaited (the counterparty
-# at first, later whichever side the mediator asked), platform staff, the deadline job.
-OPENER, ANSWER, STAFF, SYSTEM = "opener", "answer", "staff", "system"
+# at first, later whichever side the mediator asked), platform staff, the deadline job, and
+# both parties together (each accepted the resolution before them).
+OPENER, ANSWER, STAFF, SYSTEM, AGREEMENT = "opener", "answer", "staff", "system", "agreement"
 
 MOVES = {
     S.CREATED: {
@@ -30,20 +33,21 @@ MOVES = {
     S.UNDER_REVIEW: {
         S.AWAITING_RESPONSE: {STAFF},
         S.IN_MEDIATION: {STAFF},
-        S.RESOLVED: {STAFF},
+        S.RESOLVED: {STAFF, AGREEMENT},
         S.WITHDRAWN: {OPENER},
     },
     S.AWAITING_RESPONSE: {
         S.UNDER_REVIEW: {ANSWER, STAFF},
         S.IN_MEDIATION: {STAFF, SYSTEM},
+        S.RESOLVED: {AGREEMENT},
         S.WITHDRAWN: {OPENER},
     },
     S.IN_MEDIATION: {
         S.AWAITING_RESPONSE: {STAFF},
-        S.RESOLVED: {STAFF},
+        S.RESOLVED: {STAFF, AGREEMENT},
         S.WITHDRAWN: {OPENER},
     },
-    S.RESOLVED: {S.CLOSED: {STAFF, SYSTEM}},
+    S.RESOLVED: {S.CLOSED: {STAFF, SYSTEM, AGREEMENT}},
     S.CLOSED: {},
     S.WITHDRAWN: {},
 }

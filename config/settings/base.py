@@ -415,6 +415,8 @@ DISPUTES = {
     "RESPONSE_WINDOW": timedelta(hours=env_int("DISPUTES_RESPONSE_WINDOW_HOURS", 72)),
     # The awaited side is reminded this long before its answer is due.
     "REMINDER_BEFORE": timedelta(hours=env_int("DISPUTES_REMINDER_BEFORE_HOURS", 24)),
+    # A resolved case closes by itself this long after the decision, unless a party appealed.
+    "APPEAL_WINDOW": timedelta(hours=env_int("DISPUTES_APPEAL_WINDOW_HOURS", 168)),
     "MAX_EVIDENCE_BYTES": env_int("DISPUTES_MAX_EVIDENCE_BYTES", 10 * 1024 * 1024),
     "MAX_STATEMENT_CHARACTERS": 10000,
     "DOWNLOAD_URL_MAX_AGE": 300,  # seconds a signed evidence link works
@@ -622,6 +624,9 @@ SPECTACULAR_SETTINGS = {
         "ChatMessageStateEnum": "apps.chat.api.serializers.MESSAGE_STATES",
         "DisputeStatusEnum": "apps.disputes.models.DisputeStatus",
         "DisputeSideEnum": "apps.disputes.models.Side",
+        "DisputeResolutionKindEnum": "apps.disputes.models.ResolutionKind",
+        "DisputeResolutionOutcomeEnum": "apps.disputes.models.ResolutionOutcome",
+        "DisputeResolutionAnswerEnum": "apps.disputes.models.Answer",
     },
 }
 

@@ -45,9 +45,9 @@ def test_the_awaited_side_is_reminded_once_then_the_overdue_case_goes_to_mediati
     escalated = run_beat_job(disputes_deadlines)
 
     assert far == []  # nothing due within the reminder window
-    assert reminded == [{"reminded": 1, "escalated": 0}]
-    assert again == [{"reminded": 0, "escalated": 0}]
-    assert escalated == [{"reminded": 0, "escalated": 1}]
+    assert reminded == [{"reminded": 1, "escalated": 0, "closed": 0}]
+    assert again == [{"reminded": 0, "escalated": 0, "closed": 0}]
+    assert escalated == [{"reminded": 0, "escalated": 1, "closed": 0}]
     moved = _case(case["id"])
     assert moved.status == "in_mediation" and moved.response_due_at is None
     assert _due_events(case["id"]) == ["overdue", "reminder"]

@@ -43,7 +43,7 @@ TABLE = {
     (Role.BUYER, "escrow:list"): (LISTED, HIDDEN),
     (Role.BUYER, "escrow:read"): (200, 404),
     (Role.BUYER, "escrow:release"): (200, 404),
-    (Role.BUYER, "escrow:dispute"): (200, 404),
+    (Role.BUYER, "dispute:open"): (201, 404),
     (Role.BUYER, "ledger:statement"): (LISTED, HIDDEN),
     (Role.BUYER, "ledger:balances"): (LISTED, HIDDEN),
     (Role.BUYER, "document:list"): (403, 403),
@@ -69,7 +69,7 @@ TABLE = {
     (Role.SHIPPER, "escrow:list"): (LISTED, LISTED),
     (Role.SHIPPER, "escrow:read"): (200, 200),
     (Role.SHIPPER, "escrow:release"): (200, 200),
-    (Role.SHIPPER, "escrow:dispute"): (200, 200),
+    (Role.SHIPPER, "dispute:open"): (201, 201),
     (Role.SHIPPER, "ledger:statement"): (LISTED, LISTED),
     (Role.SHIPPER, "ledger:balances"): (LISTED, LISTED),
     (Role.SHIPPER, "document:list"): (LISTED, LISTED),
@@ -178,8 +178,14 @@ def _outcome(world: World, action: str, row: Row) -> str | int:
         return client.get(f"/api/v1/payments/escrow/{row.escrow_id}/status").status_code
     if action == "escrow:release":
         return _money_post(client, f"/api/v1/payments/escrow/{row.escrow_id}/release", {}).status_code
-    if action == "escrow:dispute":
-        return _money_post(client, f"/api/v1/payments/escrow/{row.escrow_id}/dispute", {"reason": "Late"}).status_code
+    if action == "dispute:open":
+        body = {
+            "order_id": str(row.order.id),
+            "reason_category": "late",
+            "description": "Late",
+            "outcome_requested": "other",
+        }
+        return client.post("/api/v1/disputes", body, format="json").status_code
     if action == "ledger:statement":
         response = client.get("/api/v1/payments/statement")
         if response.status_code != 200:

@@ -8,7 +8,18 @@ from rest_framework import serializers
 
 from apps.core.api.fields import StrictCharField
 from apps.core.download_links import download_token
-from apps.disputes.models import Dispute, DisputeEvidence, DisputeStatus, DisputeStatusChange, Outcome, ReasonCategory
+from apps.disputes.models import (
+    Dispute,
+    DisputeEvidence,
+    DisputeResolution,
+    DisputeStatus,
+    DisputeStatusChange,
+    Outcome,
+    ReasonCategory,
+    ResolutionKind,
+    ResolutionOutcome,
+    Side,
+)
 
 DOWNLOAD_SALT = "disputes.evidence"
 
@@ -30,7 +41,65 @@ class DisputeOpenInput(serializers.Serializer):
 
 class DisputeStatusInput(serializers.Serializer):
     status = serializers.ChoiceField(
-        choices=DisputeStatus.choices, help_text="A party may withdraw the case it opened."
+        choices=DisputeStatus.choices,
+        help_text=(
+            "A party may withdraw the case it opened. Staff put a case under review or in mediation, "
+            "ask a side for information (awaiting_response, with `side` and the question as `reason`), "
+            "and close a resolved case."
+        ),
+    )
+    reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+    side = serializers.ChoiceField(
+        choices=Side.choices, required=False, help_text="awaiting_response (staff): the side asked."
+    )
+    due_at = serializers.DateTimeField(
+        required=False, help_text="awaiting_response (staff): the answer's deadline (default: the response window)."
+    )
+
+
+class DisputeStaffFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DisputeStatus.choices, required=False)
+    mediator_id = serializers.UUIDField(required=False)
+
+
+class DisputeMediatorInput(serializers.Serializer):
+    mediator_id = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="A member of the platform staff (default: you)."
+    )
+
+
+class DisputeResolutionInput(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=ResolutionKind.choices,
+        default=ResolutionKind.DECISION,
+        help_text="A proposal moves nothing until both parties accept it; a decision moves the held money.",
+    )
+    outcome = serializers.ChoiceField(choices=ResolutionOutcome.choices)
+    release_amount = serializers.DecimalField(
+        max_digits=15,
+        decimal_places=3,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="To the supplier. With escrow, release and refund add up to what it holds.",
+    )
+    refund_amount = serializers.DecimalField(
+        max_digits=15,
+        decimal_places=3,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Back to the client.",
+    )
+    reason = StrictCharField(max_length=5000, help_text="Why: the parties read it.")
+
+
+class DisputeResolutionAnswerInput(serializers.Serializer):
+    answer = serializers.ChoiceField(
+        choices=[("accept", "Accept"), ("reject", "Reject")],
+        help_text="Rejecting a decision within the appeal window appeals it.",
     )
     reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -65,9 +134,17 @@ class DisputeOutput(serializers.ModelSerializer):
             "status_changed_at",
             "response_side",
             "response_due_at",
+            "mediator_assigned",
+            "resolved_at",
+            "appeal_until",
             "created_at",
         ]
         read_only_fields = fields
+
+    mediator_assigned = serializers.SerializerMethodField(help_text="Whether a mediator has taken the case.")
+
+    def get_mediator_assigned(self, dispute) -> bool:
+        return dispute.mediator_id is not None
 
 
 class DisputeStatusChangeOutput(serializers.ModelSerializer):
@@ -106,10 +183,33 @@ class DisputeEvidenceOutput(serializers.ModelSerializer):
         return reverse("dispute-evidence-file", args=[token])
 
 
+class DisputeResolutionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = DisputeResolution
+        fields = [
+            "id",
+            "kind",
+            "outcome",
+            "release_amount",
+            "refund_amount",
+            "currency",
+            "reason",
+            "escrow_moved",
+            "client_answer",
+            "client_answered_at",
+            "supplier_answer",
+            "supplier_answered_at",
+            "superseded_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
 class DisputeDetailOutput(DisputeOutput):
     history = DisputeStatusChangeOutput(source="status_changes", many=True, read_only=True)
     evidence = DisputeEvidenceOutput(many=True, read_only=True)
+    resolutions = DisputeResolutionOutput(many=True, read_only=True)
 
     class Meta(DisputeOutput.Meta):
-        fields = [*DisputeOutput.Meta.fields, "history", "evidence"]
+        fields = [*DisputeOutput.Meta.fields, "history", "evidence", "resolutions"]
         read_only_fields = fields

@@ -1,7 +1,11 @@
 """Disputes API: the cases about the caller's organization's orders; opening one, adding
-evidence, and the moves a party makes (withdrawing the case it opened)."""
+evidence, the moves a party makes, answering a resolution. Platform staff (the mediators) use
+the same endpoints for every case: assigning a mediator, asking a side for information,
+proposing or deciding the resolution."""
 
 from __future__ import annotations
+
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.http import FileResponse
@@ -11,20 +15,58 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.negotiation import FileDownloadNegotiation
-from apps.core.context import tenant_scope
+from apps.core.context import system_scope, tenant_scope
 from apps.core.download_links import read_download_token
-from apps.core.idempotency import IDEMPOTENCY_HEADER, idempotent
+from apps.core.errors import PermissionDenied
+from apps.core.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENCY_HEADER_REQUIRED, idempotent
 from apps.core.pagination import paginated_response
 from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.core.uploads import EXTENSIONS_BY_CONTENT_TYPE
 from apps.disputes import selectors, services
 from apps.disputes.api import serializers as s
 from apps.tenancy.api.base import OrganizationEndpoint
+from apps.tenancy.roles import Actor
 
 NOT_YOURS = OpenApiResponse(description="NOT_FOUND: no such dispute, or not about your organization's order")
 
 
 class DisputeView(OrganizationEndpoint):
+    """A party's member acts for their organization; platform staff who are no member of one act
+    as the mediators, for every case."""
+
+    # A staff user whose request names no organization of theirs (TenantMiddleware resolved no
+    # membership) is a mediator: the role check is `is_staff` instead of a role's permission,
+    # and the call runs in the audited all-tenants scope, as the KYC review endpoint does. One
+    # who acts for an organization of their own is its member here, never both at once.
+
+    def acting_as_staff(self) -> bool:
+        request = self.request
+        return bool(
+            request.user.is_authenticated
+            and request.user.is_staff
+            and getattr(request._request, "membership", None) is None
+        )
+
+    def check_permissions(self, request):
+        if self.acting_as_staff():
+            return
+        super().check_permissions(request)
+
+    def actor(self):
+        if self.acting_as_staff():
+            return Actor.staff(self.request.user.id)
+        return super().actor()
+
+    def scope(self):
+        """The all-tenants scope for a mediator, nothing more for a party (already in its own)."""
+        if self.acting_as_staff():
+            return system_scope(reason=f"dispute mediation: {self.request.path}", actor_id=self.request.user.id)
+        return nullcontext()
+
+    def staff_only(self) -> None:
+        if not self.acting_as_staff():
+            raise PermissionDenied("Only the platform's mediators do this.")
+
     def dispute_body(self, dispute_id) -> dict:
         return s.DisputeDetailOutput(selectors.dispute_detail(actor=self.actor(), dispute_id=dispute_id)).data
 
@@ -37,6 +79,12 @@ class DisputeListView(DisputeView):
         responses=s.DisputeOutput(many=True), summary="Disputes about your organization's orders, newest first"
     )
     def get(self, request):
+        if self.acting_as_staff():
+            filters = s.DisputeStaffFilter(data=request.query_params)
+            filters.is_valid(raise_exception=True)
+            with self.scope():
+                disputes = selectors.dispute_staff_list(**filters.validated_data)
+                return paginated_response(self, disputes, s.DisputeOutput)
         actor = self.actor()
         disputes = selectors.dispute_list(
             organization_id=self.organization_id, own_user=selectors.own_customer_id(actor)
@@ -51,6 +99,8 @@ class DisputeListView(DisputeView):
     )
     @idempotent
     def post(self, request):
+        if self.acting_as_staff():
+            raise PermissionDenied("A party of the order opens a dispute, not the mediators.")
         data = s.DisputeOpenInput(data=request.data)
         data.is_valid(raise_exception=True)
         dispute = services.dispute_open(actor=self.actor(), data=services.DisputeInput(**data.validated_data))
@@ -64,7 +114,8 @@ class DisputeDetailView(DisputeView):
         responses={200: s.DisputeDetailOutput, 404: NOT_YOURS}, summary="A dispute with its history and evidence"
     )
     def get(self, request, dispute_id):
-        return Response(self.dispute_body(dispute_id))
+        with self.scope():
+            return Response(self.dispute_body(dispute_id))
 
 
 class DisputeStatusView(DisputeView):
@@ -83,8 +134,21 @@ class DisputeStatusView(DisputeView):
     def put(self, request, dispute_id):
         data = s.DisputeStatusInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.dispute_change_status(actor=self.actor(), dispute_id=dispute_id, **data.validated_data)
-        return Response(self.dispute_body(dispute_id))
+        fields = data.validated_data
+        with self.scope():
+            if fields["status"] == "awaiting_response" and self.acting_as_staff():
+                services.dispute_request_information(
+                    actor=self.actor(),
+                    dispute_id=dispute_id,
+                    side=fields.get("side", ""),
+                    question=fields["reason"],
+                    due_at=fields.get("due_at"),
+                )
+            else:
+                services.dispute_change_status(
+                    actor=self.actor(), dispute_id=dispute_id, status=fields["status"], reason=fields["reason"]
+                )
+            return Response(self.dispute_body(dispute_id))
 
 
 class DisputeEvidenceView(DisputeView):
@@ -103,10 +167,77 @@ class DisputeEvidenceView(DisputeView):
         upload = (
             services.Upload(name=file.name or "", data=file.read(), content_type=file.content_type) if file else None
         )
-        evidence = services.evidence_add(
-            actor=self.actor(), dispute_id=dispute_id, statement=data.validated_data["statement"], upload=upload
+        with self.scope():
+            evidence = services.evidence_add(
+                actor=self.actor(), dispute_id=dispute_id, statement=data.validated_data["statement"], upload=upload
+            )
+            return Response(s.DisputeEvidenceOutput(evidence).data, status=201)
+
+
+class DisputeMediatorView(DisputeView):
+    parser_classes = [StrictJSONParser]
+    required_permissions = {"PUT": "dispute:create"}  # a member is refused below: staff only
+
+    @extend_schema(
+        request=s.DisputeMediatorInput,
+        responses={200: s.DisputeDetailOutput, 403: OpenApiResponse(description="Staff only"), 404: NOT_YOURS},
+        summary="Assign the case's mediator (platform staff)",
+    )
+    def put(self, request, dispute_id):
+        self.staff_only()
+        data = s.DisputeMediatorInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        with self.scope():
+            services.dispute_assign_mediator(actor=self.actor(), dispute_id=dispute_id, **data.validated_data)
+            return Response(self.dispute_body(dispute_id))
+
+
+class DisputeResolutionView(DisputeView):
+    parser_classes = [StrictJSONParser]
+    required_permissions = {"POST": "dispute:create", "PUT": "dispute:create"}
+
+    @extend_schema(
+        request=s.DisputeResolutionInput,
+        responses={
+            201: s.DisputeDetailOutput,
+            403: OpenApiResponse(description="Staff only"),
+            404: NOT_YOURS,
+            422: OpenApiResponse(
+                description="INVALID_STATE_TRANSITION (already resolved), INSUFFICIENT_FUNDS (more than held), "
+                "VALIDATION_CONSTRAINT_VIOLATION (less than held)"
+            ),
+        },
+        parameters=[IDEMPOTENCY_HEADER_REQUIRED],
+        summary="Propose or decide the resolution (platform staff): release, refund or split what is held",
+    )
+    @idempotent(required=True)
+    def post(self, request, dispute_id):
+        self.staff_only()
+        data = s.DisputeResolutionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        with self.scope():
+            services.dispute_resolve(
+                actor=self.actor(), dispute_id=dispute_id, data=services.ResolutionInput(**data.validated_data)
+            )
+            return Response(self.dispute_body(dispute_id), status=201)
+
+    @extend_schema(
+        request=s.DisputeResolutionAnswerInput,
+        responses={200: s.DisputeDetailOutput, 404: NOT_YOURS, 422: OpenApiResponse(description="Nothing to answer")},
+        summary="Accept or reject the proposal or decision (a party); rejecting a decision appeals it",
+    )
+    def put(self, request, dispute_id):
+        if self.acting_as_staff():
+            raise PermissionDenied("The parties answer a resolution, not the mediators.")
+        data = s.DisputeResolutionAnswerInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.resolution_answer(
+            actor=self.actor(),
+            dispute_id=dispute_id,
+            accept=data.validated_data["answer"] == "accept",
+            reason=data.validated_data["reason"],
         )
-        return Response(s.DisputeEvidenceOutput(evidence).data, status=201)
+        return Response(self.dispute_body(dispute_id))
 
 
 class EvidenceFileView(APIView):

@@ -1,5 +1,6 @@
-"""Opening a dispute, and the moves its parties make (the answer that puts it under review, the
-opener's withdrawal). Staff moves (mediation, resolution) are not built yet (issue 19)."""
+"""Opening a dispute, and the moves of its status: the parties' (the answer that puts it under
+review, the opener's withdrawal) and the mediator's (apps/disputes/services/mediation.py and
+resolutions.py build on `dispute_move`)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from apps.core.lifecycle import history_record, move
 from apps.core.services import number_next
 from apps.disputes.events import DisputeOpened, DisputeStatusChanged
 from apps.disputes.models import Dispute, DisputeStatus, Outcome, ReasonCategory, Side
-from apps.disputes.selectors import dispute_for_actor, own_customer_id
-from apps.disputes.transitions import DISPUTE, OPENER
+from apps.disputes.selectors import acting_for_staff, dispute_for_actor, own_customer_id
+from apps.disputes.transitions import DISPUTE, OPENER, STAFF
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,12 @@ class DisputeInput:
     description: str
     outcome_requested: str
     amount_claimed: Decimal | None = None
+
+
+def acting_organization_id(dispute: Dispute, actor: Actor) -> UUID:
+    """Whose rows an audit entry or event of the actor's move goes in: the acting party's, or
+    (staff mediate for no organization) the organization that opened the case."""
+    return actor.organization_id or dispute.opened_by_organization_id
 
 
 def event_fields(dispute: Dispute, *, organization_id: UUID) -> dict:
@@ -147,13 +154,17 @@ def outbox_publish_opened(dispute: Dispute, *, escrow_frozen: bool) -> None:
 
 
 def party_role(dispute: Dispute, actor: Actor) -> str:
-    """The actor's part in the transition table for a move it asks for: the opener's, or none."""
+    """The actor's part in the transition table for a move it asks for: staff's, the opener's,
+    or none."""
+    if acting_for_staff(actor):
+        return STAFF
     return OPENER if dispute.side_of(actor.organization_id) == dispute.opened_by_side else "counterparty"
 
 
 def dispute_move(*, dispute: Dispute, to_status: str, actor: Actor, who: str, reason: str = "") -> Dispute:
     """Move the (locked) dispute along its table as `who`; history, audit and event together."""
     from_status = dispute.status
+    organization_id = acting_organization_id(dispute, actor)
     dispute.status_changed_at = timezone.now()
     if to_status != DisputeStatus.AWAITING_RESPONSE and to_status != DisputeStatus.CREATED:
         dispute.response_side, dispute.response_due_at = "", None
@@ -168,10 +179,10 @@ def dispute_move(*, dispute: Dispute, to_status: str, actor: Actor, who: str, re
         audit={
             "action": "dispute.status_changed",
             "resource_type": "dispute",
-            "organization_id": actor.organization_id,
+            "organization_id": organization_id,
         },
         event=lambda: DisputeStatusChanged(
-            **event_fields(dispute, organization_id=actor.organization_id),
+            **event_fields(dispute, organization_id=organization_id),
             from_status=from_status,
             to_status=to_status,
             reason=reason,
@@ -180,10 +191,20 @@ def dispute_move(*, dispute: Dispute, to_status: str, actor: Actor, who: str, re
     return dispute
 
 
+# Moves that need more than a status and a reason.
+SERVICES_OF_THEIR_OWN = {
+    DisputeStatus.AWAITING_RESPONSE: "Asking a side for information needs `side` and the question (`reason`).",
+    DisputeStatus.RESOLVED: "A case is resolved with POST /api/v1/disputes/{id}/resolution (the amounts).",
+}
+
+
 @transaction.atomic
 def dispute_change_status(*, actor: Actor, dispute_id: UUID, status: str, reason: str = "") -> Dispute:
-    """A party's move: the opener withdraws the case before it is resolved. (Staff moves come
-    with the mediation part.) 422 INVALID_STATE_TRANSITION for any move that is not theirs."""
+    """Move a case as the actor: the opener withdraws it before it is resolved (a frozen escrow
+    goes back to holding); staff put it under review or in mediation, and close a resolved case
+    (after reviewing an appeal). Asking a side for information (`awaiting_response`) and
+    resolving have their own services, with what they need. 422 INVALID_STATE_TRANSITION for
+    any move that is not the actor's."""
     from apps.escrow.services import escrow_resolve_dispute
 
     dispute = dispute_for_actor(actor=actor, dispute_id=dispute_id, for_update=True)
@@ -191,7 +212,12 @@ def dispute_change_status(*, actor: Actor, dispute_id: UUID, status: str, reason
         raise ValidationFailed(
             f"Unknown status {status!r}.", details={"status": [f"One of {', '.join(DisputeStatus.values)}."]}
         )
-    dispute_move(dispute=dispute, to_status=status, actor=actor, who=party_role(dispute, actor), reason=reason.strip())
+    who = party_role(dispute, actor)
+    if status in SERVICES_OF_THEIR_OWN:
+        # Legal or not, say so first; a legal move still needs what its own service takes.
+        DISPUTE.check(dispute.status, status, who=who, subject=dispute)
+        raise ValidationFailed(SERVICES_OF_THEIR_OWN[status], details={"status": [SERVICES_OF_THEIR_OWN[status]]})
+    dispute_move(dispute=dispute, to_status=status, actor=actor, who=who, reason=reason.strip())
     if status == DisputeStatus.WITHDRAWN and dispute.escrow_id is not None:
         # Nothing decided, nothing moved: the escrow goes back to where it was before the case.
         escrow_resolve_dispute(actor=actor, escrow_id=dispute.escrow_id, note=f"Dispute {dispute.number} withdrawn")

@@ -44,10 +44,6 @@ class EscrowReleaseInput(serializers.Serializer):
     reason = StrictCharField(max_length=500, required=False, allow_blank=True)
 
 
-class EscrowDisputeInput(serializers.Serializer):
-    reason = StrictCharField(max_length=2000)
-
-
 class RefundInput(serializers.Serializer):
     escrow_id = serializers.UUIDField()
     amount = MoneyAmountField(**AMOUNT, required=False, help_text="Part of what is held; all of it if omitted.")

@@ -7,7 +7,6 @@ urlpatterns = [
     path("payments/escrow/create", views.EscrowCreateView.as_view(), name="escrow-create"),
     path("payments/escrow/<uuid:escrow_id>/fund", views.EscrowFundView.as_view(), name="escrow-fund"),
     path("payments/escrow/<uuid:escrow_id>/release", views.EscrowReleaseView.as_view(), name="escrow-release"),
-    path("payments/escrow/<uuid:escrow_id>/dispute", views.EscrowDisputeView.as_view(), name="escrow-dispute"),
     path("payments/escrow/<uuid:escrow_id>/status", views.EscrowStatusView.as_view(), name="escrow-status"),
     path("payments/refunds", views.RefundView.as_view(), name="payment-refunds"),
     path("payments/balances", views.BalancesView.as_view(), name="payment-balances"),

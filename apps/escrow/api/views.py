@@ -1,5 +1,6 @@
-"""Payments API: escrow (create, fund, release, dispute, status), refunds, balances,
-statements, exchange rates, and the payment providers' webhooks.
+"""Payments API: escrow (create, fund, release, status), refunds, balances, statements,
+exchange rates, and the payment providers' webhooks. (A dispute freezes an escrow through
+the disputes context, POST /api/v1/disputes, which owns the case and its resolution.)
 
 Every money-moving POST requires an Idempotency-Key: a retry replays the first answer
 and moves nothing again."""
@@ -102,23 +103,6 @@ class EscrowReleaseView(PaymentsView):
         data = s.EscrowReleaseInput(data=request.data)
         data.is_valid(raise_exception=True)
         escrow = services.escrow_release(actor=self.actor(), escrow_id=escrow_id, **data.validated_data)
-        return Response(s.EscrowOutput(escrow).data)
-
-
-class EscrowDisputeView(PaymentsView):
-    required_permissions = {"POST": "dispute:create"}
-
-    @extend_schema(
-        request=s.EscrowDisputeInput,
-        responses={200: s.EscrowOutput, **MONEY_ERRORS},
-        parameters=[IDEMPOTENCY_HEADER_REQUIRED],
-        summary="Dispute an escrow (either party): nothing moves until it is resolved",
-    )
-    @idempotent(required=True)
-    def post(self, request, escrow_id):
-        data = s.EscrowDisputeInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        escrow = services.escrow_dispute(actor=self.actor(), escrow_id=escrow_id, **data.validated_data)
         return Response(s.EscrowOutput(escrow).data)
 
 
