@@ -30,9 +30,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from apps.core.actors import Actor
 from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.errors import DomainError
 from apps.core.money import round_money
+from apps.disputes import services
 from apps.disputes.models import (
     ENDED,
     Dispute,
@@ -59,13 +61,12 @@ def money(amount: Decimal | None, currency: str) -> str:
 
 
 def show_service_error(form: forms.Form, error: DomainError) -> None:
-    """A service's refusal on its form: beside the fields it names, else above them."""
-    named = [field for field in error.details if field in form.fields]
+    """A service's refusal on its form: beside the fields it names problems of (a list of
+    sentences), and its message above them; other details (amounts, what is held) are context."""
+    named = [field for field, problems in error.details.items() if field in form.fields and isinstance(problems, list)]
     for field in named:
-        problems = error.details[field]
-        form.add_error(field, problems if isinstance(problems, list) else [str(problems)])
-    if not named:
-        form.add_error(None, error.message)
+        form.add_error(field, error.details[field])
+    form.add_error(None, error.message)
 
 
 # --- Forms (staff only) -------------------------------------------------------------------------
@@ -357,8 +358,37 @@ class DisputeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
         return self.mediation_page(request, self._dispute(request, object_id), bound=(action, form))
 
     def _act(self, request, dispute: Dispute, action: str, data: dict) -> str:
-        """Call the service behind the form; returns what happened, for the message."""
-        raise DomainError(f"The {action} form is not wired to its service yet.")
+        """Call the one service behind the form, as platform staff (the admin request already runs
+        in the audited all-tenants scope); returns what happened, for the message."""
+        actor = Actor.staff(request.user.id)
+        if action == "mediator":
+            services.dispute_assign_mediator(actor=actor, dispute_id=dispute.pk, mediator_id=data["mediator"].pk)
+            return f"{data['mediator']} mediates the case."
+        if action == "request-information":
+            asked = services.dispute_request_information(
+                actor=actor, dispute_id=dispute.pk, side=data["side"], question=data["question"], due_at=data["due_at"]
+            )
+            return f"the {asked.response_side} is asked to answer by {asked.response_due_at:%Y-%m-%d %H:%M}."
+        if action == "status":
+            moved = services.dispute_change_status(
+                actor=actor, dispute_id=dispute.pk, status=data["status"], reason=data["reason"]
+            )
+            return f"now {moved.get_status_display().lower()}."
+        resolution = services.dispute_resolve(
+            actor=actor,
+            dispute_id=dispute.pk,
+            data=services.ResolutionInput(
+                kind=data["kind"],
+                outcome=data["outcome"],
+                release_amount=data["release_amount"],
+                refund_amount=data["refund_amount"],
+                reason=data["reason"],
+            ),
+        )
+        return (
+            f"{resolution.get_kind_display().lower()} recorded: {resolution.release_amount} {resolution.currency} to "
+            f"the supplier, {resolution.refund_amount} {resolution.currency} to the client."
+        )
 
     def evidence_file_view(self, request, object_id, evidence_id, part):
         """An evidence's file (a download) or its preview (a PNG for the page), to whoever may

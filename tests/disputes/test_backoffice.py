@@ -6,6 +6,7 @@ page without forms and cannot act; a third organization's admin sees nothing."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,7 +15,8 @@ from PIL import Image
 
 from apps.core.context import system_scope, tenant_scope
 from apps.disputes import services
-from apps.disputes.models import Dispute, DisputeEvidence
+from apps.disputes.models import Dispute, DisputeEvidence, DisputeResolution
+from apps.escrow.models import Escrow
 from tests.disputes.test_disputes_api import open_case
 from tests.escrow.parties import order_between
 from tests.factories import UserFactory
@@ -153,6 +155,91 @@ def test_a_third_organizations_admin_sees_no_case(case, outsider):
     assert client.get(page_of(case["id"])).status_code in (302, 404)
     preview = client.get(reverse("admin:disputes_dispute_evidence", args=[case["id"], case["photo_id"], "preview"]))
     assert preview.status_code == 404
+
+
+def case_now(case_id) -> Dispute:
+    with system_scope(reason="test: read the case"):
+        return Dispute.objects.select_related("mediator").get(pk=case_id)
+
+
+def escrow_now(escrow_id) -> Escrow:
+    with system_scope(reason="test: read the escrow"):
+        return Escrow.objects.get(pk=escrow_id)
+
+
+def test_staff_assign_a_mediator_and_ask_the_supplier_for_information(staff, mediator, case):
+    client = logged_in(staff)
+
+    assigned = client.post(act_url(case["id"], "mediator"), {"mediator": mediator.pk})
+    asked = client.post(
+        act_url(case["id"], "request-information"),
+        {"side": "supplier", "question": "Send the loading photos, please.", "due_at": ""},
+        follow=True,
+    )
+
+    assert assigned.status_code == 302 and assigned["Location"] == page_of(case["id"])
+    moved = case_now(case["id"])
+    assert moved.mediator_id == mediator.pk
+    assert moved.status == "awaiting_response" and moved.response_side == "supplier"
+    assert "the supplier is asked to answer by" in asked.content.decode()
+    history = asked.content.decode().split('id="dispute-history"')[1]
+    assert "Send the loading photos, please." in history
+
+
+def test_staff_decide_a_split_of_what_is_held_and_the_money_moves(staff, case, funded_escrow):
+    client = logged_in(staff)
+    page = client.get(page_of(case["id"])).content.decode()
+    # Prefilled with the client's claim (300.00) back to it, the rest of what is held to the supplier.
+    assert 'name="refund_amount" value="300.00"' in page and 'name="release_amount" value="700.00"' in page
+
+    decided = client.post(
+        act_url(case["id"], "resolution"),
+        {
+            "kind": "decision",
+            "outcome": "split",
+            "release_amount": "700.00",
+            "refund_amount": "300.00",
+            "reason": "Two of six pallets were damaged in transit.",
+        },
+    )
+
+    assert decided.status_code == 302
+    assert case_now(case["id"]).status == "resolved"
+    escrow = escrow_now(funded_escrow.id)
+    assert escrow.held_amount == 0 and escrow.refunded_amount == Decimal("300.00")
+    after = client.get(page_of(case["id"])).content.decode()
+    assert 'id="form-resolution"' not in after and "Two of six pallets were damaged in transit." in after
+
+
+def test_a_resolution_that_does_not_add_up_to_what_is_held_is_shown_on_the_form_and_changes_nothing(
+    staff, case, funded_escrow
+):
+    typed = {
+        "kind": "decision",
+        "outcome": "split",
+        "release_amount": "900.00",
+        "refund_amount": "300.00",
+        "reason": "Generous.",
+    }
+
+    refused = logged_in(staff).post(act_url(case["id"], "resolution"), typed)
+
+    assert refused.status_code == 200
+    form = refused.content.decode().split('id="form-resolution"')[1].split("</form>")[0]
+    assert "errornote" in form and "more than the escrow holds" in form
+    assert 'value="900.00"' in form  # as typed
+    assert case_now(case["id"]).status == "under_review"
+    with system_scope(reason="test: count resolutions"):
+        assert not DisputeResolution.objects.filter(dispute_id=case["id"]).exists()
+    assert escrow_now(funded_escrow.id).held_amount == Decimal("1000.00")
+
+
+def test_a_move_the_table_refuses_is_shown_on_the_form(staff, case):
+    refused = logged_in(staff).post(act_url(case["id"], "status"), {"status": "closed", "reason": ""})
+
+    assert refused.status_code == 200
+    assert "errornote" in refused.content.decode().split('id="form-status"')[1].split("</form>")[0]
+    assert case_now(case["id"]).status == "under_review"
 
 
 def test_the_list_runs_the_same_queries_for_few_or_many_cases(
