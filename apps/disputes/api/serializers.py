@@ -8,7 +8,15 @@ from rest_framework import serializers
 
 from apps.core.api.fields import StrictCharField
 from apps.core.download_links import download_token
-from apps.disputes.models import Dispute, DisputeEvidence, DisputeStatus, DisputeStatusChange, Outcome, ReasonCategory
+from apps.disputes.models import (
+    Dispute,
+    DisputeEvidence,
+    DisputeStatus,
+    DisputeStatusChange,
+    LinkedRecord,
+    Outcome,
+    ReasonCategory,
+)
 
 DOWNLOAD_SALT = "disputes.evidence"
 
@@ -35,11 +43,27 @@ class DisputeStatusInput(serializers.Serializer):
     reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class DisputeEvidenceLinkInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=LinkedRecord.choices)
+    id = serializers.UUIDField(help_text="The record's id: it must be a record of the dispute's order.")
+
+
 class DisputeEvidenceInput(serializers.Serializer):
     statement = StrictCharField(
         max_length=settings.DISPUTES["MAX_STATEMENT_CHARACTERS"] + 1000, required=False, allow_blank=True, default=""
     )
     file = serializers.FileField(required=False, help_text="A PDF, JPEG or PNG of up to 10 MB.")
+    link = DisputeEvidenceLinkInput(
+        required=False,
+        help_text="A record the platform holds about the order (JSON only): a tracking event of its shipment, "
+        "a document generated for it, a message of its or the dispute's chat, a photo of one of its returns.",
+    )
+
+    def validate(self, attrs):
+        # A form field cannot hold the link's object; DRF would silently drop it.
+        if "link" in self.initial_data and "link" not in attrs:
+            raise serializers.ValidationError({"link": ["Send a link in a JSON body, as an object with type and id."]})
+        return attrs
 
 
 class DisputeOutput(serializers.ModelSerializer):
@@ -93,6 +117,9 @@ class DisputeEvidenceOutput(serializers.ModelSerializer):
             "content_type",
             "size",
             "download_url",
+            "linked_type",
+            "linked_id",
+            "linked_summary",
             "created_at",
         ]
         read_only_fields = fields

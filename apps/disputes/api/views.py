@@ -19,6 +19,7 @@ from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.core.uploads import EXTENSIONS_BY_CONTENT_TYPE
 from apps.disputes import selectors, services
 from apps.disputes.api import serializers as s
+from apps.disputes.services.evidence import EvidenceLink
 from apps.tenancy.api.base import OrganizationEndpoint
 
 NOT_YOURS = OpenApiResponse(description="NOT_FOUND: no such dispute, or not about your organization's order")
@@ -93,8 +94,12 @@ class DisputeEvidenceView(DisputeView):
 
     @extend_schema(
         request={"application/json": s.DisputeEvidenceInput, "multipart/form-data": s.DisputeEvidenceInput},
-        responses={201: s.DisputeEvidenceOutput, 404: NOT_YOURS, 422: OpenApiResponse(description="The case is over")},
-        summary="Add a statement or a file to a dispute (immutable once added)",
+        responses={
+            201: s.DisputeEvidenceOutput,
+            404: NOT_YOURS,
+            422: OpenApiResponse(description="The case is over, or the linked record is not one of the order's"),
+        },
+        summary="Add a statement, a file or a link to a record of the order to a dispute (immutable once added)",
     )
     def post(self, request, dispute_id):
         data = s.DisputeEvidenceInput(data=request.data)
@@ -103,8 +108,13 @@ class DisputeEvidenceView(DisputeView):
         upload = (
             services.Upload(name=file.name or "", data=file.read(), content_type=file.content_type) if file else None
         )
+        link = data.validated_data.get("link")
         evidence = services.evidence_add(
-            actor=self.actor(), dispute_id=dispute_id, statement=data.validated_data["statement"], upload=upload
+            actor=self.actor(),
+            dispute_id=dispute_id,
+            statement=data.validated_data["statement"],
+            upload=upload,
+            link=EvidenceLink(type=link["type"], id=link["id"]) if link else None,
         )
         return Response(s.DisputeEvidenceOutput(evidence).data, status=201)
 
