@@ -104,6 +104,13 @@ class DisputeStatusChangeOutput(serializers.ModelSerializer):
 
 
 class DisputeEvidenceOutput(serializers.ModelSerializer):
+    # Text rather than a second enum of the same choices as the input's link type (one schema name each).
+    linked_type = serializers.CharField(
+        read_only=True, help_text=f"A link's kind of record: {', '.join(LinkedRecord.values)}; blank otherwise."
+    )
+    linked_summary = serializers.JSONField(
+        read_only=True, help_text="What the linked record said when it was linked (it may change or go later)."
+    )
     download_url = serializers.SerializerMethodField(help_text="A file's link; works for a few minutes.")
 
     class Meta:
