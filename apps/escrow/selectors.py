@@ -275,7 +275,8 @@ def ledger_problems() -> list[LedgerProblem]:
 
 def escrow_dispute_moves(*, organization_id: UUID | None, escrow_id: UUID, since: datetime) -> list[dict]:
     """The escrow's moves during the first dispute opened at or after `since`, oldest first,
-    as plain rows (`move`: frozen, released, refunded, refund_failed, unfrozen): the freeze,
+    as plain rows (`move`: frozen, released, refunded, refund_failed, unfrozen; who moved it,
+    `by_id` and `by_is_staff`): the freeze,
     what the resolution released (commission included, and shown) or refunded, a refund the
     provider later failed, and the unfreeze. Nothing when the escrow was not frozen since.
     `organization_id` None: platform staff (their scope decides). Two queries."""
@@ -291,12 +292,22 @@ def escrow_dispute_moves(*, organization_id: UUID | None, escrow_id: UUID, since
     )
     if organization_id is not None:
         history, entries = history.visible_to(organization_id), entries.visible_to(organization_id)
-    changes = list(history.order_by("at", "id").values("from_status", "to_status", "by_id", "at", "reason"))
+    changes = list(
+        history.order_by("at", "id").values("from_status", "to_status", "by_id", "by__is_staff", "at", "reason")
+    )
     frozen = next((change for change in changes if change["to_status"] == EscrowStatus.DISPUTED), None)
     if frozen is None:
         return []
     unfrozen = next((c for c in changes if c["from_status"] == EscrowStatus.DISPUTED and c["at"] >= frozen["at"]), None)
-    moves = [{"move": "frozen", "at": frozen["at"], "by_id": frozen["by_id"], "reason": frozen["reason"]}]
+    moves = [
+        {
+            "move": "frozen",
+            "at": frozen["at"],
+            "by_id": frozen["by_id"],
+            "by_is_staff": bool(frozen["by__is_staff"]),
+            "reason": frozen["reason"],
+        }
+    ]
     refunds_of_the_case: set[UUID] = set()
     for entry in (
         entries.filter(created_at__gte=frozen["at"])
@@ -311,6 +322,7 @@ def escrow_dispute_moves(*, organization_id: UUID | None, escrow_id: UUID, since
             "kind",
             "created_at",
             "created_by_id",
+            "created_by__is_staff",
             "description",
             "payment_transaction_id",
             "payment_transaction__status",
@@ -339,6 +351,7 @@ def escrow_dispute_moves(*, organization_id: UUID | None, escrow_id: UUID, since
                 ),
                 "at": entry["created_at"],
                 "by_id": entry["created_by_id"],
+                "by_is_staff": bool(entry["created_by__is_staff"]),
                 "reason": entry["description"],
                 "amount": amount,
                 "commission": commission if entry["kind"] == EntryKind.RELEASE else None,
@@ -352,6 +365,7 @@ def escrow_dispute_moves(*, organization_id: UUID | None, escrow_id: UUID, since
                 "move": "unfrozen",
                 "at": unfrozen["at"],
                 "by_id": unfrozen["by_id"],
+                "by_is_staff": bool(unfrozen["by__is_staff"]),
                 "reason": unfrozen["reason"],
                 "to_status": unfrozen["to_status"],
             }

@@ -10,4 +10,5 @@ urlpatterns = [
     path("disputes/<uuid:dispute_id>/status", views.DisputeStatusView.as_view(), name="dispute-status"),
     path("disputes/<uuid:dispute_id>/evidence", views.DisputeEvidenceView.as_view(), name="dispute-evidence"),
     path("disputes/evidence/<str:token>", views.EvidenceFileView.as_view(), name="dispute-evidence-file"),
+    path("disputes/<uuid:dispute_id>/timeline", views.DisputeTimelineView.as_view(), name="dispute-timeline"),
 ]

@@ -19,7 +19,9 @@ from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.core.uploads import EXTENSIONS_BY_CONTENT_TYPE
 from apps.disputes import selectors, services
 from apps.disputes.api import serializers as s
+from apps.disputes.api.timeline_serializers import DisputeTimelineOutput
 from apps.disputes.services.evidence import EvidenceLink
+from apps.disputes.timeline import dispute_timeline_for_actor
 from apps.tenancy.api.base import OrganizationEndpoint
 
 NOT_YOURS = OpenApiResponse(description="NOT_FOUND: no such dispute, or not about your organization's order")
@@ -138,3 +140,16 @@ class EvidenceFileView(APIView):
             evidence = selectors.evidence_for_download(evidence_id=evidence_id)
             handle = evidence.file.open("rb")
         return FileResponse(handle, as_attachment=True, filename=evidence.filename, content_type=evidence.content_type)
+
+
+class DisputeTimelineView(DisputeView):
+    required_permissions = {"GET": "dispute:read"}
+
+    @extend_schema(
+        responses={200: DisputeTimelineOutput, 404: NOT_YOURS},
+        summary="Everything that happened to a dispute, oldest first: moves, evidence, messages, deadlines, "
+        "resolutions, money",
+    )
+    def get(self, request, dispute_id):
+        entries = dispute_timeline_for_actor(actor=self.actor(), dispute_id=dispute_id)
+        return Response(DisputeTimelineOutput({"data": entries, "meta": {"total": len(entries)}}).data)
