@@ -209,3 +209,70 @@ def thread_messages_between(*, thread_id: UUID, first_seq: int, last_seq: int, f
             Prefetch("versions", queryset=MessageVersion.objects.order_by("replaced_at", "id"))
         )
     return list(queryset)
+
+
+# --- Disputes: messages about a subject as evidence and on a case's timeline -----------------
+
+MESSAGE_EXCERPT_CHARACTERS = 500
+
+
+def _about_subjects(subjects: list[tuple[str, UUID]]) -> Q:
+    condition = Q(pk__in=[])
+    for kind, subject_id in subjects:
+        condition |= Q(thread__kind=kind, thread__subject_id=subject_id)
+    return condition
+
+
+def message_of_subject(
+    *, organization_id: UUID | None, message_id: UUID, subjects: list[tuple[str, UUID]]
+) -> dict | None:
+    """What a message of a thread about one of `subjects` ((kind, id) pairs, e.g. the order and
+    its dispute) said, as a plain summary; None when it is in no such thread, was deleted or
+    hidden by moderation, or the organization does not see it. `organization_id` None:
+    platform staff (their scope decides). One query."""
+    messages = Message.objects.filter(_about_subjects(subjects), pk=message_id, deleted_at__isnull=True)
+    messages = messages.filter(hidden_at__isnull=True)
+    if organization_id is not None:
+        messages = messages.visible_to(organization_id)
+    message = messages.select_related("thread").first()
+    if message is None:
+        return None
+    return {
+        "thread_id": str(message.thread_id),
+        "thread_title": message.thread.title,
+        "seq": message.seq,
+        "sender_organization_id": str(message.sender_organization_id),
+        "sender_organization_name": message.thread.party_name(message.sender_organization_id),
+        "sender_name": message.sender_name,
+        "body_excerpt": message.body[:MESSAGE_EXCERPT_CHARACTERS],
+        "truncated": len(message.body) > MESSAGE_EXCERPT_CHARACTERS,
+        "sent_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+    }
+
+
+def messages_of_subject(*, organization_id: UUID | None, kind: str, subject_id: UUID) -> list[dict]:
+    """Every message of the threads about one subject, oldest first, as plain rows. A deleted
+    or hidden message keeps its place but not its text (`body` None, `state` says why).
+    `organization_id` None: platform staff (their scope decides). One query."""
+    messages = Message.objects.filter(thread__kind=kind, thread__subject_id=subject_id)
+    if organization_id is not None:
+        messages = messages.visible_to(organization_id)
+    rows = messages.order_by("created_at", "thread_id", "seq").values(
+        "id",
+        "thread_id",
+        "seq",
+        "sender_id",
+        "sender_organization_id",
+        "sender_name",
+        "body",
+        "created_at",
+        "edited_at",
+        "deleted_at",
+        "hidden_at",
+    )
+    shown = []
+    for row in rows:
+        state = "deleted" if row["deleted_at"] else "hidden" if row["hidden_at"] else "shown"
+        shown.append({**row, "state": state, "body": row["body"] if state == "shown" else None})
+    return shown

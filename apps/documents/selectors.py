@@ -106,3 +106,34 @@ def public_verification_row(*, document_id: UUID, organization_id: UUID, token: 
         if row is None:
             return None
         return dict(zip([column.name for column in cursor.description], row, strict=True))
+
+
+# --- Evidence of a dispute: what one document of an order said ------------------------------
+
+
+def document_of_order(*, organization_id: UUID | None, order_id: UUID, document_id: UUID) -> dict | None:
+    """What a generated document of the order is (a plain summary: type, number and version,
+    status, whether and by whom it is signed), or None when it is not one of that order's, or
+    not one the organization sees. `organization_id` None: platform staff (their scope decides)."""
+    documents = GeneratedDocument.objects.filter(pk=document_id, order_id=order_id)
+    if organization_id is not None:
+        documents = documents.visible_to(organization_id)
+    document = documents.first()
+    if document is None:
+        return None
+    return {
+        "document_type": document.document_type,
+        "document_label": document.get_document_type_display(),
+        "order_number": document.order_number,
+        "version": document.version,
+        "number": f"{document.order_number} v{document.version}",
+        "status": document.status,
+        "is_draft": document.is_draft,
+        "outdated": document.outdated_at is not None,
+        "sha256": document.sha256,
+        "signed": document.is_signed,
+        "signed_at": document.signed_at.isoformat() if document.signed_at else None,
+        "signer_name": document.signer_name,
+        "signature_sha256": document.signature_sha256,
+        "created_at": document.created_at.isoformat(),
+    }

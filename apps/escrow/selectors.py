@@ -270,6 +270,109 @@ def ledger_problems() -> list[LedgerProblem]:
     return problems
 
 
+# --- Disputes: the money moves of a case, for its timeline ----------------------------------
+
+
+def escrow_dispute_moves(*, organization_id: UUID | None, escrow_id: UUID, since: datetime) -> list[dict]:
+    """The escrow's moves during the first dispute opened at or after `since`, oldest first,
+    as plain rows (`move`: frozen, released, refunded, refund_failed, unfrozen; who moved it,
+    `by_id` and `by_is_staff`): the freeze,
+    what the resolution released (commission included, and shown) or refunded, a refund the
+    provider later failed, and the unfreeze. Nothing when the escrow was not frozen since.
+    `organization_id` None: platform staff (their scope decides). Two queries."""
+    from django.db.models import Min
+
+    from apps.escrow.models import EntryKind, EscrowStatus, JournalEntry
+
+    history = EscrowStatusChange.objects.filter(escrow_id=escrow_id, at__gte=since)
+    entries = JournalEntry.objects.filter(
+        escrow_id=escrow_id,
+        created_at__gte=since,
+        kind__in=[EntryKind.RELEASE, EntryKind.REFUND, EntryKind.REFUND_FAILED],
+    )
+    if organization_id is not None:
+        history, entries = history.visible_to(organization_id), entries.visible_to(organization_id)
+    changes = list(
+        history.order_by("at", "id").values("from_status", "to_status", "by_id", "by__is_staff", "at", "reason")
+    )
+    frozen = next((change for change in changes if change["to_status"] == EscrowStatus.DISPUTED), None)
+    if frozen is None:
+        return []
+    unfrozen = next((c for c in changes if c["from_status"] == EscrowStatus.DISPUTED and c["at"] >= frozen["at"]), None)
+    moves = [
+        {
+            "move": "frozen",
+            "at": frozen["at"],
+            "by_id": frozen["by_id"],
+            "by_is_staff": bool(frozen["by__is_staff"]),
+            "reason": frozen["reason"],
+        }
+    ]
+    refunds_of_the_case: set[UUID] = set()
+    for entry in (
+        entries.filter(created_at__gte=frozen["at"])
+        .annotate(
+            out_of_held=Sum("postings__amount", filter=Q(postings__account_kind=AccountKind.HELD)),
+            commission=Sum("postings__amount", filter=Q(postings__account_kind=AccountKind.COMMISSION)),
+            to_available=Sum("postings__amount", filter=Q(postings__account_kind=AccountKind.AVAILABLE)),
+            currency=Min("postings__currency"),
+        )
+        .order_by("created_at", "id")
+        .values(
+            "kind",
+            "created_at",
+            "created_by_id",
+            "created_by__is_staff",
+            "description",
+            "payment_transaction_id",
+            "payment_transaction__status",
+            "out_of_held",
+            "commission",
+            "to_available",
+            "currency",
+        )
+    ):
+        within_case = unfrozen is None or entry["created_at"] <= unfrozen["at"]
+        if entry["kind"] == EntryKind.REFUND_FAILED:
+            # The provider's answer comes after the case; it still belongs to the case's refund.
+            if entry["payment_transaction_id"] not in refunds_of_the_case:
+                continue
+        elif not within_case:
+            continue
+        if entry["kind"] == EntryKind.REFUND:
+            refunds_of_the_case.add(entry["payment_transaction_id"])
+        moved = entry["to_available"] if entry["kind"] == EntryKind.REFUND_FAILED else entry["out_of_held"]
+        amount = abs(moved or Decimal(0))
+        commission = abs(entry["commission"] or Decimal(0))
+        moves.append(
+            {
+                "move": {EntryKind.RELEASE: "released", EntryKind.REFUND: "refunded"}.get(
+                    entry["kind"], "refund_failed"
+                ),
+                "at": entry["created_at"],
+                "by_id": entry["created_by_id"],
+                "by_is_staff": bool(entry["created_by__is_staff"]),
+                "reason": entry["description"],
+                "amount": amount,
+                "commission": commission if entry["kind"] == EntryKind.RELEASE else None,
+                "currency": entry["currency"],
+                "payment_status": entry["payment_transaction__status"],
+            }
+        )
+    if unfrozen is not None:
+        moves.append(
+            {
+                "move": "unfrozen",
+                "at": unfrozen["at"],
+                "by_id": unfrozen["by_id"],
+                "by_is_staff": bool(unfrozen["by__is_staff"]),
+                "reason": unfrozen["reason"],
+                "to_status": unfrozen["to_status"],
+            }
+        )
+    return moves
+
+
 @dataclass(frozen=True)
 class EscrowBalances:
     """What an escrow holds and has moved, for a page that shows it beside something else (a

@@ -324,3 +324,32 @@ def live_package_may_listen(organization_id: UUID, resource_id: str) -> bool:
     if scope.customer_id is not None:
         queryset = queryset.filter(order__customer_id=scope.customer_id)
     return queryset.exists()
+
+
+# --- Evidence of a dispute: what one photo of a return of an order showed -------------------
+
+
+def return_photo_of_order(*, organization_id: UUID | None, order_id: UUID, photo_id: UUID) -> dict | None:
+    """What a photo of a return of the order is (a plain summary: its file and its return), or
+    None when it is not a photo of a return of that order, or not one the organization sees.
+    `organization_id` None: platform staff (their scope decides)."""
+    from apps.orders.models import ReturnPhoto
+
+    photos = ReturnPhoto.objects.filter(pk=photo_id, order_return__order_id=order_id).select_related("order_return")
+    if organization_id is not None:
+        photos = photos.visible_to(organization_id)
+    photo = photos.first()
+    if photo is None:
+        return None
+    order_return = photo.order_return
+    return {
+        "filename": photo.original_filename,
+        "content_type": photo.content_type,
+        "size_bytes": photo.size_bytes,
+        "sha256": photo.sha256,
+        "taken_at": photo.created_at.isoformat(),
+        "return_id": str(order_return.id),
+        "return_status": order_return.status,
+        "return_reason": order_return.reason[:500],
+        "return_requested_at": order_return.created_at.isoformat(),
+    }

@@ -168,3 +168,34 @@ def geofence_get(*, organization_id: UUID, geofence_id: UUID) -> Geofence:
     if geofence is None:
         raise NotFound("Geofence not found.")
     return geofence
+
+
+# --- Evidence of a dispute: what one event of an order's tracking said -----------------------
+
+
+def tracking_event_of_order(*, organization_id: UUID | None, order_id: UUID, event_id: UUID) -> dict | None:
+    """What an event of the order's tracked shipment says (a plain summary), or None when the
+    event is not one of that order's, or not one the organization sees. `organization_id`
+    None: platform staff, whose all-tenants scope decides. One query (the event's month is
+    unknown: every partition's primary key index is probed for the id)."""
+    shipments = TrackedShipment.objects.filter(order_id=order_id, kind="order")
+    events = TrackingEvent.objects.filter(pk=event_id, shipment_id__in=shipments.values("id"))
+    if organization_id is not None:
+        events = events.visible_to(organization_id)
+    event = events.only(*EVENT_FIELDS).first()
+    if event is None:
+        return None
+    return {
+        "event_type": event.event_type,
+        "event_label": event.get_event_type_display(),
+        "source": event.source,
+        "occurred_at": event.occurred_at.isoformat(),
+        "received_at": event.received_at.isoformat(),
+        "address": event.address,
+        "latitude": str(event.latitude) if event.latitude is not None else None,
+        "longitude": str(event.longitude) if event.longitude is not None else None,
+        "temperature_c": str(event.temperature_c) if event.temperature_c is not None else None,
+        "description": event.description,
+        "is_implausible": event.is_implausible,
+        "shipment_id": str(event.shipment_id),
+    }

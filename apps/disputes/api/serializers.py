@@ -14,6 +14,7 @@ from apps.disputes.models import (
     DisputeResolution,
     DisputeStatus,
     DisputeStatusChange,
+    LinkedRecord,
     Outcome,
     ReasonCategory,
     ResolutionKind,
@@ -104,11 +105,27 @@ class DisputeResolutionAnswerInput(serializers.Serializer):
     reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class DisputeEvidenceLinkInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=LinkedRecord.choices)
+    id = serializers.UUIDField(help_text="The record's id: it must be a record of the dispute's order.")
+
+
 class DisputeEvidenceInput(serializers.Serializer):
     statement = StrictCharField(
         max_length=settings.DISPUTES["MAX_STATEMENT_CHARACTERS"] + 1000, required=False, allow_blank=True, default=""
     )
     file = serializers.FileField(required=False, help_text="A PDF, JPEG or PNG of up to 10 MB.")
+    link = DisputeEvidenceLinkInput(
+        required=False,
+        help_text="A record the platform holds about the order (JSON only): a tracking event of its shipment, "
+        "a document generated for it, a message of its or the dispute's chat, a photo of one of its returns.",
+    )
+
+    def validate(self, attrs):
+        # A form field cannot hold the link's object; DRF would silently drop it.
+        if "link" in self.initial_data and "link" not in attrs:
+            raise serializers.ValidationError({"link": ["Send a link in a JSON body, as an object with type and id."]})
+        return attrs
 
 
 class DisputeOutput(serializers.ModelSerializer):
@@ -157,6 +174,13 @@ class DisputeStatusChangeOutput(serializers.ModelSerializer):
 
 
 class DisputeEvidenceOutput(serializers.ModelSerializer):
+    # Text rather than a second enum of the same choices as the input's link type (one schema name each).
+    linked_type = serializers.CharField(
+        read_only=True, help_text=f"A link's kind of record: {', '.join(LinkedRecord.values)}; blank otherwise."
+    )
+    linked_summary = serializers.JSONField(
+        read_only=True, help_text="What the linked record said when it was linked (it may change or go later)."
+    )
     download_url = serializers.SerializerMethodField(help_text="A file's link; works for a few minutes.")
 
     class Meta:
@@ -170,6 +194,9 @@ class DisputeEvidenceOutput(serializers.ModelSerializer):
             "content_type",
             "size",
             "download_url",
+            "linked_type",
+            "linked_id",
+            "linked_summary",
             "created_at",
         ]
         read_only_fields = fields

@@ -12,4 +12,5 @@ urlpatterns = [
     path("disputes/<uuid:dispute_id>/mediator", views.DisputeMediatorView.as_view(), name="dispute-mediator"),
     path("disputes/<uuid:dispute_id>/resolution", views.DisputeResolutionView.as_view(), name="dispute-resolution"),
     path("disputes/evidence/<str:token>", views.EvidenceFileView.as_view(), name="dispute-evidence-file"),
+    path("disputes/<uuid:dispute_id>/timeline", views.DisputeTimelineView.as_view(), name="dispute-timeline"),
 ]

@@ -24,6 +24,9 @@ from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.core.uploads import EXTENSIONS_BY_CONTENT_TYPE
 from apps.disputes import selectors, services
 from apps.disputes.api import serializers as s
+from apps.disputes.api.timeline_serializers import DisputeTimelineOutput
+from apps.disputes.services.evidence import EvidenceLink
+from apps.disputes.timeline import dispute_timeline_for_actor
 from apps.tenancy.api.base import OrganizationEndpoint
 from apps.tenancy.roles import Actor
 
@@ -157,8 +160,12 @@ class DisputeEvidenceView(DisputeView):
 
     @extend_schema(
         request={"application/json": s.DisputeEvidenceInput, "multipart/form-data": s.DisputeEvidenceInput},
-        responses={201: s.DisputeEvidenceOutput, 404: NOT_YOURS, 422: OpenApiResponse(description="The case is over")},
-        summary="Add a statement or a file to a dispute (immutable once added)",
+        responses={
+            201: s.DisputeEvidenceOutput,
+            404: NOT_YOURS,
+            422: OpenApiResponse(description="The case is over, or the linked record is not one of the order's"),
+        },
+        summary="Add a statement, a file or a link to a record of the order to a dispute (immutable once added)",
     )
     def post(self, request, dispute_id):
         data = s.DisputeEvidenceInput(data=request.data)
@@ -167,9 +174,14 @@ class DisputeEvidenceView(DisputeView):
         upload = (
             services.Upload(name=file.name or "", data=file.read(), content_type=file.content_type) if file else None
         )
+        link = data.validated_data.get("link")
         with self.scope():
             evidence = services.evidence_add(
-                actor=self.actor(), dispute_id=dispute_id, statement=data.validated_data["statement"], upload=upload
+                actor=self.actor(),
+                dispute_id=dispute_id,
+                statement=data.validated_data["statement"],
+                upload=upload,
+                link=EvidenceLink(type=link["type"], id=link["id"]) if link else None,
             )
             return Response(s.DisputeEvidenceOutput(evidence).data, status=201)
 
@@ -259,3 +271,17 @@ class EvidenceFileView(APIView):
             evidence = selectors.evidence_for_download(evidence_id=evidence_id)
             handle = evidence.file.open("rb")
         return FileResponse(handle, as_attachment=True, filename=evidence.filename, content_type=evidence.content_type)
+
+
+class DisputeTimelineView(DisputeView):
+    required_permissions = {"GET": "dispute:read"}
+
+    @extend_schema(
+        responses={200: DisputeTimelineOutput, 404: NOT_YOURS},
+        summary="Everything that happened to a dispute, oldest first: moves, evidence, messages, deadlines, "
+        "resolutions, money",
+    )
+    def get(self, request, dispute_id):
+        with self.scope():
+            entries = dispute_timeline_for_actor(actor=self.actor(), dispute_id=dispute_id)
+            return Response(DisputeTimelineOutput({"data": entries, "meta": {"total": len(entries)}}).data)
