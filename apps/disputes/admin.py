@@ -45,8 +45,9 @@ from apps.disputes.models import (
     PreviewStatus,
     Side,
 )
+from apps.disputes.timeline import dispute_timeline
 from apps.escrow.selectors import EscrowBalances, escrow_balances
-from apps.tenancy.admin_site import OrganizationScopedAdmin, is_platform_staff
+from apps.tenancy.admin_site import OrganizationScopedAdmin, admin_organization_id, is_platform_staff
 
 STAFF = "staff"
 PREVIEW_NOTES = {
@@ -290,6 +291,9 @@ class DisputeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
             DisputeResolution.objects.filter(dispute_id=dispute.pk).select_related("decided_by").order_by("created_at")
         )
         columns = evidence_cards(dispute, evidence)
+        # Staff read everything in the all-tenants scope; an organization admin what their
+        # organization sees of the case (its chat messages included, as on the thread's page).
+        timeline = dispute_timeline(dispute=dispute, organization_id=None if staff else admin_organization_id(request))
         context = {
             **self.admin_site.each_context(request),
             "title": f"Dispute {dispute.number}",
@@ -306,6 +310,11 @@ class DisputeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
             "supplier_evidence": columns[Side.SUPPLIER],
             "staff_evidence": columns[STAFF],
             "history": history,
+            # The entries carry ISO times (the API's form): parsed back for the page's date format.
+            "timeline": [
+                {**entry, "at": datetime.fromisoformat(entry["at"]), "kind": entry["type"].replace("_", " ")}
+                for entry in timeline
+            ],
             "resolutions": resolutions,
             "forms": self._forms(dispute, balances, bound) if staff else {},
             "is_staff_view": staff,

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
@@ -98,13 +100,17 @@ def test_the_mediation_page_shows_the_case_the_money_and_each_sides_evidence(sta
     held = body.split('id="escrow-held"')[1].split("</td>")[0]
     assert "1000.00 EUR" in held
     client_column = body.split('id="evidence-client"')[1].split('id="evidence-supplier"')[0]
-    supplier_column = body.split('id="evidence-supplier"')[1].split('id="dispute-resolutions"')[0]
+    supplier_column = body.split('id="evidence-supplier"')[1].split('id="dispute-timeline"')[0]
     assert "Two pallets crushed" in client_column and "Loaded intact" not in client_column
     assert "Loaded intact" in supplier_column and "Two pallets crushed" not in supplier_column
     preview_url = reverse("admin:disputes_dispute_evidence", args=[case["id"], case["photo_id"], "preview"])
     assert f'src="{preview_url}"' in client_column
     for action in ("mediator", "request-information", "status", "resolution"):
         assert f'id="form-{action}"' in body
+    timeline = body.split('id="dispute-timeline"')[1].split('id="dispute-resolutions"')[0]
+    assert timeline.index("entry-dispute_opened") < timeline.index("entry-evidence_added")
+    assert timeline.count("entry-evidence_added") == 3 and "entry-escrow_frozen" in timeline
+    assert "<td></td>" not in timeline  # every entry has its time
 
 
 def test_the_preview_and_the_file_stream_from_the_back_office(staff, case):
@@ -141,6 +147,7 @@ def test_an_organization_admin_of_a_party_reads_the_page_without_forms(case, cli
         assert case["number"] in listed.content.decode()
         body = page.content.decode()
         assert page.status_code == 200 and "Loaded intact" in body and "Two pallets crushed" in body
+        assert body.split('id="dispute-timeline"')[1].count("entry-evidence_added") == 3
         assert "mediation-form" not in body and "csrfmiddlewaretoken" not in body.split('id="dispute-case"')[1]
         assert preview.status_code == 200
         assert acted.status_code == 403
@@ -209,6 +216,9 @@ def test_staff_decide_a_split_of_what_is_held_and_the_money_moves(staff, case, f
     assert escrow.held_amount == 0 and escrow.refunded_amount == Decimal("300.00")
     after = client.get(page_of(case["id"])).content.decode()
     assert 'id="form-resolution"' not in after and "Two of six pallets were damaged in transit." in after
+    timeline = after.split('id="dispute-timeline"')[1].split('id="dispute-resolutions"')[0]
+    assert "entry-resolution_decided" in timeline
+    assert "entry-escrow_released" in timeline and "entry-escrow_refunded" in timeline
 
 
 def test_a_resolution_that_does_not_add_up_to_what_is_held_is_shown_on_the_form_and_changes_nothing(
@@ -279,3 +289,18 @@ def test_seed_demo_opens_a_case_with_evidence_from_both_sides_once(capsys):
     assert evidence == [("client", "image/jpeg", "pending"), ("supplier", "application/pdf", "pending")]
     output = capsys.readouterr().out
     assert f"disputes: {cases[0].number}" in output and "the demo case is there already" in output
+
+
+def test_the_mediation_page_runs_the_same_queries_for_little_or_much_evidence(
+    staff, api, case, client_party, supplier_party, django_assert_num_queries
+):
+    client = logged_in(staff)
+    client.get(page_of(case["id"]))  # warm what is cached per process
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(page_of(case["id"])).status_code == 200
+    with_three = len(few.captured_queries)
+    for party in (client_party, supplier_party, client_party):
+        draw_preview(add_evidence(api, party, case["id"], statement="More.", file=photo())["id"])
+    with django_assert_num_queries(with_three):
+        assert client.get(page_of(case["id"])).status_code == 200
