@@ -17,6 +17,7 @@ from PIL import Image
 
 from apps.core.context import system_scope, tenant_scope
 from apps.disputes import services
+from apps.disputes.admin import evidence_cards
 from apps.disputes.models import Dispute, DisputeEvidence, DisputeResolution
 from apps.escrow.models import Escrow
 from tests.disputes.test_disputes_api import open_case
@@ -304,3 +305,42 @@ def test_the_mediation_page_runs_the_same_queries_for_little_or_much_evidence(
         draw_preview(add_evidence(api, party, case["id"], statement="More.", file=photo())["id"])
     with django_assert_num_queries(with_three):
         assert client.get(page_of(case["id"])).status_code == 200
+
+
+def test_a_decision_submitted_twice_moves_the_money_once(staff, case, funded_escrow):
+    client = logged_in(staff)
+    decision = {
+        "kind": "decision",
+        "outcome": "refund",
+        "release_amount": "0.00",
+        "refund_amount": "1000.00",
+        "reason": "Nothing arrived usable.",
+    }
+
+    first = client.post(act_url(case["id"], "resolution"), decision)
+    second = client.post(act_url(case["id"], "resolution"), decision)
+
+    assert first.status_code == 302
+    assert second.status_code == 200 and "errornote" in second.content.decode()
+    assert escrow_now(funded_escrow.id).refunded_amount == Decimal("1000.00")
+    with system_scope(reason="test: count decisions"):
+        assert DisputeResolution.objects.filter(dispute_id=case["id"], kind="decision").count() == 1
+
+
+def test_staff_evidence_goes_below_and_a_links_summary_is_kept_as_it_was():
+    dispute = Dispute(number="DSP-2026-000009")
+    link = DisputeEvidence(
+        dispute=dispute,
+        kind="link",
+        added_by_side="staff",
+        linked_type="tracking_event",
+        linked_summary={"event_type": "delivered", "city": "Kazan"},
+    )
+    answer = DisputeEvidence(dispute=dispute, kind="statement", added_by_side="supplier", statement="Delivered.")
+
+    columns = evidence_cards(dispute, [link, answer])
+
+    assert [card.evidence for card in columns["staff"]] == [link]
+    assert [card.evidence for card in columns["supplier"]] == [answer] and columns["client"] == []
+    assert columns["staff"][0].linked == [("event type", "delivered"), ("city", "Kazan")]
+    assert columns["staff"][0].file_url is None and columns["staff"][0].preview_url is None
