@@ -113,7 +113,9 @@ class Case:
         assert response.status_code in (200, 201), response.json()
 
 
-LEGAL = [(source, target, who) for source, moves in MOVES.items() for target, rule in moves.items() for who in rule]
+LEGAL = [
+    (source, target, who) for source, moves in MOVES.items() for target, rule in moves.items() for who in sorted(rule)
+]
 ILLEGAL = [
     (source, target) for source in S.values for target in S.values if target != source and target not in MOVES[source]
 ]
