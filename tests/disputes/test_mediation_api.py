@@ -173,3 +173,14 @@ def test_a_staff_user_who_acts_for_an_organization_is_its_member_not_a_mediator(
     response = api(staff_member, organization=outsider.org).get(f"/api/v1/disputes/{case['id']}")
 
     assert response.status_code == 404
+
+
+def test_staff_evidence_is_the_mediators_and_never_the_awaited_answer(api, mediator, case):
+    response = api(mediator).post(
+        f"/api/v1/disputes/{case['id']}/evidence", {"statement": "Carrier's GPS log requested."}, format="json"
+    )
+    after = api(mediator).get(f"/api/v1/disputes/{case['id']}").json()
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["added_by_side"] == "staff"
+    assert after["status"] == "created" and after["response_side"] == "supplier"

@@ -253,3 +253,16 @@ def test_a_case_paid_outside_escrow_records_the_decision_only(api, mediator, sup
     decision = decided.json()["resolutions"][-1]
     assert decision["escrow_moved"] is False and decision["release_amount"] == "500.000"
     assert decided.json()["status"] == "resolved"
+
+
+def test_the_timeline_shows_the_decision_and_the_money_it_moved_to_staff_and_parties(api, mediator, client_party, case):
+    resolve(api(mediator), case, outcome="refund")
+
+    as_staff = api(mediator).get(f"/api/v1/disputes/{case['id']}/timeline")
+    as_client = api(client_party.staff).get(f"/api/v1/disputes/{case['id']}/timeline")
+
+    assert as_staff.status_code == 200 and as_client.status_code == 200
+    types = [entry["type"] for entry in as_client.json()["data"]]
+    assert types == [entry["type"] for entry in as_staff.json()["data"]]
+    assert {"dispute_opened", "escrow_frozen", "resolution_decided", "escrow_refunded"} <= set(types)
+    assert types.index("escrow_frozen") < types.index("resolution_decided")

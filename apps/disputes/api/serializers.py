@@ -175,7 +175,7 @@ class DisputeStatusChangeOutput(serializers.ModelSerializer):
 
 class DisputeEvidenceOutput(serializers.ModelSerializer):
     # Text rather than a second enum of the same choices as the input's link type (one schema name each).
-    linked_type = serializers.CharField(
+    linked_type = StrictCharField(
         read_only=True, help_text=f"A link's kind of record: {', '.join(LinkedRecord.values)}; blank otherwise."
     )
     linked_summary = serializers.JSONField(

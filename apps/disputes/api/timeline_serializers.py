@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.fields import StrictCharField
 from apps.disputes.timeline import ACTOR_SIDES, EntryType
 
 
@@ -15,7 +16,7 @@ class DisputeTimelineEntryOutput(serializers.Serializer):
         allow_null=True,
         help_text="Who acted: a party, platform staff, the platform itself; null when the record does not say.",
     )
-    summary = serializers.CharField(help_text="What happened, in a sentence.")
+    summary = StrictCharField(help_text="What happened, in a sentence.")
     data = serializers.JSONField(help_text="The entry's facts, by type (ids, statuses, amounts as strings, times).")
 
 
