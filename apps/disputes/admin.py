@@ -271,7 +271,7 @@ class DisputeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
             raise Http404("No such dispute.") from error
         return self.mediation_page(request, self._dispute(request, dispute_id))
 
-    def mediation_page(self, request, dispute: Dispute, bound: tuple[str, forms.Form] | None = None, status=200):
+    def mediation_page(self, request, dispute: Dispute, bound: tuple[str, forms.Form] | None = None):
         staff = is_platform_staff(request)
         balances = escrow_balances(escrow_id=dispute.escrow_id) if dispute.escrow_id else None
         evidence = list(
@@ -317,9 +317,8 @@ class DisputeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
             ],
             "resolutions": resolutions,
             "forms": self._forms(dispute, balances, bound) if staff else {},
-            "is_staff_view": staff,
         }
-        return TemplateResponse(request, "admin/disputes/dispute/mediation.html", context, status=status)
+        return TemplateResponse(request, "admin/disputes/dispute/mediation.html", context)
 
     @staticmethod
     def _escrow_money(balances: EscrowBalances | None) -> dict:
@@ -364,7 +363,8 @@ class DisputeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
             else:
                 messages.success(request, f"{dispute.number}: {done}")
                 return HttpResponseRedirect(reverse("admin:disputes_dispute_change", args=[dispute.pk]))
-        return self.mediation_page(request, self._dispute(request, object_id), bound=(action, form))
+        # The service rolled back whatever it began: the page shows the case as it still is.
+        return self.mediation_page(request, dispute, bound=(action, form))
 
     def _act(self, request, dispute: Dispute, action: str, data: dict) -> str:
         """Call the one service behind the form, as platform staff (the admin request already runs
