@@ -40,10 +40,6 @@ def escrow_page(escrow) -> str:
     return reverse("admin:escrow_escrow_change", args=[escrow.pk])
 
 
-def resolve_page(escrow) -> str:
-    return reverse("admin:escrow_escrow_resolve", args=[escrow.pk])
-
-
 def escrow_between(client, supplier, *, total: str = "1000.00", currency: str = "EUR") -> Escrow:
     return create_escrow(client, order_between(client, supplier, total=total, currency=currency))
 
@@ -391,75 +387,19 @@ def test_the_accounts_page_shows_each_accounts_balance(client_party, supplier_pa
     assert "-600.00" not in body
 
 
-# --- Resolving a dispute -------------------------------------------------------------------------
+# --- A disputed escrow ---------------------------------------------------------------------------
 
 
-def test_staff_resolve_a_dispute_releasing_part_and_refunding_the_rest(
-    client_party, supplier_party, funded_escrow, staff
+def test_a_disputed_escrow_links_staff_to_its_case_and_offers_no_settlement_of_its_own(
+    client_party, funded_escrow, staff
 ):
     dispute(client_party, funded_escrow)
-    client = logged_in(staff)
 
-    page = client.get(escrow_page(funded_escrow)).content.decode()
-    response = client.post(
-        resolve_page(funded_escrow),
-        {"release_amount": "600.00", "refund_amount": "400.00", "note": "Photos show 4 of 10 pallets crushed."},
-        follow=True,
-    )
+    page = logged_in(staff).get(escrow_page(funded_escrow)).content.decode()
 
-    assert resolve_page(funded_escrow) in page
-    assert "dispute resolved" in response.content.decode()
-    resolved = stored(funded_escrow)
-    assert (resolved.held_amount, resolved.released_amount, resolved.refunded_amount) == (
-        Decimal(0),
-        Decimal("600.00"),
-        Decimal("400.00"),
-    )
-    assert resolved.status != EscrowStatus.DISPUTED
-    with system_scope(reason="test reads the audit log", audit=False):
-        row = AuditLog.objects.get(action="escrow.dispute_resolved", resource_id=str(funded_escrow.pk))
-    assert row.actor_id == staff.id
-
-
-def test_a_resolution_moving_more_than_is_held_is_refused_and_moves_nothing(client_party, funded_escrow, staff):
-    dispute(client_party, funded_escrow)
-
-    response = logged_in(staff).post(
-        resolve_page(funded_escrow), {"release_amount": "800.00", "refund_amount": "400.00", "note": "Split."}
-    )
-
-    assert response.status_code == 200
-    assert "is held in this escrow." in response.content.decode()  # the service's refusal, as a message
-    unchanged = stored(funded_escrow)
-    assert (unchanged.status, unchanged.held_amount) == (EscrowStatus.DISPUTED, Decimal("1000.00"))
-
-
-def test_an_escrow_that_is_not_disputed_cannot_be_resolved(funded_escrow, staff):
-    response = logged_in(staff).post(resolve_page(funded_escrow), {"release_amount": "100.00", "note": "Split."})
-
-    assert "cannot resolve dispute" in response.content.decode()
-    assert stored(funded_escrow).released_amount == 0
-
-
-def test_a_resolution_needs_a_note(client_party, funded_escrow, staff):
-    dispute(client_party, funded_escrow)
-
-    response = logged_in(staff).post(resolve_page(funded_escrow), {"release_amount": "100.00", "note": ""})
-
-    assert "Say how the dispute was decided." in response.content.decode()
-    assert stored(funded_escrow).status == EscrowStatus.DISPUTED
-
-
-def test_an_org_admin_cannot_resolve_a_dispute(client_party, supplier_party, funded_escrow):
-    dispute(client_party, funded_escrow)
-    client = logged_in(supplier_party.admin)
-
-    page = client.get(escrow_page(funded_escrow)).content.decode()
-    posted = client.post(resolve_page(funded_escrow), {"release_amount": "1000.00", "note": "Mine."})
-
-    assert resolve_page(funded_escrow) not in page
-    assert posted.status_code == 403
-    assert stored(funded_escrow).status == EscrowStatus.DISPUTED
+    case_list = reverse("admin:disputes_dispute_changelist")
+    assert f"{case_list}?q={funded_escrow.order_number}" in page
+    assert "/resolve/" not in page
 
 
 # --- The platform's records ----------------------------------------------------------------------

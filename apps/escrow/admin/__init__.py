@@ -4,8 +4,9 @@ organization's accounts); the payment providers' webhook events and the exchange
 
 Nothing here writes a model: money moves only through apps.escrow.services. Platform
 staff adjust an organization's available balance (`ledger_adjust`: a reason required,
-audited) and resolve a disputed escrow (`escrow_resolve_dispute`); a service's refusal is
-shown on the form and nothing is written. The ledger is append-only (the database refuses
+audited); a service's refusal is shown on the form and nothing is written. A disputed
+escrow links to its case, whose mediation page (apps.disputes) decides what the frozen
+money does. The ledger is append-only (the database refuses
 UPDATE and DELETE), so no page offers add, change or delete.
 
 Who sees what:

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from apps.core.actors import Actor
 from apps.core.admin import ReadOnlyAdminMixin, StatusHistoryInlineMixin
-from apps.core.errors import DomainError
-from apps.escrow import services
 from apps.escrow.admin.common import (
     EscrowCurrencyFilter,
     EscrowPartInline,
@@ -26,7 +19,6 @@ from apps.escrow.admin.common import (
     moment,
     money,
     postings_shown_to,
-    show_service_error,
 )
 from apps.escrow.models import (
     Escrow,
@@ -94,22 +86,11 @@ class JournalEntryInline(EscrowPartInline):
         return lines_table(entry.shown_postings, names)
 
 
-class ResolveDisputeForm(forms.Form):
-    release_amount = forms.CharField(
-        required=False, max_length=32, help_text="To the supplier (the platform's commission is taken from it)."
-    )
-    refund_amount = forms.CharField(required=False, max_length=32, help_text="Back to the client's card.")
-    note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        error_messages={"required": "Say how the dispute was decided."},
-        help_text="Required. Kept in the escrow's history and the audit log; both parties see it.",
-    )
-
-
 @admin.register(Escrow)
 class EscrowAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
-    """Escrows, read-only: money moves through the API (the parties) and the services (staff's
-    dispute resolution below). Either party's organization admin sees them."""
+    """Escrows, read-only: money moves through the API (the parties) and the services (a
+    dispute's resolution, decided on the case's mediation page of apps.disputes). Either
+    party's organization admin sees them."""
 
     show_full_result_count = False
 
@@ -273,57 +254,8 @@ class EscrowAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
             (ledger_url(organization=escrow.supplier_organization_id, currency=escrow.currency), "Supplier's ledger"),
         ]
         if escrow.status == EscrowStatus.DISPUTED:
-            links.insert(0, (reverse("admin:escrow_escrow_resolve", args=[escrow.pk]), "Resolve the dispute"))
+            # The case decides what the frozen money does (a URL name, not an import: escrow
+            # does not depend on disputes).
+            case = f"{reverse('admin:disputes_dispute_changelist')}?q={escrow.order_number}"
+            links.insert(0, (case, "The dispute case"))
         return format_html_join(" ", '<a class="button" href="{}">{}</a>', links)
-
-    # Staff resolve a dispute: what goes to the supplier, what back to the client, and why.
-
-    def get_urls(self):
-        resolve = self.admin_site.admin_view(self.resolve_view)
-        return [path("<uuid:object_id>/resolve/", resolve, name="escrow_escrow_resolve"), *super().get_urls()]
-
-    def resolve_view(self, request, object_id):
-        if not is_platform_staff(request):
-            raise PermissionDenied
-        escrow = self.get_queryset(request).filter(pk=object_id).first()
-        if escrow is None:
-            raise Http404("No such escrow.")
-        form = ResolveDisputeForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                resolved = services.escrow_resolve_dispute(
-                    actor=Actor.staff(request.user.id),
-                    escrow_id=escrow.pk,
-                    release_amount=data["release_amount"] or Decimal(0),
-                    refund_amount=data["refund_amount"] or Decimal(0),
-                    note=data["note"],
-                )
-            except DomainError as error:
-                # Beside the amount it names, else as a message above the form (kept as typed).
-                if any(field in form.fields for field in error.details):
-                    show_service_error(form, error)
-                else:
-                    messages.error(request, f"{escrow.number}: {error.message}")
-            else:
-                messages.success(
-                    request,
-                    f"{resolved.number}: dispute resolved, now {resolved.get_status_display().lower()}; "
-                    f"released {money(resolved.released_amount, resolved.currency)} and refunded "
-                    f"{money(resolved.refunded_amount, resolved.currency)} in all, "
-                    f"{money(resolved.held_amount, resolved.currency)} still held.",
-                )
-                return HttpResponseRedirect(reverse("admin:escrow_escrow_change", args=[escrow.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Resolve the dispute of {escrow.number}",
-            "opts": self.model._meta,
-            "original": escrow,
-            "form": form,
-            "held": money(escrow.held_amount, escrow.currency),
-            "amount": money(escrow.amount, escrow.currency),
-            "released": money(escrow.released_amount, escrow.currency),
-            "refunded": money(escrow.refunded_amount, escrow.currency),
-            "disputes": escrow.history.filter(to_status=EscrowStatus.DISPUTED).order_by("at", "id"),
-        }
-        return TemplateResponse(request, "admin/escrow/escrow/resolve.html", context)
