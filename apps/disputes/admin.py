@@ -31,7 +31,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from apps.core.actors import Actor
-from apps.core.admin import ReadOnlyAdminMixin
+from apps.core.admin import ReadOnlyAdminMixin, money, show_service_error
 from apps.core.errors import DomainError
 from apps.core.money import round_money
 from apps.disputes import services
@@ -55,19 +55,6 @@ PREVIEW_NOTES = {
     PreviewStatus.NONE: "No preview for this type of file.",
     PreviewStatus.FAILED: "No preview: the file could not be drawn. Download it to look at it.",
 }
-
-
-def money(amount: Decimal | None, currency: str) -> str:
-    return "-" if amount is None else f"{round_money(amount, currency)} {currency}"
-
-
-def show_service_error(form: forms.Form, error: DomainError) -> None:
-    """A service's refusal on its form: beside the fields it names problems of (a list of
-    sentences), and its message above them; other details (amounts, what is held) are context."""
-    named = [field for field, problems in error.details.items() if field in form.fields and isinstance(problems, list)]
-    for field in named:
-        form.add_error(field, error.details[field])
-    form.add_error(None, error.message)
 
 
 # --- Forms (staff only) -------------------------------------------------------------------------

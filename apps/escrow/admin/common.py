@@ -6,15 +6,13 @@ from decimal import Decimal
 from urllib.parse import urlencode
 from uuid import UUID
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from apps.core.admin import ReadOnlyAdminMixin
-from apps.core.errors import DomainError
+from apps.core.admin import ReadOnlyAdminMixin, money
 from apps.core.money import round_money
 from apps.escrow.models import (
     DEBIT_NORMAL,
@@ -26,13 +24,6 @@ from apps.tenancy.admin_site import admin_organization_id, is_platform_staff
 from apps.tenancy.selectors import organization_queryset
 
 PLATFORM = "platform"  # the organization filter's value for the platform's own accounts
-
-
-def money(amount: Decimal | None, currency: str) -> str:
-    """`1000.00 EUR`: stored amounts are whole minor units, shown with exactly that many places."""
-    if amount is None:
-        return "-"
-    return f"{round_money(amount, currency)} {currency}"
 
 
 def amount_only(amount: Decimal, currency: str) -> str:
@@ -48,16 +39,6 @@ def moment(value) -> str:
 def shown_balance(kind: str, total: Decimal) -> Decimal:
     """A sum of postings as the account's owner reads it: credit-normal accounts positive."""
     return total if kind in DEBIT_NORMAL else -total
-
-
-def show_service_error(form: forms.Form, error: DomainError) -> None:
-    """A service's refusal on the form: beside the fields it names, else above them."""
-    named = [field for field in error.details if field in form.fields]
-    for field in named:
-        problems = error.details[field]
-        form.add_error(field, problems if isinstance(problems, list) else [str(problems)])
-    if not named:
-        form.add_error(None, error.message)
 
 
 def ledger_url(**filters) -> str:

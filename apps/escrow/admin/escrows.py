@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from apps.core.admin import ReadOnlyAdminMixin, StatusHistoryInlineMixin
+from apps.core.admin import ReadOnlyAdminMixin, StatusHistoryInlineMixin, money
 from apps.escrow.admin.common import (
     EscrowCurrencyFilter,
     EscrowPartInline,
@@ -17,7 +17,6 @@ from apps.escrow.admin.common import (
     ledger_url,
     lines_table,
     moment,
-    money,
     postings_shown_to,
 )
 from apps.escrow.models import (

@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.core.actors import Actor
-from apps.core.admin import ReadOnlyAdminMixin
+from apps.core.admin import ReadOnlyAdminMixin, money, show_service_error
 from apps.core.errors import DomainError
 from apps.escrow import selectors, services
 from apps.escrow.admin.common import (
@@ -29,9 +29,7 @@ from apps.escrow.admin.common import (
     as_uuid,
     ledger_url,
     moment,
-    money,
     postings_shown_to,
-    show_service_error,
     shown_balance,
 )
 from apps.escrow.models import (
