@@ -644,7 +644,7 @@ KYC_MAX_FILE_BYTES = env_int("KYC_MAX_FILE_BYTES", 10 * 1024 * 1024)
 KYC_EXPIRY_WARNING_DAYS = 30
 KYC_DOWNLOAD_URL_MAX_AGE = 300  # seconds a signed download link works
 # Previews of uploaded files are drawn in a worker, in a child process within these limits
-# (apps/kyc/sandbox.py); beyond them the admin shows "preview unavailable" and the reason.
+# (apps/core/preview_sandbox.py); beyond them the admin shows "preview unavailable" and the reason.
 KYC_PREVIEW_TIMEOUT_SECONDS = env_int("KYC_PREVIEW_TIMEOUT_SECONDS", 20)
 KYC_PREVIEW_MEMORY_BYTES = env_int("KYC_PREVIEW_MEMORY_MB", 512) * 1024 * 1024
 KYC_PREVIEW_MAX_PAGES = 3  # the first pages of a PDF, stacked
