@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
@@ -24,7 +25,7 @@ from config.celery import app as celery_app
 from tests.disputes.test_disputes_api import open_case
 from tests.support import wait_until
 
-PREVIEW_WIDTH = 480  # DISPUTES["PREVIEW_MAX_WIDTH"]
+PREVIEW_WIDTH = settings.DISPUTES["PREVIEW_MAX_WIDTH"]
 
 
 def image_bytes(size: tuple[int, int], *, mode: str = "RGB", color="brown", kind: str = "PNG") -> bytes:
@@ -200,7 +201,7 @@ def test_the_beat_job_asks_again_for_a_preview_whose_task_was_lost(celery_worker
     assert evidence_row(fresh).preview_status == "pending"
 
 
-def test_the_drawing_goes_to_the_documents_queue_and_the_resubmit_runs_on_beat(settings):
+def test_the_drawing_goes_to_the_documents_queue_and_the_resubmit_runs_on_beat():
     route = celery_app.amqp.router.route({}, evidence_preview_render.name)
 
     assert route["queue"].name == "documents"  # with KYC's previews, away from the default queue
