@@ -164,8 +164,8 @@ class KycDocumentAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
 
     @admin.display(description="preview")
     def preview(self, document):
-        # Never drawn here: a worker draws it in a limited child process (apps/kyc/sandbox.py),
-        # so a hostile file cannot hold or crash a web process.
+        # Never drawn here: a worker draws it in a limited child process
+        # (apps/core/preview_sandbox.py), so a hostile file cannot hold or crash a web process.
         # A page view only reads: a preview never requested (a document stored before previews
         # moved to a worker) is asked for by the beat job `kyc-previews-resubmit`.
         if document.preview_status in (PreviewStatus.NOT_REQUESTED, PreviewStatus.PENDING):

@@ -2,7 +2,7 @@
 
 Nothing here touches the database or storage: each function takes values and returns
 CheckResult objects, so services, the API and the admin can show the same sentences to a
-person and tests can call them directly. Previews are drawn elsewhere (apps/kyc/previews.py),
+person and tests can call them directly. Previews are drawn elsewhere (apps/core/previews.py),
 only ever in a limited child process of a worker.
 """
 

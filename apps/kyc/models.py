@@ -118,7 +118,7 @@ class KycDocument(models.Model):
     )
     version = models.PositiveSmallIntegerField(default=1)
     expiry_warned_at = models.DateTimeField(null=True, blank=True)
-    # Drawn by a worker in a limited child process (apps/kyc/sandbox.py), stored privately.
+    # Drawn by a worker in a limited child process (apps/core/preview_sandbox.py), stored privately.
     preview_file = models.FileField(upload_to=preview_upload_path, max_length=300, blank=True)
     preview_status = models.CharField(max_length=16, choices=PreviewStatus.choices, default=PreviewStatus.NOT_REQUESTED)
     preview_note = models.CharField(max_length=300, blank=True, help_text="Why there is no preview.")

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.core.context import tenant_scope
+from apps.core.preview_sandbox import PreviewOutcome
 from apps.core.task_bases import SystemTask, TenantTask
 from apps.kyc import services
-from apps.kyc.sandbox import PreviewOutcome
 
 
 @shared_task(base=TenantTask)

@@ -360,6 +360,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Disputes: remind the awaited side before its answer is due; overdue cases go to mediation.
     "disputes-deadlines": {"task": "apps.disputes.tasks.disputes_deadlines", "schedule": timedelta(minutes=15)},
+    # Evidence previews a lost task left pending (apps.disputes.services.previews).
+    "disputes-previews-resubmit": {
+        "task": "apps.disputes.tasks.disputes_previews_resubmit",
+        "schedule": timedelta(minutes=5),
+    },
     # Chat: erase deleted messages' content past retention; delete uploads never sent.
     "chat-purge-deleted": {
         "task": "apps.chat.tasks.chat_purge_deleted",
@@ -420,6 +425,19 @@ DISPUTES = {
     "MAX_EVIDENCE_BYTES": env_int("DISPUTES_MAX_EVIDENCE_BYTES", 10 * 1024 * 1024),
     "MAX_STATEMENT_CHARACTERS": 10000,
     "DOWNLOAD_URL_MAX_AGE": 300,  # seconds a signed evidence link works
+    # Evidence previews are drawn by a worker in the shared sandbox (apps/core/preview_sandbox.py)
+    # within these limits; beyond them the preview is `failed`. One page 480 pixels wide: the
+    # mediation page shows two columns of thumbnails, and the file is a click away.
+    "PREVIEW_TIMEOUT_SECONDS": env_int("DISPUTES_PREVIEW_TIMEOUT_SECONDS", 20),
+    "PREVIEW_MEMORY_BYTES": env_int("DISPUTES_PREVIEW_MEMORY_MB", 512) * 1024 * 1024,
+    "PREVIEW_MAX_PAGES": 1,
+    "PREVIEW_MAX_PIXELS": 8_000_000,
+    "PREVIEW_MAX_WIDTH": 480,
+    # A preview still pending this long after its evidence was added lost its task (the task's
+    # hard limit is the timeout + 20 s): the beat job `disputes-previews-resubmit` asks again,
+    # at most this many per run.
+    "PREVIEW_RESUBMIT_AFTER": timedelta(minutes=10),
+    "PREVIEW_RESUBMIT_BATCH": 200,
 }
 # Chat (docs/chat.md).
 CHAT = {
@@ -644,7 +662,7 @@ KYC_MAX_FILE_BYTES = env_int("KYC_MAX_FILE_BYTES", 10 * 1024 * 1024)
 KYC_EXPIRY_WARNING_DAYS = 30
 KYC_DOWNLOAD_URL_MAX_AGE = 300  # seconds a signed download link works
 # Previews of uploaded files are drawn in a worker, in a child process within these limits
-# (apps/kyc/sandbox.py); beyond them the admin shows "preview unavailable" and the reason.
+# (apps/core/preview_sandbox.py); beyond them the admin shows "preview unavailable" and the reason.
 KYC_PREVIEW_TIMEOUT_SECONDS = env_int("KYC_PREVIEW_TIMEOUT_SECONDS", 20)
 KYC_PREVIEW_MEMORY_BYTES = env_int("KYC_PREVIEW_MEMORY_MB", 512) * 1024 * 1024
 KYC_PREVIEW_MAX_PAGES = 3  # the first pages of a PDF, stacked

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 
+from apps.core.previews import render_preview_png
 from apps.core.uploads import CheckResult, file_checks, sniff_content_type
 from apps.kyc.checks import (
     DocumentType,
@@ -20,7 +21,6 @@ from apps.kyc.checks import (
     expiry_check,
     number_checks,
 )
-from apps.kyc.previews import render_preview_png
 
 MB = 1024 * 1024
 

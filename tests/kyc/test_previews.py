@@ -10,8 +10,9 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
+from apps.core.preview_sandbox import PreviewLimits, render_in_sandbox
 from apps.kyc.models import PreviewStatus
-from apps.kyc.sandbox import PreviewLimits, render_in_sandbox
+from apps.kyc.services import document_preview_limits
 from tests.factories import OrganizationFactory, UserFactory, member
 from tests.kyc.conftest import INN, OGRN, pdf_file, stored_documents, upload
 from tests.support import admin_client as logged_in
@@ -160,7 +161,7 @@ def test_a_child_over_its_memory_limit_is_a_clean_failure():
 
 
 def test_a_file_uploaded_as_pdf_that_pdfium_cannot_read_has_no_preview_and_says_why():
-    limits = PreviewLimits.from_settings()
+    limits = document_preview_limits()
 
     outcome = render_in_sandbox(data=b"%PDF-1.7 nothing else", content_type="application/pdf", limits=limits)
 

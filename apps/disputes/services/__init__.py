@@ -4,7 +4,12 @@ from apps.disputes.services.cases import DisputeInput, dispute_change_status, di
 from apps.disputes.services.deadlines import disputes_deadline_organizations, disputes_deadlines_apply
 from apps.disputes.services.evidence import Upload, evidence_add
 from apps.disputes.services.mediation import dispute_assign_mediator, dispute_request_information
-from apps.disputes.services.previews import evidence_preview_render
+from apps.disputes.services.previews import (
+    evidence_preview_render,
+    evidence_preview_resubmit,
+    evidence_preview_store,
+    evidence_previews_waiting,
+)
 from apps.disputes.services.resolutions import ResolutionInput, dispute_resolve, resolution_answer
 
 __all__ = [
@@ -20,5 +25,8 @@ __all__ = [
     "disputes_deadlines_apply",
     "evidence_add",
     "evidence_preview_render",
+    "evidence_preview_resubmit",
+    "evidence_preview_store",
+    "evidence_previews_waiting",
     "resolution_answer",
 ]

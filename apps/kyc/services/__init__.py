@@ -19,6 +19,7 @@ from apps.kyc.services.documents import (
     verification_set_target_level,
 )
 from apps.kyc.services.previews import (
+    document_preview_limits,
     document_preview_request,
     document_preview_store,
     document_previews_waiting,
@@ -31,6 +32,7 @@ __all__ = [
     "REQUIRED_DATA",
     "Upload",
     "document_expire",
+    "document_preview_limits",
     "document_preview_request",
     "document_preview_store",
     "document_previews_waiting",

@@ -2,8 +2,9 @@
 
 The web process never draws: an upload (apps.kyc.services.documents) marks its preview
 pending and queues `kyc_document_render_preview` (documents queue), which draws it in a
-limited child process (apps.kyc.sandbox); the beat job `kyc_previews_resubmit` asks again
-for what no worker will draw.
+limited child process (apps.core.preview_sandbox, shared with disputes, within KYC's own
+limits: `document_preview_limits`); the beat job `kyc_previews_resubmit` asks again for what
+no worker will draw.
 """
 
 from __future__ import annotations
@@ -17,10 +18,21 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.context import tenant_scope
+from apps.core.preview_sandbox import PreviewLimits, PreviewOutcome, render_in_sandbox
 from apps.core.uploads import sniff_content_type
 from apps.kyc import tasks
 from apps.kyc.models import KycDocument, PreviewStatus
-from apps.kyc.sandbox import PreviewLimits, PreviewOutcome, render_in_sandbox
+
+
+def document_preview_limits() -> PreviewLimits:
+    """The sandbox's limits for a KYC document's preview (settings KYC_PREVIEW_*)."""
+    return PreviewLimits(
+        timeout_seconds=settings.KYC_PREVIEW_TIMEOUT_SECONDS,
+        memory_bytes=settings.KYC_PREVIEW_MEMORY_BYTES,
+        max_pages=settings.KYC_PREVIEW_MAX_PAGES,
+        max_pixels=settings.KYC_PREVIEW_MAX_PIXELS,
+        max_width=settings.KYC_PREVIEW_MAX_WIDTH,
+    )
 
 
 @transaction.atomic
@@ -71,7 +83,12 @@ def document_render_preview(*, organization_id: UUID, document_id: UUID) -> str:
         with document.file.open("rb") as stored:
             data = stored.read()
         content_type = sniff_content_type(data[:16]) or ""
-    outcome = render_in_sandbox(data=data, content_type=content_type, limits=PreviewLimits.from_settings())
+    outcome = render_in_sandbox(
+        data=data,
+        content_type=content_type,
+        limits=document_preview_limits(),
+        log_context={"document_id": str(document_id), "organization_id": str(organization_id)},
+    )
     with tenant_scope(organization_id):
         return document_preview_store(document_id=document_id, outcome=outcome).preview_status
 

@@ -1,9 +1,10 @@
-"""Drawing a KYC document's preview: the image, or a PDF's first pages, as one PNG.
+"""Drawing a preview of an uploaded file: the image, or a PDF's first pages, as one PNG.
 
+Shared by every context that shows uploads to a person (KYC documents, dispute evidence).
 Pure functions on bytes, no database or storage. They parse files strangers uploaded, so the
-application never calls them in a web request or in a worker's own process: `apps.kyc.sandbox`
-runs them in a child process with memory and CPU limits (a PDF of a few kilobytes can ask
-PDFium for gigabytes and minutes). Tests call them directly.
+application never calls them in a web request or in a worker's own process:
+`apps.core.preview_sandbox` runs them in a child process with memory and CPU limits (a PDF of a
+few kilobytes can ask PDFium for gigabytes and minutes). Tests call them directly.
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ logger = logging.getLogger(__name__)
 PDF = "application/pdf"
 JPEG = "image/jpeg"
 PNG = "image/png"
+# The types a preview is drawn for; a caller records "no preview" for any other without
+# starting the sandbox.
+PREVIEWABLE_CONTENT_TYPES = frozenset({PDF, JPEG, PNG})
 
 # PDFium may not be entered from two threads at once, even for different documents
 # (pypdfium2 docs, "Incompatibility with Threading"); thread pools would.
 PDFIUM_LOCK = threading.Lock()
 
-# A page is drawn at most this many times taller than wide, and no PDF page is larger than
-# 14,400 points (200 inches, the PDF reference's limit): a bigger one is not a scan of a paper.
+# A page or an image is drawn at most this many times taller than wide, and no PDF page is
+# larger than 14,400 points (200 inches, the PDF reference's limit): a bigger one is not a scan
+# of a paper.
 MAX_HEIGHT_PER_WIDTH = 4
 MAX_PAGE_POINTS = 14_400
 # A PNG or JPEG of a few MB can hold a hundred million pixels; drawing it takes gigabytes.
@@ -45,16 +50,21 @@ def _png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def _image_preview(data: bytes, max_width: int) -> bytes:
-    with Image.open(io.BytesIO(data)) as opened:
+def _image_preview(data: bytes, content_type: str, max_width: int) -> bytes:
+    # Only the decoder of the type the upload check identified: none of Pillow's other formats
+    # gets to parse the bytes.
+    with Image.open(io.BytesIO(data), formats=["PNG" if content_type == PNG else "JPEG"]) as opened:
         pixels = opened.width * opened.height
         if pixels > MAX_SOURCE_PIXELS:
             raise PreviewRefused(
                 f"The image has {pixels:,} pixels; previews are drawn for images of at most {MAX_SOURCE_PIXELS:,}."
             )
+        box = (max_width, max_width * MAX_HEIGHT_PER_WIDTH)
+        # A JPEG can be decoded at a fraction of its size: far less memory for a phone photo.
+        opened.draft("RGB", box)
         # Phone photos store their orientation in EXIF; without this they show sideways.
         image = ImageOps.exif_transpose(opened)
-        image.thumbnail((max_width, image.height), Image.Resampling.LANCZOS)
+        image.thumbnail(box, Image.Resampling.LANCZOS)
         return _png_bytes(image)
 
 
@@ -115,10 +125,10 @@ def render_preview_png(
         if content_type == PDF:
             return _pdf_preview(data, max_width, max_pages, max_pixels)
         if content_type in (JPEG, PNG):
-            return _image_preview(data, max_width)
+            return _image_preview(data, content_type, max_width)
     except PreviewRefused:
         raise
     # A preview is a convenience: a file Pillow or PDFium cannot draw gets none.
     except Exception:
-        logger.info("kyc.preview_failed", extra={"content_type": content_type}, exc_info=True)
+        logger.info("file_preview.unreadable", extra={"content_type": content_type}, exc_info=True)
     return None

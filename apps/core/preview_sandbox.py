@@ -1,12 +1,13 @@
-"""Drawing previews of untrusted files in a child process with limits.
+"""Drawing previews of untrusted files in a child process with limits (KYC documents, dispute
+evidence: each caller builds its PreviewLimits from its own settings).
 
 A hostile PDF of a few kilobytes can make PDFium draw for minutes and take gigabytes (a
 page of a million strokes does both). The Celery worker therefore never draws in its own
-process: it starts `python -m apps.kyc.sandbox`, which lowers its own address-space and CPU
-limits (`resource.setrlimit`) before it imports PDFium, reads the file on stdin and writes
-the PNG on stdout. The parent waits at most KYC_PREVIEW_TIMEOUT_SECONDS. Whatever the child
-does (runs out of memory and aborts, is killed at its CPU limit, hangs), the worker lives on
-and the preview is recorded as unavailable with the reason.
+process: it starts `python -m apps.core.preview_sandbox`, which lowers its own address-space
+and CPU limits (`resource.setrlimit`) before it imports PDFium, reads the file on stdin and
+writes the PNG on stdout. The parent waits at most `limits.timeout_seconds`. Whatever the
+child does (runs out of memory and aborts, is killed at its CPU limit, hangs), the worker
+lives on and the caller records the preview as unavailable with the reason.
 
 The child gets an empty environment: it needs no settings, and must not see secrets.
 """
@@ -18,6 +19,7 @@ import resource
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,23 +32,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class PreviewLimits:
-    timeout_seconds: float
-    memory_bytes: int
-    max_pages: int
-    max_pixels: int
+    """What one drawing may use and produce; each caller reads its own settings into one."""
+
+    timeout_seconds: float  # wall time, also the child's CPU time
+    memory_bytes: int  # the child's address space
+    max_pages: int  # of a PDF, the first ones, stacked
+    max_pixels: int  # of the whole preview; pages past it are left out
     max_width: int
-
-    @classmethod
-    def from_settings(cls) -> PreviewLimits:
-        from django.conf import settings
-
-        return cls(
-            timeout_seconds=settings.KYC_PREVIEW_TIMEOUT_SECONDS,
-            memory_bytes=settings.KYC_PREVIEW_MEMORY_BYTES,
-            max_pages=settings.KYC_PREVIEW_MAX_PAGES,
-            max_pixels=settings.KYC_PREVIEW_MAX_PIXELS,
-            max_width=settings.KYC_PREVIEW_MAX_WIDTH,
-        )
 
 
 @dataclass(frozen=True)
@@ -55,12 +47,17 @@ class PreviewOutcome:
     reason: str  # why there is no preview, for the reviewer; "" when there is one
 
 
-def render_in_sandbox(*, data: bytes, content_type: str, limits: PreviewLimits) -> PreviewOutcome:
-    """Draw the preview in a limited child process; never raises for anything the file does."""
+def render_in_sandbox(
+    *, data: bytes, content_type: str, limits: PreviewLimits, log_context: Mapping[str, str] | None = None
+) -> PreviewOutcome:
+    """Draw the preview in a limited child process; never raises for anything the file does.
+
+    `log_context` (e.g. the document's or evidence's id) goes into the warning logged when the
+    child dies in an unexpected way, so the file can be found."""
     command = [
         sys.executable,
         "-m",
-        "apps.kyc.sandbox",
+        "apps.core.preview_sandbox",
         content_type,
         str(limits.max_width),
         str(limits.max_pages),
@@ -88,8 +85,13 @@ def render_in_sandbox(*, data: bytes, content_type: str, limits: PreviewLimits) 
     if child.returncode == EXIT_UNREADABLE:
         return PreviewOutcome(None, "The file cannot be drawn: it is damaged or uses features the viewer lacks.")
     logger.warning(
-        "kyc.preview_child_failed",
-        extra={"returncode": child.returncode, "stderr_tail": message[-3:], "content_type": content_type},
+        "file_preview.child_failed",
+        extra={
+            **(log_context or {}),
+            "returncode": child.returncode,
+            "stderr_tail": message[-3:],
+            "content_type": content_type,
+        },
     )
     if child.returncode in (-signal.SIGXCPU, -signal.SIGKILL):  # RLIMIT_CPU: soft, then hard
         return PreviewOutcome(None, f"Drawing the preview used up its {limits.timeout_seconds:g} seconds of CPU time.")
@@ -107,7 +109,7 @@ def _child(arguments: list[str]) -> int:
     resource.setrlimit(resource.RLIMIT_AS, (int(memory_bytes), int(memory_bytes)))
     resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_seconds), int(cpu_seconds) + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    from apps.kyc.previews import PreviewRefused, render_preview_png
+    from apps.core.previews import PreviewRefused, render_preview_png
 
     data = sys.stdin.buffer.read()
     try:
