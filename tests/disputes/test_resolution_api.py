@@ -266,3 +266,27 @@ def test_the_timeline_shows_the_decision_and_the_money_it_moved_to_staff_and_par
     assert types == [entry["type"] for entry in as_staff.json()["data"]]
     assert {"dispute_opened", "escrow_frozen", "resolution_decided", "escrow_refunded"} <= set(types)
     assert types.index("escrow_frozen") < types.index("resolution_decided")
+
+
+def test_an_escrow_funded_while_a_case_is_open_is_frozen_for_it_and_settled_by_its_decision(
+    api, mediator, client_party, order, escrow
+):
+    from apps.core.services import outbox_relay
+    from tests.escrow.parties import fund_escrow
+
+    opened = open_case(api, client_party, order, amount_claimed="100.00").json()
+    fund_escrow(client_party, escrow)
+    with system_scope(reason="test: the funding's event", audit=False):
+        funded = OutboxEvent.objects.filter(event_type="escrow.funded").latest("created_at")
+    with tenant_scope(funded.organization_id):
+        delivered = outbox_relay(organization_id=funded.organization_id, event_ids=[funded.id])
+        again = services.dispute_freeze_funded_escrow(order_id=order.id, escrow_id=escrow.id)
+    case = api(client_party.staff).get(f"/api/v1/disputes/{opened['id']}").json()
+    api(mediator).put(f"/api/v1/disputes/{opened['id']}/status", {"status": "in_mediation"}, format="json")
+    decided = resolve(api(mediator), opened, outcome="refund")
+
+    assert opened["escrow_id"] is None and delivered == 1
+    assert case["escrow_id"] == str(escrow.id) and again is None
+    assert decided.status_code == 201, decided.json()
+    assert decided.json()["resolutions"][-1]["escrow_moved"] is True
+    assert escrow_now(escrow.id).status == "refunded"

@@ -1,6 +1,11 @@
 """Every write of disputes, one function per use case (split by group below, one façade here)."""
 
-from apps.disputes.services.cases import DisputeInput, dispute_change_status, dispute_open
+from apps.disputes.services.cases import (
+    DisputeInput,
+    dispute_change_status,
+    dispute_freeze_funded_escrow,
+    dispute_open,
+)
 from apps.disputes.services.deadlines import disputes_deadline_organizations, disputes_deadlines_apply
 from apps.disputes.services.evidence import Upload, evidence_add
 from apps.disputes.services.mediation import dispute_assign_mediator, dispute_request_information
@@ -18,6 +23,7 @@ __all__ = [
     "Upload",
     "dispute_assign_mediator",
     "dispute_change_status",
+    "dispute_freeze_funded_escrow",
     "dispute_open",
     "dispute_request_information",
     "dispute_resolve",

@@ -18,7 +18,7 @@ from apps.core.errors import DomainError, ErrorCode, ValidationFailed
 from apps.core.lifecycle import history_record, move
 from apps.core.services import number_next
 from apps.disputes.events import DisputeOpened, DisputeStatusChanged
-from apps.disputes.models import Dispute, DisputeStatus, Outcome, ReasonCategory, Side
+from apps.disputes.models import ENDED, Dispute, DisputeStatus, Outcome, ReasonCategory, Side
 from apps.disputes.selectors import acting_for_staff, dispute_for_actor, own_customer_id
 from apps.disputes.transitions import DISPUTE, OPENER, STAFF
 
@@ -221,4 +221,33 @@ def dispute_change_status(*, actor: Actor, dispute_id: UUID, status: str, reason
     if status == DisputeStatus.WITHDRAWN and dispute.escrow_id is not None:
         # Nothing decided, nothing moved: the escrow goes back to where it was before the case.
         escrow_resolve_dispute(actor=actor, escrow_id=dispute.escrow_id, note=f"Dispute {dispute.number} withdrawn")
+    return dispute
+
+
+@transaction.atomic
+def dispute_freeze_funded_escrow(*, order_id: UUID, escrow_id: UUID) -> Dispute | None:
+    """The order's escrow was funded while a case about the order is open that froze nothing
+    (nothing was held when it was opened): freeze it now for the case, as the system, so that
+    neither a release nor the automatic one pays out what the case is about. Nothing for an
+    order without such a case, a case already resolved, or a second delivery of the event
+    (the case then names its escrow). Locks the case, then the escrow."""
+    from apps.core.context import current_organization_id
+    from apps.escrow.selectors import escrow_may_be_disputed, escrow_of_order
+    from apps.escrow.services import escrow_dispute
+
+    organization_id = current_organization_id()
+    dispute = (
+        Dispute.objects.select_for_update()
+        .filter(order_id=order_id, escrow_id__isnull=True)
+        .exclude(status__in=[*ENDED, DisputeStatus.RESOLVED])
+        .first()
+    )
+    escrow = escrow_of_order(organization_id=organization_id, order_id=order_id) if dispute else None
+    if dispute is None or escrow is None or escrow.id != escrow_id or not escrow_may_be_disputed(escrow):
+        return None
+    actor = Actor.system(organization_id=organization_id)
+    escrow_dispute(actor=actor, escrow_id=escrow.id, reason=f"Dispute {dispute.number}, open when it was funded")
+    dispute.escrow_id = escrow.id
+    dispute.save(update_fields=["escrow_id", "updated_at"])
+    logger.info("dispute.escrow_frozen_on_funding", extra={"dispute_id": str(dispute.id), "escrow_id": str(escrow.id)})
     return dispute
