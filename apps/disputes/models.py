@@ -225,11 +225,21 @@ class DisputeEvidence(models.Model):
     # A picture of the file for the mediation page, rendered off the request by a worker.
     preview = models.FileField(upload_to=preview_path, max_length=300, blank=True)
     preview_status = models.CharField(max_length=8, choices=PreviewStatus.choices, blank=True)
+    # When a worker was last asked to draw it: a preview pending long after is asked for again.
+    preview_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["dispute", "created_at"], name="dispute_evidence_idx")]
+        indexes = [
+            models.Index(fields=["dispute", "created_at"], name="dispute_evidence_idx"),
+            # The resubmit job: previews still waiting for a worker.
+            models.Index(
+                fields=["preview_requested_at"],
+                condition=Q(preview_status="pending"),
+                name="dispute_preview_pending_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} in {self.dispute_id}"

@@ -165,7 +165,7 @@ def test_only_previews_pending_past_the_resubmit_delay_are_waiting(api, client_p
     )
     _render_in_scope(evidence_row(drawn))
     with system_scope(reason="test: the lost one was added an hour ago"):
-        DisputeEvidence.objects.filter(pk=lost).update(created_at=timezone.now() - timedelta(hours=1))
+        DisputeEvidence.objects.filter(pk=lost).update(preview_requested_at=timezone.now() - timedelta(hours=1))
 
     # when the beat job's service looks for them, in the bypass scope
     with system_scope(reason="test: find the previews waiting", audit=False):
@@ -189,7 +189,7 @@ def test_the_beat_job_asks_again_for_a_preview_whose_task_was_lost(celery_worker
     assert wait_until(lambda: evidence_row(lost).preview_status == evidence_row(fresh).preview_status == "ready")
     with system_scope(reason="test: rewind the previews", audit=False):
         DisputeEvidence.objects.filter(pk__in=[lost, fresh]).update(preview_status=PreviewStatus.PENDING, preview="")
-        DisputeEvidence.objects.filter(pk=lost).update(created_at=timezone.now() - timedelta(hours=1))
+        DisputeEvidence.objects.filter(pk=lost).update(preview_requested_at=timezone.now() - timedelta(hours=1))
 
     # when the beat job runs (here in the test's process; the drawing goes to the worker)
     asked = disputes_previews_resubmit()
@@ -206,3 +206,22 @@ def test_the_drawing_goes_to_the_documents_queue_and_the_resubmit_runs_on_beat()
 
     assert route["queue"].name == "documents"  # with KYC's previews, away from the default queue
     assert settings.CELERY_BEAT_SCHEDULE["disputes-previews-resubmit"]["task"] == disputes_previews_resubmit.name
+
+
+@pytest.mark.django_db
+def test_asking_again_restarts_the_clock_so_a_slow_queue_gets_no_repeats(api, client_party, order):
+    # given a preview pending for an hour
+    case = open_case(api, client_party, order).json()
+    lost = add_file(api, client_party, case["id"], "photo.png", image_bytes((40, 30)), "image/png").json()["id"]
+    with system_scope(reason="test: the lost one was asked for an hour ago"):
+        DisputeEvidence.objects.filter(pk=lost).update(preview_requested_at=timezone.now() - timedelta(hours=1))
+
+    # when it is asked for again, and the job looks once more before the worker drew it
+    with tenant_scope(client_party.org.id):
+        services.evidence_preview_resubmit(evidence_id=lost)
+    with system_scope(reason="test: find the previews waiting", audit=False):
+        waiting = services.evidence_previews_waiting()
+
+    # then it is not asked for a second time
+    assert waiting == []
+    assert evidence_row(lost).preview_status == "pending"

@@ -19,6 +19,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.context import current_organization_id, tenant_scope
@@ -44,7 +45,7 @@ def evidence_preview_limits() -> PreviewLimits:
 def evidence_preview_request(*, evidence: DisputeEvidence) -> None:
     """Mark a file evidence (not saved yet) as waiting for its preview, and ask a worker to draw
     it once the evidence is committed (a rolled-back upload asks for nothing)."""
-    evidence.preview_status = PreviewStatus.PENDING
+    evidence.preview_status, evidence.preview_requested_at = PreviewStatus.PENDING, timezone.now()
     _render_on_commit(evidence_id=evidence.id, organization_id=evidence.client_organization_id)
 
 
@@ -60,26 +61,27 @@ def evidence_preview_resubmit(*, evidence_id: UUID) -> DisputeEvidence | None:
     """Ask a worker again for a preview still pending (its task lost); nothing for one drawn
     meanwhile. The task is a no-op once the preview is no longer pending, so asking twice
     draws and stores it once."""
-    evidence = DisputeEvidence.objects.filter(pk=evidence_id).first()
-    if evidence is not None and evidence.preview_status == PreviewStatus.PENDING:
+    still_pending = DisputeEvidence.objects.filter(pk=evidence_id, preview_status=PreviewStatus.PENDING)
+    if still_pending.update(preview_requested_at=timezone.now()):
+        evidence = still_pending.get()
         _render_on_commit(evidence_id=evidence.id, organization_id=evidence.client_organization_id)
-    return evidence
+        return evidence
+    return DisputeEvidence.objects.filter(pk=evidence_id).first()
 
 
 def evidence_previews_waiting(*, now: datetime | None = None) -> list[tuple[UUID, UUID]]:
     """(evidence id, client organization id) of previews no worker will draw: pending longer
-    than DISPUTES["PREVIEW_RESUBMIT_AFTER"] after the evidence was added (a lost enqueue or a
+    than DISPUTES["PREVIEW_RESUBMIT_AFTER"] after a worker was last asked (a lost enqueue or a
     dead worker; well past the task's own time limit), oldest first, at most
     DISPUTES["PREVIEW_RESUBMIT_BATCH"]. Reads every tenant: the beat task calls it in its
-    bypass scope, then asks again for each in its organization's scope.
-
-    Evidence is immutable and has no time of its last request: one still waiting at the next
-    run (a queue more than that far behind) is asked for again; the extra task finds it drawn
-    and does nothing."""
+    bypass scope, then asks again for each in its organization's scope (which restarts its
+    clock, so a slow queue is not flooded with repeats)."""
     stale_before = (now or timezone.now()) - settings.DISPUTES["PREVIEW_RESUBMIT_AFTER"]
     return list(
-        DisputeEvidence.objects.filter(preview_status=PreviewStatus.PENDING, created_at__lt=stale_before)
-        .order_by("created_at")
+        DisputeEvidence.objects.filter(preview_status=PreviewStatus.PENDING)
+        # Evidence added before the request time was kept counts from when it was added.
+        .filter(Q(preview_requested_at__lt=stale_before) | Q(preview_requested_at=None, created_at__lt=stale_before))
+        .order_by(F("preview_requested_at").asc(nulls_first=True), "created_at")
         .values_list("id", "client_organization_id")[: settings.DISPUTES["PREVIEW_RESUBMIT_BATCH"]]
     )
 
