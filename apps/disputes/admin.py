@@ -21,6 +21,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -203,9 +204,19 @@ class MediatorFilter(admin.SimpleListFilter):
 
 # --- The admin ----------------------------------------------------------------------------------
 
+
+class StaffStatementForm(forms.Form):
+    statement = forms.CharField(
+        max_length=settings.DISPUTES["MAX_STATEMENT_CHARACTERS"],
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Evidence of the mediator's own (what was checked, with whom): both parties read it.",
+    )
+
+
 ACTIONS = {
     "mediator": AssignMediatorForm,
     "request-information": RequestInformationForm,
+    "statement": StaffStatementForm,
     "status": ChangeStatusForm,
     "resolution": ResolutionForm,
 }
@@ -330,6 +341,7 @@ class DisputeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
         }
         if dispute.status != DisputeStatus.RESOLVED:
             forms_shown["request-information"] = RequestInformationForm()
+            forms_shown["statement"] = StaffStatementForm()
             forms_shown["resolution"] = ResolutionForm(initial=resolution_initial(dispute, balances))
         if bound is not None:
             forms_shown[bound[0]] = bound[1]
@@ -365,6 +377,9 @@ class DisputeAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
                 actor=actor, dispute_id=dispute.pk, side=data["side"], question=data["question"], due_at=data["due_at"]
             )
             return f"the {asked.response_side} is asked to answer by {asked.response_due_at:%Y-%m-%d %H:%M}."
+        if action == "statement":
+            services.evidence_add(actor=actor, dispute_id=dispute.pk, statement=data["statement"])
+            return "the mediator's statement is added to the evidence."
         if action == "status":
             moved = services.dispute_change_status(
                 actor=actor, dispute_id=dispute.pk, status=data["status"], reason=data["reason"]

@@ -110,7 +110,7 @@ def test_staff_mediate_a_case_with_its_evidence_side_by_side(server, seeded_case
     assert checks["clientEvidence"] == 1 and checks["supplierEvidence"] == 1 and checks["sideBySide"] is True
     assert len(checks["previews"]) == 2 and all(preview["loaded"] for preview in checks["previews"])
     assert checks["downloads"] == 2
-    assert checks["actionForms"] == 4
+    assert checks["actionForms"] == 5
 
 
 def test_the_clients_organization_admin_reads_the_case_without_forms(server, seeded_case):  # noqa: F811

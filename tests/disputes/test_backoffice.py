@@ -106,7 +106,7 @@ def test_the_mediation_page_shows_the_case_the_money_and_each_sides_evidence(sta
     assert "Loaded intact" in supplier_column and "Two pallets crushed" not in supplier_column
     preview_url = reverse("admin:disputes_dispute_evidence", args=[case["id"], case["photo_id"], "preview"])
     assert f'src="{preview_url}"' in client_column
-    for action in ("mediator", "request-information", "status", "resolution"):
+    for action in ("mediator", "request-information", "statement", "status", "resolution"):
         assert f'id="form-{action}"' in body
     timeline = body.split('id="dispute-timeline"')[1].split('id="dispute-resolutions"')[0]
     assert timeline.index("entry-dispute_opened") < timeline.index("entry-evidence_added")
@@ -344,3 +344,16 @@ def test_staff_evidence_goes_below_and_a_links_summary_is_kept_as_it_was():
     assert [card.evidence for card in columns["supplier"]] == [answer] and columns["client"] == []
     assert columns["staff"][0].linked == [("event type", "delivered"), ("city", "Kazan")]
     assert columns["staff"][0].file_url is None and columns["staff"][0].preview_url is None
+
+
+def test_staff_add_a_statement_of_their_own_which_is_not_the_awaited_answer(staff, case):
+    added = logged_in(staff).post(act_url(case["id"], "statement"), {"statement": "Called the consignee: confirmed."})
+
+    page = logged_in(staff).get(reverse("admin:disputes_dispute_change", args=[case["id"]])).content.decode()
+    staff_column = page.split('id="evidence-staff"')[1].split('id="dispute-timeline"')[0]
+    assert added.status_code == 302
+    assert "Called the consignee: confirmed." in staff_column
+    with system_scope(reason="test: the case", audit=False):
+        dispute = Dispute.objects.get(pk=case["id"])
+        assert DisputeEvidence.objects.get(dispute=dispute, added_by_side="staff").statement.startswith("Called")
+    assert dispute.status == "under_review"
