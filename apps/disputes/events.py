@@ -72,6 +72,18 @@ class DisputeResolved(DisputeEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DisputeResolutionProposed(DisputeEvent):
+    """The mediator proposes what happens to the money: both parties are to answer it."""
+
+    event_type = "dispute.resolution_proposed"
+    resolution_id: str
+    outcome: str
+    release_amount: str
+    refund_amount: str
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class DisputeResolutionAnswered(DisputeEvent):
     """A party accepted or rejected the proposal or decision before it (rejecting a decision
     appeals it: staff review the case)."""

@@ -158,6 +158,8 @@ def test_both_parties_accepting_a_proposal_makes_it_the_decision_and_closes_the_
 
     assert proposed.status_code == 201, proposed.json()
     assert proposed.json()["status"] == "in_mediation" and untouched.held_amount == held
+    with system_scope(reason="test: read the outbox"):
+        assert OutboxEvent.objects.filter(event_type="dispute.resolution_proposed", aggregate_id=case["id"]).exists()
     assert first.status_code == 200 and first.json()["status"] == "in_mediation"
     assert second.status_code == 200, second.json()
     assert second.json()["status"] == "closed"

@@ -20,7 +20,7 @@ from django.utils import timezone
 from apps.core.actors import Actor
 from apps.core.errors import DomainError, ErrorCode, InvalidStateTransition, PermissionDenied, ValidationFailed
 from apps.core.services import outbox_publish
-from apps.disputes.events import DisputeResolutionAnswered, DisputeResolved
+from apps.disputes.events import DisputeResolutionAnswered, DisputeResolutionProposed, DisputeResolved
 from apps.disputes.models import (
     Answer,
     Dispute,
@@ -136,7 +136,8 @@ def dispute_resolve(*, actor: Actor, dispute_id: UUID, data: ResolutionInput) ->
     decision (`resolution_answer`). A decision moves the held money through the escrow
     (release to the supplier, refund to the client, or both) exactly once and resolves the
     case, whose appeal window starts; without escrow it records the decision only. Locks the
-    case, then the escrow. Publishes `dispute.resolved` for a decision."""
+    case, then the escrow. Publishes `dispute.resolved` for a decision,
+    `dispute.resolution_proposed` for a proposal."""
     if not acting_for_staff(actor):
         raise PermissionDenied("Only the platform's mediators resolve a dispute.")
     dispute = dispute_for_actor(actor=actor, dispute_id=dispute_id, for_update=True)
@@ -164,6 +165,17 @@ def dispute_resolve(*, actor: Actor, dispute_id: UUID, data: ResolutionInput) ->
     )
     if data.kind == ResolutionKind.DECISION:
         _execute(dispute, resolution, actor=actor, who=STAFF)
+    else:
+        outbox_publish(
+            DisputeResolutionProposed(
+                **event_fields(dispute, organization_id=acting_organization_id(dispute, actor)),
+                resolution_id=str(resolution.id),
+                outcome=resolution.outcome,
+                release_amount=str(resolution.release_amount),
+                refund_amount=str(resolution.refund_amount),
+                currency=resolution.currency,
+            )
+        )
     logger.info(
         "dispute.resolution_recorded",
         extra={"dispute_id": str(dispute.id), "kind": resolution.kind, "resolution_id": str(resolution.id)},
