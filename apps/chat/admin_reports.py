@@ -177,7 +177,7 @@ class MessageReportAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
         if confirmed and form.is_valid():
             return form.cleaned_data["reason"]
         rows = [
-            {"report": report, "label": _message_label(report), "text": _excerpt(report.message.body)}
+            {"pk": report.pk, "label": _message_label(report), "detail": f": {_excerpt(report.message.body)}"}
             for report in queryset.order_by("message__seq")
         ]
         context = {
@@ -187,6 +187,7 @@ class MessageReportAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
             "rows": rows,
             "form": form,
             "action": "hide_message",
+            "button": "Hide them",
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
-        return TemplateResponse(request, "admin/chat/messagereport/hide_reason.html", context)
+        return TemplateResponse(request, "admin/action_reason.html", context)

@@ -107,9 +107,9 @@ def test_hide_asks_for_a_reason_first_and_hides_nothing_without_one(staff, shipp
     asked = act(staff, "hide_message", [reported])
     refused = act(staff, "hide_message", [reported], apply="yes", reason="  ")
 
-    assert asked.templates[0].name == "admin/chat/messagereport/hide_reason.html"
+    assert asked.templates[0].name == "admin/action_reason.html"
     assert "Pay me on" in asked.content.decode()
-    assert refused.templates[0].name == "admin/chat/messagereport/hide_reason.html"
+    assert refused.templates[0].name == "admin/action_reason.html"
     assert "Say why the message is hidden." in refused.content.decode()
     assert stored(Message, message.pk).hidden_at is None
     assert stored(MessageReport, reported.pk).status == "open"

@@ -4,18 +4,13 @@ sending, editing, deleting and reporting messages, read receipts and attachments
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import FileResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.chat import selectors, services
 from apps.chat.api import serializers as s
 from apps.chat.api.pagination import HistoryPagination
-from apps.core.api.negotiation import FileDownloadNegotiation
-from apps.core.context import tenant_scope
-from apps.core.download_links import read_download_token
+from apps.core.api.downloads import OpenedFile, SignedFileView
 from apps.core.errors import ValidationFailed
 from apps.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from apps.core.pagination import paginated_response
@@ -240,25 +235,19 @@ class MessageReportView(ChatEndpoint):
         return Response(s.ReportOutput(report).data, status=201 if created else 200)
 
 
-class AttachmentFileView(APIView):
-    # The signed link is the permission (as an S3 presigned URL is): it names the attachment and
-    # the party whose scope reads it, for a few minutes. (Not in the docstring: the API's description.)
-
-    permission_classes = [AllowAny]
-    authentication_classes = []
-    content_negotiation_class = FileDownloadNegotiation
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         responses={(200, kind): bytes for kind in EXTENSIONS_BY_CONTENT_TYPE},
         summary="Download a message's attachment",
     )
-    def get(self, request, token):
-        attachment_id, organization_id = read_download_token(
-            token, salt=s.DOWNLOAD_SALT, max_age=settings.CHAT["DOWNLOAD_URL_MAX_AGE"]
-        )
-        with tenant_scope(organization_id):
-            attachment = selectors.attachment_for_download(attachment_id=attachment_id)
-            handle = attachment.file.open("rb")
-        return FileResponse(
-            handle, as_attachment=True, filename=attachment.filename, content_type=attachment.content_type
-        )
+)
+class AttachmentFileView(SignedFileView):
+    # The link names the attachment and the party whose scope reads it, for a few minutes.
+    salt = s.DOWNLOAD_SALT
+
+    def max_age(self) -> int:
+        return settings.CHAT["DOWNLOAD_URL_MAX_AGE"]
+
+    def open_file(self, *, record_id, organization_id) -> OpenedFile:
+        attachment = selectors.attachment_for_download(attachment_id=record_id)
+        return OpenedFile(attachment.file.open("rb"), attachment.filename, attachment.content_type)

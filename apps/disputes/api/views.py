@@ -8,15 +8,11 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 from django.conf import settings
-from django.http import FileResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from apps.core.api.negotiation import FileDownloadNegotiation
-from apps.core.context import system_scope, tenant_scope
-from apps.core.download_links import read_download_token
+from apps.core.api.downloads import OpenedFile, SignedFileView
+from apps.core.context import system_scope
 from apps.core.errors import PermissionDenied
 from apps.core.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENCY_HEADER_REQUIRED, idempotent
 from apps.core.pagination import paginated_response
@@ -252,25 +248,21 @@ class DisputeResolutionView(DisputeView):
         return Response(self.dispute_body(dispute_id))
 
 
-class EvidenceFileView(APIView):
-    # The signed link is the permission (as an S3 presigned URL is). (Not in the docstring: the API's description.)
-
-    permission_classes = [AllowAny]
-    authentication_classes = []
-    content_negotiation_class = FileDownloadNegotiation
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         responses={(200, kind): bytes for kind in EXTENSIONS_BY_CONTENT_TYPE},
         summary="Download a dispute's evidence file",
     )
-    def get(self, request, token):
-        evidence_id, organization_id = read_download_token(
-            token, salt=s.DOWNLOAD_SALT, max_age=settings.DISPUTES["DOWNLOAD_URL_MAX_AGE"]
-        )
-        with tenant_scope(organization_id):
-            evidence = selectors.evidence_for_download(evidence_id=evidence_id)
-            handle = evidence.file.open("rb")
-        return FileResponse(handle, as_attachment=True, filename=evidence.filename, content_type=evidence.content_type)
+)
+class EvidenceFileView(SignedFileView):
+    salt = s.DOWNLOAD_SALT
+
+    def max_age(self) -> int:
+        return settings.DISPUTES["DOWNLOAD_URL_MAX_AGE"]
+
+    def open_file(self, *, record_id, organization_id) -> OpenedFile:
+        evidence = selectors.evidence_for_download(evidence_id=record_id)
+        return OpenedFile(evidence.file.open("rb"), evidence.filename, evidence.content_type)
 
 
 class DisputeTimelineView(DisputeView):

@@ -5,17 +5,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.conf import settings
-from django.http import FileResponse
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from apps.core.api.downloads import OpenedFile, SignedFileView
 from apps.core.api.filtering import query_params
-from apps.core.api.negotiation import FileDownloadNegotiation
-from apps.core.context import tenant_scope
-from apps.core.download_links import download_token, read_download_token
+from apps.core.download_links import download_token
 from apps.core.errors import NotFound
 from apps.core.pagination import paginated_response
 from apps.documents import selectors, services
@@ -200,32 +196,18 @@ class TemplateDetailView(DocumentsView):
         return Response(s.DocumentTemplateOutput(template).data)
 
 
-class DocumentFileView(APIView):
-    """The PDF behind a signed, short-lived link (the link is the permission, as with S3)."""
+@extend_schema_view(get=extend_schema(responses={(200, "application/pdf"): bytes}, summary="Download a document's PDF"))
+class DocumentFileView(SignedFileView):
+    salt = DOWNLOAD_SALT
 
-    # It opens its own tenant scope, and must: the caller is anonymous (no membership for
-    # apps.tenancy.resolver to pick), and the organization comes from the signed link, which
-    # names exactly one document of it. (Not in the docstring: that is the API's description.)
+    def max_age(self) -> int:
+        return settings.DOCUMENT_DOWNLOAD_URL_MAX_AGE
 
-    permission_classes = [AllowAny]
-    authentication_classes = []
-    content_negotiation_class = FileDownloadNegotiation  # Accept: application/pdf is not a 406
-
-    @extend_schema(responses={(200, "application/pdf"): bytes}, summary="Download a document's PDF")
-    def get(self, request, token):
-        document_id, organization_id = read_download_token(
-            token, salt=DOWNLOAD_SALT, max_age=settings.DOCUMENT_DOWNLOAD_URL_MAX_AGE
-        )
-        with tenant_scope(organization_id):
-            document = selectors.document_get(organization_id=organization_id, document_id=document_id)
-            stored = document.signed_file if document.is_signed else document.file
-            if not stored:
-                raise NotFound("The document has no file yet.")
-            handle = stored.open("rb")
+    def open_file(self, *, record_id, organization_id) -> OpenedFile:
+        document = selectors.document_get(organization_id=organization_id, document_id=record_id)
+        stored = document.signed_file if document.is_signed else document.file
+        if not stored:
+            raise NotFound("The document has no file yet.")
         suffix = "-signed" if document.is_signed else ""
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=f"{document.document_type}-{document.order_number}-v{document.version}{suffix}.pdf",
-            content_type="application/pdf",
-        )
+        filename = f"{document.document_type}-{document.order_number}-v{document.version}{suffix}.pdf"
+        return OpenedFile(stored.open("rb"), filename, "application/pdf")

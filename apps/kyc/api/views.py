@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import FileResponse
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.actors import Actor
+from apps.core.api.downloads import OpenedFile, SignedFileView
 from apps.core.api.filtering import query_params
-from apps.core.api.negotiation import FileDownloadNegotiation
-from apps.core.context import system_scope, tenant_scope
-from apps.core.download_links import download_token, read_download_token
+from apps.core.context import system_scope
+from apps.core.download_links import download_token
 from apps.core.pagination import paginated_response
 from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.core.uploads import EXTENSIONS_BY_CONTENT_TYPE
@@ -172,32 +171,21 @@ class DocumentStatusView(APIView):
         return Response(s.DocumentOutput(document).data)
 
 
-class DocumentFileView(APIView):
-    """The file behind a signed, short-lived link (the link is the permission, as with S3)."""
-
-    # It opens its own tenant scope, and must: the caller is anonymous (no membership for
-    # apps.tenancy.resolver to pick), and the organization comes from the signed link, which
-    # names exactly one document of it. (Not in the docstring: that is the API's description.)
-
-    permission_classes = [AllowAny]
-    authentication_classes = []
-    content_negotiation_class = FileDownloadNegotiation  # Accept: application/pdf is not a 406
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         # The file's own type (the upload checks admit these); octet-stream if it was never sniffed.
         responses={(200, kind): bytes for kind in (*EXTENSIONS_BY_CONTENT_TYPE, "application/octet-stream")},
         summary="Download a document's file",
     )
-    def get(self, request, token):
-        document_id, organization_id = read_download_token(
-            token, salt=DOWNLOAD_SALT, max_age=settings.KYC_DOWNLOAD_URL_MAX_AGE
-        )
-        with tenant_scope(organization_id):
-            document = selectors.document_get(organization_id=organization_id, document_id=document_id)
-            handle = document.file.open("rb")
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=document.original_filename,
-            content_type=document.content_type or "application/octet-stream",
+)
+class DocumentFileView(SignedFileView):
+    salt = DOWNLOAD_SALT
+
+    def max_age(self) -> int:
+        return settings.KYC_DOWNLOAD_URL_MAX_AGE
+
+    def open_file(self, *, record_id, organization_id) -> OpenedFile:
+        document = selectors.document_get(organization_id=organization_id, document_id=record_id)
+        return OpenedFile(
+            document.file.open("rb"), document.original_filename, document.content_type or "application/octet-stream"
         )

@@ -67,13 +67,20 @@ class StaffModerationMixin:
             **self.admin_site.each_context(request),
             "title": title,
             "opts": self.model._meta,
-            "queryset": queryset,
+            "rows": [
+                {
+                    "pk": row.pk,
+                    "label": str(row),
+                    "detail": f" ({row.organization_name})" if getattr(row, "organization_name", "") else "",
+                }
+                for row in queryset
+            ],
             "form": form,
             "action": action,
             "button": button,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
-        return TemplateResponse(request, "admin/marketplace/action_reason.html", context)
+        return TemplateResponse(request, "admin/action_reason.html", context)
 
     def moderate_each(self, request, queryset, change, *, done: str, nothing: str = "") -> None:
         """Apply `change` to each row, in primary-key order: the rows stay locked until the
