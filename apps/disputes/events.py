@@ -72,6 +72,13 @@ class DisputeResolved(DisputeEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DisputeMediatorAssigned(DisputeEvent):
+    """A mediator of the platform took the case (who, the parties do not learn from the event)."""
+
+    event_type = "dispute.mediator_assigned"
+
+
+@dataclass(frozen=True, kw_only=True)
 class DisputeResolutionProposed(DisputeEvent):
     """The mediator proposes what happens to the money: both parties are to answer it."""
 

@@ -29,7 +29,7 @@ def dispute_list(*, organization_id: UUID, own_user: UUID | None = None) -> Quer
 def dispute_staff_list(*, status: str | None = None, mediator_id: UUID | None = None) -> QuerySet[Dispute]:
     """Every case, for platform staff (in the all-tenants scope), newest first; optionally those
     in one status or of one mediator."""
-    queryset = Dispute.objects.select_related("mediator").order_by("-created_at", "-id")
+    queryset = Dispute.objects.order_by("-created_at", "-id")
     if status:
         queryset = queryset.filter(status=status)
     if mediator_id:

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.core.context import system_scope
-from apps.core.models import AuditLog
+from apps.core.models import AuditLog, OutboxEvent
 from tests.disputes.test_disputes_api import open_case
 from tests.escrow.parties import order_between
 from tests.factories import UserFactory, member
@@ -63,6 +63,7 @@ def test_a_mediator_takes_the_case_and_it_is_audited(api, mediator, case):
     assert response.json()["mediator_assigned"] is True
     with system_scope(reason="test: read the audit"):
         assert AuditLog.objects.filter(action="dispute.mediator_assigned", resource_id=case["id"]).exists()
+        assert OutboxEvent.objects.filter(event_type="dispute.mediator_assigned", aggregate_id=case["id"]).exists()
 
 
 def test_only_staff_can_be_mediators(api, mediator, client_party, case):

@@ -175,7 +175,7 @@ def dispute_move(*, dispute: Dispute, to_status: str, actor: Actor, who: str, re
         actor=actor,
         who=who,
         reason=reason,
-        save=["status_changed_at", "response_side", "response_due_at", "updated_at"],
+        save=["status_changed_at", "response_side", "response_due_at", "response_reminded_at", "updated_at"],
         audit={
             "action": "dispute.status_changed",
             "resource_type": "dispute",

@@ -16,9 +16,11 @@ from django.utils import timezone
 from apps.core.actors import Actor
 from apps.core.audit import audit_record
 from apps.core.errors import PermissionDenied, ValidationFailed
+from apps.core.services import outbox_publish
+from apps.disputes.events import DisputeMediatorAssigned
 from apps.disputes.models import Dispute, DisputeStatus, Side
 from apps.disputes.selectors import acting_for_staff, dispute_for_actor
-from apps.disputes.services.cases import acting_organization_id, dispute_move
+from apps.disputes.services.cases import acting_organization_id, dispute_move, event_fields
 from apps.disputes.transitions import DISPUTE, STAFF
 
 logger = logging.getLogger(__name__)
@@ -32,7 +34,8 @@ def _staff_only(actor: Actor, what: str) -> None:
 @transaction.atomic
 def dispute_assign_mediator(*, actor: Actor, dispute_id: UUID, mediator_id: UUID | None = None) -> Dispute:
     """Make a member of the platform staff (the actor, when `mediator_id` is None) the case's
-    mediator; audited. Refused (422) for someone who is not active staff, or a case that is over."""
+    mediator; audited, and published (`dispute.mediator_assigned`: the parties learn someone
+    took the case). Refused (400) for someone who is not active staff, or a case that is over."""
     _staff_only(actor, "assign mediators")
     dispute = dispute_for_actor(actor=actor, dispute_id=dispute_id, for_update=True)
     mediator_id = mediator_id or actor.user_id
@@ -56,6 +59,9 @@ def dispute_assign_mediator(*, actor: Actor, dispute_id: UUID, mediator_id: UUID
         actor_id=actor.user_id,
         old_values={"mediator_id": str(before) if before else None},
         new_values={"mediator_id": str(mediator.pk)},
+    )
+    outbox_publish(
+        DisputeMediatorAssigned(**event_fields(dispute, organization_id=acting_organization_id(dispute, actor)))
     )
     logger.info("dispute.mediator_assigned", extra={"dispute_id": str(dispute.id), "mediator_id": str(mediator.pk)})
     return dispute
@@ -85,8 +91,7 @@ def dispute_request_information(
     DISPUTE.check(dispute.status, DisputeStatus.AWAITING_RESPONSE, who=STAFF, subject=dispute)
     dispute.response_side = side
     dispute.response_due_at = due_at or now + settings.DISPUTES["RESPONSE_WINDOW"]
-    dispute.response_reminded_at = None
-    dispute.save(update_fields=["response_side", "response_due_at", "response_reminded_at", "updated_at"])
+    dispute.response_reminded_at = None  # a new deadline gets its own reminder
     return dispute_move(
         dispute=dispute, to_status=DisputeStatus.AWAITING_RESPONSE, actor=actor, who=STAFF, reason=question
     )
