@@ -891,3 +891,40 @@ PAYMENT_GATEWAYS = {
         "TOLERANCE_SECONDS": 300,  # how old a webhook's signature may be
     }
 }
+
+# --- Notification providers (apps/notifications/providers) ---
+# docs/notification-providers.md. E-mail goes through EMAIL_* above (`make run` points it at
+# the mail catcher, sandboxes/mail_catcher.py).
+# SMS: gateway name -> its adapter class (BACKEND) and options. "sandbox" is the local stand-in
+# `make run` starts (sandboxes/sms_gateway.py); its development key and secret only guard a
+# process on this machine. STATUS_CALLBACK_URL is where the gateway sends delivery reports
+# (the view at /api/v1/notifications/providers/sms/<gateway>/reports).
+DEVELOPMENT_SMS_SANDBOX_API_KEY = "sms-sandbox-development-api-key"
+DEVELOPMENT_SMS_SANDBOX_SECRET = "sms-sandbox-development-report-secret"
+SMS_GATEWAYS = {
+    "sandbox": {
+        "BACKEND": "apps.notifications.providers.sms.sandbox.SandboxSmsGateway",
+        "URL": os.environ.get("SMS_SANDBOX_URL", "http://127.0.0.1:8012"),
+        "API_KEY": os.environ.get("SMS_SANDBOX_API_KEY", DEVELOPMENT_SMS_SANDBOX_API_KEY),
+        "SECRET": os.environ.get("SMS_SANDBOX_SECRET", DEVELOPMENT_SMS_SANDBOX_SECRET),
+        "STATUS_CALLBACK_URL": os.environ.get(
+            "SMS_STATUS_CALLBACK_URL", "http://127.0.0.1:8000/api/v1/notifications/providers/sms/sandbox/reports"
+        ),
+        "TIMEOUT": {"CONNECT": 2, "READ": 5},  # seconds
+        "TOLERANCE_SECONDS": 300,  # how old a delivery report's signature may be
+    }
+}
+SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "sandbox")
+# Web push: the VAPID key pair (private: PEM, or base64url of the raw 32-byte key; public:
+# base64url of the uncompressed point, what PushManager.subscribe takes as applicationServerKey).
+# No key, no push: push_send raises ImproperlyConfigured. `make run` generates a pair under
+# var/secrets/. ALLOW_HTTP_ENDPOINTS lets push go to http:// endpoints (the local sandbox push
+# service); real push services are https only.
+WEB_PUSH = {
+    "VAPID_PRIVATE_KEY": os.environ.get("WEB_PUSH_VAPID_PRIVATE_KEY", ""),
+    "VAPID_PUBLIC_KEY": os.environ.get("WEB_PUSH_VAPID_PUBLIC_KEY", ""),
+    "SUBJECT": os.environ.get("WEB_PUSH_SUBJECT", "mailto:no-reply@manifest.local"),
+    "TTL": env_int("WEB_PUSH_TTL_SECONDS", 24 * 3600),  # how long a push service holds a message
+    "TIMEOUT": {"CONNECT": 2, "READ": 5},  # seconds
+    "ALLOW_HTTP_ENDPOINTS": env_bool("WEB_PUSH_ALLOW_HTTP_ENDPOINTS", False),
+}
