@@ -152,9 +152,6 @@ class SandboxSmsGateway:
                 "error": message.error,
             }
         body = json.dumps(report, separators=(",", ":")).encode()
-        if not message.status_callback:
-            self._record(message, attempt=1, status=None, error="no status_callback", body=body, headers={})
-            return
         for attempt, delay in enumerate((0.0, *RETRY_DELAYS_SECONDS), start=1):
             if delay and self.stopping.wait(delay):
                 return
@@ -163,6 +160,12 @@ class SandboxSmsGateway:
                 "User-Agent": USER_AGENT,
                 SIGNATURE_HEADER: sign(self.secret, body, int(time.time())),
             }
+            if not message.status_callback:
+                # Recorded, signed, sent nowhere: one attempt, no retry.
+                self._record(
+                    message, attempt=attempt, status=None, error="no status_callback", body=body, headers=headers
+                )
+                return
             status, error = self._post(message.status_callback, body, headers)
             self._record(message, attempt=attempt, status=status, error=error, body=body, headers=headers)
             if status is not None and 200 <= status < 300:
