@@ -1,8 +1,8 @@
 """`python -m devstack run|test|exec`: the two commands of the README, and a helper.
 
 run   set up (services, database role, migrations, demo data), then serve web,
-      worker, beat, the payment sandbox and the carrier tracking sandbox until one Ctrl-C
-      stops everything.
+      worker, beat, the payment and carrier tracking sandboxes, the mail catcher and the
+      SMS and web-push sandboxes until one Ctrl-C stops everything.
 test  the same set-up, then pytest with the arguments given after `test`.
 exec  the same environment, then any command (used by bench and by hand).
 """
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from devstack.services import ROOT, _secret, ensure_environment
+from devstack.services import ROOT, _secret, ensure_environment, vapid_key_pair
 from sandboxes.carrier_tracking import SEEDED_NUMBERS
 
 PYTHON = sys.executable
@@ -43,15 +43,48 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
+# Each port `make run` listens on: the variable that moves it, and its default.
+PORTS = {
+    "PORT": "8000",
+    "PAYMENT_SANDBOX_PORT": "8010",
+    "CARRIER_SANDBOX_PORT": "8011",
+    "SMS_SANDBOX_PORT": "8012",
+    "PUSH_SANDBOX_PORT": "8013",
+    "MAIL_CATCHER_SMTP_PORT": "8025",
+    "MAIL_CATCHER_HTTP_PORT": "8026",
+}
+
+
+def _notification_environment(ports: dict[str, int]) -> dict[str, str]:
+    """What web, worker and beat need to send e-mail to the catcher, SMS and web push to the sandboxes."""
+    vapid_private_key, vapid_public_key = vapid_key_pair()
+    return {
+        # Every e-mail goes to the mail catcher, whatever EMAIL_* say elsewhere: nothing leaves the machine.
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(ports["MAIL_CATCHER_SMTP_PORT"]),
+        "EMAIL_USE_TLS": "false",
+        "EMAIL_HOST_USER": "",
+        "EMAIL_HOST_PASSWORD": "",
+        "SMS_GATEWAY": "sandbox",
+        "SMS_SANDBOX_URL": f"http://127.0.0.1:{ports['SMS_SANDBOX_PORT']}",
+        "SMS_SANDBOX_API_KEY": os.environ.get("SMS_SANDBOX_API_KEY") or _secret("sms_sandbox_api_key"),
+        "SMS_SANDBOX_SECRET": os.environ.get("SMS_SANDBOX_SECRET") or _secret("sms_sandbox_secret"),
+        "SMS_STATUS_CALLBACK_URL": (
+            f"http://127.0.0.1:{ports['PORT']}/api/v1/notifications/providers/sms/sandbox/reports"
+        ),
+        "WEB_PUSH_VAPID_PRIVATE_KEY": vapid_private_key,
+        "WEB_PUSH_VAPID_PUBLIC_KEY": vapid_public_key,
+        # The sandbox push service speaks plain http on loopback; real push services are https.
+        "WEB_PUSH_ALLOW_HTTP_ENDPOINTS": "true",
+    }
+
+
 def run() -> int:
-    port = int(os.environ.get("PORT", "8000"))
-    payments_port = int(os.environ.get("PAYMENT_SANDBOX_PORT", "8010"))
-    carriers_port = int(os.environ.get("CARRIER_SANDBOX_PORT", "8011"))
-    for variable, value in (
-        ("PORT", port),
-        ("PAYMENT_SANDBOX_PORT", payments_port),
-        ("CARRIER_SANDBOX_PORT", carriers_port),
-    ):
+    ports = {variable: int(os.environ.get(variable, default)) for variable, default in PORTS.items()}
+    port = ports["PORT"]
+    payments_port, carriers_port = ports["PAYMENT_SANDBOX_PORT"], ports["CARRIER_SANDBOX_PORT"]
+    for variable, value in ports.items():
         if not _port_is_free(value):
             print(
                 f"Port {value} is already in use on 127.0.0.1. "
@@ -80,7 +113,8 @@ def run() -> int:
         "CARRIER_SANDBOX_URL": f"http://127.0.0.1:{carriers_port}",
         "CARRIER_SANDBOX_API_KEY": os.environ.get("CARRIER_SANDBOX_API_KEY") or _secret("carrier_sandbox_api_key"),
     }
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", **payments, **carriers}
+    notifications = _notification_environment(ports)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", **payments, **carriers, **notifications}
     commands = {
         # uvicorn with the project's options: WebSocket pings, no proxy headers (config/server.py).
         "web": [PYTHON, "-m", "config.server", "--host", "127.0.0.1", "--port", str(port)],
@@ -142,6 +176,36 @@ def run() -> int:
             "--port",
             str(carriers_port),
         ],
+        "mail-catcher": [
+            PYTHON,
+            "-m",
+            "sandboxes.mail_catcher",
+            "--host",
+            "127.0.0.1",
+            "--smtp-port",
+            str(ports["MAIL_CATCHER_SMTP_PORT"]),
+            "--http-port",
+            str(ports["MAIL_CATCHER_HTTP_PORT"]),
+        ],
+        # The key and the secret come from SMS_SANDBOX_* in env, not argv.
+        "sms-sandbox": [
+            PYTHON,
+            "-m",
+            "sandboxes.sms_gateway",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ports["SMS_SANDBOX_PORT"]),
+        ],
+        "push-sandbox": [
+            PYTHON,
+            "-m",
+            "sandboxes.push_service",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ports["PUSH_SANDBOX_PORT"]),
+        ],
     }
     processes = {
         name: subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True) for name, command in commands.items()
@@ -158,6 +222,10 @@ def run() -> int:
         f"  Payments   {payments['PAYMENT_SANDBOX_URL']} (sandbox gateway)\n"
         f"  Carriers   {carriers['CARRIER_SANDBOX_URL']} (sandbox carrier tracking; numbers "
         f"{', '.join(SEEDED_NUMBERS)})\n"
+        f"  Mail       http://127.0.0.1:{ports['MAIL_CATCHER_HTTP_PORT']}/ (mail catcher: every e-mail sent, "
+        f"SMTP on 127.0.0.1:{ports['MAIL_CATCHER_SMTP_PORT']})\n"
+        f"  SMS        {notifications['SMS_SANDBOX_URL']}/_sandbox/messages (sandbox SMS gateway: every SMS sent)\n"
+        f"  Web push   http://127.0.0.1:{ports['PUSH_SANDBOX_PORT']}/_sandbox/messages (sandbox push service)\n"
         f"  Database   {started['postgres']}, Redis {started['redis']}\n"
         f"{banner}\n"
         "Ctrl-C stops the web server, the worker, beat, the sandboxes and the embedded services.\n",

