@@ -50,3 +50,37 @@ class ErasureRequestStatusChanged(DomainEvent):
 
     def aggregate_id(self) -> str:
         return str(self.erasure_request_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecurityEvent(DomainEvent):
+    """Something the person must hear of even if they did not do it (notifications tell them
+    whatever their preferences say)."""
+
+    aggregate_type = "user"
+    user_id: UUID
+    ip_address: str
+    user_agent: str
+
+    def aggregate_id(self) -> str:
+        return str(self.user_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignedIn(SecurityEvent):
+    event_type = "account.signed_in"
+    method: str
+    # No earlier session of the person came from this browser (user agent): worth telling.
+    new_device: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordChanged(SecurityEvent):
+    event_type = "account.password_changed"
+    how: str  # "changed" by the person signed in, or "reset" through the e-mailed link
+
+
+@dataclass(frozen=True, kw_only=True)
+class TwoFactorDisabled(SecurityEvent):
+    event_type = "account.two_factor_disabled"
+    by_staff: bool

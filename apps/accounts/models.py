@@ -50,6 +50,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Platform staff: may use the Django admin across all organizations."
     )
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # When `phone` was confirmed by a code sent to it (apps.notifications); SMS go only to a
+    # confirmed number.
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
     # Lockout (apps.accounts.services.login_*): consecutive failed sign-ins, and until when
     # sign-in is refused after too many.

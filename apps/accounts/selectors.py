@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from apps.accounts.models import AuthSession, ErasureRequest, PersonalDataExport
+from apps.accounts.models import AuthSession, ErasureRequest, PersonalDataExport, User
 
 
 def session_is_live(*, user_id: UUID, session_id: UUID) -> bool:
@@ -52,3 +53,38 @@ def personal_data_export_latest(*, user_id: UUID) -> PersonalDataExport | None:
 def erasure_request_current(*, user_id: UUID) -> ErasureRequest | None:
     """The person's most recent erasure request, or None."""
     return ErasureRequest.objects.filter(user_id=user_id).order_by("-requested_at").first()
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach a person: what the notifications fan-out reads of each recipient."""
+
+    user_id: UUID
+    email: str
+    phone: str  # only a confirmed number; empty otherwise
+    language: str
+    timezone: str
+    is_active: bool
+    is_staff: bool
+
+
+def user_contacts(*, user_ids) -> dict[UUID, Contact]:
+    rows = User.objects.filter(id__in=user_ids).values_list(
+        "id", "email", "phone", "phone_verified_at", "language", "timezone", "is_active", "is_staff"
+    )
+    return {
+        row[0]: Contact(
+            user_id=row[0],
+            email=row[1],
+            phone=row[2] if row[3] else "",
+            language=row[4],
+            timezone=row[5],
+            is_active=row[6],
+            is_staff=row[7],
+        )
+        for row in rows
+    }
+
+
+def active_staff_ids() -> list[UUID]:
+    return list(User.objects.filter(is_staff=True, is_active=True).order_by("id").values_list("id", flat=True))

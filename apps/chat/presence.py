@@ -232,6 +232,22 @@ def presence_sweep() -> list[tuple[str, str]]:
     return gone
 
 
+def online_user_ids(thread_id) -> set[str]:
+    """The users with a live socket in the thread now (Redis's clock decides what is live).
+
+    Redis away: nobody counts as online, so the offline notification goes out rather than
+    being lost."""
+    _sync_sweep_script()
+    try:
+        seconds, micros = _client.time()
+        now_ms = seconds * 1000 + micros // 1000
+        entries = _client.zrangebyscore(_thread_key(thread_id), now_ms, "+inf")
+    except redis.RedisError:
+        logger.warning("chat.presence_unavailable", extra={"thread_id": str(thread_id)})
+        return set()
+    return {_text(entry).split("|", 1)[0] for entry in entries}
+
+
 # --- the live feed's hooks for `thread.<id>` (registered by apps.chat.socket.register) -----
 
 

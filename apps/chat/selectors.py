@@ -16,6 +16,7 @@ from apps.chat.models import (
     Thread,
     ThreadParticipant,
 )
+from apps.chat.presence import online_user_ids
 from apps.core.actors import Actor
 from apps.core.context import current_user_id
 from apps.core.errors import NotFound
@@ -130,6 +131,17 @@ def thread_participant_ids(*, organization_id: UUID, thread_id: UUID) -> list[UU
         .order_by("joined_at", "id")
         .values_list("user_id", flat=True)
     )
+
+
+def thread_offline_participant_ids(*, organization_id: UUID, thread_id: UUID) -> list[UUID]:
+    """The organization's participants of the thread with no live socket in it now (for the
+    notifications of messages they would otherwise miss)."""
+    online = online_user_ids(thread_id)
+    return [
+        user_id
+        for user_id in thread_participant_ids(organization_id=organization_id, thread_id=thread_id)
+        if str(user_id) not in online
+    ]
 
 
 def _thread_uuid(resource_id: str) -> UUID | None:

@@ -168,10 +168,16 @@ class Owned(Visibility):
 
 @deconstructible(path="apps.core.rls.Personal")
 class Personal(Visibility):
-    """Rows that belong to a person rather than an organization (sessions, preferences)."""
+    """Rows that belong to a person rather than an organization (sessions, preferences).
 
-    def __init__(self, column: str = "user_id"):
+    `open_insert`: a transaction acting for an organization may add a row addressed to any
+    person, never read or change it: a mailbox. The notifications fan-out writes a person's
+    notification while it relays another organization's event; only the person reads it.
+    """
+
+    def __init__(self, column: str = "user_id", open_insert: bool = False):
         self.column = column
+        self.open_insert = open_insert
 
     @property
     def columns(self):
@@ -183,7 +189,10 @@ class Personal(Visibility):
 
     def policies(self, table):
         own = f"{self.column} = {USER}"
-        return [Policy("personal_rows", "ALL", own, own), _all_tenants()]
+        policies = [Policy("personal_rows", "ALL", own, own), _all_tenants()]
+        if self.open_insert:
+            policies.append(Policy("open_insert", "INSERT", None, f"{TENANT} IS NOT NULL"))
+        return policies
 
 
 @deconstructible(path="apps.core.rls.TenantRoot")

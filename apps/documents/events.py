@@ -13,6 +13,8 @@ class DocumentEvent(DomainEvent):
     document_type: str
     version: int
     status: str
+    # The order's two parties: the live feed, notifications and webhooks tell both.
+    party_organization_ids: list[str]
 
     def aggregate_id(self) -> str:
         return self.document_id

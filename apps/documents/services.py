@@ -192,6 +192,7 @@ def _event(event_class, document: GeneratedDocument, **extra):
         document_type=document.document_type,
         version=document.version,
         status=document.status,
+        party_organization_ids=sorted({str(document.client_organization_id), str(document.supplier_organization_id)}),
         **extra,
     )
 

@@ -402,3 +402,18 @@ def organization_queryset() -> QuerySet[Organization]:
     """Every organization the current scope sees, as a queryset to filter or annotate from
     (other contexts' admin filters and name columns)."""
     return Organization.objects.all()
+
+
+def members_with_roles(*, organization_ids, roles) -> list[tuple[UUID, UUID]]:
+    """(user id, organization id) of the active members of active users holding one of `roles`
+    in those organizations. Reading other organizations' members needs the all-tenants
+    scope (the notifications fan-out opens it for this read alone)."""
+    if not organization_ids or not roles:
+        return []
+    return list(
+        Membership.objects.filter(
+            organization_id__in=organization_ids, role__in=roles, is_active=True, user__is_active=True
+        )
+        .order_by("organization_id", "user_id")
+        .values_list("user_id", "organization_id")
+    )

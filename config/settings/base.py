@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.escrow",
     "apps.tracking",
     "apps.chat",
+    "apps.notifications",
     "apps.disputes",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
@@ -327,6 +328,11 @@ CELERY_BEAT_SCHEDULE = {
     "storage-orphans-sweep": {"task": "apps.core.tasks.storage_orphans_sweep", "schedule": crontab(minute=40)},
     # Escrow: auto-release after proof of delivery, close settled ones, resubmit what a lost
     # enqueue or a dead worker left, and refresh the display-only exchange rates.
+    # Notifications whose wait is over: quiet hours, digests, retries (apps/notifications).
+    "notifications-send-due": {
+        "task": "apps.notifications.tasks.deliveries_send_due",
+        "schedule": timedelta(minutes=1),
+    },
     "escrow-auto-release": {"task": "apps.escrow.tasks.escrow_auto_release_due", "schedule": timedelta(minutes=10)},
     "escrow-close-settled": {"task": "apps.escrow.tasks.escrow_close_settled", "schedule": crontab(hour=3, minute=0)},
     "escrow-payments-sweep": {"task": "apps.escrow.tasks.escrow_payments_sweep", "schedule": timedelta(minutes=1)},
@@ -531,6 +537,21 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+
+# Notifications (apps/notifications, docs/notifications.md).
+NOTIFICATIONS = {
+    # A delivery's tries before it is failed: retries wait RETRY_BASE_SECONDS * 2^(try-1), capped
+    # at RETRY_MAX_SECONDS, with jitter in the upper half (about 3 hours over 8 tries).
+    "MAX_ATTEMPTS": env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8),
+    "RETRY_BASE_SECONDS": env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 60),
+    "RETRY_MAX_SECONDS": env_int("NOTIFICATIONS_RETRY_MAX_SECONDS", 3600),
+    # How long a worker holds the deliveries it is sending before the sweep may send them again.
+    "LEASE_SECONDS": env_int("NOTIFICATIONS_LEASE_SECONDS", 300),
+    # The daily digest goes at this hour of the person's time zone.
+    "DAILY_DIGEST_HOUR": env_int("NOTIFICATIONS_DAILY_DIGEST_HOUR", 8),
+    "MESSAGE_ID_DOMAIN": os.environ.get("NOTIFICATIONS_MESSAGE_ID_DOMAIN", "manifest.local"),
+    "PHONE_CODES_PER_HOUR": env_int("NOTIFICATIONS_PHONE_CODES_PER_HOUR", 5),
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.tenancy.authentication.RequestUserAuthentication"],

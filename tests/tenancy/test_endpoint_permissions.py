@@ -68,6 +68,24 @@ NOT_TENANT_VIEWS = {
     "apps.kyc.api.views.DocumentStatusView",
     # payment providers, authenticated by their signature
     "apps.escrow.api.views.WebhookView",
+    # the caller's own notifications, preferences, push subscriptions and phone (user scope)
+    "apps.notifications.api.views.NotificationListView",
+    "apps.notifications.api.views.NotificationDetailView",
+    "apps.notifications.api.views.NotificationReadView",
+    "apps.notifications.api.views.NotificationReadAllView",
+    "apps.notifications.api.views.PreferencesView",
+    "apps.notifications.api.views.PushSubscriptionListView",
+    "apps.notifications.api.views.PushSubscriptionDetailView",
+    "apps.notifications.api.views.PushKeyView",
+    "apps.notifications.api.views.PhoneVerificationView",
+    "apps.notifications.api.views.PhoneConfirmView",
+    # platform staff: notifications to anyone, and their templates
+    "apps.notifications.api.views.SendView",
+    "apps.notifications.api.views.TemplateListView",
+    "apps.notifications.api.views.TemplateDetailView",
+    "apps.notifications.api.views.TemplatePreviewView",
+    # an SMS gateway's delivery reports, authenticated by its signature
+    "apps.notifications.api.views.SmsReportView",
     # the OpenAPI schema and its viewer
     "drf_spectacular.views.SpectacularAPIView",
     "drf_spectacular.views.SpectacularSwaggerSplitView",

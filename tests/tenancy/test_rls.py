@@ -1,6 +1,7 @@
 """Row-level security as PostgreSQL enforces it, read with raw SQL on the application's connection."""
 
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -39,6 +40,15 @@ from apps.marketplace.models import (
     RfqStatusChange,
     ServiceOffering,
     Tariff,
+)
+from apps.notifications.models import (
+    Delivery,
+    DeliveryAttempt,
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+    PhoneVerification,
+    PushSubscription,
 )
 from apps.orders import services as order_services
 from apps.orders.models import (
@@ -171,6 +181,7 @@ def two_tenants():
             )
             PersonalDataExport.objects.create(user=admin)
             ErasureRequest.objects.create(user=admin, due_at=timezone.now())
+            _notification_rows(admin)
         session_start(user=admin)  # an AuthSession and its RefreshToken
         tenants[label] = (organization, admin)
     return tenants
@@ -323,6 +334,23 @@ def _chat_rows(organization, order, user):
     MessageReport.objects.create(
         message=message, thread=thread, reporter=user, reporter_organization=organization, reason="spam", **parties
     )
+
+
+def _notification_rows(user):
+    """A notification with a delivery and its attempt, preferences, quiet hours, a push
+    subscription and a phone code: all the person's own."""
+    now = timezone.now()
+    notification = Notification.objects.create(
+        user=user, type="system.alert", event_id=uuid.uuid4(), event_type="notification.broadcast", title="Hello"
+    )
+    delivery = Delivery.objects.create(
+        notification=notification, user=user, channel="email", address=user.email, due_at=now
+    )
+    DeliveryAttempt.objects.create(delivery=delivery, user=user, number=1, status="sent")
+    NotificationPreference.objects.create(user=user, type="order.status_changed")
+    NotificationSettings.objects.create(user=user)
+    PushSubscription.objects.create(user=user, endpoint=f"https://push.example/{user.id}", p256dh="k", auth="a")
+    PhoneVerification.objects.create(user=user, phone="+15550001", code_hash="h", expires_at=now)
 
 
 def _dispute_rows(organization, order, user):

@@ -22,12 +22,14 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts import events
 from apps.accounts.models import AuthSession, RefreshToken
 from apps.accounts.services.lockout import (
     lockout_record_failure,
     lockout_record_success,
     lockout_seconds_left,
 )
+from apps.accounts.services.security import browser_is_known, security_event_publish
 from apps.accounts.services.two_factor import has_two_factor, second_factor_verify
 from apps.accounts.tokens import (
     TokenRejected,
@@ -119,7 +121,10 @@ def _tokens(user, session: AuthSession, raw_refresh: str) -> IssuedTokens:
 
 def _signed_in(user, request, method: str) -> IssuedTokens:
     lockout_record_success(user=user)
-    tokens = session_start(user=user, method=method)
+    known_browser = browser_is_known(user_id=user.id)
+    with transaction.atomic():  # the session and its event commit together
+        tokens = session_start(user=user, method=method)
+        security_event_publish(events.SignedIn, user_id=user.id, method=method, new_device=not known_browser)
     # Django's own receivers update last_login; ours writes the audit row.
     user_logged_in.send(sender=User, request=request, user=user)
     return tokens

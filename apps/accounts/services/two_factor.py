@@ -10,7 +10,9 @@ import segno
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.accounts import events
 from apps.accounts.models import AuthSession, BackupCodeDevice
+from apps.accounts.services.security import security_event_publish
 from apps.core.actors import Actor
 from apps.core.audit import audit_record
 from apps.core.errors import DomainError, ErrorCode, ValidationFailed
@@ -130,6 +132,7 @@ def backup_codes_regenerate(*, user) -> list[str]:
 
 
 @transaction.atomic
+@transaction.atomic
 def totp_disable(*, user, code: str) -> None:
     """Turn two-factor off; needs a current authenticator code or a backup code."""
     if not has_two_factor(user):
@@ -139,6 +142,7 @@ def totp_disable(*, user, code: str) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     BackupCodeDevice.objects.filter(user=user).delete()
     audit_record(action="auth.2fa_disabled", resource_type="user", resource_id=user.id, actor_id=user.id)
+    security_event_publish(events.TwoFactorDisabled, user_id=user.id, by_staff=False)
 
 
 @transaction.atomic
@@ -149,4 +153,5 @@ def two_factor_reset(*, user_id, actor: Actor) -> bool:
     removed_codes, _ = BackupCodeDevice.objects.filter(user_id=user_id).delete()
     if removed or removed_codes:
         audit_record(action="auth.2fa_reset", resource_type="user", resource_id=user_id, actor=actor)
+        security_event_publish(events.TwoFactorDisabled, user_id=user_id, by_staff=True)
     return bool(removed or removed_codes)

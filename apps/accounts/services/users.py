@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from apps.accounts import tasks
+from apps.accounts import events, tasks
 from apps.accounts.services.lockout import lockout_clear
+from apps.accounts.services.security import security_event_publish
 from apps.accounts.services.sessions import sessions_revoke_all
 from apps.core.actors import Actor
 from apps.core.audit import audit_record
@@ -133,6 +134,7 @@ def password_change(*, user, current_password: str, new_password: str, current_s
     password_check(new_password, user=user, field="new_password")
     _set_password(user, new_password)
     sessions_revoke_all(user_id=user.id, reason="password_changed", keep_session_id=current_session_id)
+    security_event_publish(events.PasswordChanged, user_id=user.id, how="changed")
     audit_record(action="user.password_changed", resource_type="user", resource_id=user.id, actor_id=user.id)
     return user
 
@@ -165,6 +167,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str):
     _set_password(user, new_password)
     lockout_clear(user=user)
     sessions_revoke_all(user_id=user.id, reason="password_reset")
+    security_event_publish(events.PasswordChanged, user_id=user.id, how="reset")
     audit_record(action="user.password_reset", resource_type="user", resource_id=user.id, actor_id=user.id)
     return user
 
@@ -184,4 +187,15 @@ def user_unlock(*, user_id: UUID, actor: Actor):
             resource_id=user.id,
             actor=actor,
         )
+    return user
+
+
+@transaction.atomic
+def user_phone_confirm(*, user_id: UUID, phone: str):
+    """Record `phone` as the person's confirmed number (they proved they receive it)."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    user.phone = phone
+    user.phone_verified_at = timezone.now()
+    user.save(update_fields=["phone", "phone_verified_at", "updated_at"])
+    audit_record(action="user.phone_verified", resource_type="user", resource_id=user.id, actor_id=user.id)
     return user

@@ -217,6 +217,7 @@ class MeSerializer(serializers.ModelSerializer):
             "first_name",
             "last_name",
             "phone",
+            "phone_verified_at",
             "timezone",
             "language",
             "is_staff",

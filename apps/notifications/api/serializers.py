@@ -1,0 +1,200 @@
+"""Shapes of the notifications API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.core.api.fields import StrictCharField, StrictURLField
+from apps.notifications.catalogue import BY_KEY
+from apps.notifications.models import Channel, Digest, Language
+from apps.tenancy.roles import Role
+
+TYPE_KEYS = sorted(BY_KEY)
+
+
+class DeliveryAttemptOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    status = serializers.CharField()
+    provider_id = serializers.CharField()
+    error = serializers.CharField()
+    attempted_at = serializers.DateTimeField()
+
+
+class DeliveryOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    channel = serializers.CharField()
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    due_at = serializers.DateTimeField()
+    digest = serializers.CharField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField()
+
+
+class NotificationOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.CharField()
+    event_type = serializers.CharField()
+    organization_id = serializers.UUIDField(allow_null=True)
+    title = serializers.CharField()
+    body = serializers.CharField()
+    subject_type = serializers.CharField()
+    subject_id = serializers.CharField()
+    is_read = serializers.SerializerMethodField()
+    read_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def get_is_read(self, notification) -> bool:
+        return notification.read_at is not None
+
+
+class NotificationDetailOutput(NotificationOutput):
+    deliveries = serializers.SerializerMethodField()
+
+    def get_deliveries(self, notification) -> list[dict]:
+        rows = []
+        for delivery in notification.deliveries.all():
+            data = DeliveryOutput(delivery).data
+            data["attempt_log"] = DeliveryAttemptOutput(delivery.attempt_rows.all(), many=True).data
+            rows.append(data)
+        return rows
+
+
+class ReadAllOutput(serializers.Serializer):
+    marked_read = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+
+
+class TypePreferenceInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=TYPE_KEYS)
+    in_app = serializers.BooleanField(required=False, allow_null=True, default=None)
+    email = serializers.BooleanField(required=False, allow_null=True, default=None)
+    sms = serializers.BooleanField(required=False, allow_null=True, default=None)
+    push = serializers.BooleanField(required=False, allow_null=True, default=None)
+    digest = serializers.ChoiceField(choices=Digest.choices, required=False, allow_null=True, default=None)
+
+
+class QuietHoursField(serializers.Serializer):
+    start = serializers.TimeField(format="%H:%M", help_text="Local time (the user's time zone), HH:MM.")
+    end = serializers.TimeField(format="%H:%M", help_text="Local time; may be before start (across midnight).")
+
+
+class PreferencesInput(serializers.Serializer):
+    types = TypePreferenceInput(many=True, required=False, max_length=100)
+    quiet_hours = QuietHoursField(required=False, allow_null=True)
+
+
+class TypePreferenceOutput(serializers.Serializer):
+    type = serializers.CharField()
+    label = serializers.CharField()
+    category = serializers.CharField()
+    mandatory = serializers.BooleanField()
+    digestible = serializers.BooleanField()
+    in_app = serializers.BooleanField()
+    email = serializers.BooleanField()
+    sms = serializers.BooleanField()
+    push = serializers.BooleanField()
+    digest = serializers.CharField()
+
+
+class PreferencesOutput(serializers.Serializer):
+    types = TypePreferenceOutput(many=True)
+    quiet_hours = QuietHoursField(allow_null=True)
+
+
+class SendInput(serializers.Serializer):
+    title = StrictCharField(max_length=200)
+    body = StrictCharField(max_length=2000)
+    user_ids = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=1000)
+    organization_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=1000
+    )
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices), required=False, default=list, max_length=20
+    )
+
+
+class SendOutput(serializers.Serializer):
+    broadcast_id = serializers.UUIDField()
+    status = serializers.CharField()
+
+
+class TemplateInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=TYPE_KEYS)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    language = serializers.ChoiceField(choices=Language.choices)
+    subject = StrictCharField(max_length=300)
+    body = StrictCharField(max_length=5000)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class TemplateUpdateInput(serializers.Serializer):
+    subject = StrictCharField(max_length=300, required=False)
+    body = StrictCharField(max_length=5000, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class TemplatePreviewInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=TYPE_KEYS)
+    subject = StrictCharField(max_length=300)
+    body = StrictCharField(max_length=5000)
+
+
+class TemplateOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.CharField()
+    channel = serializers.CharField()
+    language = serializers.CharField()
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    is_active = serializers.BooleanField()
+    updated_at = serializers.DateTimeField()
+
+
+class PreviewOutput(serializers.Serializer):
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    sample = serializers.DictField()
+
+
+class PushSubscriptionKeys(serializers.Serializer):
+    p256dh = StrictCharField(max_length=200)
+    auth = StrictCharField(max_length=64)
+
+
+class PushSubscriptionInput(serializers.Serializer):
+    """What a browser's `PushSubscription.toJSON()` gives."""
+
+    endpoint = StrictURLField(max_length=1000)
+    keys = PushSubscriptionKeys()
+
+
+class PushSubscriptionOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    endpoint = serializers.CharField()
+    user_agent = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class PushKeyOutput(serializers.Serializer):
+    vapid_public_key = serializers.CharField(help_text="The application server key for PushManager.subscribe().")
+
+
+class PhoneStartInput(serializers.Serializer):
+    phone = StrictCharField(max_length=32, help_text="The number, with its country code: +<country><number>.")
+
+
+class PhoneStartOutput(serializers.Serializer):
+    phone = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class PhoneConfirmInput(serializers.Serializer):
+    code = StrictCharField(max_length=12)
+
+
+class PhoneConfirmOutput(serializers.Serializer):
+    phone = serializers.CharField()
+    verified = serializers.BooleanField()

@@ -1,0 +1,340 @@
+"""The notification types: which domain events each tells, to whom, on which channels by default.
+
+A type maps outbox events to recipients with one rule (apps.notifications.recipients):
+- `Members(where, roles)`: the active members holding one of the roles in the organizations
+  the event concerns: `ORGANIZATION` (the event's own, i.e. the acting organization),
+  `PARTIES` (every organization in the payload's `party_organization_ids`, which the live
+  feed uses too), `COUNTERPARTIES` (the parties but the acting organization), or the name of a
+  payload field that holds one organization id;
+- `PayloadUser(field)`: the person the event is about (their own account's events);
+- `PayloadAudience()`: the users and organizations a staff broadcast names;
+- `Staff()`: active platform staff (mediators);
+- `ChatOffline()`: the other side's participants of a chat thread who are not online in it.
+
+The person whose action caused the event is never told of it (except their own account's
+security events, which exist to tell them). `mandatory` types cannot be switched off;
+`digestible` types may be gathered into an hourly or daily e-mail. `sample` is the payload
+staff preview templates with, and the shape a template may use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+ORGANIZATION = "organization"
+PARTIES = "parties"
+COUNTERPARTIES = "counterparties"
+
+# Who works an organization's deals, by role (apps.tenancy.roles.Role values).
+ADMINS = frozenset({"org_admin"})
+TRADERS = frozenset({"org_admin", "shipper", "carrier", "buyer", "supplier", "customer_service"})
+OPERATIONS = TRADERS | {"purchase_agent", "warehouse_manager"}
+
+
+@dataclass(frozen=True)
+class Members:
+    where: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PayloadUser:
+    field: str = "user_id"
+
+
+@dataclass(frozen=True)
+class PayloadAudience:
+    """Users (`user_ids`) and members of organizations (`organization_ids`, optionally only
+    `roles`) named in a staff broadcast's payload."""
+
+
+@dataclass(frozen=True)
+class Staff:
+    pass
+
+
+@dataclass(frozen=True)
+class ChatOffline:
+    pass
+
+
+Rule = Members | PayloadUser | PayloadAudience | Staff | ChatOffline
+
+DEFAULT_CHANNELS = frozenset({"in_app", "email", "push"})
+URGENT_CHANNELS = frozenset({"in_app", "email", "push", "sms"})
+
+
+@dataclass(frozen=True)
+class NotificationType:
+    key: str
+    label: str
+    category: str
+    events: tuple[str, ...]
+    recipients: Rule
+    default_channels: frozenset[str] = DEFAULT_CHANNELS
+    mandatory: bool = False
+    digestible: bool = False
+    # Tell only when the payload says so (e.g. an appeal, not every answer).
+    when: Callable[[dict], bool] | None = None
+    sample: dict = field(default_factory=dict)
+
+
+_ORDER = {"order_id": "5b0f1c1e-8a4e-4d43-9d6e-2f1f3c9b7a10", "number": "ORD-2026-000123"}
+_ESCROW = {
+    "escrow_id": "0d5c1b7e-4f1d-4b8e-9c55-1f8e2a9b6c21",
+    "order_id": _ORDER["order_id"],
+    "currency": "EUR",
+    "held_amount": "1250.00",
+    "amount": "1250.00",
+}
+_DISPUTE = {
+    "dispute_id": "9a3e2b1c-7d6f-4e5a-8b9c-0d1e2f3a4b5c",
+    "number": "DSP-2026-000007",
+    "order_id": _ORDER["order_id"],
+    "from_status": "opened",
+    "to_status": "under_review",
+}
+
+TYPES: tuple[NotificationType, ...] = (
+    NotificationType(
+        key="rfq.created",
+        label="RFQ published to you",
+        category="marketplace",
+        events=("rfq.created",),
+        recipients=Members(COUNTERPARTIES, frozenset({"org_admin", "carrier"})),
+        digestible=True,
+        sample={"rfq_id": "3c1d", "number": "RFQ-2026-000042", "status": "published"},
+    ),
+    NotificationType(
+        key="rfq.updated",
+        label="RFQ changed or closed",
+        category="marketplace",
+        events=("rfq.updated", "rfq.closed"),
+        recipients=Members(COUNTERPARTIES, frozenset({"org_admin", "carrier"})),
+        digestible=True,
+        sample={"rfq_id": "3c1d", "number": "RFQ-2026-000042", "status": "published", "changed": ["pickup_date"]},
+    ),
+    NotificationType(
+        key="offer.received",
+        label="Offer received on your RFQ",
+        category="marketplace",
+        events=("offer.submitted", "offer.revised"),
+        recipients=Members(COUNTERPARTIES, frozenset({"org_admin", "shipper", "buyer"})),
+        digestible=True,
+        sample={
+            "offer_id": "77aa",
+            "rfq_number": "RFQ-2026-000042",
+            "price": "980.00",
+            "currency": "EUR",
+            "version": 1,
+        },
+    ),
+    NotificationType(
+        key="offer.accepted",
+        label="Your offer was accepted",
+        category="marketplace",
+        events=("offer.accepted",),
+        recipients=Members("carrier_organization_id", frozenset({"org_admin", "carrier"})),
+        sample={"offer_id": "77aa", "rfq_number": "RFQ-2026-000042", "order_id": _ORDER["order_id"]},
+    ),
+    NotificationType(
+        key="order.status_changed",
+        label="Order status changed",
+        category="orders",
+        events=("order.status_changed",),
+        recipients=Members(PARTIES, OPERATIONS),
+        digestible=True,
+        sample={**_ORDER, "kind": "freight", "from_status": "confirmed", "to_status": "in_transit", "note": ""},
+    ),
+    NotificationType(
+        key="payment.escrow_funded",
+        label="Escrow funded",
+        category="payments",
+        events=("escrow.funded",),
+        recipients=Members(PARTIES, TRADERS),
+        sample={**_ESCROW, "status": "funded"},
+    ),
+    NotificationType(
+        key="payment.escrow_released",
+        label="Escrow released",
+        category="payments",
+        events=("escrow.released",),
+        recipients=Members(PARTIES, TRADERS),
+        sample={**_ESCROW, "status": "released", "commission": "25.00", "automatic": False},
+    ),
+    NotificationType(
+        key="payment.escrow_refunded",
+        label="Escrow refunded",
+        category="payments",
+        events=("escrow.refunded",),
+        recipients=Members(PARTIES, TRADERS),
+        sample={**_ESCROW, "status": "refunded"},
+    ),
+    NotificationType(
+        key="document.requested",
+        label="Document requested",
+        category="documents",
+        events=("document.requested",),
+        recipients=Members(COUNTERPARTIES, TRADERS),
+        digestible=True,
+        sample={"document_id": "d0c5", "order_id": _ORDER["order_id"], "document_type": "cmr", "version": 1},
+    ),
+    NotificationType(
+        key="document.ready",
+        label="Document ready",
+        category="documents",
+        events=("document.ready",),
+        recipients=Members(PARTIES, TRADERS),
+        digestible=True,
+        sample={"document_id": "d0c5", "order_id": _ORDER["order_id"], "document_type": "cmr", "version": 1},
+    ),
+    NotificationType(
+        key="document.signed",
+        label="Document signed",
+        category="documents",
+        events=("document.signed",),
+        recipients=Members(PARTIES, TRADERS),
+        sample={"document_id": "d0c5", "order_id": _ORDER["order_id"], "document_type": "cmr", "version": 2},
+    ),
+    NotificationType(
+        key="dispute.updated",
+        label="Dispute update",
+        category="disputes",
+        events=(
+            "dispute.opened",
+            "dispute.status_changed",
+            "dispute.evidence_added",
+            "dispute.response_due",
+            "dispute.mediator_assigned",
+            "dispute.resolution_proposed",
+            "dispute.resolved",
+            "dispute.resolution_answered",
+        ),
+        recipients=Members(PARTIES, TRADERS),
+        sample=_DISPUTE,
+    ),
+    NotificationType(
+        key="dispute.staff_attention",
+        label="Dispute needs a mediator",
+        category="disputes",
+        events=("dispute.opened", "dispute.resolution_answered", "dispute.response_due"),
+        recipients=Staff(),
+        # A new case, a rejected resolution (an appeal), or a side's deadline missed.
+        when=lambda payload: (
+            payload.get("answer", "rejected") == "rejected" and payload.get("stage", "overdue") == "overdue"
+        ),
+        sample={**_DISPUTE, "answer": "rejected", "side": "claimant"},
+    ),
+    NotificationType(
+        key="kyc.decision",
+        label="KYC decision",
+        category="kyc",
+        events=("kyc.document_reviewed", "kyc.verification_changed"),
+        recipients=Members(ORGANIZATION, ADMINS),
+        sample={"document_id": "k1", "document_type": "registration_certificate", "status": "approved", "reason": ""},
+    ),
+    NotificationType(
+        key="kyc.expiry",
+        label="KYC document expiring or expired",
+        category="kyc",
+        events=("kyc.document_expiring", "kyc.document_expired"),
+        recipients=Members(ORGANIZATION, ADMINS),
+        sample={"document_id": "k1", "document_type": "insurance", "status": "approved", "expires_on": "2027-01-31"},
+    ),
+    NotificationType(
+        key="tracking.alert",
+        label="Shipment alert",
+        category="tracking",
+        events=("tracking.alert_raised", "tracking.alert_worsened"),
+        recipients=Members(PARTIES, TRADERS),
+        default_channels=URGENT_CHANNELS,
+        sample={
+            "shipment_id": "5h1p",
+            "reference": "ORD-2026-000123",
+            "alert_type": "temperature",
+            "severity": "critical",
+            "message": "Temperature 9.5 °C above the 8 °C limit",
+        },
+    ),
+    NotificationType(
+        key="chat.message",
+        label="Chat message while you were away",
+        category="chat",
+        events=("chat.message_sent",),
+        recipients=ChatOffline(),
+        digestible=True,
+        sample={"thread_id": "7h", "thread_kind": "order", "message_id": "m1", "seq": 4, "attachment_count": 0},
+    ),
+    NotificationType(
+        key="system.alert",
+        label="Message from the platform",
+        category="system",
+        events=("notification.broadcast",),
+        recipients=PayloadAudience(),
+        sample={"title": "Maintenance on Sunday", "body": "The platform is read-only 02:00-03:00 UTC."},
+    ),
+    NotificationType(
+        key="webhook.endpoint_disabled",
+        label="Webhook endpoint disabled",
+        category="system",
+        events=("webhook_endpoint.disabled",),
+        recipients=Members(ORGANIZATION, ADMINS),
+        sample={"endpoint_id": "e1", "url": "https://example.com/hooks", "reason": "failing", "failures": 20},
+    ),
+    NotificationType(
+        key="security.sign_in",
+        label="New sign-in to your account",
+        category="security",
+        events=("account.signed_in",),
+        recipients=PayloadUser("user_id"),
+        mandatory=True,
+        when=lambda payload: bool(payload.get("new_device")),
+        sample={"user_id": "u1", "ip_address": "203.0.113.7", "user_agent": "Firefox on Linux", "method": "password"},
+    ),
+    NotificationType(
+        key="security.password_changed",
+        label="Your password was changed",
+        category="security",
+        events=("account.password_changed",),
+        recipients=PayloadUser("user_id"),
+        mandatory=True,
+        sample={"user_id": "u1", "ip_address": "203.0.113.7"},
+    ),
+    NotificationType(
+        key="security.two_factor_disabled",
+        label="Two-factor authentication turned off",
+        category="security",
+        events=("account.two_factor_disabled",),
+        recipients=PayloadUser("user_id"),
+        mandatory=True,
+        sample={"user_id": "u1", "ip_address": "203.0.113.7"},
+    ),
+)
+
+# Sent directly by SMS to a number being confirmed, never stored as a notification.
+PHONE_VERIFICATION = NotificationType(
+    key="security.phone_verification",
+    label="Phone verification code",
+    category="security",
+    events=(),
+    recipients=PayloadUser("user_id"),
+    default_channels=frozenset({"sms"}),
+    mandatory=True,
+    sample={"code": "428913", "minutes": 10},
+)
+
+BY_KEY: dict[str, NotificationType] = {kind.key: kind for kind in (*TYPES, PHONE_VERIFICATION)}
+
+
+def types_for_event(event_type: str) -> list[NotificationType]:
+    return [kind for kind in TYPES if event_type in kind.events]
+
+
+def type_get(key: str) -> NotificationType | None:
+    return BY_KEY.get(key)
+
+
+def listed_types() -> Iterable[NotificationType]:
+    """The types a person has preferences for (the phone code is not one)."""
+    return TYPES

@@ -1,0 +1,41 @@
+"""A person's web-push subscriptions (one per browser)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.core.errors import NotFound, ValidationFailed
+from apps.notifications.models import PushSubscription
+
+
+def _check_endpoint(endpoint: str) -> None:
+    parts = urlsplit(endpoint)
+    allowed = {"https"} | ({"http"} if settings.WEB_PUSH["ALLOW_HTTP_ENDPOINTS"] else set())
+    if parts.scheme not in allowed or not parts.hostname or parts.username or parts.password:
+        raise ValidationFailed(
+            "The push endpoint must be an https URL of a push service.",
+            details={"endpoint": ["An https URL without credentials."]},
+        )
+
+
+@transaction.atomic
+def push_subscription_add(
+    *, user_id: UUID, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
+) -> tuple[PushSubscription, bool]:
+    """Keep a browser's subscription; the same endpoint again updates its keys."""
+    _check_endpoint(endpoint)
+    subscription, created = PushSubscription.objects.update_or_create(
+        user_id=user_id, endpoint=endpoint, defaults={"p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300]}
+    )
+    return subscription, created
+
+
+@transaction.atomic
+def push_subscription_remove(*, user_id: UUID, subscription_id: UUID) -> None:
+    deleted, _ = PushSubscription.objects.filter(user_id=user_id, id=subscription_id).delete()
+    if not deleted:
+        raise NotFound("Push subscription not found.")

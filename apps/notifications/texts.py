@@ -1,0 +1,206 @@
+# ruff: noqa: RUF001, E501 - the Russian texts are Russian; a text reads best on one line
+"""The default subject and body of each notification type, in English and Russian.
+
+Jinja2 over the event's payload (apps.notifications.rendering), the same language staff's
+templates use; a staff template for a type, channel and language replaces these. SMS and push
+send the subject alone when no template of their own says otherwise: they are short.
+"""
+
+from __future__ import annotations
+
+DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
+    "rfq.created": {
+        "en": (
+            "New RFQ {{ number }}",
+            "RFQ {{ number }} was published to your organization. Open it to make an offer.",
+        ),
+        "ru": (
+            "Новый запрос {{ number }}",
+            "Вашей организации направлен запрос {{ number }}. Откройте его, чтобы сделать предложение.",
+        ),
+    },
+    "rfq.updated": {
+        "en": ("RFQ {{ number }} changed", "RFQ {{ number }} is now {{ status }}."),
+        "ru": ("Запрос {{ number }} изменён", "Запрос {{ number }}: статус «{{ status }}»."),
+    },
+    "offer.received": {
+        "en": (
+            "Offer on {{ rfq_number }}: {{ price }} {{ currency }}",
+            "A carrier offered {{ price }} {{ currency }} on RFQ {{ rfq_number }} (version {{ version }}).",
+        ),
+        "ru": (
+            "Предложение по {{ rfq_number }}: {{ price }} {{ currency }}",
+            "Перевозчик предложил {{ price }} {{ currency }} по запросу {{ rfq_number }} (версия {{ version }}).",
+        ),
+    },
+    "offer.accepted": {
+        "en": (
+            "Your offer on {{ rfq_number }} was accepted",
+            "The shipper accepted your offer on RFQ {{ rfq_number }}. The order is created.",
+        ),
+        "ru": (
+            "Ваше предложение по {{ rfq_number }} принято",
+            "Грузоотправитель принял ваше предложение по запросу {{ rfq_number }}. Заказ создан.",
+        ),
+    },
+    "order.status_changed": {
+        "en": (
+            "Order {{ number }}: {{ to_status }}",
+            "Order {{ number }} moved from {{ from_status }} to {{ to_status }}.{% if note %} {{ note }}{% endif %}",
+        ),
+        "ru": (
+            "Заказ {{ number }}: {{ to_status }}",
+            "Заказ {{ number }} перешёл из статуса «{{ from_status }}» в «{{ to_status }}».{% if note %} {{ note }}{% endif %}",
+        ),
+    },
+    "payment.escrow_funded": {
+        "en": (
+            "Escrow funded: {{ held_amount }} {{ currency }}",
+            "{{ held_amount }} {{ currency }} is held in escrow for the order.",
+        ),
+        "ru": (
+            "Эскроу пополнен: {{ held_amount }} {{ currency }}",
+            "На эскроу по заказу удерживается {{ held_amount }} {{ currency }}.",
+        ),
+    },
+    "payment.escrow_released": {
+        "en": (
+            "Escrow released: {{ amount }} {{ currency }}",
+            "{{ amount }} {{ currency }} was released from escrow to the carrier.",
+        ),
+        "ru": (
+            "Эскроу выплачен: {{ amount }} {{ currency }}",
+            "{{ amount }} {{ currency }} перечислено с эскроу исполнителю.",
+        ),
+    },
+    "payment.escrow_refunded": {
+        "en": (
+            "Escrow refunded: {{ amount }} {{ currency }}",
+            "{{ amount }} {{ currency }} was refunded from escrow to the payer.",
+        ),
+        "ru": (
+            "Эскроу возвращён: {{ amount }} {{ currency }}",
+            "{{ amount }} {{ currency }} возвращено с эскроу плательщику.",
+        ),
+    },
+    "document.requested": {
+        "en": ("Document requested: {{ document_type }}", "A {{ document_type }} was requested for the order."),
+        "ru": ("Запрошен документ: {{ document_type }}", "По заказу запрошен документ {{ document_type }}."),
+    },
+    "document.ready": {
+        "en": (
+            "Document ready: {{ document_type }}",
+            "The {{ document_type }} (version {{ version }}) is ready to download.",
+        ),
+        "ru": (
+            "Документ готов: {{ document_type }}",
+            "Документ {{ document_type }} (версия {{ version }}) готов к загрузке.",
+        ),
+    },
+    "document.signed": {
+        "en": ("Document signed: {{ document_type }}", "The {{ document_type }} (version {{ version }}) was signed."),
+        "ru": (
+            "Документ подписан: {{ document_type }}",
+            "Документ {{ document_type }} (версия {{ version }}) подписан.",
+        ),
+    },
+    "dispute.updated": {
+        "en": (
+            "Dispute {{ number }}{% if to_status %}: {{ to_status }}{% endif %}",
+            "There is news in dispute {{ number }}{% if to_status %}: it is now {{ to_status }}{% endif %}. Open the case to see it.",
+        ),
+        "ru": (
+            "Спор {{ number }}{% if to_status %}: {{ to_status }}{% endif %}",
+            "В споре {{ number }} есть изменения{% if to_status %}: статус «{{ to_status }}»{% endif %}. Откройте дело, чтобы посмотреть.",
+        ),
+    },
+    "dispute.staff_attention": {
+        "en": (
+            "Dispute {{ number }} needs a mediator",
+            "Dispute {{ number }} needs attention: a new case, an appeal or a missed deadline.",
+        ),
+        "ru": (
+            "Спору {{ number }} нужен медиатор",
+            "Спор {{ number }} требует внимания: новое дело, обжалование или пропущенный срок.",
+        ),
+    },
+    "kyc.decision": {
+        "en": (
+            "Verification: {{ status }}",
+            "Your organization's verification is now {{ status }}.{% if reason %} {{ reason }}{% endif %}",
+        ),
+        "ru": (
+            "Проверка: {{ status }}",
+            "Статус проверки вашей организации: «{{ status }}».{% if reason %} {{ reason }}{% endif %}",
+        ),
+    },
+    "kyc.expiry": {
+        "en": (
+            "{{ document_type }} expires {{ expires_on }}",
+            "Your {{ document_type }} expires on {{ expires_on }}. Upload a new one to stay verified.",
+        ),
+        "ru": (
+            "{{ document_type }}: срок до {{ expires_on }}",
+            "Срок действия документа {{ document_type }} истекает {{ expires_on }}. Загрузите новый, чтобы сохранить проверку.",
+        ),
+    },
+    "tracking.alert": {
+        "en": ("Shipment {{ reference }}: {{ severity }} {{ alert_type }} alert", "{{ message }}"),
+        "ru": ("Отправление {{ reference }}: тревога {{ alert_type }} ({{ severity }})", "{{ message }}"),
+    },
+    "chat.message": {
+        "en": (
+            "New message",
+            "You have a new chat message{% if attachment_count %} with {{ attachment_count }} attachment(s){% endif %}.",
+        ),
+        "ru": (
+            "Новое сообщение",
+            "У вас новое сообщение в чате{% if attachment_count %} с вложениями: {{ attachment_count }}{% endif %}.",
+        ),
+    },
+    "system.alert": {
+        "en": ("{{ title }}", "{{ body }}"),
+        "ru": ("{{ title }}", "{{ body }}"),
+    },
+    "webhook.endpoint_disabled": {
+        "en": (
+            "Webhook endpoint disabled",
+            "We stopped sending to {{ url }} after {{ failures }} failed deliveries ({{ reason }}). Fix it and switch it back on.",
+        ),
+        "ru": (
+            "Вебхук отключён",
+            "Мы перестали отправлять события на {{ url }} после {{ failures }} неудачных попыток ({{ reason }}). Исправьте и включите снова.",
+        ),
+    },
+    "security.sign_in": {
+        "en": (
+            "New sign-in to your account",
+            "Someone signed in to your account from {{ ip_address }} ({{ user_agent }}). If it was not you, change your password.",
+        ),
+        "ru": (
+            "Новый вход в аккаунт",
+            "Выполнен вход в ваш аккаунт с адреса {{ ip_address }} ({{ user_agent }}). Если это были не вы, смените пароль.",
+        ),
+    },
+    "security.password_changed": {
+        "en": (
+            "Your password was changed",
+            "The password of your account was changed. If it was not you, reset it now.",
+        ),
+        "ru": ("Пароль изменён", "Пароль вашего аккаунта изменён. Если это были не вы, сбросьте его."),
+    },
+    "security.two_factor_disabled": {
+        "en": (
+            "Two-factor authentication is off",
+            "Two-factor authentication was turned off for your account. If it was not you, secure your account now.",
+        ),
+        "ru": (
+            "Двухфакторная аутентификация отключена",
+            "Для вашего аккаунта отключена двухфакторная аутентификация. Если это были не вы, защитите аккаунт.",
+        ),
+    },
+    "security.phone_verification": {
+        "en": ("Manifest code: {{ code }}", "Your Manifest code is {{ code }}. It is valid for {{ minutes }} minutes."),
+        "ru": ("Код Manifest: {{ code }}", "Ваш код Manifest: {{ code }}. Действует {{ minutes }} минут."),
+    },
+}
