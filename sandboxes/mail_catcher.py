@@ -37,6 +37,8 @@ from aiosmtpd.controller import Controller
 logger = logging.getLogger("sandboxes.mail_catcher")
 
 MAX_MESSAGES = 1000
+# With MAX_MESSAGES kept, this bounds the catcher's memory (a real server's limit is similar).
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 BOUNCE_DOMAIN = "bounce.test"
 TEMPFAIL_DOMAIN = "tempfail.test"
 # The pages are read by people; mail bodies are untrusted, so nothing in them may run.
@@ -61,7 +63,12 @@ class MessageStore:
         self._changed = threading.Condition()
 
     def add(self, *, mail_from: str, recipients: list[str], raw: bytes) -> dict:
-        message = _parsed(mail_from=mail_from, recipients=recipients, raw=raw)
+        try:
+            message = _parsed(mail_from=mail_from, recipients=recipients, raw=raw)
+        except Exception:
+            # A catcher keeps what it is given, however garbled: the raw source still shows it.
+            logger.exception("could not parse a message from %s", mail_from)
+            message = _unparsed(mail_from=mail_from, recipients=recipients, raw=raw)
         with self._changed:
             self._messages.append(message)
             self._changed.notify_all()
@@ -121,6 +128,21 @@ def _parsed(*, mail_from: str, recipients: list[str], raw: bytes) -> dict:
             for part in parsed.iter_attachments()
         ],
         "headers": headers,
+        "raw": raw.decode("utf-8", errors="replace"),
+    }
+
+
+def _unparsed(*, mail_from: str, recipients: list[str], raw: bytes) -> dict:
+    return {
+        "id": secrets.token_hex(12),
+        "from": mail_from,
+        "to": list(recipients),
+        "subject": "(unparseable message)",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "text": "",
+        "html": "",
+        "attachments": [],
+        "headers": {},
         "raw": raw.decode("utf-8", errors="replace"),
     }
 
@@ -325,7 +347,7 @@ def start_catcher(
 ) -> MailCatcher:
     """Serve SMTP and the pages from daemon threads; port 0 picks a free port."""
     store = MessageStore(max_messages)
-    smtp = _SmtpController(_CatchingHandler(store), hostname=host, port=smtp_port)
+    smtp = _SmtpController(_CatchingHandler(store), hostname=host, port=smtp_port, data_size_limit=MAX_MESSAGE_BYTES)
     smtp.start()
     try:
         httpd = _HttpServer((host, http_port), store)
