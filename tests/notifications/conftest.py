@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from sandboxes import push_service, sms_gateway
 from sandboxes.mail_catcher import start_catcher
+from tests.notifications.support import make_deal
 
 # === Notification sandboxes (docs/notification-providers.md) ================================
 # One real mail catcher, SMS gateway and push service per test session (per xdist worker), on
@@ -219,3 +220,9 @@ def notification_sandboxes(settings, mail_catcher, sms_sandbox, push_sandbox):
 
 
 # === End of the notification sandboxes block =================================================
+
+
+@pytest.fixture
+def deal():
+    """A shipper (admin, shipper, warehouse clerk) and a carrier (carrier): tests.notifications.support."""
+    return make_deal()
