@@ -666,6 +666,11 @@ SPECTACULAR_SETTINGS = {
         "DisputeResolutionKindEnum": "apps.disputes.models.ResolutionKind",
         "DisputeResolutionOutcomeEnum": "apps.disputes.models.ResolutionOutcome",
         "DisputeResolutionAnswerEnum": "apps.disputes.models.Answer",
+        "RoleEnum": "apps.tenancy.roles.Role",
+        "NotificationTypeEnum": "apps.notifications.api.serializers.TYPE_KEYS",
+        "NotificationChannelEnum": "apps.notifications.models.Channel",
+        "NotificationLanguageEnum": "apps.notifications.models.Language",
+        "NotificationDigestEnum": "apps.notifications.models.Digest",
     },
 }
 

@@ -14,33 +14,33 @@ TYPE_KEYS = sorted(BY_KEY)
 
 class DeliveryAttemptOutput(serializers.Serializer):
     number = serializers.IntegerField()
-    status = serializers.CharField()
-    provider_id = serializers.CharField()
-    error = serializers.CharField()
+    status = StrictCharField()
+    provider_id = StrictCharField()
+    error = StrictCharField()
     attempted_at = serializers.DateTimeField()
 
 
 class DeliveryOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    channel = serializers.CharField()
-    status = serializers.CharField()
+    channel = StrictCharField()
+    status = StrictCharField()
     attempts = serializers.IntegerField()
     due_at = serializers.DateTimeField()
-    digest = serializers.CharField()
+    digest = StrictCharField()
     sent_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
-    last_error = serializers.CharField()
+    last_error = StrictCharField()
 
 
 class NotificationOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    type = serializers.CharField()
-    event_type = serializers.CharField()
+    type = StrictCharField()
+    event_type = StrictCharField()
     organization_id = serializers.UUIDField(allow_null=True)
-    title = serializers.CharField()
-    body = serializers.CharField()
-    subject_type = serializers.CharField()
-    subject_id = serializers.CharField()
+    title = StrictCharField()
+    body = StrictCharField()
+    subject_type = StrictCharField()
+    subject_id = StrictCharField()
     is_read = serializers.SerializerMethodField()
     read_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -86,16 +86,16 @@ class PreferencesInput(serializers.Serializer):
 
 
 class TypePreferenceOutput(serializers.Serializer):
-    type = serializers.CharField()
-    label = serializers.CharField()
-    category = serializers.CharField()
+    type = StrictCharField()
+    label = StrictCharField()
+    category = StrictCharField()
     mandatory = serializers.BooleanField()
     digestible = serializers.BooleanField()
     in_app = serializers.BooleanField()
     email = serializers.BooleanField()
     sms = serializers.BooleanField()
     push = serializers.BooleanField()
-    digest = serializers.CharField()
+    digest = StrictCharField()
 
 
 class PreferencesOutput(serializers.Serializer):
@@ -117,7 +117,7 @@ class SendInput(serializers.Serializer):
 
 class SendOutput(serializers.Serializer):
     broadcast_id = serializers.UUIDField()
-    status = serializers.CharField()
+    status = StrictCharField()
 
 
 class TemplateInput(serializers.Serializer):
@@ -143,18 +143,18 @@ class TemplatePreviewInput(serializers.Serializer):
 
 class TemplateOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    type = serializers.CharField()
-    channel = serializers.CharField()
-    language = serializers.CharField()
-    subject = serializers.CharField()
-    body = serializers.CharField()
+    type = StrictCharField()
+    channel = StrictCharField()
+    language = StrictCharField()
+    subject = StrictCharField()
+    body = StrictCharField()
     is_active = serializers.BooleanField()
     updated_at = serializers.DateTimeField()
 
 
 class PreviewOutput(serializers.Serializer):
-    subject = serializers.CharField()
-    body = serializers.CharField()
+    subject = StrictCharField()
+    body = StrictCharField()
     sample = serializers.DictField()
 
 
@@ -172,14 +172,14 @@ class PushSubscriptionInput(serializers.Serializer):
 
 class PushSubscriptionOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    endpoint = serializers.CharField()
-    user_agent = serializers.CharField()
+    endpoint = StrictCharField()
+    user_agent = StrictCharField()
     created_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(allow_null=True)
 
 
 class PushKeyOutput(serializers.Serializer):
-    vapid_public_key = serializers.CharField(help_text="The application server key for PushManager.subscribe().")
+    vapid_public_key = StrictCharField(help_text="The application server key for PushManager.subscribe().")
 
 
 class PhoneStartInput(serializers.Serializer):
@@ -187,7 +187,7 @@ class PhoneStartInput(serializers.Serializer):
 
 
 class PhoneStartOutput(serializers.Serializer):
-    phone = serializers.CharField()
+    phone = StrictCharField()
     expires_at = serializers.DateTimeField()
 
 
@@ -196,5 +196,5 @@ class PhoneConfirmInput(serializers.Serializer):
 
 
 class PhoneConfirmOutput(serializers.Serializer):
-    phone = serializers.CharField()
+    phone = StrictCharField()
     verified = serializers.BooleanField()
