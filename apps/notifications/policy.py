@@ -24,6 +24,16 @@ from apps.notifications.models import Channel, Digest
 ALL_CHANNELS = frozenset(Channel.values)
 
 
+def configured_channels() -> frozenset[str]:
+    """The channels this deployment can send on: SMS needs a gateway, web push a VAPID key."""
+    channels = {Channel.IN_APP, Channel.EMAIL}
+    if settings.SMS_GATEWAY in settings.SMS_GATEWAYS:
+        channels.add(Channel.SMS)
+    if settings.WEB_PUSH.get("VAPID_PRIVATE_KEY"):
+        channels.add(Channel.PUSH)
+    return frozenset(channels)
+
+
 def chosen_channels(kind: NotificationType, preference) -> frozenset[str]:
     """The channels the notification goes on, before addresses are known."""
     if kind.mandatory or preference is None:

@@ -9,9 +9,12 @@ from .base import (
     DEFAULT_SECRET_KEY,
     DEVELOPMENT_SANDBOX_API_KEY,
     DEVELOPMENT_SANDBOX_SECRET,
+    DEVELOPMENT_SMS_SANDBOX_SECRET,
     PAYMENT_GATEWAYS,
     SECRET_KEY,
+    SMS_GATEWAYS,
     TRACKING_CARRIERS,
+    WEB_PUSH,
     env_bool,
     env_int,
     env_list,
@@ -54,3 +57,14 @@ else:
 # The sandbox carrier invents its journeys: production polls only real carriers.
 if not env_bool("CARRIER_SANDBOX_ENABLED", False):
     TRACKING_CARRIERS = {code: options for code, options in TRACKING_CARRIERS.items() if code != "sandbox"}
+
+# The SMS sandbox sends nothing to phones, and its development key and secret are public:
+# production leaves it out unless a staging deployment switches it on with secrets of its own.
+# Without a gateway SMS is simply not a channel (apps.notifications.policy.configured_channels).
+if env_bool("SMS_SANDBOX_ENABLED", False):
+    if SMS_GATEWAYS["sandbox"]["SECRET"] == DEVELOPMENT_SMS_SANDBOX_SECRET:
+        raise ImproperlyConfigured("SMS_SANDBOX_SECRET must be set: the development one is public.")
+else:
+    SMS_GATEWAYS = {name: options for name, options in SMS_GATEWAYS.items() if name != "sandbox"}
+# Real push services are https: the local sandbox's http is for development only.
+WEB_PUSH = {**WEB_PUSH, "ALLOW_HTTP_ENDPOINTS": False}

@@ -75,3 +75,26 @@ def test_a_staging_deployment_may_enable_the_sandbox_with_secrets_of_its_own():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['sandbox']"
+
+
+def _production_sms_gateways(**env) -> subprocess.CompletedProcess:
+    code = "import django; django.setup(); from django.conf import settings; print(sorted(settings.SMS_GATEWAYS))"
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "DEBUG": "false"}
+    environment.update(SECRET_KEY=GOOD_SECRET, **env)
+    if "SMS_SANDBOX_SECRET" not in env:
+        environment.pop("SMS_SANDBOX_SECRET", None)
+    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True)
+
+
+def test_production_leaves_the_sms_sandbox_out():
+    result = _production_sms_gateways()
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_production_refuses_the_sms_sandbox_on_its_public_development_secret():
+    result = _production_sms_gateways(SMS_SANDBOX_ENABLED="true")
+
+    assert result.returncode != 0
+    assert "SMS_SANDBOX_SECRET must be set" in result.stderr

@@ -15,7 +15,6 @@ from apps.core.parsers import StrictJSONParser
 from apps.notifications import selectors, services
 from apps.notifications.api import serializers as s
 from apps.notifications.catalogue import type_get
-from apps.notifications.providers import push as push_provider
 from apps.notifications.providers import sms as sms_provider
 
 NOT_YOURS = OpenApiResponse(description="NOT_FOUND: no such notification, or not yours")
@@ -239,9 +238,15 @@ class PushSubscriptionDetailView(PersonalView):
 
 
 class PushKeyView(PersonalView):
-    @extend_schema(responses=s.PushKeyOutput, summary="The VAPID public key browsers subscribe with")
+    @extend_schema(
+        responses={
+            200: s.PushKeyOutput,
+            503: OpenApiResponse(description="EXTERNAL_SERVICE_UNAVAILABLE: no web push here"),
+        },
+        summary="The VAPID public key browsers subscribe with",
+    )
     def get(self, request):
-        return Response({"vapid_public_key": push_provider.vapid_public_key()})
+        return Response({"vapid_public_key": services.push_public_key()})
 
 
 class PhoneVerificationView(PersonalView):

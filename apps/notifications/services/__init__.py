@@ -6,7 +6,7 @@ from apps.notifications.services.inbox import notification_delete, notification_
 from apps.notifications.services.phone import phone_verification_confirm, phone_verification_start
 from apps.notifications.services.preferences import preferences_update
 from apps.notifications.services.sending import deliveries_due, deliveries_send, delivery_report_record, retry_delay
-from apps.notifications.services.subscriptions import push_subscription_add, push_subscription_remove
+from apps.notifications.services.subscriptions import push_public_key, push_subscription_add, push_subscription_remove
 from apps.notifications.services.templates import template_create, template_preview, template_update
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "phone_verification_confirm",
     "phone_verification_start",
     "preferences_update",
+    "push_public_key",
     "push_subscription_add",
     "push_subscription_remove",
     "retry_delay",

@@ -117,6 +117,7 @@ def _fan_out(event, kinds: list[NotificationType], *, now) -> int:
             PushSubscription.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True).distinct()
         )
     texts = Texts(kinds, template_context(event))
+    available = policy.configured_channels()
     notifications: list[Notification] = []
     deliveries: list[Delivery] = []
     for user_id in sorted(recipients, key=str):
@@ -125,7 +126,7 @@ def _fan_out(event, kinds: list[NotificationType], *, now) -> int:
         if contact is None or not contact.is_active:
             continue
         preference = preferences.get((user_id, kind.key))
-        channels = policy.chosen_channels(kind, preference)
+        channels = policy.chosen_channels(kind, preference) & available
         language = contact.language if contact.language in LANGUAGES else Language.EN
         addresses = {
             Channel.EMAIL: contact.email,

@@ -6,10 +6,22 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import DomainError, ErrorCode, NotFound, ValidationFailed
 from apps.notifications.models import PushSubscription
+from apps.notifications.providers import push
+
+
+def push_public_key() -> str:
+    """The VAPID public key for browsers; 503 when this deployment has no web push configured."""
+    try:
+        return push.vapid_public_key()
+    except ImproperlyConfigured as error:
+        raise DomainError(
+            "Web push is not configured here.", code=ErrorCode.EXTERNAL_SERVICE_UNAVAILABLE, status_code=503
+        ) from error
 
 
 def _check_endpoint(endpoint: str) -> None:
@@ -27,6 +39,7 @@ def push_subscription_add(
     *, user_id: UUID, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
 ) -> tuple[PushSubscription, bool]:
     """Keep a browser's subscription; the same endpoint again updates its keys."""
+    push_public_key()  # no web push here: nothing to subscribe to
     _check_endpoint(endpoint)
     subscription, created = PushSubscription.objects.update_or_create(
         user_id=user_id, endpoint=endpoint, defaults={"p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300]}
