@@ -367,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-messages", type=int, default=MAX_MESSAGES, help="how many messages are kept")
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s mail-catcher %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: a line per connection
 
     catcher = start_catcher(
         arguments.host, arguments.smtp_port, arguments.http_port, max_messages=arguments.max_messages

@@ -232,6 +232,8 @@ TYPES: tuple[NotificationType, ...] = (
         category="kyc",
         events=("kyc.document_reviewed", "kyc.verification_changed"),
         recipients=Members(ORGANIZATION, ADMINS),
+        # Decisions only: a document approved or rejected, the organization verified or rejected.
+        when=lambda payload: payload.get("status") in ("approved", "rejected", "verified"),
         sample={"document_id": "k1", "document_type": "registration_certificate", "status": "approved", "reason": ""},
     ),
     NotificationType(

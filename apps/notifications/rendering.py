@@ -40,7 +40,19 @@ class Rendered:
 
 @functools.cache
 def _environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    return _with_filters(
+        ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    )
+
+
+def words(value) -> str:
+    """A code as words: "in_transit" -> "in transit" (statuses, document types)."""
+    return str(value).replace("_", " ")
+
+
+def _with_filters(environment: ImmutableSandboxedEnvironment) -> ImmutableSandboxedEnvironment:
+    environment.filters["words"] = words
+    return environment
 
 
 @functools.lru_cache(maxsize=512)
@@ -83,7 +95,7 @@ def render_default(*, type_key: str, language: str, context: dict) -> Rendered:
 
 @functools.cache
 def _lenient_environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(autoescape=False)
+    return _with_filters(ImmutableSandboxedEnvironment(autoescape=False))
 
 
 def _render_lenient(source: str, context: dict) -> str:

@@ -20,8 +20,8 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "rfq.updated": {
-        "en": ("RFQ {{ number }} changed", "RFQ {{ number }} is now {{ status }}."),
-        "ru": ("Запрос {{ number }} изменён", "Запрос {{ number }}: статус «{{ status }}»."),
+        "en": ("RFQ {{ number }} changed", "RFQ {{ number }} is now {{ status|words }}."),
+        "ru": ("Запрос {{ number }} изменён", "Запрос {{ number }}: статус «{{ status|words }}»."),
     },
     "offer.received": {
         "en": (
@@ -45,12 +45,12 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "order.status_changed": {
         "en": (
-            "Order {{ number }}: {{ to_status }}",
-            "Order {{ number }} moved from {{ from_status }} to {{ to_status }}.{% if note %} {{ note }}{% endif %}",
+            "Order {{ number }}: {{ to_status|words }}",
+            "Order {{ number }} moved from {{ from_status|words }} to {{ to_status|words }}.{% if note %} {{ note }}{% endif %}",
         ),
         "ru": (
-            "Заказ {{ number }}: {{ to_status }}",
-            "Заказ {{ number }} перешёл из статуса «{{ from_status }}» в «{{ to_status }}».{% if note %} {{ note }}{% endif %}",
+            "Заказ {{ number }}: {{ to_status|words }}",
+            "Заказ {{ number }} перешёл из статуса «{{ from_status|words }}» в «{{ to_status|words }}».{% if note %} {{ note }}{% endif %}",
         ),
     },
     "payment.escrow_funded": {
@@ -84,34 +84,43 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "document.requested": {
-        "en": ("Document requested: {{ document_type }}", "A {{ document_type }} was requested for the order."),
-        "ru": ("Запрошен документ: {{ document_type }}", "По заказу запрошен документ {{ document_type }}."),
+        "en": (
+            "Document requested: {{ document_type|words }}",
+            "A {{ document_type|words }} was requested for the order.",
+        ),
+        "ru": (
+            "Запрошен документ: {{ document_type|words }}",
+            "По заказу запрошен документ {{ document_type|words }}.",
+        ),
     },
     "document.ready": {
         "en": (
-            "Document ready: {{ document_type }}",
-            "The {{ document_type }} (version {{ version }}) is ready to download.",
+            "Document ready: {{ document_type|words }}",
+            "The {{ document_type|words }} (version {{ version }}) is ready to download.",
         ),
         "ru": (
-            "Документ готов: {{ document_type }}",
-            "Документ {{ document_type }} (версия {{ version }}) готов к загрузке.",
+            "Документ готов: {{ document_type|words }}",
+            "Документ {{ document_type|words }} (версия {{ version }}) готов к загрузке.",
         ),
     },
     "document.signed": {
-        "en": ("Document signed: {{ document_type }}", "The {{ document_type }} (version {{ version }}) was signed."),
+        "en": (
+            "Document signed: {{ document_type|words }}",
+            "The {{ document_type|words }} (version {{ version }}) was signed.",
+        ),
         "ru": (
-            "Документ подписан: {{ document_type }}",
-            "Документ {{ document_type }} (версия {{ version }}) подписан.",
+            "Документ подписан: {{ document_type|words }}",
+            "Документ {{ document_type|words }} (версия {{ version }}) подписан.",
         ),
     },
     "dispute.updated": {
         "en": (
-            "Dispute {{ number }}{% if to_status %}: {{ to_status }}{% endif %}",
-            "There is news in dispute {{ number }}{% if to_status %}: it is now {{ to_status }}{% endif %}. Open the case to see it.",
+            "Dispute {{ number }}{% if to_status %}: {{ to_status|words }}{% endif %}",
+            "There is news in dispute {{ number }}{% if to_status %}: it is now {{ to_status|words }}{% endif %}. Open the case to see it.",
         ),
         "ru": (
-            "Спор {{ number }}{% if to_status %}: {{ to_status }}{% endif %}",
-            "В споре {{ number }} есть изменения{% if to_status %}: статус «{{ to_status }}»{% endif %}. Откройте дело, чтобы посмотреть.",
+            "Спор {{ number }}{% if to_status %}: {{ to_status|words }}{% endif %}",
+            "В споре {{ number }} есть изменения{% if to_status %}: статус «{{ to_status|words }}»{% endif %}. Откройте дело, чтобы посмотреть.",
         ),
     },
     "dispute.staff_attention": {
@@ -126,27 +135,27 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "kyc.decision": {
         "en": (
-            "Verification: {{ status }}",
-            "Your organization's verification is now {{ status }}.{% if reason %} {{ reason }}{% endif %}",
+            "{% if document_type is defined %}{{ document_type|words }}: {{ status }}{% else %}Verification: {{ status }}{% endif %}",
+            "{% if document_type is defined %}Your {{ document_type|words }} was {{ status }}.{% else %}Your organization is now {{ status }}.{% endif %}{% if reason is defined and reason %} {{ reason }}{% endif %}",
         ),
         "ru": (
-            "Проверка: {{ status }}",
-            "Статус проверки вашей организации: «{{ status }}».{% if reason %} {{ reason }}{% endif %}",
+            "{% if document_type is defined %}{{ document_type|words }}: {{ status }}{% else %}Проверка: {{ status }}{% endif %}",
+            "{% if document_type is defined %}Документ {{ document_type|words }}: решение «{{ status }}».{% else %}Статус проверки вашей организации: «{{ status }}».{% endif %}{% if reason is defined and reason %} {{ reason }}{% endif %}",
         ),
     },
     "kyc.expiry": {
         "en": (
-            "{{ document_type }} expires {{ expires_on }}",
-            "Your {{ document_type }} expires on {{ expires_on }}. Upload a new one to stay verified.",
+            "{{ document_type|words }} expires {{ expires_on }}",
+            "Your {{ document_type|words }} expires on {{ expires_on }}. Upload a new one to stay verified.",
         ),
         "ru": (
-            "{{ document_type }}: срок до {{ expires_on }}",
-            "Срок действия документа {{ document_type }} истекает {{ expires_on }}. Загрузите новый, чтобы сохранить проверку.",
+            "{{ document_type|words }}: срок до {{ expires_on }}",
+            "Срок действия документа {{ document_type|words }} истекает {{ expires_on }}. Загрузите новый, чтобы сохранить проверку.",
         ),
     },
     "tracking.alert": {
-        "en": ("Shipment {{ reference }}: {{ severity }} {{ alert_type }} alert", "{{ message }}"),
-        "ru": ("Отправление {{ reference }}: тревога {{ alert_type }} ({{ severity }})", "{{ message }}"),
+        "en": ("Shipment {{ reference }}: {{ severity|words }} {{ alert_type|words }} alert", "{{ message }}"),
+        "ru": ("Отправление {{ reference }}: тревога {{ alert_type|words }} ({{ severity|words }})", "{{ message }}"),
     },
     "chat.message": {
         "en": (
