@@ -245,6 +245,10 @@ def test_after_erasure_the_person_cannot_sign_in_and_their_identity_is_gone(api,
     assert not person.is_active and not person.has_usable_password()
     # the audit log keeps the acts, without the name, address or browser
     assert audit_text_mentions(email) == []
+    # and so do the security events of the sign-ins (their notifications are gone with them)
+    with system_scope(reason="test reads the person's events", audit=False):
+        sign_ins = list(OutboxEvent.objects.filter(event_type="account.signed_in", aggregate_id=str(person.id)))
+    assert sign_ins and all(row.payload["ip_address"] == row.payload["user_agent"] == "" for row in sign_ins)
     assert audit_text_mentions("+4917099887") == []
     acts = audit_rows_of(person.id)
     assert {"auth.login", "user.erasure_requested"} <= {row.action for row in acts}

@@ -28,6 +28,7 @@ from apps.core.actors import Actor
 from apps.core.audit import audit_entries_of_person, audit_erase_person, audit_record
 from apps.core.context import system_scope
 from apps.core.errors import InvalidStateTransition, NotFound, ValidationFailed
+from apps.core.models import OutboxEvent
 from apps.core.personal_data import erasure_refusal, erasure_steps_run, personal_data_sections
 from apps.core.services import outbox_publish
 
@@ -349,6 +350,7 @@ def erasure_carry_out(*, request_id: UUID, actor: Actor) -> ErasureRequest:
         _delete_files_on_commit([export.file.name for export in exports if export.file])
         exports.delete()
         erasure_steps_run(user_id=user.id, email=user.email, replacement=tombstone, actor=actor)
+        _security_events_forget(user.id)
 
         user.email = tombstone
         user.first_name = user.last_name = user.phone = ""
@@ -356,6 +358,7 @@ def erasure_carry_out(*, request_id: UUID, actor: Actor) -> ErasureRequest:
         user.set_unusable_password()
         user.is_active = user.is_staff = user.is_superuser = False
         user.email_verified_at = user.password_changed_at = user.last_login = user.locked_until = None
+        user.phone_verified_at = None
         user.failed_login_count = 0
         user.save()
         user.groups.clear()
@@ -389,6 +392,16 @@ def _delete_files_on_commit(names: list[str]) -> None:
 
     if names:
         transaction.on_commit(delete)
+
+
+def _security_events_forget(user_id: UUID) -> None:
+    """The person's security events (apps.accounts.events.SecurityEvent) carry where they signed
+    in from: the address and browser go; the acts stay."""
+    for row in OutboxEvent.objects.filter(
+        aggregate_type="user", aggregate_id=str(user_id), event_type__startswith="account."
+    ):
+        row.payload = {**row.payload, "ip_address": "", "user_agent": ""}
+        row.save(update_fields=["payload"])
 
 
 def erasure_carry_out_due() -> int:
