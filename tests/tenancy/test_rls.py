@@ -1,6 +1,7 @@
 """Row-level security as PostgreSQL enforces it, read with raw SQL on the application's connection."""
 
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -65,6 +66,7 @@ from apps.tracking.models import (
     TrackedShipment,
     TrackingEvent,
 )
+from apps.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.factories import FeatureFactory, OrganizationFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -160,6 +162,7 @@ def two_tenants():
             _tracking_rows(organization, order, label)
             _chat_rows(organization, order, admin)
             _dispute_rows(organization, order, admin)
+            _webhook_rows(organization)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
                 user=admin,
@@ -356,6 +359,19 @@ def _dispute_rows(organization, order, user):
         currency="EUR",
         reason="Late",
         **parties,
+    )
+
+
+def _webhook_rows(organization):
+    """An endpoint with a delivery and its attempt."""
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization, url="https://hooks.example.test/in", event_types=["*"], secret_encrypted="x"
+    )
+    delivery = WebhookDelivery.objects.create(
+        organization=organization, endpoint=endpoint, event_id=uuid.uuid4(), event_type="test.row", body="{}"
+    )
+    WebhookAttempt.objects.create(
+        organization=organization, delivery=delivery, sequence=1, number=1, requested_at=timezone.now()
     )
 
 
