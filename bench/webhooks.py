@@ -13,7 +13,7 @@ fan-out enqueued on commit (a retry would show as missing, then failed).
 
 Two measurements, after `--warmup` untimed events:
 - `commit_to_delivery_p95_ms` (and p50, max): `--latency-events` (100) published one by one at
-  a steady `--rate` (4 a second: 20 deliveries a second, under the throughput), each an
+  a steady `--rate` (2 a second: 10 deliveries a second, well under the throughput), each an
   `organization.updated` written by `outbox_publish` in its own transaction, as a service
   does. The clock starts when the transaction has committed and stops when the receiver has
   read the request: relay task, fan-out (the deliveries written), one send task per delivery
@@ -50,7 +50,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--endpoints", type=int, default=5, help="endpoints of the organization (default 5)")
     parser.add_argument("--events", type=int, default=400, help="events of the throughput run (default 400)")
     parser.add_argument("--latency-events", type=int, default=100, help="events of the latency run (default 100)")
-    parser.add_argument("--rate", type=float, default=4.0, help="events per second of the latency run (default 4)")
+    parser.add_argument("--rate", type=float, default=2.0, help="events per second of the latency run (default 2)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed events first (default 20)")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the deliveries (default 300)")
