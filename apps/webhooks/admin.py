@@ -86,6 +86,9 @@ class WebhookEndpointAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
 
 
 class WebhookAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The delivery's attempts on its page. Whoever may open the page may see them (row-level
+    security limits the rows); Django's model permissions would hide them from organization admins."""
+
     model = WebhookAttempt
     extra = 0
     fields = [
@@ -100,6 +103,9 @@ class WebhookAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     ]
     readonly_fields = fields
     ordering = ["requested_at", "id"]
+
+    def has_view_permission(self, request, obj=None):
+        return True
 
 
 @admin.register(WebhookDelivery)

@@ -96,3 +96,23 @@ def test_an_organization_admin_redelivers_its_delivery_and_cannot_see_anothers()
     assert (redelivered.status, redelivered.sequence) == (DeliveryStatus.PENDING, 2)
     page = client.get(reverse("admin:webhooks_webhookdelivery_change", args=[their_delivery.pk]))
     assert page.status_code in (302, 404)
+
+
+def test_the_pages_of_an_endpoint_and_of_a_delivery_with_its_attempts_render():
+    organization = OrganizationFactory()
+    endpoint, secret = endpoint_for(organization, "https://ours.example.test/in")
+    with tenant_scope(organization.id):
+        delivery = WebhookDelivery.objects.create(
+            organization=organization, endpoint=endpoint, event_id=endpoint.id, event_type="order.created", body="{}"
+        )
+        delivery.attempts.create(
+            organization=organization, sequence=1, number=1, requested_at=delivery.created_at, status_code=502
+        )
+    client = admin_client(member(organization))
+
+    endpoint_page = client.get(reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk]))
+    delivery_page = client.get(reverse("admin:webhooks_webhookdelivery_change", args=[delivery.pk]))
+
+    assert endpoint_page.status_code == 200 and secret not in endpoint_page.content.decode()
+    assert endpoint.secret_encrypted not in endpoint_page.content.decode()
+    assert delivery_page.status_code == 200 and "502" in delivery_page.content.decode()
