@@ -79,26 +79,24 @@ def deliveries_fan_out(*, event) -> list[UUID]:
     if not audience:
         return []
     with system_scope(reason="webhooks.fan_out: endpoints of the organizations an event concerns", audit=False):
-        endpoints = list(
-            WebhookEndpoint.objects.filter(organization_id__in=audience, is_active=True).values_list(
-                "id", "organization_id", "event_types"
-            )
-        )
-        matching = [
-            (id_, organization_id)
-            for id_, organization_id, patterns in endpoints
+        endpoints = WebhookEndpoint.objects.filter(organization_id__in=audience, is_active=True)
+        matching = {
+            endpoint_id: organization_id
+            for endpoint_id, organization_id, patterns in endpoints.values_list("id", "organization_id", "event_types")
             if matches(patterns, event.event_type)
-        ]
-        already = (
-            set(
-                WebhookDelivery.objects.filter(
-                    event_id=event.id, endpoint_id__in=[id_ for id_, _ in matching]
-                ).values_list("endpoint_id", flat=True)
+        }
+        already = set()
+        if matching:
+            already = set(
+                WebhookDelivery.objects.filter(event_id=event.id, endpoint_id__in=list(matching)).values_list(
+                    "endpoint_id", flat=True
+                )
             )
-            if matching
-            else set()
-        )
-    targets = [(id_, organization_id) for id_, organization_id in matching if id_ not in already]
+    targets = [
+        (endpoint_id, organization_id)
+        for endpoint_id, organization_id in matching.items()
+        if endpoint_id not in already
+    ]
     if not targets:
         return []
     body = event_body(
