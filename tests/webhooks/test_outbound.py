@@ -3,6 +3,7 @@ not allowed, the single pinned lookup, no redirects, the response cap."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -171,3 +172,76 @@ def test_production_refuses_to_start_with_private_networks_allowed(allowed):
         assert "OUTBOUND_ALLOW_PRIVATE_NETWORKS must be off in production" in result.stderr
     else:
         assert result.returncode == 0, result.stderr
+
+
+def _self_signed(directory) -> tuple[str, str]:
+    """A throwaway certificate and key for hooks.example.test (PEM files)."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.example.test")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.example.test")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_https_goes_to_the_pinned_address_with_the_host_in_sni_and_verifies_the_certificate(tmp_path):
+    import ssl
+    import threading
+
+    # Given a TLS server on loopback that notes the name each client asks for (SNI)
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    asked_for = []
+    context.sni_callback = lambda connection, server_name, _: asked_for.append(server_name)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def serve_one():
+        connection, _ = listener.accept()
+        # The client refuses our self-signed certificate: the handshake fails, as expected.
+        with contextlib.suppress(ssl.SSLError, OSError):
+            context.wrap_socket(connection, server_side=True).close()
+
+    server = threading.Thread(target=serve_one, daemon=True)
+    server.start()
+
+    # When a request to https://hooks.example.test goes out, the name resolved to loopback
+    with pytest.raises(OutboundFailed, match=r"SSL|certificate"):
+        outbound.request(
+            "POST",
+            f"https://hooks.example.test:{port}/in",
+            body=b"{}",
+            resolver=lambda host, port: ["127.0.0.1"],
+            connect_timeout=2,
+            read_timeout=2,
+        )
+    server.join(timeout=5)
+    listener.close()
+
+    # Then it connected to the pinned address, named the host in SNI, and refused a certificate
+    # no trusted authority signed
+    assert asked_for == ["hooks.example.test"]
