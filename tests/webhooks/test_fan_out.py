@@ -4,8 +4,10 @@ of the parties, once per endpoint and event however often the event is relayed."
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
+from django.utils import timezone
 
 from apps.core.actors import Actor
 from apps.core.context import tenant_scope
@@ -109,3 +111,20 @@ def test_a_racing_fan_out_is_absorbed_by_the_unique_delivery_per_endpoint_and_ev
 
     # Then nothing failed and the party still has the one delivery
     assert list(_deliveries(party, event).values()) == [existing]
+
+
+def test_an_event_naming_an_empty_party_still_reaches_the_acting_organization():
+    acting = OrganizationFactory()
+    endpoint_for(acting, "https://a.example.test/in")
+
+    class Event:
+        id = uuid.uuid4()
+        organization_id = acting.id
+        event_type = "order.created"
+        payload = {"party_organization_ids": [str(acting.id), None, ""]}
+        created_at = timezone.now()
+
+    with tenant_scope(acting.id):
+        created = services.deliveries_fan_out(event=Event)
+
+    assert len(created) == 1

@@ -41,11 +41,17 @@ def event_body(
     )
 
 
-def event_audience(event) -> set[str]:
+def event_audience(event) -> set[UUID]:
     """The organizations an event concerns: the acting one and the parties its payload names
-    (the live feed's audience, apps/tenancy/handlers.py)."""
-    audience = {str(event.organization_id)} if event.organization_id else set()
-    audience.update(str(organization_id) for organization_id in event.payload.get("party_organization_ids", ()))
+    (the live feed's audience, apps/tenancy/handlers.py). A value that is no organization id
+    (an empty party) is skipped: it must not stop the event's other consumers."""
+    named = [event.organization_id, *event.payload.get("party_organization_ids", ())]
+    audience = set()
+    for organization_id in named:
+        try:
+            audience.add(UUID(str(organization_id)))
+        except ValueError:
+            continue
     return audience
 
 
