@@ -4,7 +4,7 @@ import pytest
 
 from apps.core.actors import Actor
 from apps.webhooks import services
-from tests.factories import OrganizationFactory, member
+from tests.factories import OrganizationFactory
 from tests.webhooks.receiver import Receiver
 
 
@@ -12,12 +12,6 @@ from tests.webhooks.receiver import Receiver
 def receiver():
     with Receiver() as running:
         yield running
-
-
-def admin_of(organization):
-    """An org admin of the organization and the Actor the services see."""
-    user = member(organization)
-    return user, Actor(user_id=user.id, organization_id=organization.id, role="org_admin")
 
 
 def endpoint_for(organization, url: str, *, event_types=("*",), actor=None):
