@@ -16,6 +16,7 @@ app.conf.task_routes = {
     "apps.kyc.tasks.kyc_document_render_preview": {"queue": "documents"},  # untrusted files, like renderers
     "apps.disputes.tasks.evidence_preview_render": {"queue": "documents"},  # the same sandbox as KYC's
     "apps.notifications.*": {"queue": "notifications"},
+    "apps.webhooks.*": {"queue": "notifications"},
     "apps.accounts.tasks.send_*": {"queue": "notifications"},
     "apps.tenancy.tasks.send_*": {"queue": "notifications"},
 }

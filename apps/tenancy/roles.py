@@ -39,7 +39,7 @@ _EVERY_MEMBER = {"organization:read", "member:read", "feature:read"}
 MATRIX: dict[str, frozenset[str]] = {
     role: frozenset(permissions | _EVERY_MEMBER)
     for role, permissions in {
-        Role.ORG_ADMIN: {"*:*"},
+        Role.ORG_ADMIN: {"*:*"},  # webhook:manage too: no other role manages webhooks
         Role.WAREHOUSE_MANAGER: {
             "warehouse:*",
             "package:*",

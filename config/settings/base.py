@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.chat",
     "apps.notifications",
     "apps.disputes",
+    "apps.webhooks",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -299,6 +300,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.core.tasks.outbox_relay_pending",
         "schedule": timedelta(seconds=60),
     },
+    # Webhook deliveries whose retry is due (or whose send a dead worker or a lost enqueue left).
+    "webhooks-retry-due": {"task": "apps.webhooks.tasks.webhooks_retry_due", "schedule": timedelta(minutes=1)},
     # Past their deadline RFQs take no more offers; past their validity offers cannot be accepted.
     "marketplace-expire-rfqs": {
         "task": "apps.marketplace.tasks.marketplace_expire_rfqs",
@@ -671,6 +674,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationChannelEnum": "apps.notifications.models.Channel",
         "NotificationLanguageEnum": "apps.notifications.models.Language",
         "NotificationDigestEnum": "apps.notifications.models.Digest",
+        "WebhookDeliveryStatusEnum": "apps.webhooks.models.DeliveryStatus",
     },
 }
 
@@ -953,4 +957,43 @@ WEB_PUSH = {
     "TTL": env_int("WEB_PUSH_TTL_SECONDS", 24 * 3600),  # how long a push service holds a message
     "TIMEOUT": {"CONNECT": 2, "READ": 5},  # seconds
     "ALLOW_HTTP_ENDPOINTS": env_bool("WEB_PUSH_ALLOW_HTTP_ENDPOINTS", False),
+}
+
+# Outbound HTTP to URLs users give us (apps/core/outbound.py): private, loopback, link-local
+# and other non-public addresses are refused unless this is on (development and tests, for
+# local sandboxes and receivers; config/settings/production.py refuses to start with it).
+OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", False)
+OUTBOUND = {
+    "CONNECT_TIMEOUT": float(os.environ.get("OUTBOUND_CONNECT_TIMEOUT", "3")),  # seconds
+    "READ_TIMEOUT": float(os.environ.get("OUTBOUND_READ_TIMEOUT", "10")),  # seconds, per read
+    "MAX_RESPONSE_BYTES": env_int("OUTBOUND_MAX_RESPONSE_BYTES", 64 * 1024),
+}
+
+# Outbound webhooks (docs/webhooks.md).
+WEBHOOKS = {
+    # Fernet keys (urlsafe base64 of 32 bytes) that encrypt the endpoints' signing secrets at
+    # rest: the first encrypts, every one decrypts (add a new key first to rotate). Empty: one
+    # key derived from SECRET_KEY (changing SECRET_KEY then makes the stored secrets unreadable).
+    "SECRET_ENCRYPTION_KEYS": env_list("WEBHOOK_SECRET_ENCRYPTION_KEYS", []),
+    # After a rotation the previous secret still signs (a second v1) this long.
+    "ROTATION_OVERLAP": timedelta(hours=env_int("WEBHOOK_ROTATION_OVERLAP_HOURS", 24)),
+    # Delays before each retry of a failed delivery (+0-10 % jitter); after the last, failed.
+    "RETRY_SCHEDULE": [
+        timedelta(minutes=1),
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+        timedelta(hours=2),
+        timedelta(hours=5),
+        timedelta(hours=10),
+    ],
+    # The circuit breaker: this many failed attempts in a row, the first at least this long
+    # ago, disable the endpoint (webhook_endpoint.disabled tells its organization's admins).
+    "DISABLE_AFTER_FAILURES": env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 10),
+    "DISABLE_AFTER_SPAN": timedelta(hours=env_int("WEBHOOK_DISABLE_AFTER_HOURS", 12)),
+    "CONNECT_TIMEOUT": 3.0,  # seconds
+    "READ_TIMEOUT": 10.0,  # seconds
+    # A claimed attempt whose worker died is due again after this long (the beat resends it).
+    "SEND_LEASE": timedelta(minutes=2),
+    "RESPONSE_EXCERPT_BYTES": 1024,
+    "RETRY_BATCH": 1000,  # due deliveries the beat job fans out per run
 }

@@ -10,6 +10,7 @@ from .base import (
     DEVELOPMENT_SANDBOX_API_KEY,
     DEVELOPMENT_SANDBOX_SECRET,
     DEVELOPMENT_SMS_SANDBOX_SECRET,
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS,
     PAYMENT_GATEWAYS,
     SECRET_KEY,
     SMS_GATEWAYS,
@@ -38,6 +39,11 @@ CSRF_COOKIE_SECURE = True
 # /metrics and /health/detailed: only OPS_TOKEN or the networks named here, never loopback by
 # default (behind a proxy on the same machine every request would come from loopback).
 OPS_ALLOWED_NETWORKS = env_list("OPS_ALLOWED_NETWORKS", [])
+
+# Webhooks and integrations call URLs users give: reaching the private network would let them
+# probe it and its cloud metadata service (SSRF). Never on in production.
+if OUTBOUND_ALLOW_PRIVATE_NETWORKS:
+    raise ImproperlyConfigured("OUTBOUND_ALLOW_PRIVATE_NETWORKS must be off in production.")
 
 # Documents are signed with the configured certificate only: never a generated one.
 DOCUMENT_SIGNING_DEVELOPMENT_CERTIFICATE = env_bool("DOCUMENT_SIGNING_DEVELOPMENT_CERTIFICATE", False)

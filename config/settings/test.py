@@ -29,3 +29,6 @@ for _logger in ("uvicorn", "uvicorn.error"):
 
 # Nothing is collected for tests; the admin pages they render link to static files only.
 STATIC_ROOT = None
+
+# The tests' receivers listen on loopback (tests of the refusals switch it off).
+OUTBOUND_ALLOW_PRIVATE_NETWORKS = True

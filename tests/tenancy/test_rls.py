@@ -75,6 +75,7 @@ from apps.tracking.models import (
     TrackedShipment,
     TrackingEvent,
 )
+from apps.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.factories import FeatureFactory, OrganizationFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -170,6 +171,7 @@ def two_tenants():
             _tracking_rows(organization, order, label)
             _chat_rows(organization, order, admin)
             _dispute_rows(organization, order, admin)
+            _webhook_rows(organization)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
                 user=admin,
@@ -384,6 +386,19 @@ def _dispute_rows(organization, order, user):
         currency="EUR",
         reason="Late",
         **parties,
+    )
+
+
+def _webhook_rows(organization):
+    """An endpoint with a delivery and its attempt."""
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization, url="https://hooks.example.test/in", event_types=["*"], secret_encrypted="x"
+    )
+    delivery = WebhookDelivery.objects.create(
+        organization=organization, endpoint=endpoint, event_id=uuid.uuid4(), event_type="test.row", body="{}"
+    )
+    WebhookAttempt.objects.create(
+        organization=organization, delivery=delivery, sequence=1, number=1, requested_at=timezone.now()
     )
 
 
