@@ -176,3 +176,19 @@ def test_a_public_key_that_does_not_match_the_private_key_is_improperly_configur
 
     with pytest.raises(ImproperlyConfigured):
         vapid_public_key()
+
+
+def test_a_push_endpoint_on_a_private_address_is_refused_before_anything_is_sent(notification_sandboxes, settings):
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = False
+    subscription = notification_sandboxes.push.subscribe()
+
+    with pytest.raises(PushRejected) as refused:
+        push_send(
+            endpoint=subscription["endpoint"],  # http://127.0.0.1:<port>/push/<id>
+            p256dh=subscription["keys"]["p256dh"],
+            auth=subscription["keys"]["auth"],
+            payload={"title": "x"},
+        )
+
+    assert "may not be called" in str(refused.value)
+    assert notification_sandboxes.push.messages(subscription["id"]) == []

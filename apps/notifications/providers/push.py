@@ -13,12 +13,10 @@ import binascii
 import functools
 import json
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
@@ -27,6 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from py_vapid import Vapid
 from pywebpush import WebPusher, WebPushException
 
+from apps.core import outbound
 from apps.core.task_bases import TransientError
 
 __all__ = [
@@ -99,25 +98,39 @@ def push_send(
     claims = {"sub": options["SUBJECT"], "aud": origin, "exp": int(time.time()) + TOKEN_LIFETIME_SECONDS}
     headers = {**_signer(options["VAPID_PRIVATE_KEY"]).sign(claims), "Urgency": urgency}
     try:
-        pusher = WebPusher(
-            {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}}, requests_session=_session()
-        )
-        response = pusher.send(data, headers, ttl=ttl, content_encoding="aes128gcm", timeout=_timeout(options))
+        pusher = WebPusher({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}})
+        body = pusher.encode(data, content_encoding="aes128gcm")["body"]
     except (WebPushException, binascii.Error, ValueError, TypeError) as error:
-        # Raised before anything is sent: the subscription's keys cannot be used.
+        # Nothing was sent: the subscription's keys cannot be used.
         raise PushRejected(f"the subscription's keys are not valid: {error.__class__.__name__}") from error
-    except requests.RequestException as error:
-        raise PushUnavailable(f"{origin}: {error.__class__.__name__}") from error
+    connect, read = _timeout(options)
+    request_headers = {
+        **headers,
+        "TTL": str(ttl),
+        "Content-Encoding": "aes128gcm",
+        "Content-Type": "application/octet-stream",
+    }
+    try:
+        # The endpoint is a URL a browser gave us: sent through the kernel's outbound client, which
+        # refuses private and loopback addresses (unless allowed), pins the address it checked
+        # and follows no redirect (a push endpoint that redirects is not a push service).
+        response = outbound.request(
+            "POST", endpoint, body=body, headers=request_headers, connect_timeout=connect, read_timeout=read
+        )
+    except outbound.OutboundRefused as error:
+        raise PushRejected(str(error)) from error
+    except outbound.OutboundFailed as error:
+        raise PushUnavailable(f"{origin}: {error}") from error
 
-    status = response.status_code
+    status = response.status
     logger.info("notifications.push.answered", extra={"push_service": origin, "status_code": status})
     if status in {404, 410}:
         raise PushSubscriptionGone(f"{origin}: HTTP {status}")
     if status == 429 or status >= 500:
-        raise PushUnavailable(f"{origin}: HTTP {status}", retry_after=response.headers.get("Retry-After"))
+        raise PushUnavailable(f"{origin}: HTTP {status}", retry_after=response.headers.get("retry-after"))
     if not 200 <= status < 300:
         raise PushRejected(_error_message(response), status_code=status)
-    return PushResult(provider_id=response.headers.get("Location", ""))
+    return PushResult(provider_id=response.headers.get("location", ""))
 
 
 def vapid_public_key() -> str:
@@ -184,24 +197,6 @@ def _timeout(options: dict) -> tuple[float, float]:
     return float(option.get("CONNECT", DEFAULT_TIMEOUT["CONNECT"])), float(option.get("READ", DEFAULT_TIMEOUT["READ"]))
 
 
-class _NoRedirectSession(requests.Session):
-    # A push endpoint that redirects is not a push service we subscribed to: its answer stands.
-    def request(self, *args, **kwargs):
-        kwargs["allow_redirects"] = False
-        return super().request(*args, **kwargs)
-
-
-_sessions = threading.local()
-
-
-def _session() -> requests.Session:
-    """One session per thread: its connection pool is reused, and sessions are not thread-safe."""
-    session = getattr(_sessions, "session", None)
-    if session is None:
-        session = _sessions.session = _NoRedirectSession()
-    return session
-
-
-def _error_message(response: requests.Response) -> str:
-    text = (response.text or "").strip()[:200]
-    return f"HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code}"
+def _error_message(response: outbound.OutboundResponse) -> str:
+    text = response.body.decode("utf-8", "replace").strip()[:200]
+    return f"HTTP {response.status}: {text}" if text else f"HTTP {response.status}"

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from apps.core import outbound
 from apps.core.errors import DomainError, ErrorCode, NotFound, ValidationFailed
 from apps.notifications.models import PushSubscription
 from apps.notifications.providers import push
@@ -32,6 +33,12 @@ def _check_endpoint(endpoint: str) -> None:
             "The push endpoint must be an https URL of a push service.",
             details={"endpoint": ["An https URL without credentials."]},
         )
+    try:
+        outbound.check_url(endpoint)  # not a private, loopback or link-local address (SSRF)
+    except outbound.OutboundRefused as refused:
+        raise ValidationFailed(
+            "The push endpoint may not be called.", details={"endpoint": [str(refused)]}
+        ) from refused
 
 
 @transaction.atomic
