@@ -25,6 +25,7 @@ names the operation, the check and the request (as curl).
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -52,6 +53,7 @@ from apps.disputes import services as dispute_services
 from apps.tenancy.features import FEATURES
 from apps.tenancy.roles import Role
 from config.celery import app as celery_app
+from sandboxes.sms_gateway import start_server as start_sms_sandbox
 from tests.escrow.parties import make_party, order_between
 from tests.factories import FeatureFactory, MembershipFactory, OrganizationFactory, UserFactory, member
 from tests.marketplace.factories import OfferingFactory, RfqFactory, VerificationFactory
@@ -71,6 +73,11 @@ EXCLUDED = {
     "POST /api/v1/auth/change-password": "a change revokes the user's other sessions and needs the current password",
     "POST /api/v1/auth/disable-2fa": "turns two-factor off for the run's user (needs a valid code anyway)",
 }
+
+FUZZ_SMS_KEY = "fuzz-sms-key"
+FUZZ_SMS_SECRET = "fuzz-sms-secret"
+# A fixed P-256 scalar (base64url, 32 bytes): the run's VAPID key, used for nothing else.
+FUZZ_VAPID_KEY = base64.urlsafe_b64encode((424242).to_bytes(32, "big")).rstrip(b"=").decode()
 
 ENVELOPE_KEYS = {"error_code", "message", "details", "timestamp", "request_id"}
 KNOWN_ERROR_CODES = {code.value for code in ErrorCode}
@@ -106,12 +113,29 @@ CHECKS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def sms_gateway():
+    """The SMS sandbox the server's phone verification sends its codes to (never a real phone)."""
+    server = start_sms_sandbox(api_key=FUZZ_SMS_KEY, secret=FUZZ_SMS_SECRET)
+    yield server.url
+    server.stop()
+
+
 @pytest.fixture
-def server(committed, django_db_setup, tmp_path):
-    """A real web process reading this test's committed rows."""
+def server(committed, django_db_setup, tmp_path, sms_gateway):
+    """A real web process reading this test's committed rows, with web push and SMS configured
+    (a VAPID key; the SMS sandbox), as a deployment has them."""
     database_url = urlunsplit(urlsplit(django_settings.APP_DATABASE_URL)._replace(path=f"/{django_db_setup}"))
+    notifications = {
+        "WEB_PUSH_VAPID_PRIVATE_KEY": FUZZ_VAPID_KEY,
+        "SMS_SANDBOX_URL": sms_gateway,
+        "SMS_SANDBOX_API_KEY": FUZZ_SMS_KEY,
+        "SMS_SANDBOX_SECRET": FUZZ_SMS_SECRET,
+    }
     try:
-        with web_process(APP_DATABASE_URL=database_url, DB_POOL="false", MEDIA_ROOT=str(tmp_path)) as base:
+        with web_process(
+            APP_DATABASE_URL=database_url, DB_POOL="false", MEDIA_ROOT=str(tmp_path), **notifications
+        ) as base:
             yield base
     finally:
         # Sign-ups and resets the run made queued mails in this worker's broker: a later
