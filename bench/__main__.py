@@ -12,11 +12,8 @@ Scenarios:
   tracking-ingest device pings per second through POST /tracking/events (1,000-row batches) vs a raw COPY
   tracking-live a shipment's position from location_push to 500 WebSocket subscribers on two ASGI processes
   chat          a message from POST to 200 sockets on two ASGI processes; history of 100k messages; thread list
-<<<<<<< HEAD
   webhooks      events from the outbox to a local receiver through a real worker: deliveries/s, commit-to-delivery p95
-=======
   notifications 10,000 outbox events to 50 members each: in-app notifications and e-mails per second, no duplicates
->>>>>>> notif-bench
 
 Each scenario starts what it needs (embedded PostgreSQL and Redis unless DATABASE_URL /
 REDIS_URL are set), creates a database of its own, seeds it, measures, and removes the
@@ -44,14 +41,11 @@ SCENARIOS = {
     "tracking-ingest": ("bench.tracking_ingest", "device pings per second through the batch endpoint vs a raw COPY"),
     "tracking-live": ("bench.tracking_live", "p95 from a pushed position to 500 subscribers on two ASGI processes"),
     "chat": ("bench.chat", "p95 from a POSTed message to 200 sockets; a 100k-message history and 1,000 threads"),
-<<<<<<< HEAD
     "webhooks": (
         "bench.webhooks",
         "deliveries per second to a local receiver and the p95 from event commit to delivery",
     ),
-=======
     "notifications": ("bench.notifications", "events/s from the outbox to in-app notifications and caught e-mails"),
->>>>>>> notif-bench
 }
 
 
