@@ -29,6 +29,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -126,13 +127,35 @@ def _record(channel: str, outcomes: list[tuple[Delivery, Outcome]], *, now) -> N
         )
     gone = {subscription for _, outcome in outcomes for subscription in outcome.gone}
     with _scope("record", len(outcomes), channel):
-        Delivery.objects.bulk_update(
-            [delivery for delivery, _ in outcomes],
-            ["status", "due_at", "last_error", "sent_at", "provider_id", "updated_at"],
-        )
+        _update_outcomes([delivery for delivery, _ in outcomes], now=now)
         DeliveryAttempt.objects.bulk_create(attempts)
         if gone:
             PushSubscription.objects.filter(id__in=gone).delete()
+
+
+def _update_outcomes(deliveries: list[Delivery], *, now) -> None:
+    """Each delivery's new status, due time, error, sending time and provider id in one
+    UPDATE ... FROM (VALUES ...): Django's bulk_update builds a CASE per field and row, which
+    cost more than the sending it records (1.5 ms a delivery)."""
+    table = Delivery._meta.db_table
+    rows = ", ".join(["(%s::uuid, %s, %s::timestamptz, %s, %s::timestamptz, %s)"] * len(deliveries))
+    params: list = []
+    for delivery in deliveries:
+        params += [
+            delivery.id,
+            delivery.status,
+            delivery.due_at,
+            delivery.last_error,
+            delivery.sent_at,
+            delivery.provider_id,
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS d SET status = v.status, due_at = v.due_at, last_error = v.last_error,"
+            f" sent_at = v.sent_at, provider_id = v.provider_id, updated_at = %s"
+            f" FROM (VALUES {rows}) AS v(id, status, due_at, last_error, sent_at, provider_id) WHERE d.id = v.id",
+            [now, *params],
+        )
 
 
 def deliveries_send(*, channel: str, items, now=None) -> dict[str, int]:
