@@ -128,3 +128,12 @@ def test_the_key_is_the_configured_vapid_public_key(api, notification_sandboxes)
 
     assert response.status_code == 200, response.json()
     assert response.json() == {"vapid_public_key": notification_sandboxes.push.vapid_public_key}
+
+
+def test_without_vapid_keys_the_key_is_a_503_not_a_server_error(api, settings):
+    settings.WEB_PUSH = {**settings.WEB_PUSH, "VAPID_PRIVATE_KEY": "", "VAPID_PUBLIC_KEY": ""}
+
+    response = api(UserFactory()).get(f"{SUBSCRIPTIONS}/key")
+
+    assert response.status_code == 503
+    assert response.json()["error_code"] == "EXTERNAL_SERVICE_UNAVAILABLE"

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.actors import Actor
-from apps.core.errors import PermissionDenied, ValidationFailed
+from apps.core.errors import DomainError, ErrorCode, PermissionDenied, ValidationFailed
 from apps.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from apps.core.pagination import paginated_response
 from apps.core.parsers import StrictJSONParser
@@ -17,6 +20,8 @@ from apps.notifications.api import serializers as s
 from apps.notifications.catalogue import type_get
 from apps.notifications.providers import push as push_provider
 from apps.notifications.providers import sms as sms_provider
+
+logger = logging.getLogger(__name__)
 
 NOT_YOURS = OpenApiResponse(description="NOT_FOUND: no such notification, or not yours")
 
@@ -239,9 +244,22 @@ class PushSubscriptionDetailView(PersonalView):
 
 
 class PushKeyView(PersonalView):
-    @extend_schema(responses=s.PushKeyOutput, summary="The VAPID public key browsers subscribe with")
+    @extend_schema(
+        responses={200: s.PushKeyOutput, 503: OpenApiResponse(description="Web push is not configured")},
+        summary="The VAPID public key browsers subscribe with",
+    )
     def get(self, request):
-        return Response({"vapid_public_key": push_provider.vapid_public_key()})
+        try:
+            key = push_provider.vapid_public_key()
+        except ImproperlyConfigured as error:
+            # A platform without VAPID keys offers no web push: the page hides its button.
+            logger.warning("notifications.web_push_not_configured", extra={"reason": str(error)})
+            raise DomainError(
+                "Web push is not available on this platform.",
+                code=ErrorCode.EXTERNAL_SERVICE_UNAVAILABLE,
+                status_code=503,
+            ) from error
+        return Response({"vapid_public_key": key})
 
 
 class PhoneVerificationView(PersonalView):
