@@ -192,3 +192,14 @@ def test_one_persons_preferences_are_not_anothers(api):
 
     assert by_type(response)["rfq.created"]["email"] is True
     assert saved_preferences(second) == {}
+
+
+@pytest.mark.parametrize("start", ["22:00+03:00", "22:00:00Z", "25:00", "ten"])
+def test_quiet_hours_are_local_times_without_an_offset(api, start):
+    person = UserFactory()
+
+    response = api(person).put(PREFERENCES, {"quiet_hours": {"start": start, "end": "07:00"}}, format="json")
+
+    assert response.status_code == 400
+    assert "quiet_hours" in response.json()["details"]
+    assert api(person).get(PREFERENCES).json()["quiet_hours"] is None
