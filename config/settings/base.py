@@ -666,6 +666,8 @@ SPECTACULAR_SETTINGS = {
         "DisputeResolutionKindEnum": "apps.disputes.models.ResolutionKind",
         "DisputeResolutionOutcomeEnum": "apps.disputes.models.ResolutionOutcome",
         "DisputeResolutionAnswerEnum": "apps.disputes.models.Answer",
+        "NotificationTypeEnum": "apps.notifications.api.serializers.TYPE_KEYS",
+        "RoleEnum": "apps.tenancy.roles.Role",
     },
 }
 
