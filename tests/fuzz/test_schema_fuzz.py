@@ -25,6 +25,7 @@ names the operation, the check and the request (as curl).
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -32,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 import schemathesis
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings as django_settings
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -46,9 +48,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from apps.accounts.services import session_start
+from apps.core.actors import Actor
 from apps.core.context import tenant_scope
 from apps.core.errors import ErrorCode
 from apps.disputes import services as dispute_services
+from apps.notifications import services as notification_services
 from apps.tenancy.features import FEATURES
 from apps.tenancy.roles import Role
 from config.celery import app as celery_app
@@ -106,12 +110,25 @@ CHECKS = [
 ]
 
 
+def _vapid_private_key() -> str:
+    """A fresh VAPID key (base64url of the raw P-256 scalar), so that web push is configured
+    and its key endpoint answers 200 rather than 503 (no key, no push)."""
+    scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+    return base64.urlsafe_b64encode(scalar.to_bytes(32, "big")).rstrip(b"=").decode()
+
+
 @pytest.fixture
 def server(committed, django_db_setup, tmp_path):
     """A real web process reading this test's committed rows."""
     database_url = urlunsplit(urlsplit(django_settings.APP_DATABASE_URL)._replace(path=f"/{django_db_setup}"))
+    environment = {
+        "APP_DATABASE_URL": database_url,
+        "DB_POOL": "false",
+        "MEDIA_ROOT": str(tmp_path),
+        "WEB_PUSH_VAPID_PRIVATE_KEY": _vapid_private_key(),
+    }
     try:
-        with web_process(APP_DATABASE_URL=database_url, DB_POOL="false", MEDIA_ROOT=str(tmp_path)) as base:
+        with web_process(**environment) as base:
             yield base
     finally:
         # Sign-ups and resets the run made queued mails in this worker's broker: a later
@@ -209,3 +226,21 @@ def test_the_mediators_dispute_operations_answer_as_their_schema_says(server):
     assert not failures, f"mediator: {len(failures)} of {tested} operation/mode pairs failed:\n\n" + "\n\n".join(
         failures
     )
+
+
+def test_staffs_notification_operations_answer_as_their_schema_says(server):
+    """Platform staff send notifications and edit their templates (every other role only gets
+    403 there): the same checks, with a template that exists."""
+    staff = UserFactory(is_staff=True)
+    template = notification_services.template_create(
+        actor=Actor.staff(staff.id),
+        type_key="order.status_changed",
+        channel="email",
+        language="en",
+        subject="Order {{ number }}",
+        body="Now {{ to_status }}.",
+    )
+    known = {"template_id": str(template.id)}
+    tested, failures = _run(server, session_start(user=staff).access, known, only="/api/v1/notifications")
+    assert tested >= 20, f"only {tested} operation/mode pairs ran"
+    assert not failures, f"staff: {len(failures)} of {tested} operation/mode pairs failed:\n\n" + "\n\n".join(failures)
