@@ -1,8 +1,9 @@
 """Notification texts rendered in Jinja2's sandbox, over the event's payload and nothing else.
 
-The sandbox (ImmutableSandboxedEnvironment) refuses attribute access to internals (`__class__`,
-`mro`, ...) and any call that would change a value; the context holds only the payload's plain
-JSON values, so a template can reach no object of the platform. Undefined names fail
+The sandbox (PayloadSandbox, Jinja2's ImmutableSandboxedEnvironment narrowed) refuses
+attribute access to internals (`__class__`, `mro`, ...), any method, Jinja's globals and any
+`*`/`**` that would build a huge value; the context holds only the payload's plain JSON values,
+so a template can reach no object of the platform and cannot exhaust the worker. Undefined names fail
 (StrictUndefined), which is how a template is checked when staff save it: rendered once on the
 type's sample payload, and refused with the error when it does not compile or names something
 the payload does not have. At sending, a staff template that still fails (a payload without a
@@ -16,6 +17,7 @@ import functools
 from dataclasses import dataclass
 
 from jinja2 import StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from apps.notifications.texts import DEFAULTS
@@ -38,21 +40,43 @@ class Rendered:
     body: str
 
 
+class PayloadSandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's sandbox narrowed to reading a payload: no globals (`range`, `lipsum`, `joiner`,
+    `cycler`, `namespace`, `dict` would print Python objects or burn CPU), no attribute that is
+    a method (`{{ number.format_map }}` would print a function), and no `*` or `**` that
+    builds a huge value (`'a' * 10**9` would take a gigabyte)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.globals.clear()
+        self.filters["words"] = words
+
+    def wrap_str_format(self, value):
+        return None  # `str.format` / `format_map` are methods like any other: refused below
+
+    def is_safe_attribute(self, obj, attr, value) -> bool:
+        return not callable(value) and super().is_safe_attribute(obj, attr, value)
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            raise SecurityError("Powers are not allowed in notification templates.")
+        sized = [value for value in (left, right) if isinstance(value, str | list | tuple)]
+        counts = [value for value in (left, right) if isinstance(value, int)]
+        if sized and counts and len(sized[0]) * counts[0] > BODY_LIMIT:
+            raise SecurityError("The template would build a text longer than a notification may be.")
+        return super().call_binop(context, operator, left, right)
+
+
 @functools.cache
-def _environment() -> ImmutableSandboxedEnvironment:
-    return _with_filters(
-        ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
-    )
+def _environment() -> PayloadSandbox:
+    return PayloadSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 def words(value) -> str:
     """A code as words: "in_transit" -> "in transit" (statuses, document types)."""
     return str(value).replace("_", " ")
-
-
-def _with_filters(environment: ImmutableSandboxedEnvironment) -> ImmutableSandboxedEnvironment:
-    environment.filters["words"] = words
-    return environment
 
 
 @functools.lru_cache(maxsize=512)
@@ -94,8 +118,8 @@ def render_default(*, type_key: str, language: str, context: dict) -> Rendered:
 
 
 @functools.cache
-def _lenient_environment() -> ImmutableSandboxedEnvironment:
-    return _with_filters(ImmutableSandboxedEnvironment(autoescape=False))
+def _lenient_environment() -> PayloadSandbox:
+    return PayloadSandbox(autoescape=False)
 
 
 def _render_lenient(source: str, context: dict) -> str:

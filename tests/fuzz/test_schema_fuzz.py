@@ -47,9 +47,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from apps.accounts.services import session_start
+from apps.core.actors import Actor
 from apps.core.context import tenant_scope
 from apps.core.errors import ErrorCode
 from apps.disputes import services as dispute_services
+from apps.notifications import services as notification_services
 from apps.tenancy.features import FEATURES
 from apps.tenancy.roles import Role
 from config.celery import app as celery_app
@@ -233,3 +235,21 @@ def test_the_mediators_dispute_operations_answer_as_their_schema_says(server):
     assert not failures, f"mediator: {len(failures)} of {tested} operation/mode pairs failed:\n\n" + "\n\n".join(
         failures
     )
+
+
+def test_staffs_notification_operations_answer_as_their_schema_says(server):
+    """Platform staff send notifications and edit their templates (every other role only gets
+    403 there): the same checks, with a template that exists."""
+    staff = UserFactory(is_staff=True)
+    template = notification_services.template_create(
+        actor=Actor.staff(staff.id),
+        type_key="order.status_changed",
+        channel="email",
+        language="en",
+        subject="Order {{ number }}",
+        body="Now {{ to_status }}.",
+    )
+    known = {"template_id": str(template.id)}
+    tested, failures = _run(server, session_start(user=staff).access, known, only="/api/v1/notifications")
+    assert tested >= 20, f"only {tested} operation/mode pairs ran"
+    assert not failures, f"staff: {len(failures)} of {tested} operation/mode pairs failed:\n\n" + "\n\n".join(failures)

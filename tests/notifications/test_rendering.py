@@ -53,6 +53,13 @@ def test_a_kyc_decision_names_the_document_or_the_organization():
         "{{ number.__class__.__init__.__globals__ }}",
         "{{ cycler.__init__.__globals__.os }}",
         "{% for c in [].__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+        "{{ number.format_map }}",
+        "{{ number.upper() }}",
+        "{{ joiner }}",
+        "{{ lipsum(5) }}",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "{{ number * 1000000000 }}",
+        "{{ 2 ** 100000 }}",
     ],
 )
 def test_a_template_cannot_reach_python_internals(source):

@@ -75,9 +75,19 @@ class TypePreferenceInput(serializers.Serializer):
     digest = serializers.ChoiceField(choices=Digest.choices, required=False, allow_null=True, default=None)
 
 
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time of the user's time zone. Django's time parser drops an offset
+    (`22:00+03:00` becomes 22:00), which would move the hours silently: refused instead."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and any(sign in value for sign in "+-Zz"):
+            self.fail("invalid", format="HH:MM, local time without an offset")
+        return super().to_internal_value(value)
+
+
 class QuietHoursField(serializers.Serializer):
-    start = serializers.TimeField(format="%H:%M", help_text="Local time (the user's time zone), HH:MM.")
-    end = serializers.TimeField(format="%H:%M", help_text="Local time; may be before start (across midnight).")
+    start = LocalTimeField(format="%H:%M", help_text="Local time (the user's time zone), HH:MM.")
+    end = LocalTimeField(format="%H:%M", help_text="Local time; may be before start (across midnight).")
 
 
 class PreferencesInput(serializers.Serializer):

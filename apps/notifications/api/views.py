@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +18,8 @@ from apps.notifications import selectors, services
 from apps.notifications.api import serializers as s
 from apps.notifications.catalogue import type_get
 from apps.notifications.providers import sms as sms_provider
+
+logger = logging.getLogger(__name__)
 
 NOT_YOURS = OpenApiResponse(description="NOT_FOUND: no such notification, or not yours")
 

@@ -5,13 +5,32 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
+from jinja2 import TemplateSyntaxError, meta
 
 from apps.core.actors import Actor
 from apps.core.audit import audit_record
 from apps.core.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from apps.notifications.catalogue import type_get
 from apps.notifications.models import NotificationTemplate
-from apps.notifications.rendering import Rendered, TemplateRefused, render
+from apps.notifications.rendering import PayloadSandbox, Rendered, TemplateRefused, render
+
+# Only parses: finds the names a template reads. The sandbox's own environment, so that it has no
+# globals (Jinja's `range`, `joiner`... count as names the template reads) and folds no constant
+# expression while it looks (`{{ 9 ** 9 ** 9 }}` would be computed by a plain environment).
+_PARSER = PayloadSandbox()
+
+
+def _names_beyond(source: str, context: dict) -> list[str]:
+    """Names the template reads that the payload does not give: Jinja's own globals (`joiner`,
+    `lipsum`, `range`...) render as Python objects (`<class 'jinja2.utils.Joiner'>`) or burn CPU
+    (`lipsum(10000)`, nested `range` loops), and StrictUndefined lets them through. Checked
+    before rendering, so such a template never runs. A template that does not parse has no
+    names: rendering says what is wrong with it."""
+    try:
+        parsed = _PARSER.parse(source)
+    except TemplateSyntaxError:
+        return []
+    return sorted(meta.find_undeclared_variables(parsed) - context.keys())
 
 
 def _staff(actor: Actor) -> None:
@@ -26,8 +45,16 @@ def template_preview(*, type_key: str, subject: str, body: str, sample: dict | N
     if kind is None:
         raise ValidationFailed("Unknown notification type.", details={"type": [f"{type_key!r} is not a type."]})
     context = {**kind.sample, "event_type": kind.events[0] if kind.events else kind.key, "occurred_at": ""}
+    context = {**context, **(sample or {})}
+    for part, source in (("subject", subject), ("body", body)):
+        beyond = _names_beyond(source, context)
+        if beyond:
+            raise ValidationFailed(
+                "The template uses names that are not in the type's payload.",
+                details={part: [f"Not in the payload: {', '.join(beyond)}. Use: {', '.join(sorted(context))}."]},
+            )
     try:
-        return render(subject=subject, body=body, context={**context, **(sample or {})})
+        return render(subject=subject, body=body, context=context)
     except TemplateRefused as refused:
         raise ValidationFailed(
             "The template does not render on the type's sample data.", details={refused.field: [str(refused)]}
