@@ -22,6 +22,7 @@ from django.core.asgi import get_asgi_application
 from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.notifications.models import NotificationTemplate
 from apps.tenancy.roles import Role
 from tests.chat.factories import Side, order_thread, send
 from tests.factories import OrganizationFactory, UserFactory, member
@@ -91,6 +92,14 @@ def organizations():
     thread = order_thread(shipper, carrier)
     send(shipper, thread, "When does the truck arrive?")
     send(carrier, thread, "Tomorrow at 9.")
+    # A staff template: its change page shows the preview on the type's sample.
+    NotificationTemplate.objects.create(
+        type="order.status_changed",
+        channel="email",
+        language="en",
+        subject="{{ number }}",
+        body="{{ to_status|words }}",
+    )
     return alpha, beta
 
 
@@ -145,6 +154,12 @@ def test_platform_staff_admin_and_public_pages_work_under_the_policy(server, org
     assert any(path.startswith("admin/tenancy/organization/") and path.endswith("/change/") for path in paths)
     assert "admin/escrow/posting/" in paths  # the ledger, with its own inline style
     assert "admin/disputes/dispute/" in paths  # the cases (a case's page: test_dispute_pages_in_chromium.py)
+    assert "admin/notifications/notificationtemplate/add/" in paths
+    assert any(
+        path.startswith("admin/notifications/notificationtemplate/") and path.endswith("/change/") for path in paths
+    )
+    assert "admin/notifications/delivery/" in paths
+    assert "admin/webhooks/webhookendpoint/" in paths
     assert any(path.startswith("admin/chat/thread/") and path.endswith("/change/") for path in paths)
     assert "admin/accounts/user/add/" in paths
     assert any(path.endswith("/features/") for path in paths)  # an organization's feature flags
@@ -170,4 +185,6 @@ def test_organization_admin_back_office_works_under_the_policy(server, organizat
     assert "admin/" in paths
     assert any(path.startswith("admin/chat/thread/") and path.endswith("/change/") for path in paths)
     assert "admin/disputes/dispute/" in paths  # their organization's cases, read-only
+    assert "admin/webhooks/webhookendpoint/" in paths  # their organization's webhook endpoints
+    assert not any(path.startswith("admin/notifications/") for path in paths)  # staff's alone
     assert len(paths) > 5
