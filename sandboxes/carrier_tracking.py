@@ -40,8 +40,10 @@ import signal
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from sandboxes.serving import SandboxServer, StateServer, serve
 
 logger = logging.getLogger("sandboxes.carrier_tracking")
 
@@ -334,7 +336,7 @@ class SandboxCarrier:
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "CarrierTrackingSandbox/1.0"
-    server: _HttpServer
+    server: StateServer
     _body = b""
 
     def do_GET(self) -> None:
@@ -347,7 +349,7 @@ class _Handler(BaseHTTPRequestHandler):
         logger.info("%s %s", self.address_string(), format % args)
 
     def _dispatch(self, method: str) -> None:
-        carrier = self.server.carrier
+        carrier = self.server.state
         parts = urlsplit(self.path)
         try:
             # Read before any refusal: a socket closed with its body unread resets the connection.
@@ -434,42 +436,9 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the caller gave up waiting
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, carrier: SandboxCarrier):
-        super().__init__(address, _Handler)
-        self.carrier = carrier
-
-
-class SandboxServer:
-    """A running sandbox: its base URL, and stop()."""
-
-    def __init__(self, httpd: _HttpServer, thread: threading.Thread):
-        self._httpd = httpd
-        self._thread = thread
-        self.carrier = httpd.carrier
-        host, port = httpd.server_address[:2]
-        self.url = f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> SandboxServer:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-
 def start_server(host: str = "127.0.0.1", port: int = 0, *, api_key: str) -> SandboxServer:
     """Serve the sandbox from a daemon thread; port 0 picks a free port (see .url)."""
-    httpd = _HttpServer((host, port), SandboxCarrier(api_key=api_key))
-    thread = threading.Thread(target=httpd.serve_forever, name="carrier-tracking-sandbox", daemon=True)
-    thread.start()
-    return SandboxServer(httpd, thread)
+    return serve(_Handler, SandboxCarrier(api_key=api_key), host=host, port=port, name="carrier-tracking-sandbox")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,8 +28,10 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from sandboxes.serving import SandboxServer, StateServer, serve
 
 logger = logging.getLogger("sandboxes.payment_gateway")
 
@@ -441,7 +443,7 @@ def _common_fields(request: dict) -> tuple[str, Decimal, str, dict, str]:
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "PaymentSandbox/1.0"
-    server: _HttpServer
+    server: StateServer
     _body = b""
 
     def do_GET(self) -> None:
@@ -454,7 +456,7 @@ class _Handler(BaseHTTPRequestHandler):
         logger.info("%s %s", self.address_string(), format % args)
 
     def _dispatch(self, method: str) -> None:
-        provider = self.server.provider
+        provider = self.server.state
         parts = urlsplit(self.path)
         try:
             # Read before any refusal: closing a socket with the body unread resets the
@@ -541,37 +543,6 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, provider: SandboxProvider):
-        super().__init__(address, _Handler)
-        self.provider = provider
-
-
-class SandboxServer:
-    """A running sandbox: its base URL, and stop()."""
-
-    def __init__(self, httpd: _HttpServer, thread: threading.Thread):
-        self._httpd = httpd
-        self._thread = thread
-        self.provider = httpd.provider
-        host, port = httpd.server_address[:2]
-        self.url = f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        self.provider.stopping.set()  # wakes held answers and pending retries
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> SandboxServer:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-
 def start_server(
     host: str = "127.0.0.1",
     port: int = 0,
@@ -583,10 +554,7 @@ def start_server(
 ) -> SandboxServer:
     """Serve the sandbox from a daemon thread; port 0 picks a free port (see .url)."""
     provider = SandboxProvider(secret=secret, api_key=api_key, webhook_url=webhook_url, slow_seconds=slow_seconds)
-    httpd = _HttpServer((host, port), provider)
-    thread = threading.Thread(target=httpd.serve_forever, name="payment-sandbox", daemon=True)
-    thread.start()
-    return SandboxServer(httpd, thread)
+    return serve(_Handler, provider, host=host, port=port, name="payment-sandbox")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,13 +26,15 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import http_ece
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from sandboxes.serving import SandboxServer, StateServer, serve
 
 logger = logging.getLogger("sandboxes.push_service")
 
@@ -212,7 +214,7 @@ def _json_or_none(plaintext: bytes):
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "PushSandbox/1.0"
-    server: _HttpServer
+    server: StateServer
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -227,10 +229,11 @@ class _Handler(BaseHTTPRequestHandler):
         logger.info("%s %s", self.address_string(), format % args)
 
     def _dispatch(self, method: str) -> None:
-        service = self.server.service
+        service = self.server.state
         parts = urlsplit(self.path)
         # The origin the sender addressed, as a push service sees it: what a VAPID aud must name.
-        origin = f"http://{self.headers.get('Host') or self.server.default_host}"
+        host, port = self.server.server_address[:2]
+        origin = f"http://{self.headers.get('Host') or f'{host}:{port}'}"
         location = ""
         try:
             body = self._read_body() if method == "POST" else b""
@@ -295,43 +298,9 @@ def _json(body: bytes) -> dict:
     return request
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, service: SandboxPushService):
-        super().__init__(address, _Handler)
-        self.service = service
-        host, port = self.server_address[:2]
-        self.default_host = f"{host}:{port}"
-
-
-class SandboxServer:
-    """A running sandbox: its base URL, and stop()."""
-
-    def __init__(self, httpd: _HttpServer, thread: threading.Thread):
-        self._httpd = httpd
-        self._thread = thread
-        self.service = httpd.service
-        self.url = f"http://{httpd.default_host}"
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> SandboxServer:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-
 def start_server(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
     """Serve the sandbox from a daemon thread; port 0 picks a free port (see .url)."""
-    httpd = _HttpServer((host, port), SandboxPushService())
-    thread = threading.Thread(target=httpd.serve_forever, name="push-sandbox", daemon=True)
-    thread.start()
-    return SandboxServer(httpd, thread)
+    return serve(_Handler, SandboxPushService(), host=host, port=port, name="push-sandbox")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,8 +28,10 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from sandboxes.serving import SandboxServer, StateServer, serve
 
 logger = logging.getLogger("sandboxes.sms_gateway")
 
@@ -223,7 +225,7 @@ def _checked(request: dict) -> tuple[str, str, str, str]:
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "SmsSandbox/1.0"
-    server: _HttpServer
+    server: StateServer
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -235,7 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
         logger.info("%s %s", self.address_string(), format % args)
 
     def _dispatch(self, method: str) -> None:
-        gateway = self.server.gateway
+        gateway = self.server.state
         parts = urlsplit(self.path)
         try:
             # Read before any refusal: closing with the body unread resets the connection.
@@ -297,43 +299,9 @@ def _json(body: bytes) -> dict:
     return request
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, gateway: SandboxSmsGateway):
-        super().__init__(address, _Handler)
-        self.gateway = gateway
-
-
-class SandboxServer:
-    """A running sandbox: its base URL, and stop()."""
-
-    def __init__(self, httpd: _HttpServer, thread: threading.Thread):
-        self._httpd = httpd
-        self._thread = thread
-        self.gateway = httpd.gateway
-        host, port = httpd.server_address[:2]
-        self.url = f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        self.gateway.stopping.set()  # wakes pending reports and retries
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> SandboxServer:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-
 def start_server(host: str = "127.0.0.1", port: int = 0, *, api_key: str, secret: str) -> SandboxServer:
     """Serve the sandbox from a daemon thread; port 0 picks a free port (see .url)."""
-    httpd = _HttpServer((host, port), SandboxSmsGateway(api_key=api_key, secret=secret))
-    thread = threading.Thread(target=httpd.serve_forever, name="sms-sandbox", daemon=True)
-    thread.start()
-    return SandboxServer(httpd, thread)
+    return serve(_Handler, SandboxSmsGateway(api_key=api_key, secret=secret), host=host, port=port, name="sms-sandbox")
 
 
 def main(argv: list[str] | None = None) -> int:
