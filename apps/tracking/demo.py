@@ -33,7 +33,7 @@ BACKFILL_EVERY = timedelta(minutes=5)
 
 def journey_file() -> Path:
     """Where the seeder leaves the device key and the departure for the simulator."""
-    return Path(settings.BASE_DIR) / "var" / "demo" / "tracking_truck.json"
+    return Path(settings.DEMO_FILES_DIR) / "tracking_truck.json"
 
 
 def _place(kind: str, city: str, country: str, latitude: float, longitude: float) -> dict:

@@ -777,6 +777,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# What the demo seeder leaves for `make run`'s simulators (the demo truck's device key).
+DEMO_FILES_DIR = Path(os.environ.get("DEMO_FILES_DIR", BASE_DIR / "var" / "demo"))
 MEDIA_URL = "media/"
 
 # STORAGE_BACKEND=s3 switches uploads to S3 (django-storages); the default is local disk.

@@ -1,6 +1,8 @@
 """The test suite (`make test`)."""
 
 import os
+import tempfile
+from pathlib import Path
 
 # Each pytest-xdist worker (gw0, gw1, ...) gets its own Redis database, so caches,
 # queues and channel groups of parallel workers never meet. Set before base reads it.
@@ -32,3 +34,6 @@ STATIC_ROOT = None
 
 # The tests' receivers listen on loopback (tests of the refusals switch it off).
 OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
+# The suite seeds the demo too: its files go to a directory of the run's own, never over the
+# ones `make run` left (a test run used to replace the demo truck's key with one of its database).
+DEMO_FILES_DIR = Path(tempfile.mkdtemp(prefix="manifest-test-demo-"))
