@@ -23,15 +23,13 @@ import secrets
 import signal
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from sandboxes.serving import SandboxServer, StateServer, serve
+from sandboxes.serving import SandboxServer, StateServer, post_callback, serve
 
 logger = logging.getLogger("sandboxes.payment_gateway")
 
@@ -159,15 +157,6 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
     """The Sandbox-Signature header for `body` sent at `timestamp` (unix seconds)."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A provider does not follow redirects from a webhook endpoint: a 3xx is a failed attempt.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_webhook_opener = urllib.request.build_opener(_NoRedirects)
 
 
 def _is_http_url(url: str) -> bool:
@@ -344,16 +333,7 @@ class SandboxProvider:
                 return
 
     def _post(self, url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
-        # S310: every URL here was checked to be http(s) when it came in.
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-        try:
-            with _webhook_opener.open(request, timeout=DELIVERY_TIMEOUT_SECONDS) as response:
-                return response.status, ""
-        except urllib.error.HTTPError as error:
-            error.close()
-            return error.code, ""
-        except (urllib.error.URLError, OSError) as error:
-            return None, str(getattr(error, "reason", error))
+        return post_callback(url, body, headers, timeout=DELIVERY_TIMEOUT_SECONDS)
 
     def _record_attempt(self, event, delivery, attempt, url, status, error, headers, sent_at) -> None:
         logger.info(

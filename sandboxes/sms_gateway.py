@@ -25,13 +25,11 @@ import secrets
 import signal
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from sandboxes.serving import SandboxServer, StateServer, serve
+from sandboxes.serving import SandboxServer, StateServer, post_callback, serve
 
 logger = logging.getLogger("sandboxes.sms_gateway")
 
@@ -97,15 +95,6 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
 def _is_http_url(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A report is not followed to another address: a 3xx is a failed attempt.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_report_opener = urllib.request.build_opener(_NoRedirects)
 
 
 class SandboxSmsGateway:
@@ -174,16 +163,7 @@ class SandboxSmsGateway:
                 return
 
     def _post(self, url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
-        # S310: status_callback was checked to be http(s) when the message came in.
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-        try:
-            with _report_opener.open(request, timeout=DELIVERY_TIMEOUT_SECONDS) as response:
-                return response.status, ""
-        except urllib.error.HTTPError as error:
-            error.close()
-            return error.code, ""
-        except (urllib.error.URLError, OSError) as error:
-            return None, str(getattr(error, "reason", error))
+        return post_callback(url, body, headers, timeout=DELIVERY_TIMEOUT_SECONDS)
 
     def _record(self, message: Message, *, attempt: int, status: int | None, error: str, body: bytes, headers: dict):
         logger.info("report %s attempt %d to %s: %s", message.id, attempt, message.status_callback, status or error)
