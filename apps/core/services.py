@@ -104,18 +104,26 @@ def outbox_pending_organizations(*, older_than) -> list[UUID | None]:
     )
 
 
-def number_next(*, organization_id: UUID, name: str, prefix: str) -> str:
-    """The organization's next number for `name` this year, as PREFIX-YYYY-000001.
+def sequence_next(*, organization_id: UUID, name: str, year: int) -> int:
+    """The organization's next value of its counter `name` for `year`, from 1.
 
     Locks the organization's counter row until the caller's transaction ends, so two
-    concurrent callers never get the same number and an aborted one leaves no gap."""
-    year = timezone.now().year
+    concurrent callers never get the same value and an aborted one leaves no gap. Take it as
+    late in the transaction as the use case allows: concurrent callers queue on the row."""
     sequence, _ = NumberSequence.objects.select_for_update().get_or_create(
         organization_id=organization_id, name=name, year=year
     )
     sequence.last_value += 1
     sequence.save(update_fields=["last_value"])
-    return f"{prefix}-{year}-{sequence.last_value:06d}"
+    return sequence.last_value
+
+
+def number_next(*, organization_id: UUID, name: str, prefix: str) -> str:
+    """The organization's next number for `name` this year, as PREFIX-YYYY-000001 (no gaps,
+    never twice: `sequence_next`)."""
+    year = timezone.now().year
+    value = sequence_next(organization_id=organization_id, name=name, year=year)
+    return f"{prefix}-{year}-{value:06d}"
 
 
 # --- Stored files no row references (Celery beat) -------------------------------------------

@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -42,6 +43,17 @@ class Organization(TimeStampedModel):
     name = models.CharField(max_length=200, validators=[validate_display_name])
     legal_name = models.CharField(max_length=300, blank=True, validators=[validate_display_name])
     slug = models.SlugField(max_length=80, unique=True)
+    # Three letters that open the organization's device passport codes (seed 002
+    # organizations.code): given once, when its first passport is issued, and never changed,
+    # since printed labels carry it.
+    code = models.CharField(
+        max_length=3,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Three capital letters A-Z.")],
+        help_text="Three capital letters that open its device passport codes; fixed once given.",
+    )
     tax_id = models.CharField("tax id (INN/VAT)", max_length=32, blank=True)
     registration_number = models.CharField(max_length=32, blank=True)
     contact_email = models.EmailField(blank=True)

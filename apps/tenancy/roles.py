@@ -82,6 +82,10 @@ MATRIX: dict[str, frozenset[str]] = {
             "chat:create:own",
             "document:read:own",
             "tracking:read:own",
+            # the devices kept for them (or registered by them), and asking service for them
+            "passport:read:own",
+            "service_request:create:own",
+            "service_request:read:own",
         },
         Role.SHIPPER: {
             "rfq:*",
@@ -150,9 +154,19 @@ MATRIX: dict[str, frozenset[str]] = {
             "document:read",  # it issues the orders' documents: it reads what it issues
         },
         Role.EXPERT: {"work_order:read:own", "work_order:update:own", "passport:read", "expert_profile:*:own"},
-        Role.ENGINEER: {"passport:read", "passport:update", "work_order:read", "work_order:update"},
+        # Device passports (seed 002 §9): engineers record installation and service, QC
+        # inspectors record QC, operators create and manage devices (every kind of record).
+        Role.ENGINEER: {"passport:read", "passport:service", "work_order:read", "work_order:update"},
         Role.QC_INSPECTOR: {"passport:read", "passport:inspect", "order:read", "document:read"},
-        Role.OPERATOR: {"order:read", "order:update", "package:read", "workflow:read", "integration:read"},
+        Role.OPERATOR: {
+            "order:read",
+            "order:update",
+            "package:read",
+            "workflow:read",
+            "integration:read",
+            "passport:*",
+            "service_request:*",
+        },
     }.items()
 }
 

@@ -50,6 +50,17 @@ def tracked_shipment_get(*, scope: OrderScope, order_id: UUID | None = None, pac
     return shipment
 
 
+def tracking_number_of_order(*, organization_id: UUID, order_id: UUID) -> str | None:
+    """The tracking number of the order's tracked shipment when the organization is a party of
+    it (a device passport's `shipped` step links it), else None."""
+    return (
+        TrackedShipment.objects.visible_to(organization_id)
+        .filter(order_id=order_id, kind="order")
+        .values_list("tracking_number", flat=True)
+        .first()
+    )
+
+
 def shipment_events(*, shipment: TrackedShipment) -> QuerySet[TrackingEvent]:
     """The shipment's events, newest first (served by the (shipment_id, occurred_at) index of
     every monthly partition)."""

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.disputes",
     "apps.webhooks",
+    "apps.passports",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -604,6 +605,8 @@ RATE_LIMITS = env_rate_limits(
         "quote_explain": "20/min",  # POST /pricing/quote with explain=true, per user (it judges every offering)
         "public_tracking_ip": "60/min",  # the public tracking page /t/<number>, per client IP
         "chat_message": "30/min",  # messages a user sends (REST and WebSocket alike)
+        "passport_scan_ip": "120/min",  # public passport pages and GET /scan/{code}, per client IP
+        "passport_service_request_ip": "10/hour",  # public service requests, per client IP
     }
 )
 
@@ -998,4 +1001,21 @@ WEBHOOKS = {
     "SEND_LEASE": timedelta(minutes=2),
     "RESPONSE_EXCERPT_BYTES": 1024,
     "RETRY_BATCH": 1000,  # due deliveries the beat job fans out per run
+}
+
+# --- Device passports (apps/passports, docs/passports.md) -----------------------------------
+PASSPORTS = {
+    # What the QR codes and labels link to: https://<host>/p/<code>, or the GS1 Digital Link
+    # https://<host>/01/<GTIN-14>/21/<serial>. Printed labels outlive deployments: set it to
+    # the public host for good.
+    "PUBLIC_BASE_URL": os.environ.get("PASSPORTS_PUBLIC_BASE_URL", FRONTEND_URL).rstrip("/"),
+    "MAX_FILE_BYTES": env_int("PASSPORTS_MAX_FILE_BYTES", 10 * 1024 * 1024),
+    "SERVICE_REQUEST_MAX_PHOTOS": 5,
+    # The public page lists this many of the device's last public steps.
+    "PUBLIC_STEPS": 5,
+    # A header the edge (CDN, load balancer) sets to the client's country (e.g. CF-IPCountry):
+    # the only place a scan's country comes from. Empty: scans have no country.
+    "SCAN_COUNTRY_HEADER": os.environ.get("PASSPORTS_SCAN_COUNTRY_HEADER", ""),
+    "IMPORT_MAX_ROWS": env_int("PASSPORTS_IMPORT_MAX_ROWS", 5000),
+    "LABEL_DOWNLOAD_MAX_PASSPORTS": 500,
 }

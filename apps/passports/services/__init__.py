@@ -1,0 +1,35 @@
+"""Every write of device passports, one function per use case (split by group below, one façade here)."""
+
+from apps.passports.services.passports import (
+    LifecycleInput,
+    PassportInput,
+    passport_attachment_add,
+    passport_event_record,
+    passport_register,
+    passport_status_change,
+    passport_update,
+)
+from apps.passports.services.service_requests import (
+    ServiceRequestInput,
+    service_request_change_status,
+    service_request_create,
+    service_request_submit_public,
+)
+from apps.passports.services.takeovers import takeover_cancel, takeover_decide, takeover_request
+
+__all__ = [
+    "LifecycleInput",
+    "PassportInput",
+    "ServiceRequestInput",
+    "passport_attachment_add",
+    "passport_event_record",
+    "passport_register",
+    "passport_status_change",
+    "passport_update",
+    "service_request_change_status",
+    "service_request_create",
+    "service_request_submit_public",
+    "takeover_cancel",
+    "takeover_decide",
+    "takeover_request",
+]
