@@ -43,3 +43,12 @@ def test_lifecycle_and_takeover(passport, manufacturer, qc_inspector, operator, 
             PassportEvent.objects.filter(passport_id=passport.id).order_by("at").values_list("kind", flat=True)
         )
         assert kinds == ["manufactured", "qc_passed", "transferred"]
+
+
+def test_label_sheet_is_a_pdf_with_a_page_per_21_labels(operator, manufacturer):
+    from apps.passports.labels import label_sheet_pdf
+
+    passports = [register(operator, manufacturer, serial_number=f"L{n}") for n in range(22)]
+    pdf = label_sheet_pdf(passports)
+    assert pdf.startswith(b"%PDF")
+    assert b"/Count 2" in pdf  # the page tree: 22 labels take two sheets
