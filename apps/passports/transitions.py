@@ -39,7 +39,14 @@ for _status in NOT_TERMINAL:
     MOVES[_status].setdefault(_status, set()).add(K.TRANSFERRED)
     MOVES[_status][S.DECOMMISSIONED] = {K.DECOMMISSIONED}
 
-PASSPORT = Transitions(MOVES, noun="A device passport", history="passports.PassportEvent")
+
+def _allowed_steps(current: str, target: str, allowed: list[str]) -> dict:
+    """What a 422 says: the kinds of step the device's status allows (not the statuses)."""
+    kinds = sorted({kind for rule in MOVES.get(current, {}).values() for kind in rule})
+    return {"kind": [f"Allowed from {current}: {', '.join(kinds) or 'none'}."]}
+
+
+PASSPORT = Transitions(MOVES, noun="A device passport", history="passports.PassportEvent", details=_allowed_steps)
 
 # The status each kind leads to (None: the status stays).
 STATUS_AFTER = {
