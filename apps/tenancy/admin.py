@@ -82,7 +82,7 @@ class OrganizationAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
     readonly_fields = ["id", "slug", "verification_level", "feature_flags", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["id", "name", "legal_name", "slug", "business_type", "feature_flags"]}),
-        ("Registration", {"fields": ["tax_id", "registration_number", "country", "verification_level"]}),
+        ("Registration", {"fields": ["tax_id", "registration_number", "country", "verification_level", "code"]}),
         ("Contacts", {"fields": ["contact_email", "contact_phone", "website"]}),
         ("Address", {"fields": ["address_line1", "address_line2", "city", "region", "postal_code"]}),
         ("Subscription", {"fields": ["subscription_plan", "subscription_status", "is_active"]}),
@@ -95,6 +95,8 @@ class OrganizationAdmin(ServiceErrorsAsMessages, OrganizationScopedAdmin):
         readonly = list(self.readonly_fields)
         if not is_platform_staff(request):
             readonly += ["subscription_plan", "subscription_status", "is_active"]
+        if obj.code or not is_platform_staff(request):
+            readonly.append("code")  # fixed once given: its device passports carry it
         return readonly
 
     def get_fieldsets(self, request, obj=None):

@@ -55,7 +55,13 @@ ORGANIZATION_EDITABLE_FIELDS = (
 )
 # What platform staff may change besides: the commercial terms and whether the
 # organization may work at all. (verification_level belongs to KYC.)
-STAFF_EDITABLE_FIELDS = (*ORGANIZATION_EDITABLE_FIELDS, "subscription_plan", "subscription_status", "is_active")
+STAFF_EDITABLE_FIELDS = (
+    *ORGANIZATION_EDITABLE_FIELDS,
+    "subscription_plan",
+    "subscription_status",
+    "is_active",
+    "code",  # the passport-code letters, chosen by staff before the first passport (then fixed)
+)
 
 
 # --- Organizations -------------------------------------------------------------------------
@@ -67,8 +73,16 @@ def organization_update(
 ) -> Organization:
     """Update the editable fields given in `data`; audited, and published as organization.updated.
 
-    Keys outside the editable fields (STAFF_EDITABLE_FIELDS with `by_staff`) are ignored.
+    Keys outside the editable fields (STAFF_EDITABLE_FIELDS with `by_staff`) are ignored. The
+    passport-code letters, once given, never change (printed labels carry them).
     """
+    if organization.code and data.get("code", organization.code) != organization.code:
+        raise ValidationFailed(
+            "The organization's code is fixed once given: its device passports carry it.",
+            details={"code": [f"Stays {organization.code}."]},
+        )
+    if "code" in data:
+        data = {**data, "code": data["code"] or None}  # blank is no code (unique allows many NULLs)
     organization, _ = model_update(
         instance=organization,
         data=data,
