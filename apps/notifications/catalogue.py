@@ -96,6 +96,14 @@ _DISPUTE = {
     "to_status": "under_review",
 }
 
+_PASSPORT = {
+    "passport_id": "2f6d0c3a-5b1e-4c7d-9a8b-1e2f3a4b5c6d",
+    "code": "VOL-2612-PU-RU-000003-41",
+    "device_name": "Centrifugal pump 80 m3/h",
+}
+# Who looks after an organization's devices (seed 002 §9).
+DEVICE_KEEPERS = frozenset({"org_admin", "operator"})
+
 TYPES: tuple[NotificationType, ...] = (
     NotificationType(
         key="rfq.created",
@@ -225,6 +233,36 @@ TYPES: tuple[NotificationType, ...] = (
             payload.get("answer", "rejected") == "rejected" and payload.get("stage", "overdue") == "overdue"
         ),
         sample={**_DISPUTE, "answer": "rejected", "side": "claimant"},
+    ),
+    NotificationType(
+        key="passport.takeover",
+        label="Device takeover requested or decided",
+        category="passports",
+        # Requested: the claimant acts, the device's owner is told. Decided: the owner (or staff,
+        # for the owner) acts, the claimant is told; withdrawn by the claimant, the owner is.
+        events=("passport.takeover_requested", "passport.takeover_decided"),
+        recipients=Members(COUNTERPARTIES, DEVICE_KEEPERS),
+        sample={
+            **_PASSPORT,
+            "takeover_id": "6c2b9e4d-3f1a-4d8e-b7c6-5a4b3c2d1e0f",
+            "party_organization_ids": [],
+            "from_organization_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+            "to_organization_id": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
+            "to_organization_name": "Baltic Shippers",
+        },
+    ),
+    NotificationType(
+        key="passport.service_requested",
+        label="Service requested for a device",
+        category="passports",
+        events=("passport.service_requested",),
+        recipients=Members(ORGANIZATION, DEVICE_KEEPERS | {"engineer"}),
+        sample={
+            **_PASSPORT,
+            "service_request_id": "8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968",
+            "number": "SRQ-2026-000012",
+            "source": "public",
+        },
     ),
     NotificationType(
         key="kyc.decision",

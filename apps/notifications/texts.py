@@ -133,6 +133,26 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "Спор {{ number }} требует внимания: новое дело, обжалование или пропущенный срок.",
         ),
     },
+    "passport.takeover": {
+        "en": (
+            "{% if status is defined %}Takeover of {{ code }} {{ status }}{% else %}{{ to_organization_name }} claims {{ code }}{% endif %}",
+            "{% if status is defined %}The claim of {{ to_organization_name }} to {{ device_name }} ({{ code }}) was {{ status }}.{% if reason %} {{ reason }}{% endif %}{% else %}{{ to_organization_name }} claims your device {{ device_name }} ({{ code }}). Approve or reject the takeover.{% endif %}",
+        ),
+        "ru": (
+            "{% if status is defined %}Передача {{ code }}: {{ status|words }}{% else %}{{ to_organization_name }} запрашивает {{ code }}{% endif %}",
+            "{% if status is defined %}Запрос {{ to_organization_name }} на устройство {{ device_name }} ({{ code }}): решение «{{ status|words }}».{% if reason %} {{ reason }}{% endif %}{% else %}{{ to_organization_name }} запрашивает передачу вашего устройства {{ device_name }} ({{ code }}). Одобрите или отклоните запрос.{% endif %}",
+        ),
+    },
+    "passport.service_requested": {
+        "en": (
+            "Service request {{ number }}: {{ device_name }}",
+            "Service is requested for {{ device_name }} ({{ code }}), from {% if source == 'public' %}the device's public page{% else %}a member of your organization{% endif %}. Open request {{ number }} to acknowledge it.",
+        ),
+        "ru": (
+            "Заявка на сервис {{ number }}: {{ device_name }}",
+            "Запрошено обслуживание устройства {{ device_name }} ({{ code }}) {% if source == 'public' %}с его публичной страницы{% else %}сотрудником вашей организации{% endif %}. Откройте заявку {{ number }}, чтобы принять её.",
+        ),
+    },
     "kyc.decision": {
         "en": (
             "{% if document_type is defined %}{{ document_type|words }}: {{ status }}{% else %}Verification: {{ status }}{% endif %}",

@@ -25,7 +25,8 @@ ORGANIZATIONS = [
         "tax_id": "4707011004",
         "registration_number": "1024700001237",
         "members": [Role.ORG_ADMIN, Role.SHIPPER, Role.BUYER],
-        "features": {},
+        # It claims a device of Volga Carriers' in the demo (apps.passports.demo).
+        "features": {"device_passports": (True, True)},
     },
     {
         "slug": "volga-carriers",
@@ -39,7 +40,15 @@ ORGANIZATIONS = [
         # Made-up numbers with valid check digits: the carrier arrives KYC-verified (basic).
         "tax_id": "1655001230",
         "registration_number": "1021600001235",
-        "members": [Role.ORG_ADMIN, Role.CARRIER, Role.SUPPLIER, Role.EXPERT, Role.ENGINEER, Role.QC_INSPECTOR],
+        "members": [
+            Role.ORG_ADMIN,
+            Role.CARRIER,
+            Role.SUPPLIER,
+            Role.EXPERT,
+            Role.ENGINEER,
+            Role.QC_INSPECTOR,
+            Role.OPERATOR,
+        ],
         "features": {"device_passports": (True, True), "expert_services": (True, True)},
     },
     {
