@@ -13,8 +13,10 @@ import hashlib
 import json
 from functools import wraps
 
+from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
@@ -36,8 +38,23 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
+def _fingerprint_value(value) -> str:
+    """A body value JSON has no form for; an uploaded file by its name and content (its name
+    alone would let another file under the same key replay the first answer)."""
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return f"file {value.name} {value.size} sha256:{digest.hexdigest()}"
+    return str(value)
+
+
 def _fingerprint(request) -> str:
-    body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, default=str)
+    data = request.data
+    if isinstance(data, MultiValueDict):  # a form: every value of a field (several files), not the last
+        data = dict(data.lists())
+    body = json.dumps(data, sort_keys=True, cls=DjangoJSONEncoder, default=_fingerprint_value)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 

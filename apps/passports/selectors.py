@@ -44,9 +44,10 @@ def passport_get_by_code(*, organization_id: UUID, code: str, customer_id: UUID 
     return _own(DevicePassport.objects.filter(organization_id=organization_id, code=code), customer_id).first()
 
 
-def passports_by_ids(*, organization_id: UUID, passport_ids) -> list[DevicePassport]:
+def passports_by_ids(*, organization_id: UUID, passport_ids, customer_id: UUID | None = None) -> list[DevicePassport]:
     """The organization's passports among `passport_ids`, in their order (label sheets)."""
-    found = {p.id: p for p in DevicePassport.objects.filter(organization_id=organization_id, id__in=passport_ids)}
+    queryset = DevicePassport.objects.filter(organization_id=organization_id, id__in=passport_ids)
+    found = {p.id: p for p in _own(queryset, customer_id)}
     return [found[passport_id] for passport_id in passport_ids if passport_id in found]
 
 

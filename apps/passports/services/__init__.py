@@ -1,5 +1,6 @@
 """Every write of device passports, one function per use case (split by group below, one façade here)."""
 
+from apps.passports.services.imports import ImportReport, passports_import, passports_import_template
 from apps.passports.services.passports import (
     LifecycleInput,
     PassportInput,
@@ -18,6 +19,7 @@ from apps.passports.services.service_requests import (
 from apps.passports.services.takeovers import takeover_cancel, takeover_decide, takeover_request
 
 __all__ = [
+    "ImportReport",
     "LifecycleInput",
     "PassportInput",
     "ServiceRequestInput",
@@ -26,6 +28,8 @@ __all__ = [
     "passport_register",
     "passport_status_change",
     "passport_update",
+    "passports_import",
+    "passports_import_template",
     "service_request_change_status",
     "service_request_create",
     "service_request_submit_public",
