@@ -328,6 +328,7 @@ def passports_import(*, actor: Actor, data: bytes, dry_run: bool = False) -> Imp
 
     Holds the organization's counter of the month from the first row to the end of the
     transaction: its other registrations wait for the import."""
+    from apps.tenancy.selectors import organization_get
     from apps.tenancy.services import organization_code_ensure
 
     organization_id = actor.organization_id
@@ -335,11 +336,12 @@ def passports_import(*, actor: Actor, data: bytes, dry_run: bool = False) -> Imp
     imported: list[ImportedPassport] = []
     with transaction.atomic():
         company = organization_code_ensure(organization_id=organization_id)
+        name = organization_get(organization_id=organization_id).name
         for row in rows:
             if row.data is None:
                 continue
             try:
-                passport = passport_register(actor=actor, data=row.data, company_code=company)
+                passport = passport_register(actor=actor, data=row.data, company_code=company, organization_name=name)
             except DomainError as error:
                 # The device has a passport already (the unique constraint fired; the
                 # registration's savepoint is rolled back): the row's problem, not the file's.

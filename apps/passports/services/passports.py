@@ -199,20 +199,24 @@ def _issue_code(*, organization_id: UUID, company: str, product_type: str, origi
     }
 
 
-def _organization_name(organization_id: UUID) -> str:
-    from apps.tenancy.selectors import organization_names
+def _own_name(organization_id: UUID) -> str:
+    """The acting organization's name (its own row, in its own scope)."""
+    from apps.tenancy.selectors import organization_get
 
-    return organization_names(organization_ids=[organization_id]).get(organization_id, "")
+    return organization_get(organization_id=organization_id).name
 
 
 @transaction.atomic
-def passport_register(*, actor: Actor, data: PassportInput, company_code: str | None = None) -> DevicePassport:
+def passport_register(
+    *, actor: Actor, data: PassportInput, company_code: str | None = None, organization_name: str | None = None
+) -> DevicePassport:
     """Register a device of the actor's organization: its code (issued now, with the next
     sequence of the month), and its first lifecycle step, `manufactured`. 400 with every field
     problem; 400 VALIDATION_CONSTRAINT_VIOLATION when the device already has a passport
     (whoever owns it). Publishes `passport.registered`.
 
-    `company_code`: the organization's code when the caller already has it (a batch import)."""
+    `company_code`, `organization_name`: the organization's code and name when the caller
+    already has them (a batch import reads them once)."""
     from apps.tenancy.services import organization_code_ensure
 
     organization_id = actor.organization_id
@@ -267,7 +271,9 @@ def passport_register(*, actor: Actor, data: PassportInput, company_code: str | 
         latitude=passport.latitude,
         longitude=passport.longitude,
         recorded_by_organization_id=organization_id,
-        recorded_by_organization_name=_organization_name(organization_id),
+        recorded_by_organization_name=organization_name
+        if organization_name is not None
+        else _own_name(organization_id),
     )
     audit_record(
         action="passport.registered",
@@ -457,7 +463,7 @@ def passport_event_record(*, actor: Actor, passport_id: UUID, data: LifecycleInp
             "service_order_id": data.service_order_id,
             "details": data.details or {},
             "recorded_by_organization_id": actor.organization_id,
-            "recorded_by_organization_name": _organization_name(actor.organization_id),
+            "recorded_by_organization_name": _own_name(actor.organization_id),
             **link,
         },
         audit={
