@@ -39,7 +39,15 @@ for _status in NOT_TERMINAL:
     MOVES[_status].setdefault(_status, set()).add(K.TRANSFERRED)
     MOVES[_status][S.DECOMMISSIONED] = {K.DECOMMISSIONED}
 
-PASSPORT = Transitions(MOVES, noun="A device passport", history="passports.PassportEvent")
+
+def _steps_allowed(current: str, target: str, allowed: list[str]) -> dict:
+    """The 422 details: the steps the device may take from its status (moves are checked per
+    kind of step, so the targets allowed to the refused kind alone would read "none")."""
+    steps = sorted({kind for kinds in MOVES.get(current, {}).values() for kind in kinds} - SYSTEM_KINDS)
+    return {"status": [f"Steps allowed from {current}: {', '.join(steps) or 'none'}."]}
+
+
+PASSPORT = Transitions(MOVES, noun="A device passport", history="passports.PassportEvent", details=_steps_allowed)
 
 # The status each kind leads to (None: the status stays).
 STATUS_AFTER = {
