@@ -391,6 +391,8 @@ class PassportServiceRequestStatusInput(serializers.Serializer):
 
 class PassportServiceRequestOutput(serializers.ModelSerializer):
     passport_id = serializers.UUIDField(read_only=True)
+    # Empty when none was given: not format "email" in the schema.
+    contact_email = StrictCharField(read_only=True, help_text="An e-mail address, or empty.")
     requested_by_id = serializers.UUIDField(read_only=True, allow_null=True)
     attachments = PassportAttachmentOutput(many=True, read_only=True)
 
