@@ -33,6 +33,7 @@ urlpatterns = [
     path("api/v1/", include("apps.disputes.api.urls")),
     path("api/v1/", include("apps.notifications.api.urls")),
     path("api/v1/", include("apps.webhooks.api.urls")),
+    path("api/v1/", include("apps.passports.api.urls")),
     path("api/v1/", include("apps.passports.api.files_urls")),
     path("verify/<str:token>", documents_public.verify_page, name="document-public-verify"),
     path("t/<str:tracking_number>", tracking_public.tracking_page, name="tracking-public"),

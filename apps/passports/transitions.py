@@ -40,13 +40,14 @@ for _status in NOT_TERMINAL:
     MOVES[_status][S.DECOMMISSIONED] = {K.DECOMMISSIONED}
 
 
-def _allowed_steps(current: str, target: str, allowed: list[str]) -> dict:
-    """What a 422 says: the kinds of step the device's status allows (not the statuses)."""
-    kinds = sorted({kind for rule in MOVES.get(current, {}).values() for kind in rule})
-    return {"kind": [f"Allowed from {current}: {', '.join(kinds) or 'none'}."]}
+def _steps_allowed(current: str, target: str, allowed: list[str]) -> dict:
+    """The 422 details: the steps the device may take from its status (moves are checked per
+    kind of step, so the targets allowed to the refused kind alone would read "none")."""
+    steps = sorted({kind for kinds in MOVES.get(current, {}).values() for kind in kinds} - SYSTEM_KINDS)
+    return {"status": [f"Steps allowed from {current}: {', '.join(steps) or 'none'}."]}
 
 
-PASSPORT = Transitions(MOVES, noun="A device passport", history="passports.PassportEvent", details=_allowed_steps)
+PASSPORT = Transitions(MOVES, noun="A device passport", history="passports.PassportEvent", details=_steps_allowed)
 
 # The status each kind leads to (None: the status stays).
 STATUS_AFTER = {

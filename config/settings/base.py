@@ -678,6 +678,14 @@ SPECTACULAR_SETTINGS = {
         "NotificationLanguageEnum": "apps.notifications.models.Language",
         "NotificationDigestEnum": "apps.notifications.models.Digest",
         "WebhookDeliveryStatusEnum": "apps.webhooks.models.DeliveryStatus",
+        "PassportStatusEnum": "apps.passports.models.PassportStatus",
+        "PassportStatusTargetEnum": "apps.passports.api.serializers.STATUS_TARGETS",
+        "PassportEventKindEnum": "apps.passports.models.EventKind",
+        "PassportRecordableKindEnum": "apps.passports.api.serializers.RECORDABLE_KINDS",
+        "PassportAttachmentKindEnum": "apps.passports.models.AttachmentKind",
+        "PassportTakeoverStatusEnum": "apps.passports.models.TakeoverStatus",
+        "PassportServiceRequestStatusEnum": "apps.passports.models.ServiceRequestStatus",
+        "PassportServiceRequestMoveEnum": "apps.passports.api.serializers.SERVICE_REQUEST_MOVES",
     },
 }
 
@@ -1020,4 +1028,5 @@ PASSPORTS = {
     # split by the client, so a request stays well inside a proxy's timeout.
     "IMPORT_MAX_ROWS": env_int("PASSPORTS_IMPORT_MAX_ROWS", 2000),
     "LABEL_DOWNLOAD_MAX_PASSPORTS": 500,
+    "DOWNLOAD_URL_MAX_AGE": 300,  # seconds a signed attachment link works
 }

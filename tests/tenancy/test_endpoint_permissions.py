@@ -64,6 +64,7 @@ NOT_TENANT_VIEWS = {
     "apps.kyc.api.views.DocumentFileView",
     "apps.chat.api.views.AttachmentFileView",
     "apps.disputes.api.views.EvidenceFileView",
+    "apps.passports.api.views.AttachmentFileView",
     # platform staff, across organizations
     "apps.kyc.api.views.DocumentStatusView",
     # payment providers, authenticated by their signature
@@ -86,6 +87,8 @@ NOT_TENANT_VIEWS = {
     "apps.notifications.api.views.TemplatePreviewView",
     # an SMS gateway's delivery reports, authenticated by its signature
     "apps.notifications.api.views.SmsReportView",
+    # pure computation over what is sent, reading no row (a passport code's check digits)
+    "apps.passports.api.views.CodeValidateView",
     # the OpenAPI schema and its viewer
     "drf_spectacular.views.SpectacularAPIView",
     "drf_spectacular.views.SpectacularSwaggerSplitView",

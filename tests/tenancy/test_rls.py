@@ -63,6 +63,16 @@ from apps.orders.models import (
     ShipmentAmendment,
     UnmatchedArrival,
 )
+from apps.passports.models import (
+    DevicePassport,
+    PassportAttachment,
+    PassportEvent,
+    PassportScan,
+    PassportServiceRequest,
+    PassportTakeover,
+    ServiceRequestStatusChange,
+    TakeoverStatusChange,
+)
 from apps.tenancy import services
 from apps.tenancy.models import Invitation, Organization
 from apps.tracking.models import (
@@ -108,6 +118,7 @@ def two_tenants():
         organization = OrganizationFactory(name=f"Tenant {label}")
         admin = member(organization)
         FeatureFactory(organization=organization)
+        claimant = OrganizationFactory(name=f"Claimant of {label}")  # a party of its passport takeovers
         with tenant_scope(organization.id, user_id=admin.id):
             services.audit_record(action="test.row", resource_type="test", organization_id=organization.id)
             verification = OrganizationVerification.objects.create(organization=organization)
@@ -172,6 +183,7 @@ def two_tenants():
             _chat_rows(organization, order, admin)
             _dispute_rows(organization, order, admin)
             _webhook_rows(organization)
+            _passport_rows(organization, admin, label, claimant)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
                 user=admin,
@@ -400,6 +412,70 @@ def _webhook_rows(organization):
     WebhookAttempt.objects.create(
         organization=organization, delivery=delivery, sequence=1, number=1, requested_at=timezone.now()
     )
+
+
+def _passport_rows(organization, user, label, other):
+    """A device passport with a lifecycle step, a file, a scan and a service request (with its
+    history), and two takeover claims (with their history): one by another organization on this
+    one's device, one by this organization, so each party column holds the tenant's id."""
+    now = timezone.now()
+    code = f"T{label}X-2612-MO-DE-000001-00"
+    passport = DevicePassport.objects.create(
+        organization=organization,
+        issuer_organization=organization,
+        code=code,
+        company_code=f"T{label}X",
+        year_month="2612",
+        product_type="MO",
+        origin_country="DE",
+        sequence=1,
+        checksum="00",
+        device_name="Motor",
+        manufacturer=f"Maker {label}",
+        serial_number="SN-1",
+    )
+    event = PassportEvent.objects.create(
+        passport=passport, organization=organization, kind="manufactured", to_status="manufactured", occurred_at=now
+    )
+    PassportAttachment.objects.create(
+        passport=passport,
+        organization=organization,
+        event=event,
+        kind="document",
+        file="passports/x",
+        filename="x.pdf",
+        content_type="application/pdf",
+        size=1,
+        sha256="0" * 64,
+    )
+    PassportScan.objects.create(passport=passport, organization=organization, scanned_at=now, channel="code")
+    request = PassportServiceRequest.objects.create(
+        organization=organization,
+        number=f"SRQ-{label}",
+        passport=passport,
+        passport_code=code,
+        source="member",
+        contact_name="",
+        description="Noisy",
+        requested_by=user,
+    )
+    ServiceRequestStatusChange.objects.create(service_request=request, organization=organization, to_status="open")
+    for from_organization, to_organization in ((organization, other), (other, organization)):
+        takeover = PassportTakeover.objects.create(
+            passport=passport,
+            passport_code=code,
+            device_name="Motor",
+            from_organization=from_organization,
+            to_organization=to_organization,
+            from_organization_name=from_organization.name,
+            to_organization_name=to_organization.name,
+        )
+        TakeoverStatusChange.objects.create(
+            takeover=takeover,
+            from_organization=from_organization,
+            to_organization=to_organization,
+            to_status="pending",
+        )
 
 
 def _escrow_rows(organization, order):

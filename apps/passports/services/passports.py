@@ -173,6 +173,7 @@ def _serial_taken() -> DomainError:
         "If you hold the device, ask its owner to hand it over with a takeover request.",
         code=ErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
         details={"serial_number": ["A passport exists for this device."]},
+        status_code=400,  # as passport_register's docstring and DESIGN.md §5 say
     )
 
 
