@@ -122,12 +122,10 @@ def passport_digital_link_page(request, gtin: str, serial_number: str):
 
 
 def _form_errors(details: dict) -> dict[str, list[str]]:
-    """The service's errors by the form's field names (an upload's checks speak of `file`)."""
+    """The service's errors by the form's fields (any other under the form's own)."""
     errors: dict[str, list[str]] = {}
     for field, messages in (details or {}).items():
-        name = "photos" if field == "file" else field
-        if name not in (*FORM_FIELDS, "photos"):
-            name = "form"
+        name = field if field in (*FORM_FIELDS, "photos") else "form"
         errors.setdefault(name, []).extend(str(message) for message in messages)
     return errors
 

@@ -9,6 +9,7 @@ import io
 import re
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
@@ -42,6 +43,13 @@ def written(organization) -> dict:
                 )
             ),
         }
+
+
+def stored_files(passport) -> list[str]:
+    try:
+        return default_storage.listdir(f"passports/{passport.id}")[1]
+    except FileNotFoundError:
+        return []
 
 
 def nothing_written(organization) -> bool:
@@ -128,8 +136,10 @@ def test_a_file_that_is_not_a_photo_is_refused_and_nothing_is_kept(api, passport
     )
 
     assert response.status_code == 400
-    assert "photos" in response.json()["details"]
+    (message,) = response.json()["details"]["photos"]
+    assert message.startswith("leak.png: The file is not a PDF, JPEG or PNG")
     assert nothing_written(manufacturer)
+    assert stored_files(passport) == []  # not even the good photo sent before it
 
 
 def test_more_than_five_photos_are_refused(api, passport, manufacturer):

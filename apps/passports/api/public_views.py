@@ -20,7 +20,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.fields import StrictCharField
-from apps.core.errors import ValidationFailed
 from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
 from apps.core.uploads import Upload
 from apps.passports import codes, selectors_public, services
@@ -182,13 +181,7 @@ class ScanServiceRequestView(APIView):
             Upload(name=photo.name or "", data=photo.read(), content_type=photo.content_type)
             for photo in fields.pop("photos")
         )
-        try:
-            service_request = services.service_request_submit_public(
-                code=codes.normalized(code), data=services.ServiceRequestInput(**fields, photos=photos)
-            )
-        except ValidationFailed as error:
-            # An upload's checks speak of `file`; here the field is `photos`.
-            if "file" in error.details:
-                error.details = {("photos" if key == "file" else key): value for key, value in error.details.items()}
-            raise
+        service_request = services.service_request_submit_public(
+            code=codes.normalized(code), data=services.ServiceRequestInput(**fields, photos=photos)
+        )
         return Response(PublicServiceRequestOutput(service_request).data, status=201)
