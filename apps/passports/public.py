@@ -91,8 +91,11 @@ def _page(request, passport: dict, *, status: int = 200, **context):
         "origin_country_name": country_name(passport["origin_country"]),
         "decommissioned": passport["status"] == PassportStatus.DECOMMISSIONED,
         "max_photos": settings.PASSPORTS["SERVICE_REQUEST_MAX_PHOTOS"],
-        "form": {},
-        "errors": {},
+        "submitted": None,
+        "form_open": False,
+        # Every key present: a missing one costs the template engine a dir() per lookup.
+        "form": dict.fromkeys(FORM_FIELDS, ""),
+        "errors": {name: () for name in (*FORM_FIELDS, "photos", "form")},
         **context,
     }
     return _finish(render(request, TEMPLATE, context, status=status))
@@ -158,6 +161,7 @@ def service_request_form(request, code: str):
             errors = {"form": [DECOMMISSIONED_MESSAGE]}
         else:
             errors = _form_errors(error.details) or {"form": [error.message]}
+        errors = {name: errors.get(name, ()) for name in (*FORM_FIELDS, "photos", "form")}
         return _page(request, passport, status=400, form=form, errors=errors, form_open=True)
     context = {
         "found": True,
