@@ -325,5 +325,5 @@ def seed() -> list[str]:
     return [
         f"  passports: {len(passports)} devices of {maker.name} ({plc.code} has a GTIN, its QR is a GS1 Digital Link),"
         f" {claimant.name} claims {takeover.passport_code}, service request {public.number} from a public page:"
-        " the back-office lists them under Device passports"
+        f" the back-office lists them under Device passports; public page /p/{pump.code}"
     ]
