@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from apps.core.api import views as core_views
 from apps.documents import public as documents_public
+from apps.passports import public as passports_public
 from apps.tracking import public as tracking_public
 
 handler400 = "apps.core.errors.handler400"
@@ -33,8 +34,17 @@ urlpatterns = [
     path("api/v1/", include("apps.disputes.api.urls")),
     path("api/v1/", include("apps.notifications.api.urls")),
     path("api/v1/", include("apps.webhooks.api.urls")),
+    path("api/v1/", include("apps.passports.api.public_urls")),
     path("verify/<str:token>", documents_public.verify_page, name="document-public-verify"),
     path("t/<str:tracking_number>", tracking_public.tracking_page, name="tracking-public"),
+    path("p/<str:code>", passports_public.passport_page, name="passport-public"),
+    path("p/<str:code>/service-request", passports_public.service_request_form, name="passport-public-service-request"),
+    # GS1 Digital Link (apps.passports.qr): the serial is percent-encoded and may hold a slash.
+    path(
+        "01/<str:gtin>/21/<path:serial_number>",
+        passports_public.passport_digital_link_page,
+        name="passport-public-digital-link",
+    ),
 ]
 
 if settings.DEBUG or getattr(settings, "BENCHMARK_BARE_VIEW", False):

@@ -86,6 +86,10 @@ NOT_TENANT_VIEWS = {
     "apps.notifications.api.views.TemplatePreviewView",
     # an SMS gateway's delivery reports, authenticated by its signature
     "apps.notifications.api.views.SmsReportView",
+    # a device's public passport and public service requests: anyone holding the device (the
+    # owner's section is read in the caller's own organization, which the middleware resolved)
+    "apps.passports.api.public_views.ScanView",
+    "apps.passports.api.public_views.ScanServiceRequestView",
     # the OpenAPI schema and its viewer
     "drf_spectacular.views.SpectacularAPIView",
     "drf_spectacular.views.SpectacularSwaggerSplitView",

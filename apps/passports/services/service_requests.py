@@ -21,7 +21,7 @@ from apps.core.context import tenant_scope
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.lifecycle import history_record, move
 from apps.core.services import number_next, outbox_publish
-from apps.core.uploads import Upload
+from apps.core.uploads import Upload, upload_checked
 from apps.passports.events import PassportServiceRequested, PassportServiceRequestStatusChanged
 from apps.passports.locate import passport_locate
 from apps.passports.models import (
@@ -49,6 +49,21 @@ class ServiceRequestInput:
     photos: tuple[Upload, ...] = ()
 
 
+def _photo_errors(photos: tuple[Upload, ...]) -> list[str]:
+    """Every photo checked before anything is written: a bad one found while storing them would
+    roll the request back but leave the good ones before it in storage, referenced by nothing."""
+    errors = []
+    for photo in photos:
+        try:
+            content_type = upload_checked(photo, max_bytes=settings.PASSPORTS["MAX_FILE_BYTES"], field="photos")
+        except ValidationFailed as error:
+            errors.extend(f"{photo.name or 'A photo'}: {message}" for message in error.details["photos"])
+            continue
+        if not content_type.startswith("image/"):
+            errors.append(f"{photo.name or 'A photo'}: a photo is a JPEG or PNG image.")
+    return errors
+
+
 def _checked(data: ServiceRequestInput, *, member: bool) -> ServiceRequestInput:
     errors: dict[str, list[str]] = {}
     if not (data.description or "").strip():
@@ -70,6 +85,8 @@ def _checked(data: ServiceRequestInput, *, member: bool) -> ServiceRequestInput:
         errors["contact_email"] = ["Give an e-mail address or a phone number, so the owner can reach you."]
     if len(data.photos) > settings.PASSPORTS["SERVICE_REQUEST_MAX_PHOTOS"]:
         errors["photos"] = [f"At most {settings.PASSPORTS['SERVICE_REQUEST_MAX_PHOTOS']} photos."]
+    elif photo_errors := _photo_errors(data.photos):
+        errors["photos"] = photo_errors
     if errors:
         only_missing = all(messages == ["This field is required."] for messages in errors.values())
         from apps.core.errors import ErrorCode
