@@ -31,6 +31,7 @@ TEMPLATE = "passports/public.html"
 RATE_LIMITED_MESSAGE = "Too many requests from your address: try again shortly."
 DECOMMISSIONED_MESSAGE = "This device is decommissioned: its owner no longer services it."
 FORM_FIELDS = ("contact_name", "contact_email", "contact_phone", "description")
+UNSTORABLE_MESSAGE = "Null characters are not allowed."
 
 
 class PassportScanIpThrottle(IpRateThrottle):
@@ -142,11 +143,16 @@ def service_request_form(request, code: str):
         return _missing(request, RATE_LIMITED_MESSAGE, 429, {"Retry-After": retry_after(throttle)})
     code = codes.normalized(code)
     form = {name: request.POST.get(name, "") for name in FORM_FIELDS}
+    # PostgreSQL stores no NUL: refused here as the API's fields refuse it, before the service.
+    unstorable = {name: [UNSTORABLE_MESSAGE] for name, value in form.items() if "\x00" in value}
+    form = {name: value.replace("\x00", "") for name, value in form.items()}
     photos = tuple(
         Upload(name=photo.name or "", data=photo.read(), content_type=photo.content_type)
         for photo in request.FILES.getlist("photos")
     )
     try:
+        if unstorable:
+            raise ValidationFailed("The service request has invalid fields.", details=unstorable)
         service_request = services.service_request_submit_public(
             code=code, data=services.ServiceRequestInput(**form, photos=photos)
         )

@@ -41,6 +41,7 @@ PUBLIC_COLUMNS = (
 NOT_FOUND_MESSAGE = "No device has this passport."
 GTIN = re.compile(r"^(?:[0-9]{8}|[0-9]{12,14})$")
 SERIAL_MAX_LENGTH = 80
+MICRO_DEGREE = Decimal("0.000001")
 
 # A failed QC is the maker's business until the device passes (transitions.PRIVATE_KINDS keeps
 # the step off the page): the public sees such a device as it was before, manufactured.
@@ -83,11 +84,12 @@ def shared_coordinates(latitude, longitude) -> tuple[Decimal | None, Decimal | N
     """Both coordinates as decimals when both are numbers on the globe, else neither."""
     try:
         lat, lon = Decimal(str(latitude).strip()), Decimal(str(longitude).strip())
+        if not (lat.is_finite() and lon.is_finite() and -90 <= lat <= 90 and -180 <= lon <= 180):
+            return None, None
+        # Six places are a phone's precision; 1E-999999999 would be a numeric PostgreSQL refuses.
+        return lat.quantize(MICRO_DEGREE), lon.quantize(MICRO_DEGREE)
     except (ArithmeticError, ValueError, TypeError):
         return None, None
-    if not (lat.is_finite() and lon.is_finite() and -90 <= lat <= 90 and -180 <= lon <= 180):
-        return None, None
-    return lat, lon
 
 
 def digital_link_key(gtin: str, serial_number: str) -> tuple[str, str]:
@@ -95,6 +97,8 @@ def digital_link_key(gtin: str, serial_number: str) -> tuple[str, str]:
     in front) and its serial number; ('', '') when either cannot be one (it then matches nothing)."""
     gtin = (gtin or "").strip()
     if not GTIN.match(gtin) or not serial_number or len(serial_number) > SERIAL_MAX_LENGTH:
+        return "", ""
+    if not serial_number.isprintable():  # NUL and other controls: never a serial, and not storable text
         return "", ""
     return gtin.zfill(14), serial_number
 

@@ -363,6 +363,13 @@ def test_coordinates_need_both_values_on_the_globe(api, device, manufacturer):
     assert latitude is None and longitude is None
 
 
+def test_coordinates_the_database_could_not_store_are_dropped_not_a_server_error(device, manufacturer):
+    response = Client().get(f"/p/{device.code}?lat=1E-999999999&lon=9.9")
+
+    assert response.status_code == 200
+    assert [(scan.latitude, scan.longitude) for scan in scans(manufacturer)] == [(Decimal("0.0"), Decimal("9.9"))]
+
+
 def test_over_the_rate_limit_the_scan_answers_429_and_counts_nothing(api, device, manufacturer, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "passport_scan_ip": "2/min"}
     client = api()
@@ -437,6 +444,17 @@ def test_an_anonymous_page_view_is_one_database_call_and_writes_no_session(devic
     assert django_settings.SESSION_COOKIE_NAME not in response.cookies
 
 
+def test_an_anonymous_api_scan_is_one_database_call_too(api, device):
+    with CaptureQueriesContext(connection) as baseline:
+        api().get("/api/v1/no-such-endpoint")
+    with CaptureQueriesContext(connection) as queries:
+        response = api().get(f"/api/v1/scan/{device.code}")
+
+    assert response.status_code == 200
+    assert len(queries) == len(baseline) + 1
+    assert [query["sql"] for query in queries if FUNCTION in query["sql"]] != []
+
+
 def test_the_page_of_an_unknown_or_malformed_code_is_the_same_404(device):
     unknown = Client().get("/p/ACM-2612-MO-DE-000042-37")
     malformed = Client().get("/p/%3Cscript%3E")
@@ -478,3 +496,4 @@ def test_a_digital_link_with_the_short_gtin_finds_the_device_too(device):
 def test_a_digital_link_with_another_serial_or_a_bad_gtin_is_not_found(device):
     assert Client().get(f"/01/0{GTIN_13}/21/SN-NOT-OURS").status_code == 404
     assert Client().get(f"/01/12345/21/{quote(SERIAL, safe='')}").status_code == 404
+    assert Client().get(f"/01/0{GTIN_13}/21/SN%00").status_code == 404  # a NUL: looked up as nothing

@@ -238,6 +238,14 @@ def test_form_errors_are_shown_next_to_their_fields_and_nothing_is_written(passp
     assert nothing_written(manufacturer)
 
 
+def test_a_null_character_in_the_form_is_an_error_not_a_server_error(passport, manufacturer):
+    response = Client().post(f"/p/{passport.code}/service-request", {**VALID, "description": "Hums\x00 loudly"})
+
+    assert response.status_code == 400
+    assert 'id="description-error">Null characters are not allowed.<' in response.content.decode()
+    assert nothing_written(manufacturer)
+
+
 def test_a_photo_that_is_not_an_image_is_shown_under_photos(passport, manufacturer):
     client, token = _csrf_client(passport.code)
     fake = SimpleUploadedFile("leak.png", b"%PDF-1.4 not a photo", content_type="image/png")
