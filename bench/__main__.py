@@ -14,6 +14,7 @@ Scenarios:
   chat          a message from POST to 200 sockets on two ASGI processes; history of 100k messages; thread list
   webhooks      events from the outbox to a local receiver through a real worker: deliveries/s, commit-to-delivery p95
   notifications 10,000 outbox events to 50 members each: in-app notifications and e-mails per second, no duplicates
+  passports     codes issued per second at 16 clients (no duplicate, no gap); the public scan page vs the bare view
 
 Each scenario starts what it needs (embedded PostgreSQL and Redis unless DATABASE_URL /
 REDIS_URL are set), creates a database of its own, seeds it, measures, and removes the
@@ -46,6 +47,10 @@ SCENARIOS = {
         "deliveries per second to a local receiver and the p95 from event commit to delivery",
     ),
     "notifications": ("bench.notifications", "events/s from the outbox to in-app notifications and caught e-mails"),
+    "passports": (
+        "bench.passports",
+        "codes issued per second at 16 clients with no duplicate and no gap; the public scan page vs the bare view",
+    ),
 }
 
 

@@ -1,5 +1,5 @@
 """Passport codes (seed 002): `{ORG3}-{YYMM}-{TYPE2}-{ORIGIN2}-{SEQ6}-{CHK2}`, e.g.
-`ACM-2612-MO-DE-000042-37`.
+`ACM-2612-MO-DE-000042-15`.
 
 - ORG3: the issuing organization's three letters (tenancy `Organization.code`);
 - YYMM: the year and month of issue;
@@ -87,13 +87,13 @@ def code_check(code: str, *, product_types=None) -> CodeCheck:
     text = normalized(code)
     result = CodeCheck(code=text)
     if len(text) > CODE_LENGTH + 8:
-        result.errors["code"] = [f"A passport code has {CODE_LENGTH} characters, e.g. ACM-2612-MO-DE-000042-37."]
+        result.errors["code"] = [f"A passport code has {CODE_LENGTH} characters, e.g. ACM-2612-MO-DE-000042-15."]
         return result
     pieces = text.split(SEPARATOR)
     if len(pieces) != len(PARTS):
         result.errors["code"] = [
             f"A passport code has {len(PARTS)} parts separated by dashes "
-            f"(ORG-YYMM-TYPE-ORIGIN-SEQUENCE-CHECK), e.g. ACM-2612-MO-DE-000042-37; this one has {len(pieces)}."
+            f"(ORG-YYMM-TYPE-ORIGIN-SEQUENCE-CHECK), e.g. ACM-2612-MO-DE-000042-15; this one has {len(pieces)}."
         ]
         return result
     for (name, length, pattern, expected), piece in zip(PARTS, pieces, strict=True):
