@@ -50,7 +50,9 @@ def organization_code_ensure(*, organization_id: UUID) -> str:
     code = Organization.objects.filter(id=organization_id).values_list("code", flat=True).first()
     if code:
         return code  # no lock: every registration of the organization reads it
-    organization = Organization.objects.select_for_update().get(id=organization_id)
+    # NO KEY: a concurrent registration's foreign key to the organization (KEY SHARE) must not
+    # wait for this lock while this transaction waits for its month counter (a deadlock).
+    organization = Organization.objects.select_for_update(no_key=True).get(id=organization_id)
     if organization.code:
         return organization.code
     for candidate in _code_candidates(organization.name):

@@ -31,7 +31,7 @@ from apps.tenancy.selectors import feature_is_active
 NOT_FOUND = OpenApiResponse(description="NOT_FOUND: no device has this passport code (or it is malformed)")
 RATE_LIMITED = OpenApiResponse(description="RATE_LIMIT_EXCEEDED, with Retry-After")
 CODE_PARAMETER = OpenApiParameter(
-    "code", str, OpenApiParameter.PATH, description="The passport code, e.g. ACM-2612-MO-DE-000042-37"
+    "code", str, OpenApiParameter.PATH, description="The passport code, e.g. ACM-2612-MO-DE-000042-15"
 )
 
 
