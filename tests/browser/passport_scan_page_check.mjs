@@ -1,6 +1,6 @@
 // A device's public passport page on a phone, in headless Chromium, as a person who scanned its
 // label uses it: the page renders with nothing scrolling sideways, shows the device's name,
-// status, warranty and latest steps; "Request service" opens the form, which is filled in (with
+// status, warranty and latest steps; "Request service" opens the form's page, which is filled in (with
 // a photo) and sent, and the answer shows the request's number. Every CSP violation, console
 // error, uncaught exception and request that leaves the server is a problem. Prints a JSON
 // report on stdout; exits 1 when there is a problem.
@@ -72,7 +72,7 @@ try {
   checks.page = { status: response.status(), ...(await layout()) };
   await shot("passport-scan-page");
 
-  await page.locator("#request-service").tap();
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.locator("#request-service").tap()]);
   checks.form = await layout();
   await page.fill("#contact_name", "Olga Smirnova");
   await page.fill("#contact_email", "olga@example.com");

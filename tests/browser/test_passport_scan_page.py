@@ -87,7 +87,7 @@ def test_the_passport_page_works_on_a_phone(server, device, tmp_path):  # noqa: 
         "QC passed 20 Jan 2026",
         "Manufactured 10 Jan 2026",
     ]
-    assert page["formVisible"] is False and form["formVisible"] is True  # the button opens it
+    assert page["formVisible"] is False and form["formVisible"] is True  # the button leads to the form
     assert sent["status"] == 200 and re.fullmatch(r"SRQ-\d{4}-\d{6}", sent["requestNumber"])
     assert not_found["status"] == 404 and not_found["notFound"] == "No device has this passport."
     assert all(url.startswith(server) or url.startswith("data:") for url in report["requests"])

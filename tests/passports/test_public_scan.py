@@ -393,7 +393,7 @@ def _without_tokens(page: bytes) -> bytes:
     return re.sub(rb'(nonce|value)="[^"]*"', b"", page)
 
 
-def test_the_page_shows_name_status_warranty_steps_and_the_service_form(device):
+def test_the_page_shows_name_status_warranty_steps_and_links_the_service_form(device):
     response = Client().get(f"/p/{device.code}")
 
     assert response.status_code == 200
@@ -403,8 +403,23 @@ def test_the_page_shows_name_status_warranty_steps_and_the_service_form(device):
     assert "Servo motor 7.5 kW" in page and "Nordwind Motoren" in page and "SM-750" in page
     assert "Installed" in page and "Under warranty until 3 Mar 2031" in page
     assert page.index("3 Mar 2026") < page.index("1 Feb 2026") < page.index("12 Jan 2026")
-    assert 'action="/p/' + device.code + '/service-request"' in page and 'name="csrfmiddlewaretoken"' in page
+    assert 'href="/p/' + device.code + '/service-request"' in page
+    # A scan renders no form: no CSRF token, no cookie set for an anonymous visitor.
+    assert "csrfmiddlewaretoken" not in page and not response.cookies
     assert "<script" not in page and "http" not in page.split("<body>", 1)[1]
+
+
+def test_the_service_form_is_its_own_page_and_counts_no_scan(device, manufacturer):
+    from apps.passports.models import PassportScan
+
+    response = Client().get(f"/p/{device.code}/service-request")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'action="/p/' + device.code + '/service-request"' in page and 'name="csrfmiddlewaretoken"' in page
+    assert "Servo motor 7.5 kW" in page
+    with tenant_scope(manufacturer.id):
+        assert not PassportScan.objects.filter(passport_id=device.id).exists()
 
 
 def test_the_page_shows_no_serial_place_owner_customer_or_notes(device, customer):

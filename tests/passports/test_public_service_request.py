@@ -198,9 +198,9 @@ def test_over_the_rate_limit_requests_are_429_and_write_nothing(api, passport, m
 
 
 def _csrf_client(code: str) -> tuple[Client, str]:
-    """A browser that opened the page: its CSRF cookie and the form's token."""
+    """A browser that opened the form's page: its CSRF cookie and the form's token."""
     client = Client(enforce_csrf_checks=True)
-    page = client.get(f"/p/{code}").content.decode()
+    page = client.get(f"/p/{code}/service-request").content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     return client, token
 
@@ -231,7 +231,7 @@ def test_form_errors_are_shown_next_to_their_fields_and_nothing_is_written(passp
 
     assert response.status_code == 400
     page = response.content.decode()
-    assert '<details class="card" id="service-request" open>' in page
+    assert '<section class="card" id="service-request">' in page  # the form, shown again
     assert re.search(r'id="contact_email-error">Enter a valid e-mail address.<', page)
     assert re.search(r'id="description-error">This field is required.<', page)
     assert 'value="Olga"' in page  # what was typed stays

@@ -22,7 +22,9 @@ happened on; never the step's time, place, notes, links or who recorded it.
 Counting the scan in the same call keeps a page view to one database round trip: with
 `p_record` it adds the owner's PassportScan row (now, the channel, a country only when it is two
 capital letters, coordinates only when both are given and on the globe, rounded here to 0.1°,
-and whether the caller was signed in). The caller's address is not a parameter: it cannot be
+and whether the caller was signed in), committed without waiting for the WAL flush
+(`synchronous_commit` off for that transaction: a count, not a record anyone relies on). The
+caller's address is not a parameter: it cannot be
 stored. `search_path` is pinned; EXECUTE is revoked from PUBLIC and granted to the application
 role.
 """
@@ -92,6 +94,9 @@ BEGIN
     PERFORM set_config('app.current_user', '', true);
     IF found_passport IS NOT NULL THEN
         IF p_record THEN
+            -- A scan is a count: its transaction commits without waiting for the WAL flush
+            -- (a crash may lose the last fraction of a second of counts, never corrupt them).
+            PERFORM set_config('synchronous_commit', 'off', true);
             INSERT INTO passports_passportscan
                 (passport_id, organization_id, scanned_at, channel, country, latitude, longitude, signed_in)
             VALUES (
