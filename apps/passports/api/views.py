@@ -310,10 +310,23 @@ class TakeoverDetailView(TakeoverView):
         return Response(s.PassportTakeoverOutput(takeover, context=self.context()).data)
 
 
-class TakeoverApproveView(TakeoverView):
+class TakeoverDecisionView(TakeoverView):
+    """The owner's (or staff's) answer to a claim: approve and reject differ only in it."""
+
     required_permissions = {"POST": "passport:manage"}
     staff_methods = frozenset({"POST"})
 
+    def decide(self, request, takeover_id, *, approve: bool, input_class):
+        data = input_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        with self.scope():
+            takeover = services.takeover_decide(
+                actor=self.actor(), takeover_id=takeover_id, approve=approve, reason=data.validated_data["reason"]
+            )
+            return Response(s.PassportTakeoverOutput(takeover, context=self.context()).data)
+
+
+class TakeoverApproveView(TakeoverDecisionView):
     @extend_schema(
         request=s.PassportTakeoverDecisionInput,
         responses={
@@ -324,19 +337,10 @@ class TakeoverApproveView(TakeoverView):
         summary="Approve a claim on your device: it moves to the claimant with its whole history",
     )
     def post(self, request, takeover_id):
-        data = s.PassportTakeoverDecisionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        with self.scope():
-            takeover = services.takeover_decide(
-                actor=self.actor(), takeover_id=takeover_id, approve=True, reason=data.validated_data["reason"]
-            )
-            return Response(s.PassportTakeoverOutput(takeover, context=self.context()).data)
+        return self.decide(request, takeover_id, approve=True, input_class=s.PassportTakeoverDecisionInput)
 
 
-class TakeoverRejectView(TakeoverView):
-    required_permissions = {"POST": "passport:manage"}
-    staff_methods = frozenset({"POST"})
-
+class TakeoverRejectView(TakeoverDecisionView):
     @extend_schema(
         request=s.PassportTakeoverRejectInput,
         responses={
@@ -347,13 +351,7 @@ class TakeoverRejectView(TakeoverView):
         summary="Reject a claim on your device",
     )
     def post(self, request, takeover_id):
-        data = s.PassportTakeoverRejectInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        with self.scope():
-            takeover = services.takeover_decide(
-                actor=self.actor(), takeover_id=takeover_id, approve=False, reason=data.validated_data["reason"]
-            )
-            return Response(s.PassportTakeoverOutput(takeover, context=self.context()).data)
+        return self.decide(request, takeover_id, approve=False, input_class=s.PassportTakeoverRejectInput)
 
 
 class TakeoverCancelView(TakeoverView):
