@@ -3,9 +3,10 @@ Link /01/<GTIN-14>/21/<serial> of a device with a GTIN (apps.passports.qr). No l
 beyond the public fields (apps.passports.selectors_public); server-rendered, mobile first, no
 script, font or image from anywhere; rate limited per client IP; never indexed.
 
-The page offers a "Request service" form (contact, description, up to five photos) that posts to
-/p/<code>/service-request (CSRF-protected, multipart): the request lands with the device's owner
-(services.service_request_submit_public) and the page answers with its number.
+The page's "Request service" button leads to the form's own page, /p/<code>/service-request
+(contact, description, up to five photos), which posts to the same address (CSRF-protected,
+multipart): the request lands with the device's owner (services.service_request_submit_public)
+and the page answers with its number. The scan page itself renders no form and sets no cookie.
 
 A page view is one rate-limit count in Redis and one database call, which reads the public
 fields and counts the scan together; nothing is written to the session.
