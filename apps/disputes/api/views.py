@@ -5,14 +5,11 @@ proposing or deciding the resolution."""
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.response import Response
 
 from apps.core.api.downloads import OpenedFile, SignedFileView
-from apps.core.context import system_scope
 from apps.core.errors import PermissionDenied
 from apps.core.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENCY_HEADER_REQUIRED, idempotent
 from apps.core.pagination import paginated_response
@@ -23,44 +20,16 @@ from apps.disputes.api import serializers as s
 from apps.disputes.api.timeline_serializers import DisputeTimelineOutput
 from apps.disputes.services.evidence import EvidenceLink
 from apps.disputes.timeline import dispute_timeline_for_actor
-from apps.tenancy.api.base import OrganizationEndpoint
-from apps.tenancy.roles import Actor
+from apps.tenancy.api.base import StaffActingEndpoint
 
 NOT_YOURS = OpenApiResponse(description="NOT_FOUND: no such dispute, or not about your organization's order")
 
 
-class DisputeView(OrganizationEndpoint):
+class DisputeView(StaffActingEndpoint):
     """A party's member acts for their organization; platform staff who are no member of one act
     as the mediators, for every case."""
 
-    # A staff user whose request names no organization of theirs (TenantMiddleware resolved no
-    # membership) is a mediator: the role check is `is_staff` instead of a role's permission,
-    # and the call runs in the audited all-tenants scope, as the KYC review endpoint does. One
-    # who acts for an organization of their own is its member here, never both at once.
-
-    def acting_as_staff(self) -> bool:
-        request = self.request
-        return bool(
-            request.user.is_authenticated
-            and request.user.is_staff
-            and getattr(request._request, "membership", None) is None
-        )
-
-    def check_permissions(self, request):
-        if self.acting_as_staff():
-            return
-        super().check_permissions(request)
-
-    def actor(self):
-        if self.acting_as_staff():
-            return Actor.staff(self.request.user.id)
-        return super().actor()
-
-    def scope(self):
-        """The all-tenants scope for a mediator, nothing more for a party (already in its own)."""
-        if self.acting_as_staff():
-            return system_scope(reason=f"dispute mediation: {self.request.path}", actor_id=self.request.user.id)
-        return nullcontext()
+    staff_scope_reason = "dispute mediation"
 
     def staff_only(self) -> None:
         if not self.acting_as_staff():

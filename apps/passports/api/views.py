@@ -11,8 +11,6 @@ when the owner is gone (as disputes' mediators do: Actor.staff in the audited al
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -20,8 +18,6 @@ from rest_framework.views import APIView
 
 from apps.core.api.downloads import OpenedFile, SignedFileView
 from apps.core.api.filtering import filter_queryset, query_params
-from apps.core.context import system_scope
-from apps.core.errors import PermissionDenied
 from apps.core.idempotency import IDEMPOTENCY_HEADER, idempotent
 from apps.core.pagination import StreamPagination, paginated_response
 from apps.core.parsers import StrictJSONParser, StrictMultiPartParser
@@ -30,8 +26,7 @@ from apps.core.uploads import EXTENSIONS_BY_CONTENT_TYPE, Upload
 from apps.passports import codes, selectors, services
 from apps.passports.api import serializers as s
 from apps.passports.api.filters import PassportFilter
-from apps.tenancy.api.base import OrganizationEndpoint
-from apps.tenancy.roles import Actor
+from apps.tenancy.api.base import OrganizationEndpoint, StaffActingEndpoint
 
 FEATURE = "device_passports"
 # The detail shows this many of the device's last steps (the events list has them all).
@@ -220,46 +215,18 @@ class AttachmentFileView(SignedFileView):
 # --- Takeovers ---------------------------------------------------------------------------------
 
 
-class TakeoverView(PassportView):
+class TakeoverView(PassportView, StaffActingEndpoint):
     """Either side of a claim acts for its organization (`passport:manage`); platform staff who
-    are no member of one read the pending claims and decide one when the owner is gone."""
-
-    # As in apps/disputes/api/views.py: a staff user whose request names no organization of
-    # theirs acts as staff (Actor.staff, in the audited all-tenants scope), for the methods in
-    # `staff_methods` only; one who acts for an organization of their own is its member here,
-    # never both at once.
+    are no member of one read the pending claims and decide one when the owner is gone
+    (StaffActingEndpoint: Actor.staff in the audited all-tenants scope, `staff_methods` only)."""
 
     parser_classes = [StrictJSONParser]
-    staff_methods: frozenset[str] = frozenset()
-
-    def acting_as_staff(self) -> bool:
-        request = self.request
-        return bool(
-            request.user.is_authenticated
-            and request.user.is_staff
-            and getattr(request._request, "membership", None) is None
-        )
-
-    def check_permissions(self, request):
-        if self.acting_as_staff():
-            if request.method not in self.staff_methods:
-                raise PermissionDenied("Platform staff read and decide claims; the organizations do the rest.")
-            return
-        super().check_permissions(request)
-
-    def actor(self):
-        if self.acting_as_staff():
-            return Actor.staff(self.request.user.id)
-        return super().actor()
+    staff_methods = frozenset()
+    staff_refusal = "Platform staff read and decide claims; the organizations do the rest."
+    staff_scope_reason = "passport takeover"
 
     def context(self) -> dict:
         return {"organization_id": None if self.acting_as_staff() else self.organization_id}
-
-    def scope(self):
-        """The all-tenants scope for staff; a member is already in its own."""
-        if self.acting_as_staff():
-            return system_scope(reason=f"passport takeover: {self.request.path}", actor_id=self.request.user.id)
-        return nullcontext()
 
 
 class TakeoverListView(TakeoverView):

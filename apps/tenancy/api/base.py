@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import ClassVar
 from uuid import UUID
 
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from apps.core.errors import NotFound
+from apps.core.context import system_scope
+from apps.core.errors import NotFound, PermissionDenied
 from apps.tenancy.permissions import FeatureEnabled, HasPermission, current_membership, method_permission
 from apps.tenancy.resolver import PATH_ORGANIZATION_REFUSED
 from apps.tenancy.roles import Actor, Grant
@@ -62,3 +64,45 @@ class OrganizationEndpoint(APIView):
     def actor(self) -> Actor:
         """The caller as services see them: user, organization, role and extra permissions."""
         return Actor.of(self.membership, user_id=self.request.user.id)
+
+
+class StaffActingEndpoint(OrganizationEndpoint):
+    """An organization endpoint that platform staff may also call for no organization: the
+    disputes' mediators, the staff who decide a device takeover when its owner is gone.
+
+    A staff user whose request names no organization of theirs (TenantMiddleware resolved no
+    membership) acts as staff: `is_staff` stands in for a role's permission, the actor is
+    `Actor.staff`, and the view runs its reads and writes in `scope()`, the audited all-tenants
+    scope. One who acts for an organization of their own is its member here, never both at once.
+    `staff_methods` limits what staff may call (None: every method the view handles)."""
+
+    staff_methods: ClassVar[frozenset[str] | None] = None
+    staff_refusal: ClassVar[str] = "Platform staff do not do this here."
+    # Why the all-tenants scope is entered: the audit row's reason, with the path.
+    staff_scope_reason: ClassVar[str] = "platform staff"
+
+    def acting_as_staff(self) -> bool:
+        request = self.request
+        return bool(
+            request.user.is_authenticated
+            and request.user.is_staff
+            and getattr(request._request, "membership", None) is None
+        )
+
+    def check_permissions(self, request):
+        if self.acting_as_staff():
+            if self.staff_methods is not None and request.method not in self.staff_methods:
+                raise PermissionDenied(self.staff_refusal)
+            return
+        super().check_permissions(request)
+
+    def actor(self) -> Actor:
+        if self.acting_as_staff():
+            return Actor.staff(self.request.user.id)
+        return super().actor()
+
+    def scope(self) -> AbstractContextManager:
+        """The audited all-tenants scope for staff; nothing more for a member (already in its own)."""
+        if self.acting_as_staff():
+            return system_scope(reason=f"{self.staff_scope_reason}: {self.request.path}", actor_id=self.request.user.id)
+        return nullcontext()
