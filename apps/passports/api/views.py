@@ -217,9 +217,10 @@ class AttachmentFileView(SignedFileView):
 
 class TakeoverView(PassportView, StaffActingEndpoint):
     """Either side of a claim acts for its organization (`passport:manage`); platform staff who
-    are no member of one read the pending claims and decide one when the owner is gone
-    (StaffActingEndpoint: Actor.staff in the audited all-tenants scope, `staff_methods` only)."""
+    are no member of one read the pending claims and decide one when the owner is gone."""
 
+    # (The docstring is the operations' description in the schema.) Staff act through
+    # StaffActingEndpoint: Actor.staff in the audited all-tenants scope, `staff_methods` only.
     parser_classes = [StrictJSONParser]
     staff_methods = frozenset()
     staff_refusal = "Platform staff read and decide claims; the organizations do the rest."
