@@ -86,6 +86,14 @@ MATRIX: dict[str, frozenset[str]] = {
             "passport:read:own",
             "service_request:create:own",
             "service_request:read:own",
+            # field service: choosing an expert, ordering work on their devices, reviewing it
+            "expert:read",
+            "service_order:create",
+            "service_order:read:own",
+            "service_order:update:own",
+            "service_order:cancel:own",
+            "review:create:own",
+            "review:read",
         },
         Role.SHIPPER: {
             "rfq:*",
@@ -107,6 +115,8 @@ MATRIX: dict[str, frozenset[str]] = {
             "tracking:alert",
             "chat:*",
             "service:read",
+            "review:create",  # its completed freight orders' carriers
+            "review:read",
         },
         Role.CARRIER: {
             "service:*",
@@ -127,6 +137,8 @@ MATRIX: dict[str, frozenset[str]] = {
             "dispute:read",
             "dispute:create",
             "chat:*",
+            "review:create",  # its completed freight orders' shippers
+            "review:read",
         },
         # A buyer works on the orders it placed, and on what hangs from them only.
         Role.BUYER: {
@@ -153,10 +165,28 @@ MATRIX: dict[str, frozenset[str]] = {
             "document:create",
             "document:read",  # it issues the orders' documents: it reads what it issues
         },
-        Role.EXPERT: {"work_order:read:own", "work_order:update:own", "passport:read", "expert_profile:*:own"},
+        # An expert keeps their own passport and works the service orders offered or assigned to
+        # them (accept, decline, start, complete); reviews the customers they worked for.
+        Role.EXPERT: {
+            "expert:read",
+            "expert:manage:own",
+            "service_order:read:own",
+            "service_order:work:own",
+            "passport:read",
+            "review:create:own",
+            "review:read",
+        },
         # Device passports (seed 002 §9): engineers record installation and service, QC
         # inspectors record QC, operators create and manage devices (every kind of record).
-        Role.ENGINEER: {"passport:read", "passport:service", "work_order:read", "work_order:update"},
+        Role.ENGINEER: {
+            "passport:read",
+            "passport:service",
+            "expert:read",
+            "expert:manage:own",
+            "service_order:read",
+            "service_order:create",
+            "service_order:work:own",
+        },
         Role.QC_INSPECTOR: {"passport:read", "passport:inspect", "order:read", "document:read"},
         Role.OPERATOR: {
             "order:read",
@@ -166,6 +196,10 @@ MATRIX: dict[str, frozenset[str]] = {
             "integration:read",
             "passport:*",
             "service_request:*",
+            # dispatch: orders service, assigns experts, cancels; manages the organization's experts
+            "expert:*",
+            "service_order:*",
+            "review:*",
         },
     }.items()
 }

@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "apps.disputes",
     "apps.webhooks",
     "apps.passports",
+    "apps.service",
+    "apps.points",
+    "apps.reviews",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -73,6 +73,15 @@ from apps.passports.models import (
     ServiceRequestStatusChange,
     TakeoverStatusChange,
 )
+from apps.service.models import (
+    ExpertCertification,
+    ExpertPassport,
+    ExpertWorkStatusChange,
+    MatchingResult,
+    ServiceOrder,
+    ServiceOrderAttachment,
+    ServiceOrderStatusChange,
+)
 from apps.tenancy import services
 from apps.tenancy.models import Invitation, Organization
 from apps.tracking.models import (
@@ -184,6 +193,7 @@ def two_tenants():
             _dispute_rows(organization, order, admin)
             _webhook_rows(organization)
             _passport_rows(organization, admin, label, claimant)
+            _service_rows(organization, admin, label)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
                 user=admin,
@@ -476,6 +486,56 @@ def _passport_rows(organization, user, label, other):
             to_organization=to_organization,
             to_status="pending",
         )
+
+
+def _service_rows(organization, user, label):
+    """An unpublished expert passport (published ones are every tenant's to read) with a
+    certification and its work-status history; a service order of the organization held by its
+    own expert (both party columns), its history, a photo and a matching result."""
+    expert = ExpertPassport.objects.create(
+        organization=organization,
+        user=user,
+        display_name=f"Expert {label}",
+        code=f"EP-T-EL-MOT-2612-DE-0000{ord(label) - 64}-00",
+        expert_type="T",
+        industry_code="EL",
+        skill_code="MOT",
+        year_month="2612",
+        nationality="DE",
+        sequence=ord(label) - 64,
+        checksum="00",
+        is_published=False,
+    )
+    ExpertCertification.objects.create(expert=expert, organization=organization, name="Cert", is_published=False)
+    ExpertWorkStatusChange.objects.create(expert=expert, organization=organization, to_status="IDLE")
+    order = ServiceOrder.objects.create(
+        organization=organization,
+        expert_organization=organization,
+        expert=expert,
+        number=f"SVO-{label}",
+        title="Fix",
+        required_skill="EL-MOT",
+    )
+    parties = {"organization": organization, "expert_organization": organization}
+    ServiceOrderStatusChange.objects.create(service_order=order, to_status="PENDING", **parties)
+    ServiceOrderAttachment.objects.create(
+        service_order=order,
+        kind="PHOTO",
+        file="service-orders/x",
+        filename="x.jpg",
+        content_type="image/jpeg",
+        size=1,
+        sha256="0" * 64,
+        **parties,
+    )
+    MatchingResult.objects.create(
+        organization=organization,
+        target_organization=organization,
+        source_id=order.id,
+        target_id=expert.id,
+        score=1,
+        rank=1,
+    )
 
 
 def _escrow_rows(organization, order):
