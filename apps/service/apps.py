@@ -5,3 +5,13 @@ class ServiceConfig(AppConfig):
     name = "apps.service"
     label = "service"
     verbose_name = "Field service"
+
+    def ready(self) -> None:
+        from apps.core.events import subscribe
+        from apps.service import receivers
+
+        subscribe(
+            "passport.service_requested",
+            receivers.passport_service_requested,
+            name="service.passport_service_requested",
+        )

@@ -100,6 +100,7 @@ class ServiceOrderCompleted(ServiceOrderEvent):
     referral of the customer's organization may be rewarded (its first completed order)."""
 
     event_type = "service_order.completed"
+    customer_organization_id: str
     completed_at: str
     passport_id: str | None
 

@@ -263,6 +263,9 @@ class ServiceOrder(TimeStampedModel):
     currency = models.CharField(max_length=3, blank=True)
     escrow_id = models.UUIDField(null=True, blank=True)
 
+    # When the assigned expert confirmed the assignment (or took the order by accepting an offer).
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
     # Completion: what was done, the parts used, and the customer's sign-off.
     work_done = models.TextField(blank=True)
     parts_used = models.JSONField(default=list, blank=True)
@@ -270,6 +273,9 @@ class ServiceOrder(TimeStampedModel):
     signed_off_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.TextField(blank=True)
+    # The `serviced` step completion wrote on the device passport (None: no device, or the
+    # device had left the customer or its installed state by then).
+    passport_event_id = models.UUIDField(null=True, blank=True)
 
     # Live offers to RUSHING experts go out in rounds (apps/service/dispatch.py).
     offer_round = models.PositiveSmallIntegerField(default=0)

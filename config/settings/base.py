@@ -378,6 +378,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.disputes.tasks.disputes_previews_resubmit",
         "schedule": timedelta(minutes=5),
     },
+    # Field service: paid memberships past their end drop to FREE (and leave RUSHING).
+    "service-memberships-expire": {
+        "task": "apps.service.tasks.memberships_expire",
+        "schedule": timedelta(minutes=5),
+    },
     # Chat: erase deleted messages' content past retention; delete uploads never sent.
     "chat-purge-deleted": {
         "task": "apps.chat.tasks.chat_purge_deleted",
@@ -1032,4 +1037,30 @@ PASSPORTS = {
     "IMPORT_MAX_ROWS": env_int("PASSPORTS_IMPORT_MAX_ROWS", 2000),
     "LABEL_DOWNLOAD_MAX_PASSPORTS": 500,
     "DOWNLOAD_URL_MAX_AGE": 300,  # seconds a signed attachment link works
+}
+
+# --- Field service (apps/service, docs/service.md) ------------------------------------------
+SERVICE = {
+    "MAX_FILE_BYTES": env_int("SERVICE_MAX_FILE_BYTES", 10 * 1024 * 1024),
+    # Photos of the problem (at creation) and of the work done (at completion), each.
+    "MAX_PHOTOS": 10,
+    # Matching (apps/service/matching.py): the weight of each factor; a factor scores 0..1 and
+    # counts for its weight, so the score is at most their sum and the breakdown adds up to it.
+    # Membership is a tie-breaker: keep its weight below the smallest step of the others.
+    "MATCHING_WEIGHTS": {
+        "skill": 0.35,
+        "distance": 0.25,
+        "availability": 0.15,
+        "rating": 0.15,
+        "urgency": 0.08,
+        "membership": 0.02,
+    },
+    # How many scored candidates a service order keeps (matching results).
+    "MATCHING_KEEP": env_int("SERVICE_MATCHING_KEEP", 20),
+    # Live offers: how many RUSHING experts each round goes to, how long a round stays open
+    # before the next candidates are offered, and how many rounds before the order waits for
+    # the customer to assign it.
+    "OFFER_BATCH": env_int("SERVICE_OFFER_BATCH", 3),
+    "OFFER_WINDOW_SECONDS": env_int("SERVICE_OFFER_WINDOW_SECONDS", 120),
+    "OFFER_MAX_ROUNDS": env_int("SERVICE_OFFER_MAX_ROUNDS", 3),
 }

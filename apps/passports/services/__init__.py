@@ -1,5 +1,6 @@
 """Every write of device passports, one function per use case (split by group below, one façade here)."""
 
+from apps.passports.services.field_service import passport_serviced_by_order
 from apps.passports.services.imports import ImportReport, passports_import, passports_import_template
 from apps.passports.services.passports import (
     LifecycleInput,
@@ -26,6 +27,7 @@ __all__ = [
     "passport_attachment_add",
     "passport_event_record",
     "passport_register",
+    "passport_serviced_by_order",
     "passport_status_change",
     "passport_update",
     "passports_import",
