@@ -33,7 +33,13 @@ def test_one_passport_per_person(expert, expert_user, expert_organization):
 
 def test_rushing_needs_an_active_paid_membership(expert, expert_user, expert_organization):
     with pytest.raises(InvalidStateTransition) as error:
-        as_member(expert_user, expert_organization, services.expert_work_status_change, expert_id=expert.id, work_status="RUSHING")
+        as_member(
+            expert_user,
+            expert_organization,
+            services.expert_work_status_change,
+            expert_id=expert.id,
+            work_status="RUSHING",
+        )
     assert "membership_level" in error.value.details
     with tenant_scope(expert_organization.id):
         assert ExpertPassport.objects.get(id=expert.id).work_status == "IDLE"
@@ -50,7 +56,9 @@ def test_an_expired_membership_drops_to_free_and_leaves_rushing(expert, expert_u
     from django.utils import timezone
 
     give_membership(expert)
-    as_member(expert_user, expert_organization, services.expert_work_status_change, expert_id=expert.id, work_status="RUSHING")
+    as_member(
+        expert_user, expert_organization, services.expert_work_status_change, expert_id=expert.id, work_status="RUSHING"
+    )
     assert services.memberships_expire(now=timezone.now() + timedelta(days=31)) == 1
     with tenant_scope(expert_organization.id):
         expert = ExpertPassport.objects.get(id=expert.id)
@@ -62,7 +70,9 @@ def test_a_service_order_goes_from_pending_to_completed_and_writes_a_serviced_st
 ):
     order = create_order(dispatcher, customer_organization, passport_id=device.id)
     assert (order.status, order.number[:4], order.passport_code) == ("PENDING", "SVO-", device.code)
-    as_member(dispatcher, customer_organization, services.service_order_assign, service_order_id=order.id, expert_id=expert.id)
+    as_member(
+        dispatcher, customer_organization, services.service_order_assign, service_order_id=order.id, expert_id=expert.id
+    )
     with tenant_scope(expert_organization.id):
         assert ExpertPassport.objects.get(id=expert.id).work_status == "BOOKED"
         # The expert's side sees the whole history once it holds the order.
@@ -76,7 +86,9 @@ def test_a_service_order_goes_from_pending_to_completed_and_writes_a_serviced_st
         services.service_order_complete,
         service_order_id=order.id,
         data=services.CompletionInput(
-            work_done="Replaced the bearing", signed_off_by_name="I. Petrova", parts_used=[{"name": "Bearing 6205", "quantity": 2}]
+            work_done="Replaced the bearing",
+            signed_off_by_name="I. Petrova",
+            parts_used=[{"name": "Bearing 6205", "quantity": 2}],
         ),
     )
     assert done.status == "COMPLETED" and done.passport_event_id is not None
@@ -89,20 +101,32 @@ def test_a_service_order_goes_from_pending_to_completed_and_writes_a_serviced_st
         assert (expert.work_status, expert.completed_orders) == ("AVAILABLE", 1)
 
 
-def test_work_in_progress_is_not_cancelled(device, dispatcher, customer_organization, expert, expert_user, expert_organization):
+def test_work_in_progress_is_not_cancelled(
+    device, dispatcher, customer_organization, expert, expert_user, expert_organization
+):
     order = create_order(dispatcher, customer_organization)
-    as_member(dispatcher, customer_organization, services.service_order_assign, service_order_id=order.id, expert_id=expert.id)
+    as_member(
+        dispatcher, customer_organization, services.service_order_assign, service_order_id=order.id, expert_id=expert.id
+    )
     as_member(expert_user, expert_organization, services.service_order_start, service_order_id=order.id)
     with pytest.raises(InvalidStateTransition):
-        as_member(dispatcher, customer_organization, services.service_order_cancel, service_order_id=order.id, reason="No")
+        as_member(
+            dispatcher, customer_organization, services.service_order_cancel, service_order_id=order.id, reason="No"
+        )
     with tenant_scope(customer_organization.id):
         assert ServiceOrder.objects.get(id=order.id).status == "IN_PROGRESS"
 
 
-def test_declining_an_assignment_gives_the_order_back(device, dispatcher, customer_organization, expert, expert_user, expert_organization):
+def test_declining_an_assignment_gives_the_order_back(
+    device, dispatcher, customer_organization, expert, expert_user, expert_organization
+):
     order = create_order(dispatcher, customer_organization)
-    as_member(dispatcher, customer_organization, services.service_order_assign, service_order_id=order.id, expert_id=expert.id)
-    as_member(expert_user, expert_organization, services.service_order_decline, service_order_id=order.id, reason="Too far")
+    as_member(
+        dispatcher, customer_organization, services.service_order_assign, service_order_id=order.id, expert_id=expert.id
+    )
+    as_member(
+        expert_user, expert_organization, services.service_order_decline, service_order_id=order.id, reason="Too far"
+    )
     with tenant_scope(customer_organization.id):
         order = ServiceOrder.objects.get(id=order.id)
         assert (order.status, order.expert_id, order.expert_organization_id) == ("PENDING", None, None)
