@@ -20,6 +20,9 @@ class OrderKind(models.TextChoices):
     ASSISTED_PURCHASE = "assisted_purchase", "Assisted purchase"
     SELF_PURCHASE = "self_purchase", "Self purchase"
     PLATFORM = "platform", "E-commerce platform"
+    # The payment side of a priced service order (apps/service): made when an expert takes it,
+    # paid through escrow, moved by the service order (never by hand).
+    SERVICE = "service", "Field service (a priced service order)"
 
 
 class OrderStatus(models.TextChoices):

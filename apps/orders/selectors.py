@@ -99,6 +99,11 @@ def order_list(*, organization_id: UUID, customer_id: UUID | None = None) -> Que
     return queryset
 
 
+def order_payment_status(*, order_id: UUID) -> str | None:
+    """How the order is paid (PaymentStatus), as the current tenant sees it; None if it cannot."""
+    return Order.objects.filter(pk=order_id).values_list("payment_status", flat=True).first()
+
+
 def order_get(*, organization_id: UUID, order_id: UUID, customer_id: UUID | None = None) -> Order:
     queryset = Order.objects.visible_to(organization_id).filter(pk=order_id)
     if customer_id is not None:

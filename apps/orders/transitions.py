@@ -15,6 +15,9 @@ from apps.orders.models import OrderKind, PackageStatus, ReturnStatus
 from apps.orders.models import OrderStatus as S
 
 CLIENT, SUPPLIER = "client", "supplier"
+# A field-service order moves with its service order (apps/service), never through this API:
+# no organization acts as this side.
+FIELD_SERVICE = "field service"
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,14 @@ TABLES = {
     OrderKind.FREIGHT: {S.DRAFT: {S.PENDING: SUBMIT, S.CANCELLED: CANCEL}, **SHIPPING},
     OrderKind.PLATFORM: {S.DRAFT: {S.PENDING: SUBMIT, S.CANCELLED: CANCEL}, **SHIPPING},
     OrderKind.SELF_PURCHASE: {S.DRAFT: {S.PENDING: SUBMIT, S.CANCELLED: CANCEL}, **SHIPPING},
+    # Made when an expert takes a priced service order: delivered when the work is completed
+    # (the escrow's release clock starts), completed by the client (or the clock).
+    OrderKind.SERVICE: {
+        S.CONFIRMED: {S.DELIVERED: _move(FIELD_SERVICE, permission="order:update"), S.CANCELLED: CANCEL},
+        S.DELIVERED: {S.COMPLETED: CLIENT_COMPLETES},
+        S.COMPLETED: {},
+        S.CANCELLED: {},
+    },
     # The forwarder (supplier side) quotes, buys and receives; the customer pays.
     OrderKind.ASSISTED_PURCHASE: {
         S.REQUESTED: {S.QUOTED: SUPPLIER_UPDATE, S.CANCELLED: CANCEL},

@@ -261,7 +261,11 @@ class ServiceOrder(TimeStampedModel):
 
     price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
-    escrow_id = models.UUIDField(null=True, blank=True)
+    # A priced order is paid through escrow when the customer has it on: the payment order
+    # (apps.orders, kind "service") made when an expert takes it; its escrow is opened and
+    # funded by the customer through the escrow API, released after the work is completed.
+    payment_order_id = models.UUIDField(null=True, blank=True)
+    payment_order_number = models.CharField(max_length=32, blank=True)
 
     # When the assigned expert confirmed the assignment (or took the order by accepting an offer).
     accepted_at = models.DateTimeField(null=True, blank=True)

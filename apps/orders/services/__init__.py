@@ -11,6 +11,7 @@ from apps.orders.services.orders import (
     order_cancel_by_system,
     order_change_status,
     order_create,
+    order_move_by_system,
     order_set_payment_status,
 )
 from apps.orders.services.packages import package_change_status
@@ -51,6 +52,7 @@ __all__ = [
     "order_cancel_by_system",
     "order_change_status",
     "order_create",
+    "order_move_by_system",
     "order_quote",
     "order_record_purchase",
     "order_set_payment_status",

@@ -32,7 +32,7 @@ from apps.orders.transitions import CLIENT, ORDER, SUPPLIER
 from apps.tenancy.roles import Actor, Grant, grant_for
 from apps.tenancy.selectors import organization_names
 
-FIRST_STATUS = {OrderKind.ASSISTED_PURCHASE: OrderStatus.REQUESTED}
+FIRST_STATUS = {OrderKind.ASSISTED_PURCHASE: OrderStatus.REQUESTED, OrderKind.SERVICE: OrderStatus.CONFIRMED}
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ def _prefix(order_input: OrderInput) -> str:
         OrderKind.ASSISTED_PURCHASE: "AP",
         OrderKind.SELF_PURCHASE: "SP",
         OrderKind.PLATFORM: "PL",
+        OrderKind.SERVICE: "SV",
     }[order_input.kind]
 
 
@@ -315,15 +316,24 @@ def order_cancel_by_system(*, order_id: UUID, reason: str) -> Order:
     """Cancel an order a beat job gives up on (a booking its carrier left unanswered), for the
     current organization, which must be a party: recorded as the system, no member's permission
     checked. An order already cancelled is returned as it is; 422 once the goods move."""
-    acting_organization_id = current_organization_id()
+    return order_move_by_system(
+        order_id=order_id, status=OrderStatus.CANCELLED, reason=reason, acting_organization_id=current_organization_id()
+    )
+
+
+@transaction.atomic
+def order_move_by_system(*, order_id: UUID, status: str, reason: str, acting_organization_id: UUID) -> Order:
+    """Move an order as the system for `acting_organization_id`, which must be a party (a
+    cancelled booking; a field-service order following its service order): the lifecycle is
+    checked, no member's permission. An order already there is returned as it is."""
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None or not _sides_of(order, acting_organization_id):
         raise NotFound("Order not found.")
-    if order.status == OrderStatus.CANCELLED:
+    if order.status == status:
         return order
     order_move(
         order,
-        status=OrderStatus.CANCELLED,
+        status=status,
         actor=Actor.system(organization_id=acting_organization_id),
         acting_organization_id=acting_organization_id,
         note=reason,

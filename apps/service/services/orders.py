@@ -42,6 +42,7 @@ from apps.service.services.common import (
     parties_sync,
     status_event,
 )
+from apps.service.services.payment import payment_order_follow, payment_order_open
 from apps.service.transitions import CUSTOMER, OPEN_FOR_EXPERT, SERVICE_ORDER
 
 # The skill a device's product type usually needs (a service request from a device's page
@@ -288,6 +289,11 @@ def service_order_update(
     changed = model_changes(instance=order, data=changes, fields=EDITABLE_FIELDS)
     if not changed:
         return order
+    if order.payment_order_id and changed.keys() & {"price", "currency"}:
+        raise InvalidStateTransition(
+            "The price is fixed once its payment order is made.",
+            details={"price": [f"Payment order {order.payment_order_number} carries it."]},
+        )
     old = {name: str(getattr(order, name)) for name in changed}
     for name, value in changed.items():
         setattr(order, name, value.strip() if isinstance(value, str) else value)
@@ -370,6 +376,7 @@ def _hand_over(order: ServiceOrder, expert: ExpertPassport, *, actor: Actor, who
         event=status_event(order, actor=actor, from_status=from_status, action=action),
     )
     parties_sync(order)
+    payment_order_open(order, actor=actor)
     offers_close(
         order,
         outcome=OfferStatus.TAKEN if action == "accept" else OfferStatus.WITHDRAWN,
@@ -412,6 +419,12 @@ def service_order_cancel(
         ),
     )
     offers_close(order, outcome=OfferStatus.WITHDRAWN, actor=actor)
+    payment_order_follow(
+        order,
+        status="cancelled",
+        reason=f"Service order {order.number} cancelled: {order.cancellation_reason}",
+        acting_organization_id=actor.organization_id,
+    )
     if order.expert_id:
         expert_follow_orders(expert_id=order.expert_id, actor=actor, reason=f"Service order {order.number} cancelled.")
     return order

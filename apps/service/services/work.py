@@ -36,6 +36,7 @@ from apps.service.services.common import (
     status_event,
 )
 from apps.service.services.orders import _hand_over, attachments_store
+from apps.service.services.payment import payment_order_follow, payment_required_before_start
 from apps.service.transitions import EXPERT, SERVICE_ORDER
 
 
@@ -129,6 +130,12 @@ def service_order_decline(*, actor: Actor, service_order_id: UUID, reason: str =
     SERVICE_ORDER.check(from_status, ServiceOrderStatus.PENDING, who=EXPERT)
     reason = (reason or "").strip()
     with system_scope(reason="service: an expert gives an order back to its customer", actor_id=actor.user_id):
+        payment_order_follow(
+            order,
+            status="cancelled",
+            reason=f"The expert gave service order {order.number} back.",
+            acting_organization_id=actor.organization_id,
+        )
         order.expert_id = order.expert_user_id = order.expert_organization_id = None
         order.accepted_at = None
         order.status_changed_at = timezone.now()
@@ -159,6 +166,8 @@ def service_order_decline(*, actor: Actor, service_order_id: UUID, reason: str =
 def service_order_start(*, actor: Actor, service_order_id: UUID) -> ServiceOrder:
     """The assigned expert starts the work: ASSIGNED -> IN_PROGRESS; they are IN_SERVICE."""
     order = order_for_expert(actor=actor, service_order_id=service_order_id)
+    SERVICE_ORDER.check(order.status, ServiceOrderStatus.IN_PROGRESS, who=EXPERT)
+    payment_required_before_start(order)
     from_status = order.status
     order.status_changed_at = timezone.now()
     if order.accepted_at is None:
@@ -270,6 +279,12 @@ def service_order_complete(*, actor: Actor, service_order_id: UUID, data: Comple
             "organization_id": actor.organization_id,
         },
         event=status_event(order, actor=actor, from_status=from_status, action="complete"),
+    )
+    payment_order_follow(
+        order,
+        status="delivered",
+        reason=f"Service order {order.number} completed.",
+        acting_organization_id=actor.organization_id,
     )
     # The expert's organization is acting: the count is on its own row.
     ExpertPassport.objects.filter(id=order.expert_id).update(completed_orders=F("completed_orders") + 1)
