@@ -104,6 +104,26 @@ _PASSPORT = {
 # Who looks after an organization's devices (seed 002 §9).
 DEVICE_KEEPERS = frozenset({"org_admin", "operator"})
 
+_SERVICE_ORDER = {
+    "service_order_id": "4b3a2c1d-9e8f-4a7b-8c6d-5e4f3a2b1c0d",
+    "number": "SVO-2026-000031",
+    "title": "Motor overheats at full load",
+    "party_organization_ids": [],
+    "customer_id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+    "expert_id": "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+    "expert_user_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+}
+# Who dispatches an organization's field service (orders service, assigns experts).
+DISPATCHERS = frozenset({"org_admin", "operator"})
+# The expert's moves the customer side hears of (a completion through `service_order.completed`,
+# which has no `action`: its `status_changed` twin is left out, so nobody hears it twice).
+SERVICE_ORDER_PROGRESS = ("service_order.status_changed", "service_order.completed")
+
+
+def _service_order_progress(payload: dict) -> bool:
+    return "action" not in payload or payload["action"] in ("accept", "decline", "start")
+
+
 TYPES: tuple[NotificationType, ...] = (
     NotificationType(
         key="rfq.created",
@@ -262,6 +282,78 @@ TYPES: tuple[NotificationType, ...] = (
             "service_request_id": "8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968",
             "number": "SRQ-2026-000012",
             "source": "public",
+        },
+    ),
+    NotificationType(
+        key="service_order.assigned",
+        label="Service order assigned to you",
+        category="service",
+        events=("service_order.status_changed",),
+        recipients=PayloadUser("expert_user_id"),
+        # Assigned by the customer's dispatcher (an expert who takes a live offer knows it).
+        when=lambda payload: payload.get("action") == "assign",
+        sample={**_SERVICE_ORDER, "from_status": "PENDING", "to_status": "ASSIGNED", "action": "assign", "reason": ""},
+    ),
+    NotificationType(
+        key="service_order.progress",
+        label="Your service order accepted, declined, started or completed",
+        category="service",
+        events=SERVICE_ORDER_PROGRESS,
+        recipients=PayloadUser("customer_id"),
+        when=_service_order_progress,
+        sample={
+            **_SERVICE_ORDER,
+            "from_status": "ASSIGNED",
+            "to_status": "IN_PROGRESS",
+            "action": "start",
+            "reason": "",
+        },
+    ),
+    NotificationType(
+        key="service_order.dispatch",
+        label="Service orders of your organization accepted, declined, started or completed",
+        category="service",
+        events=SERVICE_ORDER_PROGRESS,
+        # The customer organization's dispatchers (the expert's organization acts).
+        recipients=Members(COUNTERPARTIES, DISPATCHERS),
+        when=_service_order_progress,
+        sample={
+            **_SERVICE_ORDER,
+            "customer_organization_id": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
+            "completed_at": "2026-12-07T10:30:00+00:00",
+            "passport_id": _PASSPORT["passport_id"],
+        },
+    ),
+    NotificationType(
+        key="service_order.cancelled",
+        label="A service order you hold was cancelled",
+        category="service",
+        events=("service_order.status_changed",),
+        recipients=PayloadUser("expert_user_id"),
+        when=lambda payload: payload.get("action") == "cancel",
+        sample={
+            **_SERVICE_ORDER,
+            "from_status": "ASSIGNED",
+            "to_status": "CANCELLED",
+            "action": "cancel",
+            "reason": "The line is stopped for a month.",
+        },
+    ),
+    NotificationType(
+        key="expert.membership_expired",
+        label="Your expert membership expired",
+        category="service",
+        events=("expert.membership_changed",),
+        recipients=PayloadUser("user_id"),
+        when=lambda payload: bool(payload.get("expired")),
+        sample={
+            "expert_id": _SERVICE_ORDER["expert_id"],
+            "code": "EP-T-EL-MOT-2612-RU-00042-89",
+            "user_id": _SERVICE_ORDER["expert_user_id"],
+            "from_level": "GOLD",
+            "to_level": "FREE",
+            "expires_at": None,
+            "expired": True,
         },
     ),
     NotificationType(

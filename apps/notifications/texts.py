@@ -8,6 +8,19 @@ send the subject alone when no template of their own says otherwise: they are sh
 
 from __future__ import annotations
 
+# The customer side hears of the expert's moves: the customer person and the dispatchers read the
+# same words. A completion (`service_order.completed`) carries no `action`.
+_SERVICE_ORDER_PROGRESS = {
+    "en": (
+        "Service order {{ number }}: {% if action is not defined %}completed{% elif action == 'accept' %}accepted by the expert{% elif action == 'decline' %}declined by the expert{% else %}work started{% endif %}",
+        "{% if action is not defined %}Service order {{ number }} ({{ title }}) is completed and signed off. Open it to read the work done{% if passport_id %}; the device's passport has the service step{% endif %}.{% elif action == 'accept' %}An expert accepted service order {{ number }} ({{ title }}) and will do the work.{% elif action == 'decline' %}The expert declined service order {{ number }} ({{ title }}). It is pending again: assign another expert, or wait for the next offers.{% if reason %} Their reason: {{ reason }}{% endif %}{% else %}The expert started the work of service order {{ number }} ({{ title }}).{% endif %}",
+    ),
+    "ru": (
+        "Сервисный заказ {{ number }}: {% if action is not defined %}выполнен{% elif action == 'accept' %}принят специалистом{% elif action == 'decline' %}специалист отказался{% else %}работы начаты{% endif %}",
+        "{% if action is not defined %}Сервисный заказ {{ number }} ({{ title }}) выполнен и подписан. Откройте его, чтобы прочитать, что сделано{% if passport_id %}; в паспорте устройства появилась запись об обслуживании{% endif %}.{% elif action == 'accept' %}Специалист принял сервисный заказ {{ number }} ({{ title }}) и выполнит работы.{% elif action == 'decline' %}Специалист отказался от сервисного заказа {{ number }} ({{ title }}). Заказ снова ожидает: назначьте другого специалиста или дождитесь следующих предложений.{% if reason %} Причина: {{ reason }}{% endif %}{% else %}Специалист начал работы по сервисному заказу {{ number }} ({{ title }}).{% endif %}",
+    ),
+}
+
 DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
     "rfq.created": {
         "en": (
@@ -151,6 +164,38 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
         "ru": (
             "Заявка на сервис {{ number }}: {{ device_name }}",
             "Запрошено обслуживание устройства {{ device_name }} ({{ code }}) {% if source == 'public' %}с его публичной страницы{% else %}сотрудником вашей организации{% endif %}. Откройте заявку {{ number }}, чтобы принять её.",
+        ),
+    },
+    "service_order.assigned": {
+        "en": (
+            "Service order {{ number }} assigned to you",
+            "You are assigned service order {{ number }}: {{ title }}. Accept it to confirm, or decline it if you cannot do the work.",
+        ),
+        "ru": (
+            "Вам назначен сервисный заказ {{ number }}",
+            "Вам назначен сервисный заказ {{ number }}: {{ title }}. Примите его, чтобы подтвердить, или откажитесь, если не сможете выполнить работы.",
+        ),
+    },
+    "service_order.progress": _SERVICE_ORDER_PROGRESS,
+    "service_order.dispatch": _SERVICE_ORDER_PROGRESS,
+    "service_order.cancelled": {
+        "en": (
+            "Service order {{ number }} cancelled",
+            "The customer cancelled service order {{ number }} ({{ title }}). You are free for other work.{% if reason %} Their reason: {{ reason }}{% endif %}",
+        ),
+        "ru": (
+            "Сервисный заказ {{ number }} отменён",
+            "Заказчик отменил сервисный заказ {{ number }} ({{ title }}). Вы свободны для других работ.{% if reason %} Причина: {{ reason }}{% endif %}",
+        ),
+    },
+    "expert.membership_expired": {
+        "en": (
+            "Your {{ from_level }} membership expired",
+            "Your {{ from_level }} membership has ended and your expert passport {{ code }} is on the FREE level: you no longer go RUSHING or receive live offers of urgent work. Renew the membership to rush again.",
+        ),
+        "ru": (
+            "Ваше членство {{ from_level }} истекло",
+            "Срок членства {{ from_level }} закончился, паспорт специалиста {{ code }} переведён на уровень FREE: режим RUSHING и срочные предложения работ больше недоступны. Продлите членство, чтобы снова их получать.",
         ),
     },
     "kyc.decision": {

@@ -7,8 +7,11 @@ class ServiceConfig(AppConfig):
     verbose_name = "Field service"
 
     def ready(self) -> None:
+        from apps.core.demo import DemoSeeder, demo_register
         from apps.core.events import subscribe
-        from apps.service import receivers
+        from apps.service import demo, receivers
+
+        demo_register(DemoSeeder("service", demo.seed, demo.tokens))
 
         subscribe(
             "passport.service_requested",
