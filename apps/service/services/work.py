@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.core.actors import Actor
+from apps.core.audit import audit_record
 from apps.core.context import system_scope
 from apps.core.errors import InvalidStateTransition, NotFound, ValidationFailed
 from apps.core.lifecycle import move
@@ -71,6 +72,16 @@ def service_order_accept(*, actor: Actor, service_order_id: UUID) -> ServiceOrde
         if held.accepted_at is None:
             held.accepted_at = timezone.now()
             held.save(update_fields=["accepted_at", "updated_at"])
+            audit_record(
+                action="service_order.accept",
+                resource_type="service_order",
+                resource_id=held.id,
+                new_values={"accepted_at": held.accepted_at.isoformat()},
+                organization_id=actor.organization_id,
+                actor=actor,
+            )
+            # The customer side hears that the expert confirmed (the status stays ASSIGNED).
+            outbox_publish(status_event(held, actor=actor, from_status=held.status, action="accept")())
         return held
     offer = _offer_of(actor=actor, service_order_id=service_order_id)
     if offer is None:
