@@ -12,7 +12,7 @@ from apps.core.context import tenant_scope
 from apps.service import services
 from apps.service.models import ServiceOrder, ServiceOrderAttachment
 from apps.tenancy.roles import Role
-from tests.factories import member
+from tests.factories import OrganizationFactory, member
 from tests.service.api_support import BREAKDOWN, ORDERS, match, pdf, png, query_count, stored_order, upload
 from tests.service.conftest import as_member, create_order, register_expert
 
@@ -380,3 +380,37 @@ def test_the_expert_side_does_not_read_the_candidates(
     response = api(member(expert_organization, role=Role.OPERATOR)).get(f"{ORDERS}/{order.id}/matches")
 
     assert response.status_code == 404
+
+
+def test_without_the_feature_every_service_order_endpoint_answers_feature_disabled(
+    api, dispatcher, customer_organization, expert
+):
+    order = create_order(dispatcher, customer_organization)
+    organization = OrganizationFactory()  # expert_services is off by default
+    client = api(member(organization))
+    base = f"{ORDERS}/{order.id}"
+    calls = [
+        ("get", ORDERS, None),
+        ("post", ORDERS, BODY),
+        ("get", base, None),
+        ("patch", base, {"title": "X"}),
+        ("post", f"{base}/assign", {"expert_id": str(expert.id)}),
+        ("post", f"{base}/accept", {}),
+        ("post", f"{base}/decline", {}),
+        ("post", f"{base}/start", {}),
+        ("post", f"{base}/complete", {"work_done": "X", "signed_off_by_name": "Y"}),
+        ("post", f"{base}/cancel", {"reason": "X"}),
+        ("get", f"{base}/matches", None),
+    ]
+
+    answers = {
+        f"{method.upper()} {path}": (
+            getattr(client, method)(path, body, format="json") if body is not None else getattr(client, method)(path)
+        )
+        for method, path, body in calls
+    }
+
+    refused = {name: (answer.status_code, answer.json()["error_code"]) for name, answer in answers.items()}
+    assert refused == dict.fromkeys(refused, (403, "FEATURE_DISABLED"))
+    assert _orders(organization) == 0
+    assert stored_order(customer_organization, order.id).status == "PENDING"

@@ -444,3 +444,29 @@ def test_rushing_is_refused_without_a_membership_for_an_expert_of_a_dispatcher_t
 
     assert response.status_code == 422
     assert response.json()["error_code"] == "INVALID_STATE_TRANSITION"
+
+
+def test_a_customer_orders_service_on_their_device_and_reads_the_serviced_step(
+    api, customer, dispatcher, customer_organization, device, expert, expert_user
+):
+    kept = api(dispatcher).patch(f"/api/v1/passports/{device.id}", {"customer_id": str(customer.id)}, format="json")
+    assert kept.status_code == 200, kept.json()
+    ordered = api(customer).post(
+        ORDERS, {"title": "Hums", "required_skill": "EL-MOT", "passport_id": str(device.id)}, format="json"
+    )
+    assert ordered.status_code == 201, ordered.json()
+    order_id = ordered.json()["id"]
+    api(dispatcher).post(f"{ORDERS}/{order_id}/assign", {"expert_id": str(expert.id)}, format="json")
+    api(expert_user).post(f"{ORDERS}/{order_id}/start", {}, format="json")
+    done = api(expert_user).post(f"{ORDERS}/{order_id}/complete", DONE, format="json").json()
+
+    events = api(customer).get(f"/api/v1/passports/{device.id}/events?limit=200")
+
+    assert events.status_code == 200, events.json()
+    [serviced] = [event for event in events.json()["data"] if event["kind"] == "serviced"]
+    assert (serviced["id"], serviced["service_order_id"], serviced["note"]) == (
+        done["passport_event_id"],
+        order_id,
+        DONE["work_done"],
+    )
+    assert api(customer).get(f"{ORDERS}/{order_id}").json()["status"] == "COMPLETED"

@@ -112,10 +112,6 @@ class ServiceOrderCancelInput(serializers.Serializer):
     reason = StrictCharField(max_length=2000, help_text="Why: the expert reads it.")
 
 
-class ServiceOrderEmptyInput(serializers.Serializer):
-    """No fields."""
-
-
 class ServiceOrderPartInput(serializers.Serializer):
     name = StrictCharField(max_length=200)
     quantity = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=1)

@@ -155,7 +155,7 @@ class ServiceOrderAcceptView(ServiceOrderView):
     required_permissions = {"POST": "service_order:work"}
 
     @extend_schema(
-        request=s.ServiceOrderEmptyInput,
+        request=None,
         responses={200: s.ServiceOrderDetailOutput, 404: NOT_YOURS, 422: ILLEGAL_MOVE},
         summary="The expert takes the order: confirms an assignment, or accepts a live offer (the first "
         "to accept gets it; the others get 422)",
@@ -194,7 +194,7 @@ class ServiceOrderStartView(ServiceOrderView):
     required_permissions = {"POST": "service_order:work"}
 
     @extend_schema(
-        request=s.ServiceOrderEmptyInput,
+        request=None,
         responses={200: s.ServiceOrderDetailOutput, 404: NOT_YOURS, 422: ILLEGAL_MOVE},
         summary="The assigned expert starts the work (IN_PROGRESS; they are IN_SERVICE)",
     )
