@@ -694,6 +694,19 @@ SPECTACULAR_SETTINGS = {
         "PassportTakeoverStatusEnum": "apps.passports.models.TakeoverStatus",
         "PassportServiceRequestStatusEnum": "apps.passports.models.ServiceRequestStatus",
         "PassportServiceRequestMoveEnum": "apps.passports.api.serializers.SERVICE_REQUEST_MOVES",
+        "ServiceOrderStatusEnum": "apps.service.models.ServiceOrderStatus",
+        "ServiceOrderUrgencyEnum": "apps.service.models.Urgency",
+        "ExpertWorkStatusEnum": "apps.service.models.WorkStatus",
+        "ExpertMembershipLevelEnum": "apps.service.models.MembershipLevel",
+        "ExpertTypeEnum": "apps.service.models.ExpertType",
+        "MatchStatusEnum": "apps.service.models.MatchStatus",
+        "MatchStatusMoveEnum": "apps.service.api.expert_serializers.MATCH_STATUS_MOVES",
+        "MatchOfferStatusEnum": "apps.service.models.OfferStatus",
+        "MatchSourceTypeEnum": "apps.service.models.MatchSourceType",
+        "MatchTargetTypeEnum": "apps.service.models.MatchTargetType",
+        "ServiceAttachmentKindEnum": "apps.service.models.ServiceAttachmentKind",
+        "ExpertSkillKeyEnum": "apps.service.api.expert_serializers.SKILL_KEY_CHOICES",
+        "ExpertIndustryEnum": "apps.service.api.expert_serializers.INDUSTRY_CHOICES",
     },
 }
 
@@ -1044,6 +1057,7 @@ SERVICE = {
     "MAX_FILE_BYTES": env_int("SERVICE_MAX_FILE_BYTES", 10 * 1024 * 1024),
     # Photos of the problem (at creation) and of the work done (at completion), each.
     "MAX_PHOTOS": 10,
+    "DOWNLOAD_URL_MAX_AGE": 300,  # seconds a signed link to a certificate or an order's file works
     # Matching (apps/service/matching.py): the weight of each factor; a factor scores 0..1 and
     # counts for its weight, so the score is at most their sum and the breakdown adds up to it.
     # Membership is a tie-breaker: keep its weight below the smallest step of the others.

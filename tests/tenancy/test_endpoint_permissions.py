@@ -65,6 +65,8 @@ NOT_TENANT_VIEWS = {
     "apps.chat.api.views.AttachmentFileView",
     "apps.disputes.api.views.EvidenceFileView",
     "apps.passports.api.views.AttachmentFileView",
+    "apps.service.api.expert_views.CertificationFileView",
+    "apps.service.api.order_views.AttachmentFileView",
     # platform staff, across organizations
     "apps.kyc.api.views.DocumentStatusView",
     # payment providers, authenticated by their signature
@@ -89,6 +91,7 @@ NOT_TENANT_VIEWS = {
     "apps.notifications.api.views.SmsReportView",
     # pure computation over what is sent, reading no row (a passport code's check digits)
     "apps.passports.api.views.CodeValidateView",
+    "apps.service.api.expert_views.ExpertCodeValidateView",  # an expert code's check digits
     # a device's public passport and public service requests: anyone holding the device (the
     # owner's section is read in the caller's own organization, which the middleware resolved)
     "apps.passports.api.public_views.ScanView",

@@ -12,6 +12,7 @@ from apps.service.services.experts import (
     membership_is_active,
     memberships_expire,
 )
+from apps.service.services.match_status import match_status_set
 from apps.service.services.orders import (
     ServiceOrderInput,
     service_order_assign,
@@ -41,6 +42,7 @@ __all__ = [
     "expert_register",
     "expert_update",
     "expert_work_status_change",
+    "match_status_set",
     "membership_is_active",
     "memberships_expire",
     "service_order_accept",
