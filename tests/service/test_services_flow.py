@@ -135,3 +135,18 @@ def test_declining_an_assignment_gives_the_order_back(
         assert ExpertPassport.objects.get(id=expert.id).work_status == "AVAILABLE"
     with pytest.raises(NotFound):
         as_member(expert_user, expert_organization, services.service_order_start, service_order_id=order.id)
+
+
+def test_at_most_twenty_skills_the_main_one_counted(expert, expert_user, expert_organization):
+    from apps.service.vocabulary import SKILL_KEYS
+
+    others = [key for key in SKILL_KEYS if key != "EL-MOT"][:20]
+    with pytest.raises(ValidationFailed) as error:
+        as_member(
+            expert_user, expert_organization, services.expert_update, expert_id=expert.id, changes={"skills": others}
+        )
+    assert error.value.details == {"skills": ["At most 20 skills."]}
+    updated = as_member(
+        expert_user, expert_organization, services.expert_update, expert_id=expert.id, changes={"skills": others[:19]}
+    )
+    assert len(updated.skills) == 20 and updated.skills[0] == "EL-MOT"

@@ -91,7 +91,7 @@ def _raise(errors: dict, message: str) -> None:
         raise ValidationFailed(message, details=errors)
 
 
-def _profile_errors(values: dict) -> dict[str, list[str]]:
+def _profile_errors(values: dict, *, main_skill: str = "") -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for name, limit in TEXT_LIMITS.items():
         if len(str(values.get(name) or "")) > limit:
@@ -103,7 +103,7 @@ def _profile_errors(values: dict) -> dict[str, list[str]]:
     unknown = [key for key in skills if not vocabulary.is_skill_key(key)]
     if unknown:
         errors["skills"] = [f"Unknown skills: {', '.join(map(str, unknown))} (see GET /api/v1/experts/skills)."]
-    elif len(skills) > 20:
+    elif len((set(skills) | {main_skill}) - {""}) > 20:  # the main skill counts
         errors["skills"] = ["At most 20 skills."]
     languages = values.get("languages") or []
     if any(not isinstance(code, str) or len(code) != 2 or not code.isalpha() for code in languages):
@@ -186,7 +186,9 @@ def expert_register(*, actor: Actor, data: ExpertInput) -> ExpertPassport:
     user_id = data.user_id or actor.user_id
     if user_id != actor.user_id and actor_grant(actor, "expert:manage") is not Grant.ALL:
         raise PermissionDenied("Your role makes expert passports only for yourself.")
-    errors = _profile_errors(vars(data))
+    errors = _profile_errors(
+        vars(data), main_skill=vocabulary.skill_key((data.industry_code or "").upper(), (data.skill_code or "").upper())
+    )
     if data.expert_type not in ExpertType.values:
         errors["expert_type"] = [f"One of {', '.join(ExpertType.values)}."]
     industry, skill = (data.industry_code or "").upper(), (data.skill_code or "").upper()
@@ -287,7 +289,8 @@ def expert_update(*, actor: Actor, expert_id: UUID, changes: dict) -> ExpertPass
         raise ValidationFailed("These fields cannot be changed.", details={name: ["Not editable."] for name in unknown})
     expert = expert_for_update(actor=actor, expert_id=expert_id)
     merged = {name: getattr(expert, name) for name in EDITABLE_FIELDS} | changes
-    _raise(_profile_errors(merged), "The expert passport has invalid fields.")
+    main_skill = vocabulary.skill_key(expert.industry_code, expert.skill_code)
+    _raise(_profile_errors(merged, main_skill=main_skill), "The expert passport has invalid fields.")
     if "skills" in changes:
         main = vocabulary.skill_key(expert.industry_code, expert.skill_code)
         changes["skills"] = [main, *[key for key in dict.fromkeys(changes["skills"]) if key != main]]
