@@ -104,6 +104,15 @@ _PASSPORT = {
 # Who looks after an organization's devices (seed 002 §9).
 DEVICE_KEEPERS = frozenset({"org_admin", "operator"})
 
+_REVIEW = {
+    "review_id": "4b3a2c1d-0e9f-4a8b-8c7d-6e5f4a3b2c1d",
+    "subject_type": "FREIGHT_ORDER",
+    "subject_number": "FR-2026-000123",
+    "reviewee_type": "CARRIER",
+    "reviewee_user_id": None,
+    "rating": 5,
+}
+
 TYPES: tuple[NotificationType, ...] = (
     NotificationType(
         key="rfq.created",
@@ -263,6 +272,27 @@ TYPES: tuple[NotificationType, ...] = (
             "number": "SRQ-2026-000012",
             "source": "public",
         },
+    ),
+    NotificationType(
+        key="review.received",
+        label="Your organization was reviewed",
+        category="reviews",
+        # The reviewed organization's people who answer for its work (an expert hears of their
+        # own review as review.about_you below).
+        events=("review.created",),
+        recipients=Members("reviewee_organization_id", ADMINS | {"operator", "carrier", "shipper"}),
+        digestible=True,
+        sample=_REVIEW,
+    ),
+    NotificationType(
+        key="review.about_you",
+        label="You were reviewed",
+        category="reviews",
+        # The expert who did the work, or the customer who ordered it.
+        events=("review.created",),
+        recipients=PayloadUser("reviewee_user_id"),
+        digestible=True,
+        sample={**_REVIEW, "reviewee_type": "EXPERT", "reviewee_user_id": "0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d"},
     ),
     NotificationType(
         key="kyc.decision",

@@ -153,6 +153,26 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "Запрошено обслуживание устройства {{ device_name }} ({{ code }}) {% if source == 'public' %}с его публичной страницы{% else %}сотрудником вашей организации{% endif %}. Откройте заявку {{ number }}, чтобы принять её.",
         ),
     },
+    "review.received": {
+        "en": (
+            "New review: {{ rating }}/5",
+            "Your organization was rated {{ rating }} out of 5 for {{ subject_number }}. Open the reviews to read it.",
+        ),
+        "ru": (
+            "Новый отзыв: {{ rating }}/5",
+            "Вашу организацию оценили на {{ rating }} из 5 по {{ subject_number }}. Откройте отзывы, чтобы прочитать его.",
+        ),
+    },
+    "review.about_you": {
+        "en": (
+            "You were rated {{ rating }}/5",
+            "You were rated {{ rating }} out of 5 for {{ subject_number }}. Open the reviews to read what was written.",
+        ),
+        "ru": (
+            "Ваша оценка: {{ rating }}/5",
+            "Вас оценили на {{ rating }} из 5 по {{ subject_number }}. Откройте отзывы, чтобы прочитать его.",
+        ),
+    },
     "kyc.decision": {
         "en": (
             "{% if document_type is defined %}{{ document_type|words }}: {{ status }}{% else %}Verification: {{ status }}{% endif %}",

@@ -689,6 +689,8 @@ SPECTACULAR_SETTINGS = {
         "PassportTakeoverStatusEnum": "apps.passports.models.TakeoverStatus",
         "PassportServiceRequestStatusEnum": "apps.passports.models.ServiceRequestStatus",
         "PassportServiceRequestMoveEnum": "apps.passports.api.serializers.SERVICE_REQUEST_MOVES",
+        "ReviewSubjectTypeEnum": "apps.reviews.models.SubjectType",
+        "RevieweeTypeEnum": "apps.reviews.models.RevieweeType",
     },
 }
 
