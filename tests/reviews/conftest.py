@@ -116,9 +116,12 @@ def awarded_freight_order(api, shipper: Party, carrier: Party, offering=None) ->
     return accepted.json()["order"]
 
 
-def drive_freight_order(api, shipper: Party, carrier: Party, order_id: str, *, until: str = "completed") -> None:
+def drive_freight_order(
+    api, shipper: Party, carrier: Party, order_id: str, *, until: str = "completed", confirmed: bool = False
+) -> None:
     """Complete the shipment as each party would, then move the order through its lifecycle
-    (the carrier confirms, loads and delivers, the shipper completes) up to `until`."""
+    (the carrier confirms, unless `confirmed` already, loads and delivers, the shipper
+    completes) up to `until`."""
     shipment = f"/api/v1/orders/{order_id}/shipment"
     consignee = {"name": "Mazovia Machines", "address_lines": ["Prosta 20"], "city": "Warsaw", "country": "PL"}
     own_address = {"name": "Volga Carriers", "address_lines": ["Portovaya 5"], "city": "Samara", "country": "RU"}
@@ -126,12 +129,8 @@ def drive_freight_order(api, shipper: Party, carrier: Party, order_id: str, *, u
     assert by_shipper.status_code == 200, by_shipper.json()
     by_carrier = api(carrier.staff).patch(shipment, {"vehicle_plate": "A123BC", "carrier": own_address}, format="json")
     assert by_carrier.status_code == 200, by_carrier.json()
-    for party, status in (
-        (carrier, "confirmed"),
-        (carrier, "in_transit"),
-        (carrier, "delivered"),
-        (shipper, "completed"),
-    ):
+    moves = [(carrier, "confirmed"), (carrier, "in_transit"), (carrier, "delivered"), (shipper, "completed")]
+    for party, status in moves[1:] if confirmed else moves:
         moved = api(party.staff).post(f"/api/v1/orders/{order_id}/status", {"status": status}, format="json")
         assert moved.status_code == 200, (status, moved.json())
         if status == until:

@@ -13,7 +13,7 @@ from apps.core.context import system_scope
 from apps.marketplace.models import ServiceOffering
 from apps.reviews.models import Review
 from tests.factories import OrganizationFactory, member
-from tests.marketplace.factories import OfferingFactory
+from tests.marketplace.factories import OfferingFactory, TariffFactory
 from tests.reviews.conftest import URL, awarded_freight_order, drive_freight_order, post_review
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +143,31 @@ def test_the_second_review_of_the_shipper_is_refused(api, shipper, carrier, offe
     assert "one review per party" in again.json()["message"]
     assert offering_rating(offering) == (Decimal("5.00"), 1)
     assert stored_reviews() == 1
+
+
+def test_a_booked_instant_quote_rates_the_booked_offering(api, shipper, carrier, offering):
+    # given the shipper booked the carrier's offering at its instant quote, and the carrier confirmed
+    TariffFactory(offering=offering, unit="fixed", price_per_unit=Decimal("100.0000"))
+    shipment = {
+        "origin": {"country": "DE", "city": "Hamburg"},
+        "destination": {"country": "PL", "city": "Warsaw"},
+        "weight_kg": "1200",
+        "pallet_count": 4,
+        "cargo_type": "palletized",
+        "pickup_date": "2027-01-11",
+    }
+    quotes = api(shipper.staff).post("/api/v1/pricing/quote", shipment, format="json")
+    assert quotes.status_code == 200, quotes.json()
+    quote_id = next(row["quote_id"] for row in quotes.json()["data"] if row["offering_id"] == str(offering.id))
+    booking = api(shipper.staff).post("/api/v1/bookings", {"quote_id": quote_id, "shipment": {}}, format="json")
+    assert booking.status_code == 201, booking.json()
+    assert api(carrier.staff).post(f"/api/v1/bookings/{booking.json()['id']}/confirm").status_code == 200
+    drive_freight_order(api, shipper, carrier, booking.json()["order"], confirmed=True)
+
+    # when the shipper reviews the order
+    response = post_review(api, shipper.staff, FREIGHT, booking.json()["order"], rating=5)
+
+    # then the booked offering carries the rating
+    assert response.status_code == 201, response.json()
+    assert response.json()["offering_id"] == str(offering.id)
+    assert offering_rating(offering) == (Decimal("5.00"), 1)
