@@ -416,3 +416,23 @@ def booking_get(*, organization_id: UUID, booking_id: UUID, created_by_id: UUID 
     if booking is None:
         raise NotFound("Booking not found.")
     return booking
+
+
+# --- What carried a freight order -------------------------------------------------------------
+
+
+def offering_of_freight_order(*, organization_id: UUID, order_id: UUID) -> UUID | None:
+    """The service offering that carried a freight order, as either of its parties sees it: the
+    booked one, or the one the accepted offer was made from; None when the offer named none (or
+    the order came from neither). Its reviews keep the offering's rating (apps.reviews)."""
+    booked = (
+        Booking.objects.visible_to(organization_id).filter(order_id=order_id).values_list("offering_id", flat=True)
+    ).first()
+    if booked is not None:
+        return booked
+    return (
+        Offer.objects.visible_to(organization_id)
+        .filter(rfq__order_id=order_id, status=OfferStatus.ACCEPTED)
+        .values_list("service_offering_id", flat=True)
+        .first()
+    )

@@ -124,6 +124,15 @@ def _service_order_progress(payload: dict) -> bool:
     return "action" not in payload or payload["action"] in ("accept", "decline", "start")
 
 
+_REVIEW = {
+    "review_id": "4b3a2c1d-0e9f-4a8b-8c7d-6e5f4a3b2c1d",
+    "subject_type": "FREIGHT_ORDER",
+    "subject_number": "FR-2026-000123",
+    "reviewee_type": "CARRIER",
+    "reviewee_user_id": None,
+    "rating": 5,
+}
+
 TYPES: tuple[NotificationType, ...] = (
     NotificationType(
         key="rfq.created",
@@ -355,6 +364,25 @@ TYPES: tuple[NotificationType, ...] = (
             "expires_at": None,
             "expired": True,
         },
+        key="review.received",
+        label="Your organization was reviewed",
+        category="reviews",
+        # The reviewed organization's people who answer for its work (an expert hears of their
+        # own review as review.about_you below).
+        events=("review.created",),
+        recipients=Members("reviewee_organization_id", ADMINS | {"operator", "carrier", "shipper"}),
+        digestible=True,
+        sample=_REVIEW,
+    ),
+    NotificationType(
+        key="review.about_you",
+        label="You were reviewed",
+        category="reviews",
+        # The expert who did the work, or the customer who ordered it.
+        events=("review.created",),
+        recipients=PayloadUser("reviewee_user_id"),
+        digestible=True,
+        sample={**_REVIEW, "reviewee_type": "EXPERT", "reviewee_user_id": "0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d"},
     ),
     NotificationType(
         key="kyc.decision",

@@ -198,6 +198,26 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "Срок членства {{ from_level }} закончился, паспорт специалиста {{ code }} переведён на уровень FREE: режим RUSHING и срочные предложения работ больше недоступны. Продлите членство, чтобы снова их получать.",
         ),
     },
+    "review.received": {
+        "en": (
+            "New review: {{ rating }}/5",
+            "Your organization was rated {{ rating }} out of 5 for {{ subject_number }}. Open the reviews to read it.",
+        ),
+        "ru": (
+            "Новый отзыв: {{ rating }}/5",
+            "Вашу организацию оценили на {{ rating }} из 5 по {{ subject_number }}. Откройте отзывы, чтобы прочитать его.",
+        ),
+    },
+    "review.about_you": {
+        "en": (
+            "You were rated {{ rating }}/5",
+            "You were rated {{ rating }} out of 5 for {{ subject_number }}. Open the reviews to read what was written.",
+        ),
+        "ru": (
+            "Ваша оценка: {{ rating }}/5",
+            "Вас оценили на {{ rating }} из 5 по {{ subject_number }}. Откройте отзывы, чтобы прочитать его.",
+        ),
+    },
     "kyc.decision": {
         "en": (
             "{% if document_type is defined %}{{ document_type|words }}: {{ status }}{% else %}Verification: {{ status }}{% endif %}",

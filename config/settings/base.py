@@ -707,6 +707,8 @@ SPECTACULAR_SETTINGS = {
         "ServiceAttachmentKindEnum": "apps.service.models.ServiceAttachmentKind",
         "ExpertSkillKeyEnum": "apps.service.api.expert_serializers.SKILL_KEY_CHOICES",
         "ExpertIndustryEnum": "apps.service.api.expert_serializers.INDUSTRY_CHOICES",
+        "ReviewSubjectTypeEnum": "apps.reviews.models.SubjectType",
+        "RevieweeTypeEnum": "apps.reviews.models.RevieweeType",
     },
 }
 

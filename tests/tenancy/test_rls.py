@@ -73,6 +73,7 @@ from apps.passports.models import (
     ServiceRequestStatusChange,
     TakeoverStatusChange,
 )
+from apps.reviews.models import Review, ReviewSummary
 from apps.service.models import (
     ExpertCertification,
     ExpertPassport,
@@ -194,6 +195,7 @@ def two_tenants():
             _webhook_rows(organization)
             _passport_rows(organization, admin, label, claimant)
             _service_rows(organization, admin, label)
+            _review_rows(organization, admin)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
                 user=admin,
@@ -536,6 +538,24 @@ def _service_rows(organization, user, label):
         score=1,
         rank=1,
     )
+
+
+def _review_rows(organization, user):
+    """A review with the organization on both sides (both party columns), and its summary
+    counting no review yet (one that counts is every tenant's to read)."""
+    Review.objects.create(
+        subject_type="FREIGHT_ORDER",
+        subject_id=uuid.uuid4(),
+        subject_number="FR-1",
+        reviewee_type="CARRIER",
+        reviewee_id=organization.id,
+        reviewee_organization=organization,
+        author=user,
+        author_organization=organization,
+        rating=5,
+        text="Fine.",
+    )
+    ReviewSummary.objects.create(organization=organization, reviewee_type="CARRIER", reviewee_id=organization.id)
 
 
 def _escrow_rows(organization, order):

@@ -35,6 +35,7 @@ from apps.marketplace.services.quote_records import (
     quote_records_due_organizations,
     quotes_issue,
 )
+from apps.marketplace.services.ratings import offering_rating_set
 from apps.marketplace.services.rfqs import (
     rfq_cancel,
     rfq_close_by_staff,
@@ -63,6 +64,7 @@ __all__ = [
     "offer_withdraw",
     "offering_check",
     "offering_create",
+    "offering_rating_set",
     "offering_set_hidden",
     "offering_update",
     "offers_due_organizations",
