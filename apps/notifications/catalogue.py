@@ -364,6 +364,8 @@ TYPES: tuple[NotificationType, ...] = (
             "expires_at": None,
             "expired": True,
         },
+    ),
+    NotificationType(
         key="review.received",
         label="Your organization was reviewed",
         category="reviews",
