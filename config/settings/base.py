@@ -689,6 +689,10 @@ SPECTACULAR_SETTINGS = {
         "PassportTakeoverStatusEnum": "apps.passports.models.TakeoverStatus",
         "PassportServiceRequestStatusEnum": "apps.passports.models.ServiceRequestStatus",
         "PassportServiceRequestMoveEnum": "apps.passports.api.serializers.SERVICE_REQUEST_MOVES",
+        "PointTransactionTypeEnum": "apps.points.models.TransactionType",
+        "PointCategoryEnum": "apps.points.models.Category",
+        "ReferralStatusEnum": "apps.points.models.ReferralStatus",
+        "ReferralSourceEnum": "apps.points.models.ReferralSource",
     },
 }
 
@@ -1032,4 +1036,16 @@ PASSPORTS = {
     "IMPORT_MAX_ROWS": env_int("PASSPORTS_IMPORT_MAX_ROWS", 2000),
     "LABEL_DOWNLOAD_MAX_PASSPORTS": 500,
     "DOWNLOAD_URL_MAX_AGE": 300,  # seconds a signed attachment link works
+}
+
+# --- Points and referrals (apps/points, docs/points.md) ---------------------------------------
+POINTS = {
+    # Referral links: <PUBLIC_BASE_URL>/signup?ref=<code> (the sign-up page of the front end).
+    "PUBLIC_BASE_URL": os.environ.get("POINTS_PUBLIC_BASE_URL", FRONTEND_URL).rstrip("/"),
+    # A person who signed up without a code may claim one within this many days.
+    "REFERRAL_CLAIM_DAYS": env_int("POINTS_REFERRAL_CLAIM_DAYS", 30),
+    # How far up the referral chain a loop is looked for.
+    "REFERRAL_CHAIN_DEPTH": 50,
+    # The active rules are cached per process group (Redis) this long; rule edits forget them.
+    "RULES_CACHE_SECONDS": 60,
 }
