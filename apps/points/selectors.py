@@ -18,7 +18,11 @@ from apps.points.models import ACTOR, PointAccount, PointRule, PointTransaction,
 
 logger = logging.getLogger(__name__)
 
-RULES_CACHE_KEY = "points:rules:v1"
+
+def _rules_cache_key() -> str:
+    # Named after the database: one Redis serves several databases in development (the
+    # benchmarks' are made afresh each run), and a rule's id means nothing in another.
+    return f"points:rules:v1:{settings.DATABASES['default']['NAME']}"
 
 
 # --- Rules ----------------------------------------------------------------------------------------
@@ -74,12 +78,12 @@ _RULE_FIELDS = [
 
 
 def _rules_by_event_type() -> dict[str, list[RuleSpec]]:
-    cached = cache.get(RULES_CACHE_KEY)
+    cached = cache.get(_rules_cache_key())
     if cached is None:
         cached = {}
         for row in PointRule.objects.filter(is_active=True).order_by("key").values(*_RULE_FIELDS):
             cached.setdefault(row["event_type"], []).append(row)
-        cache.set(RULES_CACHE_KEY, cached, settings.POINTS["RULES_CACHE_SECONDS"])
+        cache.set(_rules_cache_key(), cached, settings.POINTS["RULES_CACHE_SECONDS"])
     return {event_type: [RuleSpec(**row) for row in rows] for event_type, rows in cached.items()}
 
 
@@ -89,7 +93,7 @@ def rules_for_event(*, event_type: str) -> list[RuleSpec]:
 
 
 def rules_forget() -> None:
-    cache.delete(RULES_CACHE_KEY)
+    cache.delete(_rules_cache_key())
 
 
 def rule_list() -> QuerySet[PointRule]:

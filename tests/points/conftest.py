@@ -4,6 +4,8 @@ person reads it."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from apps.core.context import system_scope, tenant_scope, user_scope
@@ -11,7 +13,7 @@ from apps.core.events import handlers_for
 from apps.core.models import OutboxEvent
 from apps.core.services import outbox_publish, outbox_relay
 from apps.points import selectors
-from apps.points.models import PointTransaction, Referral
+from apps.points.models import PointRule, PointTransaction, Referral
 from apps.tenancy.models import Membership
 from apps.tenancy.roles import Actor, Role
 from tests.factories import FeatureFactory, OrganizationFactory, member
@@ -79,6 +81,24 @@ def ledger_of(user) -> list[PointTransaction]:
 def referral_of(referred) -> Referral | None:
     with system_scope(reason="test reads the referral", audit=False):
         return Referral.objects.filter(referred=referred).first()
+
+
+# The rules migration points/0002 seeds; a `committed` test's clean-up empties every table, so each
+# test puts them back (as they were migrated) before it starts.
+DEFAULT_RULES = importlib.import_module("apps.points.migrations.0002_default_rules").DEFAULT_RULES
+
+
+@pytest.fixture(autouse=True)
+def _default_rules(request):
+    if "committed" in request.fixturenames:
+        request.getfixturevalue("committed")
+    elif request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("db")
+    else:
+        return
+    for rule in DEFAULT_RULES:
+        PointRule.objects.get_or_create(key=rule["key"], defaults={"transaction_type": "REWARD", **rule})
+    selectors.rules_forget()
 
 
 @pytest.fixture

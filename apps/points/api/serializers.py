@@ -39,7 +39,7 @@ class PointRuleOutput(serializers.ModelSerializer):
     transaction_type = serializers.ChoiceField(choices=Type.choices)
     category = serializers.ChoiceField(choices=Category.choices)
     amount = serializers.IntegerField(help_text="Points; a PENALTY subtracts them.")
-    event_type = serializers.CharField(help_text="The domain event that earns them.")
+    event_type = StrictCharField(help_text="The domain event that earns them.")
 
     class Meta:
         model = PointRule
@@ -47,16 +47,20 @@ class PointRuleOutput(serializers.ModelSerializer):
 
 
 class ReferralCodeOutput(serializers.Serializer):
-    code = serializers.CharField(help_text="Your personal invite code.")
-    link = serializers.CharField(help_text="The sign-up link that carries it.")
+    code = StrictCharField(help_text="Your personal invite code.")
+    link = StrictCharField(help_text="The sign-up link that carries it.")
 
 
 class ReferralOutput(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=ReferralStatus.choices)
     source = serializers.ChoiceField(choices=ReferralSource.choices)
-    referred_name = serializers.CharField(help_text="The person, as far as you are shown: a first name and initial.")
-    referred_organization_name = serializers.CharField(help_text="Their organization, once known; empty before.")
-    refusal_reason = serializers.CharField(help_text="Why a REFUSED referral was refused.")
+    referred_name = StrictCharField(
+        allow_blank=True, help_text="The person, as far as you are shown: a first name and initial."
+    )
+    referred_organization_name = StrictCharField(
+        allow_blank=True, help_text="Their organization, once known; empty before."
+    )
+    refusal_reason = StrictCharField(allow_blank=True, help_text="Why a REFUSED referral was refused.")
 
     class Meta:
         model = Referral
