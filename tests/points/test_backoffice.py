@@ -99,6 +99,8 @@ def test_staff_credit_a_person_with_a_reason_through_the_service(staff):
     assert account.balance == 25
     page = admin_client(staff).get(reverse("admin:points_pointaccount_change", args=[person.pk])).content.decode()
     assert f"{ADJUST}?user={person.id}" in page and f"{LEDGER}?user={person.id}" in page
+    ledger = admin_client(staff).get(LEDGER, {"user": str(person.id)})
+    assert ledger.status_code == 200 and len(ledger.context["cl"].result_list) == 1
 
 
 def test_a_penalty_below_zero_is_refused_on_the_page(staff):
