@@ -578,11 +578,12 @@ def _unique_slug(name: str) -> str:
 
 @transaction.atomic
 def user_sign_up(
-    *, email: str, password: str, first_name: str = "", last_name: str = "", organization_name: str = ""
+    *, email: str, password: str, first_name: str = "", last_name: str = "", organization_name: str = "", **extras: str
 ) -> None:
     """Sign a person up (accounts' user_register) and, given a name, create their organization
-    with them as its org_admin. For a taken address nothing changes, as user_register says."""
-    user = user_register(email=email, password=password, first_name=first_name, last_name=last_name)
+    with them as its org_admin. For a taken address nothing changes, as user_register says.
+    `extras`: the sign-up fields other contexts registered (apps.core.sign_up: referral_code)."""
+    user = user_register(email=email, password=password, first_name=first_name, last_name=last_name, extras=extras)
     if user is None or not organization_name:
         return
     # No tenant owns the organization before it exists: the all-tenants scope, audited.

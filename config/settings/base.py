@@ -709,6 +709,10 @@ SPECTACULAR_SETTINGS = {
         "ExpertIndustryEnum": "apps.service.api.expert_serializers.INDUSTRY_CHOICES",
         "ReviewSubjectTypeEnum": "apps.reviews.models.SubjectType",
         "RevieweeTypeEnum": "apps.reviews.models.RevieweeType",
+        "PointTransactionTypeEnum": "apps.points.models.TransactionType",
+        "PointCategoryEnum": "apps.points.models.Category",
+        "ReferralStatusEnum": "apps.points.models.ReferralStatus",
+        "ReferralSourceEnum": "apps.points.models.ReferralSource",
     },
 }
 
@@ -1079,4 +1083,16 @@ SERVICE = {
     "OFFER_BATCH": env_int("SERVICE_OFFER_BATCH", 3),
     "OFFER_WINDOW_SECONDS": env_int("SERVICE_OFFER_WINDOW_SECONDS", 120),
     "OFFER_MAX_ROUNDS": env_int("SERVICE_OFFER_MAX_ROUNDS", 3),
+}
+
+# --- Points and referrals (apps/points, docs/points.md) ---------------------------------------
+POINTS = {
+    # Referral links: <PUBLIC_BASE_URL>/signup?ref=<code> (the sign-up page of the front end).
+    "PUBLIC_BASE_URL": os.environ.get("POINTS_PUBLIC_BASE_URL", FRONTEND_URL).rstrip("/"),
+    # A person who signed up without a code may claim one within this many days.
+    "REFERRAL_CLAIM_DAYS": env_int("POINTS_REFERRAL_CLAIM_DAYS", 30),
+    # How far up the referral chain a loop is looked for.
+    "REFERRAL_CHAIN_DEPTH": 50,
+    # The active rules are cached per process group (Redis) this long; rule edits forget them.
+    "RULES_CACHE_SECONDS": 60,
 }

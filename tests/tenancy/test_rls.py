@@ -73,6 +73,7 @@ from apps.passports.models import (
     ServiceRequestStatusChange,
     TakeoverStatusChange,
 )
+from apps.points.models import PointAccount, PointTransaction, Referral, ReferralCode, ReferralStatusChange
 from apps.reviews.models import Review, ReviewSummary
 from apps.service.models import (
     ExpertCertification,
@@ -96,7 +97,7 @@ from apps.tracking.models import (
     TrackingEvent,
 )
 from apps.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from tests.factories import FeatureFactory, OrganizationFactory, member
+from tests.factories import FeatureFactory, OrganizationFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -208,6 +209,7 @@ def two_tenants():
             PersonalDataExport.objects.create(user=admin)
             ErasureRequest.objects.create(user=admin, due_at=timezone.now())
             _notification_rows(admin)
+            _points_rows(admin, organization)
         session_start(user=admin)  # an AuthSession and its RefreshToken
         tenants[label] = (organization, admin)
     return tenants
@@ -377,6 +379,20 @@ def _notification_rows(user):
     NotificationSettings.objects.create(user=user)
     PushSubscription.objects.create(user=user, endpoint=f"https://push.example/{user.id}", p256dh="k", auth="a")
     PhoneVerification.objects.create(user=user, phone="+15550001", code_hash="h", expires_at=now)
+
+
+def _points_rows(user, organization):
+    """The person's points account and a ledger line, their invite code, and a person they
+    referred (the organization as the referred one) with the referral's history: all theirs."""
+    PointAccount.objects.create(user=user, balance=5, transaction_count=1)
+    PointTransaction.objects.create(
+        user=user, sequence=1, type="REWARD", category="DEVICE", amount=5, balance=5, description="x", source_key="t"
+    )
+    ReferralCode.objects.create(user=user, code=f"RLS{str(user.id)[:5].upper()}")
+    referral = Referral.objects.create(
+        referrer=user, referred=UserFactory(), code="X", source="SIGN_UP", referred_organization=organization
+    )
+    ReferralStatusChange.objects.create(referral=referral, referrer=user, to_status="PENDING")
 
 
 def _dispute_rows(organization, order, user):
@@ -614,7 +630,7 @@ def _escrow_rows(organization, order):
 
 def _owner_ids(label, tenants, column) -> set[str]:
     organization, admin = tenants[label]
-    personal = column in {"user_id", "invitee_id"}  # rows of a person: each tenant's admin here
+    personal = column in {"user_id", "invitee_id", "referrer_id"}  # rows of a person: each tenant's admin here
     return {str(admin.id)} if personal else {str(organization.id)}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from uuid import UUID
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from apps.accounts.services.sessions import sessions_revoke_all
 from apps.core.actors import Actor
 from apps.core.audit import audit_record
 from apps.core.errors import ValidationFailed
+from apps.core.sign_up import sign_up_extensions_check, sign_up_extensions_record
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -75,21 +77,29 @@ def password_check(password: str, *, user=None, field: str = "password") -> None
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str, first_name: str = "", last_name: str = ""):
+def user_register(
+    *, email: str, password: str, first_name: str = "", last_name: str = "", extras: Mapping[str, str] | None = None
+):
     """Sign a person up and send them an email-verification link; returns the new user.
 
     The answer never says whether the address was taken: for a known address the
     owner gets an email saying someone tried to register with it, nothing else
     changes, and the caller gets None. (Sign-up with an organization is tenancy's
     use case, apps.tenancy.services.user_sign_up, which calls this one.)
+
+    `extras`: the sign-up fields other contexts registered (apps.core.sign_up, e.g. a
+    referral code): checked before anything else (a bad one is a 400, taken address or not),
+    recorded in this transaction once the user exists.
     """
     email = User.objects.normalize_email(email.strip()).lower()
     password_check(password, user=User(email=email, first_name=first_name, last_name=last_name))
+    sign_up_extensions_check(extras)
     if user_get_by_email(email=email) is not None:
         transaction.on_commit(lambda: tasks.send_already_registered.delay(email))
         return None
     user = user_create(email=email, password=password, first_name=first_name, last_name=last_name)
     audit_record(action="user.registered", resource_type="user", resource_id=user.id, actor_id=user.id)
+    sign_up_extensions_record(user=user, values=extras)
     token = email_verification_token(user)
     transaction.on_commit(lambda: tasks.send_email_verification.delay(str(user.id), token))
     return user

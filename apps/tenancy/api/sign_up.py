@@ -35,6 +35,14 @@ class RegisterInput(serializers.Serializer):
         default="",
         help_text="When given, an organization is created and the new user becomes its org_admin.",
     )
+    referral_code = StrictCharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The invite code of the person who referred you (the `ref` of their link). "
+        "An unknown code is refused (400 on referral_code) and nothing is created.",
+    )
 
 
 class RegisterView(APIView):
