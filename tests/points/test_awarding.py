@@ -35,6 +35,7 @@ def completed(organization, expert, **fields) -> ServiceOrderCompleted:
         "customer_id": None,
         "expert_id": str(uuid.uuid4()),
         "expert_user_id": str(expert.id),
+        "customer_organization_id": str(organization.id),
         "completed_at": "2026-12-07T10:00:00+00:00",
         "passport_id": None,
         **fields,

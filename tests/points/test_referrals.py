@@ -168,6 +168,7 @@ def test_a_first_completed_service_order_qualifies_too(api, referrer):
             customer_id=str(person.id),
             expert_id=None,
             expert_user_id=None,
+            customer_organization_id=str(newco.id),
             completed_at="2026-12-07T10:00:00+00:00",
             passport_id=None,
         )

@@ -312,9 +312,11 @@ def referral_qualify_for_order(*, event) -> Referral | None:
 
 
 def referral_qualify_for_service_order(*, event) -> Referral | None:
-    """service_order.completed: its organization (the customer) is qualified if it holds a PENDING
-    referral (discovered read-only first, like orders)."""
-    organization_id = event.organization_id
+    """service_order.completed: the customer organization (named in the payload; the event is
+    the acting expert organization's) is qualified if it holds a PENDING referral (discovered
+    read-only first, like orders)."""
+    customer = (event.payload or {}).get("customer_organization_id")
+    organization_id = UUID(customer) if customer else event.organization_id
     with system_scope(reason="points: does a completed service order qualify a referral", audit=False):
         if not selectors.pending_referral_organizations(organization_ids=[organization_id]):
             return None
