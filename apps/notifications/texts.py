@@ -153,6 +153,16 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "Запрошено обслуживание устройства {{ device_name }} ({{ code }}) {% if source == 'public' %}с его публичной страницы{% else %}сотрудником вашей организации{% endif %}. Откройте заявку {{ number }}, чтобы принять её.",
         ),
     },
+    "service.offer": {
+        "en": (
+            "{{ urgency|words }} service order {{ number }}: {{ title }}",
+            "You are offered service order {{ number }} ({{ title }}, {{ urgency|words }}). The first expert to accept gets it; the offer is open until {{ expires_at }}.",
+        ),
+        "ru": (
+            "Срочный заказ на сервис {{ number }}: {{ title }}",
+            "Вам предложен заказ на сервис {{ number }} ({{ title }}, срочность «{{ urgency|words }}»). Его получит первый принявший эксперт; предложение действует до {{ expires_at }}.",
+        ),
+    },
     "kyc.decision": {
         "en": (
             "{% if document_type is defined %}{{ document_type|words }}: {{ status }}{% else %}Verification: {{ status }}{% endif %}",
