@@ -15,6 +15,7 @@ Scenarios:
   webhooks      events from the outbox to a local receiver through a real worker: deliveries/s, commit-to-delivery p95
   notifications 10,000 outbox events to 50 members each: in-app notifications and e-mails per second, no duplicates
   passports     codes issued per second at 16 clients (no duplicate, no gap); the public scan page vs the bare view
+  matching      service orders matched against 50,000 experts: experts scored per second, p95 of one order
 
 Each scenario starts what it needs (embedded PostgreSQL and Redis unless DATABASE_URL /
 REDIS_URL are set), creates a database of its own, seeds it, measures, and removes the
@@ -51,6 +52,7 @@ SCENARIOS = {
         "bench.passports",
         "codes issued per second at 16 clients with no duplicate and no gap; the public scan page vs the bare view",
     ),
+    "matching": ("bench.matching", "service orders matched against 50,000 experts: experts scored/s, p95 of one order"),
 }
 
 
