@@ -16,6 +16,7 @@ Scenarios:
   notifications 10,000 outbox events to 50 members each: in-app notifications and e-mails per second, no duplicates
   passports     codes issued per second at 16 clients (no duplicate, no gap); the public scan page vs the bare view
   points        points awarded per second at 16 clients to 8 people, every running balance exact afterwards
+  matching      service orders matched against 50,000 experts: experts scored per second, p95 of one order
 
 Each scenario starts what it needs (embedded PostgreSQL and Redis unless DATABASE_URL /
 REDIS_URL are set), creates a database of its own, seeds it, measures, and removes the
@@ -53,6 +54,7 @@ SCENARIOS = {
         "codes issued per second at 16 clients with no duplicate and no gap; the public scan page vs the bare view",
     ),
     "points": ("bench.points", "points awarded per second at 16 clients to 8 people, every running balance exact"),
+    "matching": ("bench.matching", "service orders matched against 50,000 experts: experts scored/s, p95 of one order"),
 }
 
 

@@ -387,6 +387,25 @@ TYPES: tuple[NotificationType, ...] = (
         sample={**_REVIEW, "reviewee_type": "EXPERT", "reviewee_user_id": "0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d"},
     ),
     NotificationType(
+        key="service.offer",
+        label="Urgent service order offered to you",
+        category="service",
+        # A live offer to RUSHING experts (apps/service/services/dispatch.py): the payload names
+        # their users. Open for minutes, the first to accept gets it: in the app and by push.
+        events=("service_order.offered",),
+        recipients=PayloadAudience(),
+        default_channels=frozenset({"in_app", "push"}),
+        sample={
+            "service_order_id": "4d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a",
+            "number": "SVO-2026-000042",
+            "title": "Motor overheats",
+            "urgency": "URGENT",
+            "offer_round": 1,
+            "user_ids": [],
+            "expires_at": "2026-12-07T10:02:00+00:00",
+        },
+    ),
+    NotificationType(
         key="kyc.decision",
         label="KYC decision",
         category="kyc",

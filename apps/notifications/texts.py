@@ -218,6 +218,16 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "Вас оценили на {{ rating }} из 5 по {{ subject_number }}. Откройте отзывы, чтобы прочитать его.",
         ),
     },
+    "service.offer": {
+        "en": (
+            "{{ urgency|words }} service order {{ number }}: {{ title }}",
+            "You are offered service order {{ number }} ({{ title }}, {{ urgency|words }}). The first expert to accept gets it; the offer is open until {{ expires_at }}.",
+        ),
+        "ru": (
+            "Срочный заказ на сервис {{ number }}: {{ title }}",
+            "Вам предложен заказ на сервис {{ number }} ({{ title }}, срочность «{{ urgency|words }}»). Его получит первый принявший эксперт; предложение действует до {{ expires_at }}.",
+        ),
+    },
     "kyc.decision": {
         "en": (
             "{% if document_type is defined %}{{ document_type|words }}: {{ status }}{% else %}Verification: {{ status }}{% endif %}",

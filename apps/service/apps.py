@@ -18,3 +18,7 @@ class ServiceConfig(AppConfig):
             receivers.passport_service_requested,
             name="service.passport_service_requested",
         )
+        subscribe("service_order.created", receivers.service_order_created, name="service.match_new_order")
+        subscribe(
+            "service_order.status_changed", receivers.service_order_status_changed, name="service.match_returned_order"
+        )

@@ -131,6 +131,31 @@ class ExpertPassport(TimeStampedModel):
         return f"{self.code} {self.display_name}"
 
 
+class ExpertArea(models.Model):
+    """A published expert's service area, for the matching prefilter (apps/service/matching.py).
+
+    Written only by a database trigger (migration 0002) in the transaction of the passport's own
+    write (insert, a change of the area, skills or `is_published`, delete), whoever writes it; it holds
+    only published experts with a location, i.e. what every tenant reads on the public profile
+    already, so it names no organization and has no row-level policy. Why a table of its own: the
+    prefilter asks a GiST index which areas contain a site (`box @> box`), and under row-level
+    security PostgreSQL never makes a non-leakproof operator (every geometric one) an index
+    condition, so the same index on the passports table itself cannot serve the tenants' query.
+    """
+
+    expert = models.OneToOneField(ExpertPassport, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    area_min_latitude = models.FloatField()
+    area_max_latitude = models.FloatField()
+    area_min_longitude = models.FloatField()
+    area_max_longitude = models.FloatField()
+    # The industries of the expert's main skill and of every other skill: the prefilter leaves
+    # out another trade's experts here, before it reads their passports.
+    industries = ArrayField(models.CharField(max_length=2), default=list)
+
+    def __str__(self) -> str:
+        return f"Service area of expert {self.expert_id}"
+
+
 class ExpertCodeCounter(models.Model):
     """The platform's expert-code sequence per month (codes are unique across organizations,
     so the counter is the platform's, not a tenant's). Locked until the registering

@@ -383,6 +383,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.service.tasks.memberships_expire",
         "schedule": timedelta(minutes=5),
     },
+    # Field service: live offer rounds past their end expire and the next round goes out (a
+    # task scheduled for each round's end does it sooner; this catches what it missed).
+    "service-offers-expire": {"task": "apps.service.tasks.offers_expire", "schedule": timedelta(seconds=30)},
     # Chat: erase deleted messages' content past retention; delete uploads never sent.
     "chat-purge-deleted": {
         "task": "apps.chat.tasks.chat_purge_deleted",
@@ -1077,6 +1080,9 @@ SERVICE = {
     },
     # How many scored candidates a service order keeps (matching results).
     "MATCHING_KEEP": env_int("SERVICE_MATCHING_KEEP", 20),
+    # At most this many candidates are scored per order (those with the exact skill first, then
+    # by rating): a site in a dense area, or an order without coordinates (no area prefilter).
+    "MATCHING_CANDIDATES_CAP": env_int("SERVICE_MATCHING_CANDIDATES_CAP", 2000),
     # Live offers: how many RUSHING experts each round goes to, how long a round stays open
     # before the next candidates are offered, and how many rounds before the order waits for
     # the customer to assign it.

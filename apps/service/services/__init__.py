@@ -1,5 +1,6 @@
 """Every write of field service, one function per use case (split by group, one façade here)."""
 
+from apps.service.services.dispatch import offer_rounds_due_organizations, service_order_offers_expire
 from apps.service.services.experts import (
     CertificationInput,
     ExpertInput,
@@ -13,6 +14,7 @@ from apps.service.services.experts import (
     memberships_expire,
 )
 from apps.service.services.match_status import match_status_set
+from apps.service.services.matching import service_order_match, service_order_rematch
 from apps.service.services.orders import (
     ServiceOrderInput,
     service_order_assign,
@@ -45,6 +47,7 @@ __all__ = [
     "match_status_set",
     "membership_is_active",
     "memberships_expire",
+    "offer_rounds_due_organizations",
     "service_order_accept",
     "service_order_assign",
     "service_order_cancel",
@@ -52,6 +55,9 @@ __all__ = [
     "service_order_create",
     "service_order_decline",
     "service_order_from_request",
+    "service_order_match",
+    "service_order_offers_expire",
+    "service_order_rematch",
     "service_order_start",
     "service_order_update",
 ]

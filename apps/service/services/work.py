@@ -41,13 +41,12 @@ from apps.service.services.payment import payment_order_follow, payment_required
 from apps.service.transitions import EXPERT, SERVICE_ORDER
 
 
-def _offer_of(*, actor: Actor, service_order_id: UUID) -> MatchingResult | None:
+def _offer_of(*, actor: Actor, service_order_id: UUID, lock: bool = True) -> MatchingResult | None:
     """The live offer of this order to the acting expert (their organization is a party of it)."""
-    return (
-        MatchingResult.objects.select_for_update()
-        .filter(target_organization_id=actor.organization_id, source_id=service_order_id, target_user_id=actor.user_id)
-        .first()
+    offers = MatchingResult.objects.filter(
+        target_organization_id=actor.organization_id, source_id=service_order_id, target_user_id=actor.user_id
     )
+    return (offers.select_for_update() if lock else offers).first()
 
 
 @transaction.atomic
@@ -83,7 +82,10 @@ def service_order_accept(*, actor: Actor, service_order_id: UUID) -> ServiceOrde
             # The customer side hears that the expert confirmed (the status stays ASSIGNED).
             outbox_publish(status_event(held, actor=actor, from_status=held.status, action="accept")())
         return held
-    offer = _offer_of(actor=actor, service_order_id=service_order_id)
+    # Read, not locked yet: every path that locks an order and its offers locks the order first
+    # (the winner's hand-over closes the other offers with the order locked), so locking this
+    # offer before the order would deadlock with the winner (tests/service/test_dispatch_concurrency.py).
+    offer = _offer_of(actor=actor, service_order_id=service_order_id, lock=False)
     if offer is None:
         raise NotFound("Service order not found.")
     if offer.offer_status != OfferStatus.OFFERED:
@@ -94,12 +96,17 @@ def service_order_accept(*, actor: Actor, service_order_id: UUID) -> ServiceOrde
     # audited all-tenants scope, having checked above that the offer is theirs.
     with system_scope(reason="service: an expert accepts a live offer", actor_id=actor.user_id):
         order = ServiceOrder.objects.select_for_update().get(id=service_order_id)
+        offer = MatchingResult.objects.select_for_update().get(id=offer.id)
         if order.status != ServiceOrderStatus.PENDING:
             offer.offer_status = OfferStatus.TAKEN
             offer.responded_at = timezone.now()
             offer.save(update_fields=["offer_status", "responded_at", "updated_at"])
             raise InvalidStateTransition(
                 "Another expert took this service order.", details={"status": [f"The order is {order.status}."]}
+            )
+        if offer.offer_status != OfferStatus.OFFERED:  # its round ended, or the customer withdrew it, meanwhile
+            raise InvalidStateTransition(
+                "This offer is no longer open.", details={"offer_status": [f"The offer is {offer.offer_status}."]}
             )
         expert = ExpertPassport.objects.select_for_update().get(id=offer.target_id)
         offer.offer_status = OfferStatus.ACCEPTED
