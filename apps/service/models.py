@@ -90,7 +90,7 @@ class ExpertPassport(TimeStampedModel):
     longitude = models.DecimalField(**COORDINATES)
     service_radius_km = models.PositiveIntegerField(default=50)
     # The area's bounding box in degrees, kept by the services with the point and radius: the
-    # matching prefilter asks the GiST index on it which areas contain a site (migration 0001).
+    # matching prefilter reads them from ExpertArea, a copy a trigger keeps (migration 0002).
     area_min_latitude = models.FloatField(null=True, blank=True)
     area_max_latitude = models.FloatField(null=True, blank=True)
     area_min_longitude = models.FloatField(null=True, blank=True)
@@ -123,6 +123,8 @@ class ExpertPassport(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["organization", "created_at", "id"], name="expert_org_created_idx"),
+            # The catalogue (the published profiles and one's own), newest first, at any depth.
+            models.Index(fields=["-created_at", "-id"], name="expert_created_idx"),
             models.Index(fields=["work_status"], name="expert_work_status_idx"),
             models.Index(fields=["membership_level", "membership_expires_at"], name="expert_membership_idx"),
         ]

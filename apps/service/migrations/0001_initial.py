@@ -349,13 +349,4 @@ class Migration(migrations.Migration):
             model_name="matchingresult",
             visibility=apps.core.rls.SharedByParties("organization_id", "target_organization_id"),
         ),
-        # The matching prefilter: which published experts' service areas contain a site. A GiST
-        # index over each area's bounding box (PostgreSQL's built-in geometric types: no
-        # extension), asked with `area_box @> point(longitude, latitude)`.
-        migrations.RunSQL(
-            "CREATE INDEX expert_area_gist ON service_expertpassport USING gist "
-            "(box(point(area_min_longitude, area_min_latitude), point(area_max_longitude, area_max_latitude))) "
-            "WHERE is_published AND area_min_latitude IS NOT NULL",
-            "DROP INDEX expert_area_gist",
-        ),
     ]

@@ -2,7 +2,7 @@
 location (its area's bounding box), kept by a trigger on the passports table in the transaction
 of the passport's own write, with a GiST index over the box.
 
-Why not the GiST index of 0001 (`expert_area_gist` on the passports table): under row-level
+Why not a GiST index on the passports table itself (the first design): under row-level
 security PostgreSQL only makes *leakproof* operators index conditions below a policy's quals,
 and no geometric operator is leakproof (`box_contain` included), so a tenant's query (and the
 all-tenants role's, and a non-superuser owner's: the policies are forced) reads the passports
