@@ -367,9 +367,11 @@ def seed() -> list[str]:
     with transaction.atomic():
         with system_scope(reason="seed_demo: field service", actor_id=staff.user_id):
             for organization in organizations.values():
-                tenancy.feature_set_entitlement(
-                    organization_id=organization.id, actor=staff, name="expert_services", entitled=True, enabled=True
-                )
+                # Points too: the demo's completed work, paid memberships and reviews earn them.
+                for feature in ("expert_services", "points"):
+                    tenancy.feature_set_entitlement(
+                        organization_id=organization.id, actor=staff, name=feature, entitled=True, enabled=True
+                    )
             users = {spec.email: _member(spec, organizations[spec.slug], staff) for spec in EXPERTS}
         actors, experts = {}, {}
         for spec in EXPERTS:
