@@ -9,7 +9,7 @@ class ServiceConfig(AppConfig):
     def ready(self) -> None:
         from apps.core.demo import DemoSeeder, demo_register
         from apps.core.events import subscribe
-        from apps.service import demo, receivers
+        from apps.service import demo, live, receivers
 
         demo_register(DemoSeeder("service", demo.seed, demo.tokens))
 
@@ -22,3 +22,5 @@ class ServiceConfig(AppConfig):
         subscribe(
             "service_order.status_changed", receivers.service_order_status_changed, name="service.match_returned_order"
         )
+        for offer_event in ("service_order.offered", "service_order.offer_closed"):
+            subscribe(offer_event, live.offer_deliver, name=f"service.live_{offer_event.split('.')[1]}")

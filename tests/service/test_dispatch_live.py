@@ -92,3 +92,45 @@ def test_the_rushing_expert_hears_the_offer_live_and_an_expert_not_offered_does_
         assert not Notification.objects.filter(user_id=available.user_id).exists()
     offers = {result.target_id: result.offer_status for result in results_of(order)}
     assert offers == {rushing.id: "OFFERED", available.id: "NONE"}
+
+
+def _is_offer_closed(message: dict) -> bool:
+    return message.get("type") == "event" and message["event"]["event_type"] == "service_order.offer_closed"
+
+
+def test_an_offer_the_customer_withdraws_leaves_the_experts_screen_live(
+    asgi_server, celery_worker, dispatcher, customer_organization, expert_organization
+):
+    from apps.service import services
+    from tests.service.conftest import as_member
+
+    # Given a rushing expert offered an URGENT order, their live feed open
+    rushing = make_expert(expert_organization, status="RUSHING", level="GOLD")
+    token = session_start(user=get_user_model().objects.get(id=rushing.user_id)).access
+
+    async def scenario():
+        feed = await _user_feed(asgi_server, token, rushing.user_id)
+        try:
+            order = await asyncio.to_thread(lambda: create_order(dispatcher, customer_organization, urgency="URGENT"))
+            await _receive_until(feed, _is_notification)
+            # When the customer cancels it while the offer is open
+            await asyncio.to_thread(
+                lambda: as_member(
+                    dispatcher,
+                    customer_organization,
+                    services.service_order_cancel,
+                    service_order_id=order.id,
+                    reason="Fixed it ourselves",
+                )
+            )
+            return order, await _receive_until(feed, _is_offer_closed)
+        finally:
+            await feed.close()
+
+    order, closed = asyncio.run(scenario())
+
+    # Then the expert's feed says the offer is withdrawn, for that order
+    payload = closed["event"]["payload"]
+    assert (payload["service_order_id"], payload["outcome"]) == (str(order.id), "WITHDRAWN")
+    assert payload["user_ids"] == [str(rushing.user_id)]
+    assert {result.target_id: result.offer_status for result in results_of(order)} == {rushing.id: "WITHDRAWN"}
