@@ -19,6 +19,7 @@ class ServiceConfig(AppConfig):
             name="service.passport_service_requested",
         )
         subscribe("service_order.created", receivers.service_order_created, name="service.match_new_order")
+        subscribe("service_order.updated", receivers.service_order_updated, name="service.match_changed_order")
         subscribe(
             "service_order.status_changed", receivers.service_order_status_changed, name="service.match_returned_order"
         )

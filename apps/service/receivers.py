@@ -67,3 +67,25 @@ def service_order_status_changed(event) -> None:
             )
         except NotFound:
             return
+
+
+# A change of these makes the earlier scores wrong (where, what skill, how urgent, when).
+MATCHED_ON = {"latitude", "longitude", "required_skill", "urgency", "scheduled_start", "scheduled_end"}
+
+
+def service_order_updated(event) -> None:
+    """A PENDING order whose site, skill, urgency or window changed is matched again (the
+    customer organization's event, in its scope): results nobody acted on are replaced."""
+    from apps.core.actors import Actor
+    from apps.core.errors import NotFound
+    from apps.service.services import service_order_match
+
+    if event.organization_id is None or not MATCHED_ON & set(event.payload.get("changed") or []):
+        return
+    try:
+        service_order_match(
+            actor=Actor.system(organization_id=event.organization_id),
+            service_order_id=UUID(event.payload["service_order_id"]),
+        )
+    except NotFound:
+        return

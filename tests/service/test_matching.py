@@ -315,3 +315,37 @@ def test_an_order_its_expert_declined_is_matched_again_and_offered_to_the_next(
     assert (by_expert[first.id].offer_status, by_expert[first.id].status) == ("DECLINED", "DISMISSED")
     assert (by_expert[second.id].offer_status, by_expert[second.id].offer_round) == ("OFFERED", 2)
     assert order_as_stored(order).offer_round == 2
+
+
+def test_an_order_whose_site_moved_is_matched_again_when_its_update_is_relayed(
+    dispatcher, customer_organization, expert_organization
+):
+    from tests.service.matching_support import FAR
+
+    # Given an order at the site, matched with the expert nearby
+    near = make_expert(expert_organization)
+    far = make_expert(expert_organization, **FAR)
+    order = create_order(dispatcher, customer_organization, urgency="LOW")
+    relay_events("service_order.created")
+    assert ranked_targets(order) == [near.id]
+
+    # When the customer moves the site to the other expert's city
+    as_member(dispatcher, customer_organization, services.service_order_update, service_order_id=order.id, changes=FAR)
+    relay_events("service_order.updated")
+
+    # Then the order is matched again there: the untouched result of the first site is gone
+    assert ranked_targets(order) == [far.id]
+
+
+def test_the_customer_asks_for_the_matching_again_through_the_api(
+    api, dispatcher, customer_organization, expert_organization
+):
+    order = create_order(dispatcher, customer_organization, urgency="LOW")
+    relay_events("service_order.created")
+    assert results_of(order) == []
+
+    joined = make_expert(expert_organization)  # an expert who joined since
+    response = api(dispatcher, customer_organization).post(f"/api/v1/service-orders/{order.id}/matches")
+
+    assert response.status_code == 200, response.json()
+    assert [row["expert"]["id"] for row in response.json()["data"]] == [str(joined.id)]

@@ -266,13 +266,29 @@ class ServiceOrderCancelView(ServiceOrderView):
 
 
 class ServiceOrderMatchListView(ServiceOrderView):
-    required_permissions = {"GET": "service_order:read"}
+    parser_classes = [StrictJSONParser]
+    required_permissions = {"GET": "service_order:read", "POST": "service_order:update"}
 
     @extend_schema(
         responses={200: s.ServiceOrderMatchOutput(many=True), 404: NOT_YOURS},
         summary="The experts matching scored for your order, best first: score, breakdown, rank, offer",
     )
     def get(self, request, service_order_id):
+        order = selectors.customer_order_get(
+            organization_id=self.organization_id, service_order_id=service_order_id, own_user_id=self.own_customer_id()
+        )
+        return paginated_response(self, selectors.service_order_matches(order=order), s.ServiceOrderMatchOutput)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.ServiceOrderMatchOutput(many=True), 404: NOT_YOURS, 422: ILLEGAL_MOVE},
+        summary="Match a PENDING order again (new experts, a changed site): results nobody acted on are "
+        "replaced, those with an offer or a status kept; URGENT and HIGH go on to the next live offers",
+    )
+    def post(self, request, service_order_id):
+        services.service_order_rematch(
+            actor=self.actor(), service_order_id=service_order_id, own_user_id=self.own_customer_id()
+        )
         order = selectors.customer_order_get(
             organization_id=self.organization_id, service_order_id=service_order_id, own_user_id=self.own_customer_id()
         )
