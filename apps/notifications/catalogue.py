@@ -112,6 +112,7 @@ _SERVICE_ORDER = {
     "customer_id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
     "expert_id": "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
     "expert_user_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+    "customer_organization_id": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
 }
 # Who dispatches an organization's field service (orders service, assigns experts).
 DISPATCHERS = frozenset({"org_admin", "operator"})
@@ -323,12 +324,11 @@ TYPES: tuple[NotificationType, ...] = (
         label="Service orders of your organization accepted, declined, started or completed",
         category="service",
         events=SERVICE_ORDER_PROGRESS,
-        # The customer organization's dispatchers (the expert's organization acts).
-        recipients=Members(COUNTERPARTIES, DISPATCHERS),
+        # The customer organization's dispatchers, also when its own expert does the work.
+        recipients=Members("customer_organization_id", DISPATCHERS),
         when=_service_order_progress,
         sample={
             **_SERVICE_ORDER,
-            "customer_organization_id": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
             "completed_at": "2026-12-07T10:30:00+00:00",
             "passport_id": _PASSPORT["passport_id"],
         },

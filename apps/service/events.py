@@ -59,6 +59,8 @@ class ServiceOrderEvent(DomainEvent):
     title: str
     # The customer organization and (once assigned) the expert's: notifications tell the other.
     party_organization_ids: list[str]
+    # The customer organization by name, whichever side acts (the outbox row is the actor's).
+    customer_organization_id: str
     customer_id: str | None
     expert_id: str | None
     expert_user_id: str | None
@@ -100,7 +102,6 @@ class ServiceOrderCompleted(ServiceOrderEvent):
     referral of the customer's organization may be rewarded (its first completed order)."""
 
     event_type = "service_order.completed"
-    customer_organization_id: str
     completed_at: str
     passport_id: str | None
 

@@ -220,3 +220,20 @@ def test_staff_ending_a_membership_tells_nobody(people, expert):
     relay_latest("expert.membership_changed", to_level="FREE")
 
     assert told(people) == {}
+
+
+def test_the_dispatchers_hear_of_their_own_organizations_expert_too(people, order, dispatcher, customer_organization):
+    from tests.service.conftest import register_expert
+
+    # Given an in-house expert of the customer organization itself (both sides are one party)
+    technician = member(customer_organization, Role.EXPERT)
+    in_house = register_expert(technician, customer_organization)
+    people["in-house expert"] = technician
+    assign(order, dispatcher, customer_organization, in_house)
+
+    # When the in-house expert starts the work
+    as_member(technician, customer_organization, services.service_order_start, service_order_id=order.id)
+    relay_latest("service_order.status_changed", action="start")
+
+    # Then the dispatchers are told as for another organization's expert (not only the customer)
+    assert told(people) == CUSTOMER_SIDE

@@ -37,6 +37,7 @@ def order_event_fields(order: ServiceOrder, *, organization_id: UUID | None = No
         "number": order.number,
         "title": order.title,
         "party_organization_ids": parties,
+        "customer_organization_id": str(order.organization_id),
         "customer_id": str(order.customer_id) if order.customer_id else None,
         "expert_id": str(order.expert_id) if order.expert_id else None,
         "expert_user_id": str(order.expert_user_id) if order.expert_user_id else None,

@@ -311,7 +311,6 @@ def service_order_complete(*, actor: Actor, service_order_id: UUID, data: Comple
             # The expert's organization acts (the outbox row is its); a referral qualifies on
             # the customer organization's first completed order: it is in the payload.
             **order_event_fields(order, organization_id=actor.organization_id),
-            customer_organization_id=str(order.organization_id),
             completed_at=now.isoformat(),
             passport_id=str(order.passport_id) if order.passport_id else None,
         )
