@@ -7,6 +7,7 @@ from contextlib import nullcontext
 from uuid import UUID
 
 from django.db.models import Q
+from django.utils import timezone
 
 from apps.core.actors import Actor
 from apps.core.context import system_scope
@@ -133,15 +134,14 @@ def offers_close(order: ServiceOrder, *, outcome: str, actor: Actor, keep: UUID 
     """Close the live offers still open on the order (every match but `keep`): `outcome` is
     TAKEN (another expert accepted), WITHDRAWN (the customer assigned or cancelled it) or
     EXPIRED. Their experts are told on their live feed so their apps take the offer away."""
-    from django.utils import timezone
-
     open_offers = MatchingResult.objects.filter(source_id=order.id, offer_status=OfferStatus.OFFERED).exclude(id=keep)
-    user_ids = [str(user_id) for user_id in open_offers.values_list("target_user_id", flat=True) if user_id]
-    if not user_ids and not open_offers.exists():
+    offered = list(open_offers.values_list("target_user_id", flat=True))
+    if not offered:
         return
     open_offers.update(offer_status=outcome, responded_at=timezone.now())
     order.offers_expire_at = None
     order.save(update_fields=["offers_expire_at", "updated_at"])
+    user_ids = [str(user_id) for user_id in offered if user_id]
     if user_ids:
         outbox_publish(
             ServiceOrderOfferClosed(

@@ -193,10 +193,40 @@ def attachments_store(
     return stored
 
 
+def _order_open(order: ServiceOrder, *, actor: Actor, reason: str = "") -> None:
+    """Number and store a new PENDING order with its first history row, its audit row and
+    `service_order.created` (which starts the matching), in the caller's transaction."""
+    order.number = number_next(organization_id=order.organization_id, name="service_order", prefix="SVO")
+    order.save(force_insert=True)
+    history_record(
+        order,
+        transitions=SERVICE_ORDER,
+        from_status="",
+        to_status=ServiceOrderStatus.PENDING,
+        actor=actor,
+        reason=reason,
+    )
+    audit_record(
+        action="service_order.created",
+        resource_type="service_order",
+        resource_id=order.id,
+        new_values={"number": order.number, "urgency": order.urgency, "passport_code": order.passport_code},
+        organization_id=order.organization_id,
+        actor=actor,
+    )
+    outbox_publish(
+        ServiceOrderCreated(
+            **order_event_fields(order),
+            urgency=order.urgency,
+            required_skill=order.required_skill,
+            passport_id=str(order.passport_id) if order.passport_id else None,
+            service_request_id=str(order.service_request_id) if order.service_request_id else None,
+        )
+    )
+
+
 @transaction.atomic
-def service_order_create(
-    *, actor: Actor, data: ServiceOrderInput, own: bool = False, service_request_id: UUID | None = None
-) -> ServiceOrder:
+def service_order_create(*, actor: Actor, data: ServiceOrderInput, own: bool = False) -> ServiceOrder:
     """Ask for service: a PENDING order of the actor's organization (numbered SVO-YYYY-NNNNNN),
     on one of its installed devices when `passport_id` is given (its place is the site unless
     coordinates are given). 400 with every field problem, nothing written. Publishes
@@ -229,7 +259,6 @@ def service_order_create(
         passport_id=passport.id if passport else None,
         passport_code=passport.code if passport else "",
         device_name=passport.device_name if passport else "",
-        service_request_id=service_request_id,
         customer_id=customer_id,
         created_by_id=actor.user_id,
         address=data.address.strip() or (passport.current_location if passport else ""),
@@ -242,28 +271,9 @@ def service_order_create(
         status=ServiceOrderStatus.PENDING,
         status_changed_at=now,
     )
-    order.number = number_next(organization_id=organization_id, name="service_order", prefix="SVO")
-    order.save(force_insert=True)
-    history_record(order, transitions=SERVICE_ORDER, from_status="", to_status=ServiceOrderStatus.PENDING, actor=actor)
+    _order_open(order, actor=actor)
     if data.photos:
         attachments_store(order=order, uploads=data.photos, kind=ServiceAttachmentKind.PHOTO, actor=actor)
-    audit_record(
-        action="service_order.created",
-        resource_type="service_order",
-        resource_id=order.id,
-        new_values={"number": order.number, "urgency": order.urgency, "passport_code": order.passport_code},
-        organization_id=organization_id,
-        actor=actor,
-    )
-    outbox_publish(
-        ServiceOrderCreated(
-            **order_event_fields(order),
-            urgency=order.urgency,
-            required_skill=order.required_skill,
-            passport_id=str(order.passport_id) if order.passport_id else None,
-            service_request_id=str(service_request_id) if service_request_id else None,
-        )
-    )
     return order
 
 
@@ -449,52 +459,27 @@ def service_order_from_request(*, organization_id: UUID, service_request) -> Ser
         for part in (service_request.contact_name, service_request.contact_phone, service_request.contact_email)
         if part
     )
-    data = ServiceOrderInput(
+    order = ServiceOrder(
+        organization_id=organization_id,
         title=f"Service request {service_request.number}: {passport.device_name}"[:200],
-        required_skill=SKILL_OF_PRODUCT_TYPE.get(passport.product_type, "ME-MCT"),
         description=(description + (f"\n\nContact: {contact}" if contact else ""))[:4000],
         urgency=Urgency.MEDIUM,
+        required_skill=SKILL_OF_PRODUCT_TYPE.get(passport.product_type, "ME-MCT"),
+        passport_id=passport.id,
+        passport_code=passport.code,
+        device_name=passport.device_name,
+        service_request_id=service_request.id,
         customer_id=service_request.requested_by_id,
+        address=passport.current_location,
         latitude=passport.latitude,
         longitude=passport.longitude,
-        address=passport.current_location,
+        status=ServiceOrderStatus.PENDING,
+        status_changed_at=timezone.now(),
     )
-    actor = Actor.system(organization_id=organization_id)
     with transaction.atomic():
-        order = ServiceOrder(
-            organization_id=organization_id,
-            title=data.title,
-            description=data.description,
-            urgency=data.urgency,
-            required_skill=data.required_skill,
-            passport_id=passport.id,
-            passport_code=passport.code,
-            device_name=passport.device_name,
-            service_request_id=service_request.id,
-            customer_id=data.customer_id,
-            address=data.address,
-            latitude=data.latitude,
-            longitude=data.longitude,
-            status=ServiceOrderStatus.PENDING,
-            status_changed_at=timezone.now(),
-        )
-        order.number = number_next(organization_id=organization_id, name="service_order", prefix="SVO")
-        order.save(force_insert=True)
-        history_record(
+        _order_open(
             order,
-            transitions=SERVICE_ORDER,
-            from_status="",
-            to_status=ServiceOrderStatus.PENDING,
-            actor=actor,
+            actor=Actor.system(organization_id=organization_id),
             reason=f"From service request {service_request.number}.",
-        )
-        outbox_publish(
-            ServiceOrderCreated(
-                **order_event_fields(order),
-                urgency=order.urgency,
-                required_skill=order.required_skill,
-                passport_id=str(passport.id),
-                service_request_id=str(service_request.id),
-            )
         )
     return order
