@@ -10,17 +10,16 @@ or is derived from SECRET_KEY when none is set.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets as random_secrets
 
-from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
+
+from apps.core.sealing import Sealer
 
 SIGNATURE_HEADER = "Manifest-Signature"
 SECRET_PREFIX = "whsec_"
-_DERIVATION_LABEL = b"manifest.webhooks.secret-encryption:"
 
 
 def secret_new() -> str:
@@ -28,22 +27,17 @@ def secret_new() -> str:
     return SECRET_PREFIX + random_secrets.token_urlsafe(32)
 
 
-def _derived_key() -> bytes:
-    digest = hashlib.sha256(_DERIVATION_LABEL + settings.SECRET_KEY.encode()).digest()
-    return base64.urlsafe_b64encode(digest)
-
-
-def _fernet() -> MultiFernet:
-    keys = settings.WEBHOOKS.get("SECRET_ENCRYPTION_KEYS") or [_derived_key()]
-    return MultiFernet([Fernet(key) for key in keys])
+_sealer = Sealer(
+    label="manifest.webhooks.secret-encryption:", keys=lambda: settings.WEBHOOKS.get("SECRET_ENCRYPTION_KEYS") or []
+)
 
 
 def secret_encrypt(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
+    return _sealer.seal(secret)
 
 
 def secret_decrypt(token: str) -> str:
-    return _fernet().decrypt(token.encode()).decode()
+    return _sealer.open(token)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "apps.service",
     "apps.points",
     "apps.reviews",
+    "apps.integrations",
     "apps.tenancy.apps.ManifestAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -338,6 +339,15 @@ CELERY_BEAT_SCHEDULE = {
     # Notifications whose wait is over: quiet hours, digests, retries (apps/notifications).
     "notifications-send-due": {
         "task": "apps.notifications.tasks.deliveries_send_due",
+        "schedule": timedelta(minutes=1),
+    },
+    # Platform integrations: each active shop's sync when due, and fulfilment pushes to retry.
+    "integrations-sync-due": {
+        "task": "apps.integrations.tasks.integrations_sync_due",
+        "schedule": timedelta(minutes=1),
+    },
+    "integrations-status-pushes-due": {
+        "task": "apps.integrations.tasks.integrations_status_pushes_due",
         "schedule": timedelta(minutes=1),
     },
     "escrow-auto-release": {"task": "apps.escrow.tasks.escrow_auto_release_due", "schedule": timedelta(minutes=10)},
@@ -1089,6 +1099,71 @@ SERVICE = {
     "OFFER_BATCH": env_int("SERVICE_OFFER_BATCH", 3),
     "OFFER_WINDOW_SECONDS": env_int("SERVICE_OFFER_WINDOW_SECONDS", 120),
     "OFFER_MAX_ROUNDS": env_int("SERVICE_OFFER_MAX_ROUNDS", 3),
+}
+
+# --- Platform integrations (apps/integrations, docs/integrations.md) ---------------------------
+# Where each platform's API answers: the real hosts by default; `make run` and the tests point
+# them at the local sandboxes (sandboxes/platforms). Shopify's is per shop: {shop} is the shop's
+# myshopify.com domain.
+INTEGRATIONS = {
+    "PLATFORMS": {
+        "shopify": {
+            "BASE_URL": os.environ.get("SHOPIFY_API_URL", "https://{shop}"),
+            "API_VERSION": "2024-07",
+        },
+        "shopee": {"BASE_URL": os.environ.get("SHOPEE_API_URL", "https://partner.shopeemobile.com")},
+        "lazada": {
+            "BASE_URL": os.environ.get("LAZADA_API_URL", "https://api.lazada.com/rest"),
+            "AUTH_URL": os.environ.get("LAZADA_AUTH_URL", "https://auth.lazada.com/rest"),
+        },
+        "tiktok_shop": {
+            "BASE_URL": os.environ.get("TIKTOK_SHOP_API_URL", "https://open-api.tiktokglobalshop.com"),
+            "AUTH_URL": os.environ.get("TIKTOK_SHOP_AUTH_URL", "https://auth.tiktok-shops.com"),
+        },
+    },
+    # Fernet keys that encrypt the shops' credentials at rest: the first encrypts, every one
+    # decrypts. To rotate: put the new key first, run `manage.py integrations_rotate_credentials`,
+    # then drop the old one. Empty: a key derived from SECRET_KEY.
+    "CREDENTIAL_KEYS": env_list("INTEGRATIONS_CREDENTIAL_KEYS", []),
+    # The public base URL the platforms call our webhooks at (Shopee signs the full URL).
+    "WEBHOOK_BASE_URL": os.environ.get("INTEGRATIONS_WEBHOOK_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+    "SYNC_INTERVAL_DEFAULT": env_int("INTEGRATIONS_SYNC_INTERVAL_SECONDS", 300),
+    "SYNC_INTERVAL_MIN": 60,
+    # Each run reads from the last watermark minus this overlap: updates a platform indexes late
+    # are read again (and, unchanged, change nothing).
+    "SYNC_OVERLAP": timedelta(minutes=env_int("INTEGRATIONS_SYNC_OVERLAP_MINUTES", 10)),
+    # A new shop's first run reads the orders updated this far back.
+    "INITIAL_LOOKBACK": timedelta(days=env_int("INTEGRATIONS_INITIAL_LOOKBACK_DAYS", 30)),
+    # One run per configuration: the lease its claim takes, renewed after every page.
+    "SYNC_LEASE": timedelta(minutes=10),
+    # Within a run, a 429 or 5xx is retried this many times with exponential backoff and jitter
+    # (BACKOFF_BASE * 2^n, at most BACKOFF_MAX; a Retry-After up to RETRY_AFTER_MAX is obeyed).
+    "REQUEST_ATTEMPTS": env_int("INTEGRATIONS_REQUEST_ATTEMPTS", 5),
+    "BACKOFF_BASE_SECONDS": float(os.environ.get("INTEGRATIONS_BACKOFF_BASE_SECONDS", "1")),
+    "BACKOFF_MAX_SECONDS": float(os.environ.get("INTEGRATIONS_BACKOFF_MAX_SECONDS", "30")),
+    "RETRY_AFTER_MAX_SECONDS": float(os.environ.get("INTEGRATIONS_RETRY_AFTER_MAX_SECONDS", "60")),
+    # After a failed run the next one waits RUN_BACKOFF_BASE * 2^(failures - 1), at most RUN_BACKOFF_MAX.
+    "RUN_BACKOFF_BASE": timedelta(minutes=1),
+    "RUN_BACKOFF_MAX": timedelta(hours=1),
+    # The circuit breaker: this many failed runs in a row pause the shop (its admins are told);
+    # after CIRCUIT_COOLDOWN one trial run is let through, and a success closes it.
+    "CIRCUIT_FAILURES": env_int("INTEGRATIONS_CIRCUIT_FAILURES", 5),
+    "CIRCUIT_COOLDOWN": timedelta(minutes=env_int("INTEGRATIONS_CIRCUIT_COOLDOWN_MINUTES", 30)),
+    # An access token is refreshed when it expires within this margin.
+    "TOKEN_REFRESH_MARGIN": timedelta(minutes=10),
+    # Probable duplicates across platforms: the same customer, items and amount within this window.
+    "DUPLICATE_WINDOW": timedelta(hours=env_int("INTEGRATIONS_DUPLICATE_WINDOW_HOURS", 48)),
+    "MAX_RESPONSE_BYTES": 16 * 1024 * 1024,
+    "WEBHOOK_MAX_BODY_BYTES": 1024 * 1024,
+    # Status pushes that failed are tried again after these delays, then given up.
+    "PUSH_RETRY_SCHEDULE": [
+        timedelta(minutes=1),
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+        timedelta(hours=2),
+        timedelta(hours=6),
+    ],
+    "DUE_BATCH": 500,  # configurations (or pushes) a beat run fans out
 }
 
 # --- Points and referrals (apps/points, docs/points.md) ---------------------------------------

@@ -73,6 +73,16 @@ from apps.passports.models import (
     ServiceRequestStatusChange,
     TakeoverStatusChange,
 )
+from apps.integrations.models import (
+    BillingRecord,
+    DuplicateFlag,
+    PlatformConfiguration,
+    PlatformOrderLink,
+    QuarantinedOrder,
+    StatusPush,
+    SyncRun,
+    WebhookReceipt,
+)
 from apps.points.models import PointAccount, PointTransaction, Referral, ReferralCode, ReferralStatusChange
 from apps.reviews.models import Review, ReviewSummary
 from apps.service.models import (
@@ -197,6 +207,7 @@ def two_tenants():
             _passport_rows(organization, admin, label, claimant)
             _service_rows(organization, admin, label)
             _review_rows(organization, admin)
+            _integration_rows(organization, order)
         with activate(Scope(user_id=admin.id)):
             IdempotencyRecord.objects.create(
                 user=admin,
@@ -379,6 +390,70 @@ def _notification_rows(user):
     NotificationSettings.objects.create(user=user)
     PushSubscription.objects.create(user=user, endpoint=f"https://push.example/{user.id}", p256dh="k", auth="a")
     PhoneVerification.objects.create(user=user, phone="+15550001", code_hash="h", expires_at=now)
+
+
+def _integration_rows(organization, order):
+    """A connected shop, an order bound to it with its billing, a duplicate flag, a pushed
+    fulfilment, a sync run, a quarantined order and a webhook receipt."""
+    now = timezone.now()
+    configuration = PlatformConfiguration.objects.create(
+        organization=organization,
+        platform="shopify",
+        shop_id=f"rls-{organization.id}.myshopify.com",
+        name="Shop",
+        credentials_encrypted="x",
+        sync_interval=300,
+    )
+    common = {"organization": organization, "configuration": configuration}
+    link = PlatformOrderLink.objects.create(
+        **common,
+        platform="shopify",
+        shop_id=configuration.shop_id,
+        external_id="1",
+        order_id=order.id,
+        order_number=order.number,
+        platform_status="paid",
+        platform_created_at=now,
+        platform_updated_at=now,
+        currency="EUR",
+        total_amount=1,
+        items_key="k",
+        content_hash="h",
+        raw_payload={},
+    )
+    other = PlatformOrderLink.objects.create(
+        **{**common, "configuration": configuration},
+        platform="shopee",
+        shop_id="x",
+        external_id="2",
+        order_id=uuid.uuid4(),
+        order_number="PL-2",
+        platform_status="READY_TO_SHIP",
+        platform_created_at=now,
+        platform_updated_at=now,
+        currency="EUR",
+        total_amount=1,
+        items_key="k",
+        content_hash="h",
+        raw_payload={},
+    )
+    DuplicateFlag.objects.create(organization=organization, link=link, other_link=other)
+    BillingRecord.objects.create(
+        organization=organization,
+        link=link,
+        order_id=order.id,
+        kind="INVOICE",
+        number="INV-1",
+        amount=1,
+        currency="EUR",
+        issued_at=now,
+    )
+    StatusPush.objects.create(organization=organization, link=link, event_id=uuid.uuid4(), status="in_transit")
+    SyncRun.objects.create(**common, trigger="SCHEDULE", started_at=now, window_start=now, window_end=now)
+    QuarantinedOrder.objects.create(
+        **common, external_id="3", reason="x", raw_payload={}, first_seen_at=now, last_seen_at=now
+    )
+    WebhookReceipt.objects.create(**common, dedupe_key="k")
 
 
 def _points_rows(user, organization):

@@ -15,6 +15,12 @@ from apps.orders.services.orders import (
     order_set_payment_status,
 )
 from apps.orders.services.packages import package_change_status
+from apps.orders.services.platform import (
+    PlatformOrderInput,
+    platform_order_create,
+    platform_order_update,
+    platform_status_follows,
+)
 from apps.orders.services.purchases import (
     AssistedPurchaseResult,
     assisted_purchase_create,
@@ -43,6 +49,7 @@ __all__ = [
     "OrderInput",
     "OrderStatus",
     "PaymentStatus",
+    "PlatformOrderInput",
     "ReceiveResult",
     "ReturnItemInput",
     "Upload",
@@ -57,6 +64,9 @@ __all__ = [
     "order_record_purchase",
     "order_set_payment_status",
     "package_change_status",
+    "platform_order_create",
+    "platform_order_update",
+    "platform_status_follows",
     "return_change_status",
     "return_request",
     "self_purchase_create",
