@@ -39,6 +39,7 @@ urlpatterns = [
     path("api/v1/", include("apps.passports.api.public_urls")),
     path("api/v1/", include("apps.service.api.urls")),
     path("api/v1/", include("apps.reviews.api.urls")),
+    path("api/v1/", include("apps.integrations.api.urls")),
     path("api/v1/", include("apps.points.api.urls")),
     path("verify/<str:token>", documents_public.verify_page, name="document-public-verify"),
     path("t/<str:tracking_number>", tracking_public.tracking_page, name="tracking-public"),

@@ -71,6 +71,7 @@ NOT_TENANT_VIEWS = {
     "apps.kyc.api.views.DocumentStatusView",
     # payment providers, authenticated by their signature
     "apps.escrow.api.views.WebhookView",
+    "apps.integrations.api.webhook_views.PlatformWebhookView",
     # the caller's own notifications, preferences, push subscriptions and phone (user scope)
     "apps.notifications.api.views.NotificationListView",
     "apps.notifications.api.views.NotificationDetailView",

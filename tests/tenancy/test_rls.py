@@ -28,6 +28,16 @@ from apps.escrow.models import (
     Posting,
     WebhookEvent,
 )
+from apps.integrations.models import (
+    BillingRecord,
+    DuplicateFlag,
+    PlatformConfiguration,
+    PlatformOrderLink,
+    QuarantinedOrder,
+    StatusPush,
+    SyncRun,
+    WebhookReceipt,
+)
 from apps.kyc.models import KycDocument, KycDocumentStatusChange, OrganizationVerification, VerificationStatusChange
 from apps.marketplace.models import (
     Booking,
@@ -72,16 +82,6 @@ from apps.passports.models import (
     PassportTakeover,
     ServiceRequestStatusChange,
     TakeoverStatusChange,
-)
-from apps.integrations.models import (
-    BillingRecord,
-    DuplicateFlag,
-    PlatformConfiguration,
-    PlatformOrderLink,
-    QuarantinedOrder,
-    StatusPush,
-    SyncRun,
-    WebhookReceipt,
 )
 from apps.points.models import PointAccount, PointTransaction, Referral, ReferralCode, ReferralStatusChange
 from apps.reviews.models import Review, ReviewSummary
