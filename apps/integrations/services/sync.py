@@ -73,7 +73,7 @@ def configurations_due(*, now: datetime | None = None, limit: int | None = None)
 
 
 @transaction.atomic
-def _claim(configuration_id: UUID, *, trigger: str, now: datetime) -> Claim | None:
+def _claim(configuration_id: UUID, *, trigger: str, now: datetime, full: bool) -> Claim | None:
     configuration = PlatformConfiguration.objects.select_for_update().filter(pk=configuration_id).first()
     if configuration is None or not configuration.is_active:
         return None
@@ -84,7 +84,7 @@ def _claim(configuration_id: UUID, *, trigger: str, now: datetime) -> Claim | No
     options = _options()
     window_start = (
         configuration.watermark - options["SYNC_OVERLAP"]
-        if configuration.watermark
+        if configuration.watermark and not full
         else now - options["INITIAL_LOOKBACK"]
     )
     run = SyncRun.objects.create(
@@ -165,14 +165,17 @@ def configuration_sync(
     configuration_id: UUID,
     organization_id: UUID,
     trigger: str = SyncTrigger.SCHEDULE,
+    full: bool = False,
     now: datetime | None = None,
     http=None,
 ) -> SyncRun | None:
     """One run of the shop's sync (see the module's docstring); None when it was not due or a
-    run holds it. Call it outside a transaction: each step opens the organization's scope."""
+    run holds it. `full`: read the whole INITIAL_LOOKBACK again, not from the watermark (a
+    re-sync after a platform's outage of its own; unchanged orders still change nothing).
+    Call it outside a transaction: each step opens the organization's scope."""
     now = now or timezone.now()
     with tenant_scope(organization_id):
-        claim = _claim(configuration_id, trigger=trigger, now=now)
+        claim = _claim(configuration_id, trigger=trigger, now=now, full=full)
         if claim is None:
             return None
         configuration = PlatformConfiguration.objects.get(pk=configuration_id)
