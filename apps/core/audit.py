@@ -59,6 +59,36 @@ def audit_record(
     )
 
 
+def audit_record_many(
+    *,
+    action: str,
+    resource_type: str,
+    entries: list[tuple[str | UUID, dict]],
+    organization_id: UUID | None = None,
+    actor: Actor | None = None,
+) -> None:
+    """Append one audit row per (resource id, new values) in one statement: the same action on
+    many resources at once (a page of imported orders)."""
+    client = client_var.get()
+    actor_id = (actor.user_id if actor is not None else None) or current_user_id()
+    organization_id = organization_id or current_organization_id()
+    request_id = request_id_var.get() or ""
+    AuditLog.objects.bulk_create(
+        AuditLog(
+            action=action,
+            resource_type=resource_type,
+            resource_id=str(resource_id),
+            new_values=_jsonable(values),
+            organization_id=organization_id,
+            actor_id=actor_id,
+            ip_address=client.ip_address,
+            user_agent=client.user_agent[:500],
+            request_id=request_id,
+        )
+        for resource_id, values in entries
+    )
+
+
 def client_of(request) -> Client:
     """The client (address, user agent) of a request, or the current scope's without one."""
     if request is None:

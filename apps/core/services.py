@@ -41,6 +41,42 @@ def outbox_publish(event: DomainEvent) -> OutboxEvent:
     return row
 
 
+def outbox_publish_many(events: list[DomainEvent]) -> list[OutboxEvent]:
+    """Write many events in one statement of the caller's transaction (an import of a page of
+    orders); after commit, one relay task per organization asks a worker to relay them."""
+    if not events:
+        return []
+    actor_id, request_id = current_user_id(), request_id_var.get() or ""
+    rows = OutboxEvent.objects.bulk_create(
+        OutboxEvent(
+            organization_id=event.organization_id,
+            event_type=event.event_type,
+            aggregate_type=event.aggregate_type,
+            aggregate_id=event.aggregate_id(),
+            payload=event.payload(),
+            actor_id=actor_id,
+            request_id=request_id,
+        )
+        for event in events
+    )
+    by_organization: dict[str | None, list[str]] = {}
+    for row in rows:
+        key = str(row.organization_id) if row.organization_id else None
+        by_organization.setdefault(key, []).append(str(row.id))
+
+    def enqueue_relays():
+        from apps.core.tasks import outbox_relay
+
+        for organization_id, event_ids in by_organization.items():
+            try:
+                outbox_relay.delay(organization_id=organization_id, event_ids=event_ids)
+            except Exception:  # the beat safety net relays them later; the events are safe in PostgreSQL
+                logger.warning("outbox.enqueue_failed", extra={"events": len(event_ids)})
+
+    transaction.on_commit(enqueue_relays)
+    return rows
+
+
 def _deliver_one(event) -> str | None:
     """Run every handler of the event; the first failure, described, or None."""
     for handler_name, handler in handlers_for(event.event_type):
@@ -116,6 +152,25 @@ def sequence_next(*, organization_id: UUID, name: str, year: int) -> int:
     sequence.last_value += 1
     sequence.save(update_fields=["last_value"])
     return sequence.last_value
+
+
+def sequence_take(*, organization_id: UUID, name: str, year: int, count: int) -> range:
+    """The organization's next `count` values of its counter `name` for `year`, in one locked
+    update (the same lock as `sequence_next`): a page of imported orders numbers itself at once."""
+    sequence, _ = NumberSequence.objects.select_for_update().get_or_create(
+        organization_id=organization_id, name=name, year=year
+    )
+    first = sequence.last_value + 1
+    sequence.last_value += count
+    sequence.save(update_fields=["last_value"])
+    return range(first, sequence.last_value + 1)
+
+
+def numbers_take(*, organization_id: UUID, name: str, prefix: str, count: int) -> list[str]:
+    """`count` consecutive numbers PREFIX-YYYY-NNNNNN (see `number_next`)."""
+    year = timezone.now().year
+    values = sequence_take(organization_id=organization_id, name=name, year=year, count=count)
+    return [f"{prefix}-{year}-{value:06d}" for value in values]
 
 
 def number_next(*, organization_id: UUID, name: str, prefix: str) -> str:

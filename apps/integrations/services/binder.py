@@ -27,16 +27,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.errors import DomainError
-from apps.core.services import outbox_publish
+from apps.core.services import outbox_publish, outbox_publish_many
 from apps.integrations import events
 from apps.integrations.adapters.base import MalformedOrder, NormalizedOrder, PlatformAdapter
 from apps.integrations.models import DuplicateFlag, PlatformConfiguration, PlatformOrderLink, QuarantinedOrder
-from apps.integrations.services.billing import billing_follow_order
+from apps.integrations.services.billing import billing_follow_order, billing_for_new_orders
 from apps.orders.services import (
     ItemInput,
     PlatformOrderInput,
-    platform_order_create,
+    platform_order_check,
     platform_order_update,
+    platform_orders_create,
 )
 
 PENDING = "pending"
@@ -106,10 +107,6 @@ def _items(order: NormalizedOrder) -> list[ItemInput]:
     ]
 
 
-def _reason(configuration: PlatformConfiguration, order: NormalizedOrder) -> str:
-    return f"{configuration.get_platform_display()} status {order.platform_status}"
-
-
 def _quarantine(configuration: PlatformConfiguration, *, external_id: str, reason: str, raw: Mapping, now) -> None:
     row, created = QuarantinedOrder.objects.get_or_create(
         configuration=configuration,
@@ -128,20 +125,18 @@ def _quarantine(configuration: PlatformConfiguration, *, external_id: str, reaso
         row.save(update_fields=["reason", "raw_payload", "last_seen_at", "released_at", "times_seen"])
 
 
-def _event(cls, configuration: PlatformConfiguration, link: PlatformOrderLink, status: str, **extra) -> None:
-    outbox_publish(
-        cls(
-            organization_id=configuration.organization_id,
-            order_id=str(link.order_id),
-            number=link.order_number,
-            platform=configuration.platform,
-            shop_id=configuration.shop_id,
-            external_id=link.external_id,
-            configuration_id=str(configuration.id),
-            status=status,
-            platform_status=link.platform_status,
-            **extra,
-        )
+def _event(cls, configuration: PlatformConfiguration, link: PlatformOrderLink, status: str, **extra):
+    return cls(
+        organization_id=configuration.organization_id,
+        order_id=str(link.order_id),
+        number=link.order_number,
+        platform=configuration.platform,
+        shop_id=configuration.shop_id,
+        external_id=link.external_id,
+        configuration_id=str(configuration.id),
+        status=status,
+        platform_status=link.platform_status,
+        **extra,
     )
 
 
@@ -180,7 +175,8 @@ def orders_apply(
             configuration=configuration, external_id__in=list(latest), released_at__isnull=True
         ).values_list("external_id", flat=True)
     )
-    created_links = []
+    new: list[tuple[NormalizedOrder, PlatformOrderInput, str]] = []
+    applied_ids = []
     for external_id, order in latest.items():
         link = links.get(external_id)
         content_hash = order.content_hash()
@@ -188,66 +184,86 @@ def orders_apply(
             result.unchanged += 1
             continue
         try:
+            if link is None:
+                order_input = _input(configuration, order)
+                platform_order_check(order_input)
+                new.append((order, order_input, content_hash))
+                continue
             with transaction.atomic():
-                if link is None:
-                    link = _create(configuration, order, content_hash=content_hash, now=now)
-                    created_links.append((link, order))
-                    result.created += 1
-                else:
-                    _update(configuration, link, order, content_hash=content_hash, now=now)
-                    result.updated += 1
+                _update(configuration, link, order, content_hash=content_hash, now=now)
         except DomainError as error:  # amounts that do not fit the currency, for one
             _quarantine(configuration, external_id=external_id, reason=error.message, raw=order.raw, now=now)
             result.quarantined += 1
             continue
+        result.updated += 1
+        applied_ids.append(external_id)
         result.order_ids.append(str(link.order_id))
-        if external_id in quarantined:
-            QuarantinedOrder.objects.filter(configuration=configuration, external_id=external_id).update(
-                released_at=now
-            )
-    if created_links:
-        _flag_duplicates(configuration, created_links)
+    if new:
+        created = _create(configuration, new, now=now)
+        result.created += len(created)
+        applied_ids.extend(link.external_id for link in created)
+        result.order_ids.extend(str(link.order_id) for link in created)
+        _flag_duplicates(configuration, [(link, order) for link, (order, _, _) in zip(created, new, strict=True)])
+    released = quarantined.intersection(applied_ids)
+    if released:
+        QuarantinedOrder.objects.filter(configuration=configuration, external_id__in=released).update(released_at=now)
     return result
 
 
-def _create(
-    configuration: PlatformConfiguration, order: NormalizedOrder, *, content_hash: str, now
-) -> PlatformOrderLink:
-    created = platform_order_create(
-        order_input=PlatformOrderInput(
-            organization_id=configuration.organization_id,
-            currency=order.currency,
-            items=_items(order),
-            total_amount=order.total_amount,
-            status=order.status or PENDING,
-            shipping_address=dict(order.shipping_address),
-            metadata=_order_metadata(configuration, order),
-        ),
-        reason=_reason(configuration, order),
-    )
-    link = PlatformOrderLink.objects.create(
+def _input(configuration: PlatformConfiguration, order: NormalizedOrder) -> PlatformOrderInput:
+    return PlatformOrderInput(
         organization_id=configuration.organization_id,
-        configuration=configuration,
-        platform=configuration.platform,
-        shop_id=configuration.shop_id,
-        external_id=order.external_id,
-        order_id=created.id,
-        order_number=created.number,
-        platform_status=order.platform_status,
-        mapped_status=order.status,
-        platform_created_at=order.created_at,
-        platform_updated_at=order.updated_at,
         currency=order.currency,
+        items=_items(order),
         total_amount=order.total_amount,
-        is_paid=order.is_paid,
-        customer_key=customer_key(order),
-        items_key=items_key(order),
-        content_hash=content_hash,
-        raw_payload=dict(order.raw),
+        status=order.status or PENDING,
+        shipping_address=dict(order.shipping_address),
+        metadata=_order_metadata(configuration, order),
     )
-    billing_follow_order(link, status=created.status, was_paid=False, now=now)
-    _event(events.PlatformOrderImported, configuration, link, created.status)
-    return link
+
+
+def _create(
+    configuration: PlatformConfiguration, new: list[tuple[NormalizedOrder, PlatformOrderInput, str]], *, now
+) -> list[PlatformOrderLink]:
+    """The page's new orders at once: orders (with their history, audit and order.created), links,
+    billing records and platform_order.imported, each in one statement or a few."""
+    orders = platform_orders_create(
+        order_inputs=[order_input for _, order_input, _ in new],
+        reason=f"Imported from {configuration.get_platform_display()}",
+    )
+    links = PlatformOrderLink.objects.bulk_create(
+        PlatformOrderLink(
+            organization_id=configuration.organization_id,
+            configuration=configuration,
+            platform=configuration.platform,
+            shop_id=configuration.shop_id,
+            external_id=order.external_id,
+            order_id=created.id,
+            order_number=created.number,
+            platform_status=order.platform_status,
+            mapped_status=order.status,
+            platform_created_at=order.created_at,
+            platform_updated_at=order.updated_at,
+            currency=order.currency,
+            total_amount=order.total_amount,
+            is_paid=order.is_paid,
+            customer_key=customer_key(order),
+            items_key=items_key(order),
+            content_hash=content_hash,
+            raw_payload=dict(order.raw),
+            imported_at=now,
+            changed_at=now,
+        )
+        for created, (order, _, content_hash) in zip(orders, new, strict=True)
+    )
+    billing_for_new_orders(links, statuses=[created.status for created in orders], now=now)
+    outbox_publish_many(
+        [
+            _event(events.PlatformOrderImported, configuration, link, created.status)
+            for link, created in zip(links, orders, strict=True)
+        ]
+    )
+    return links
 
 
 def _update(
@@ -257,7 +273,7 @@ def _update(
         order_id=link.order_id,
         organization_id=configuration.organization_id,
         status=order.status,
-        reason=_reason(configuration, order),
+        reason=f"{configuration.get_platform_display()} status {order.platform_status}",
         shipping_address=dict(order.shipping_address),
         metadata=_order_metadata(configuration, order),
         items=_items(order),
@@ -277,9 +293,8 @@ def _update(
     link.raw_payload = dict(order.raw)
     link.changed_at = now
     link.save()
-    status = order.status or ""
-    billing_follow_order(link, status=status, was_paid=was_paid, now=now)
-    _event(events.PlatformOrderUpdated, configuration, link, status, changed=sorted(set(changed)))
+    billing_follow_order(link, status=order.status, was_paid=was_paid, now=now)
+    outbox_publish(_event(events.PlatformOrderUpdated, configuration, link, order.status, changed=sorted(set(changed))))
 
 
 def _flag_duplicates(

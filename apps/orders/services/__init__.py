@@ -17,8 +17,9 @@ from apps.orders.services.orders import (
 from apps.orders.services.packages import package_change_status
 from apps.orders.services.platform import (
     PlatformOrderInput,
-    platform_order_create,
+    platform_order_check,
     platform_order_update,
+    platform_orders_create,
     platform_status_follows,
 )
 from apps.orders.services.purchases import (
@@ -64,8 +65,9 @@ __all__ = [
     "order_record_purchase",
     "order_set_payment_status",
     "package_change_status",
-    "platform_order_create",
+    "platform_order_check",
     "platform_order_update",
+    "platform_orders_create",
     "platform_status_follows",
     "return_change_status",
     "return_request",

@@ -63,10 +63,6 @@ class OrderInput:
     purchase_agent_id: UUID | None = None
     external_tracking_number: str = ""
     declared_value: Decimal | None = None
-    # A platform order (apps/integrations): its status and total as the platform gives them
-    # (the total counts shipping and discounts the items do not).
-    status: str | None = None
-    total_amount: Decimal | None = None
 
 
 def _prefix(order_input: OrderInput) -> str:
@@ -111,13 +107,7 @@ def order_create(*, actor: Actor, order_input: OrderInput, note: str = "") -> Or
             "Another order already expects a parcel with this tracking number.",
             details={"tracking_number": ["Already used by another order."]},
         )
-    if (order_input.status is not None or order_input.total_amount is not None) and (
-        order_input.kind != OrderKind.PLATFORM
-    ):
-        raise ValueError("Only a platform order starts in the status and with the total it is given.")
-    total = order_input.total_amount
-    if total is None:
-        total = sum((item.unit_price * item.quantity for item in order_input.items), Decimal(0))
+    total = sum((item.unit_price * item.quantity for item in order_input.items), Decimal(0))
     names = organization_names(
         organization_ids=[order_input.client_organization_id, order_input.supplier_organization_id]
     )
@@ -128,7 +118,7 @@ def order_create(*, actor: Actor, order_input: OrderInput, note: str = "") -> Or
             organization_id=order_input.client_organization_id, name="order", prefix=_prefix(order_input)
         ),
         kind=order_input.kind,
-        status=order_input.status or FIRST_STATUS.get(order_input.kind, OrderStatus.DRAFT),
+        status=FIRST_STATUS.get(order_input.kind, OrderStatus.DRAFT),
         client_organization_id=order_input.client_organization_id,
         supplier_organization_id=order_input.supplier_organization_id,
         customer_id=order_input.customer_id,

@@ -16,12 +16,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.actors import Actor
+from apps.core.audit import audit_record_many
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.lifecycle import Transitions
 from apps.core.money import require_minor_units, round_money
-from apps.orders.models import Order, OrderItem, OrderKind
+from apps.core.services import numbers_take, outbox_publish_many
+from apps.orders import events
+from apps.orders.models import Order, OrderItem, OrderKind, OrderStatusChange
 from apps.orders.models import OrderStatus as S
-from apps.orders.services.orders import ItemInput, OrderInput, order_create, order_move
+from apps.orders.services.orders import ItemInput, order_move
+from apps.tenancy.selectors import organization_names
+
+PREFIX = "PL"  # the order numbers' prefix of the platform kind, as order_create gives it
 
 _FORWARD = (S.PENDING, S.CONFIRMED, S.IN_TRANSIT, S.DELIVERED, S.COMPLETED)
 # Forward to any later status; cancelled until the goods move (the platform cancelling a shipped
@@ -56,29 +62,102 @@ def platform_status_follows(current: str, target: str) -> bool:
     return target != current and target in PLATFORM_FOLLOW.table.get(current, {})
 
 
-@transaction.atomic
-def platform_order_create(*, order_input: PlatformOrderInput, reason: str) -> Order:
-    """A platform order of the organization (its client and supplier side both: the buyer is the
-    platform's customer, not an organization of ours), in the platform's status, created by the
-    system. 400 (ValidationFailed) when its amounts do not fit its currency."""
+def platform_order_check(order_input: PlatformOrderInput) -> None:
+    """400 (ValidationFailed) when the order cannot be made as it is: no items, a quantity below 1,
+    a negative price, amounts that do not fit the currency (JPY has no cents)."""
     if order_input.status not in (*_FORWARD, S.CANCELLED):
-        raise ValueError(f"A platform order starts in a status of {_FORWARD} or cancelled, not {order_input.status!r}")
-    require_minor_units(order_input.total_amount, order_input.currency, field="total_amount")
-    return order_create(
-        actor=Actor.system(organization_id=order_input.organization_id),
-        order_input=OrderInput(
+        raise ValidationFailed(
+            f"A platform order cannot start {order_input.status!r}.", details={"status": ["Invalid."]}
+        )
+    if not order_input.items:
+        raise ValidationFailed("An order needs at least one item.", details={"items": ["At least one item."]})
+    currency = order_input.currency.upper()
+    for item in order_input.items:
+        if item.quantity < 1 or item.unit_price < 0:
+            raise ValidationFailed(
+                "Item quantities are whole numbers from 1 and prices are not negative.",
+                details={"items": [f"{item.name}: quantity {item.quantity}, price {item.unit_price}."]},
+            )
+        require_minor_units(item.unit_price, currency, field="items")
+    require_minor_units(order_input.total_amount, currency, field="total_amount")
+
+
+@transaction.atomic
+def platform_orders_create(*, order_inputs: list[PlatformOrderInput], reason: str) -> list[Order]:
+    """Platform orders of one organization (each its client and supplier side both: the buyer is
+    the platform's customer, not an organization of ours), each in the platform's status, made by
+    the system: with their items, first history row, audit row and order.created, the same as
+    `order_create` writes, in a few statements for the whole list (an import reads pages of
+    hundreds). Each input must pass `platform_order_check` (checked again here)."""
+    if not order_inputs:
+        return []
+    organization_ids = {order_input.organization_id for order_input in order_inputs}
+    if len(organization_ids) != 1:
+        raise ValueError("One organization's orders at a time.")
+    organization_id = organization_ids.pop()
+    for order_input in order_inputs:
+        platform_order_check(order_input)
+    name = organization_names(organization_ids=[organization_id])[organization_id]
+    numbers = numbers_take(organization_id=organization_id, name="order", prefix=PREFIX, count=len(order_inputs))
+    now = timezone.now()
+    parties = {"client_organization_id": organization_id, "supplier_organization_id": organization_id}
+    orders = Order.objects.bulk_create(
+        Order(
+            number=number,
             kind=OrderKind.PLATFORM,
-            client_organization_id=order_input.organization_id,
-            supplier_organization_id=order_input.organization_id,
-            currency=order_input.currency,
-            items=order_input.items,
-            shipping_address=order_input.shipping_address,
-            metadata=order_input.metadata,
             status=order_input.status,
-            total_amount=order_input.total_amount,
-        ),
-        note=reason,
+            client_organization_name=name,
+            supplier_organization_name=name,
+            shipping_address=order_input.shipping_address,
+            currency=order_input.currency.upper(),
+            total_amount=round_money(order_input.total_amount, order_input.currency.upper()),
+            metadata=order_input.metadata,
+            status_changed_at=now,
+            **parties,
+        )
+        for number, order_input in zip(numbers, order_inputs, strict=True)
     )
+    OrderItem.objects.bulk_create(
+        OrderItem(
+            order=order,
+            sku=item.sku,
+            name=item.name,
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+            currency=order.currency,
+            **parties,
+        )
+        for order, order_input in zip(orders, order_inputs, strict=True)
+        for item in order_input.items
+    )
+    OrderStatusChange.objects.bulk_create(
+        OrderStatusChange(order=order, from_status="", to_status=order.status, reason=reason, **parties)
+        for order in orders
+    )
+    audit_record_many(
+        action="order.created",
+        resource_type="order",
+        entries=[
+            (order.id, {"number": order.number, "kind": order.kind, "total": str(order.total_amount)})
+            for order in orders
+        ],
+        organization_id=organization_id,
+    )
+    party_ids = [str(organization_id)]
+    outbox_publish_many(
+        [
+            events.OrderCreated(
+                organization_id=organization_id,
+                order_id=str(order.id),
+                number=order.number,
+                kind=order.kind,
+                party_organization_ids=party_ids,
+                status=order.status,
+            )
+            for order in orders
+        ]
+    )
+    return orders
 
 
 @transaction.atomic
