@@ -111,7 +111,7 @@ def _bucket(state: PlatformState, shop: Shop) -> int:
         level, at = getattr(shop, "_bucket", (0.0, now))
         level = max(0.0, level - (now - at) * LEAK_PER_SECOND) + 1
         shop._bucket = (level, now)
-        return int(round(level))
+        return round(level)
 
 
 def handle(state: PlatformState, request) -> Answer:
@@ -225,7 +225,8 @@ def _fulfil(state: PlatformState, shop: Shop, request, headers: dict) -> Answer:
         shop.fulfilments.append(
             {"order_id": order.order_id, "tracking_number": order.tracking_number, "carrier": order.carrier}
         )
-    return Answer(201, {"fulfillment": {"id": int(time.time()), "order_id": int(order.order_id), "status": "success"}}, headers)
+    fulfillment_answer = {"id": int(time.time()), "order_id": int(order.order_id), "status": "success"}
+    return Answer(201, {"fulfillment": fulfillment_answer}, headers)
 
 
 def webhook(shop: Shop, order: Order, topic: str, url: str) -> tuple[dict, bytes]:
