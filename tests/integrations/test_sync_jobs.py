@@ -92,3 +92,24 @@ def test_shipping_a_platform_order_pushes_the_fulfilment_through_the_outbox(
     with tenant_scope(organization.id):
         assert Order.objects.get().status == "in_transit"
         assert StatusPush.objects.count() == 1
+
+
+def test_a_shop_of_an_organization_with_integrations_off_is_not_synced(committed, platform_sandbox, seller):
+    from apps.tenancy.models import OrganizationFeature
+
+    configuration = connect(seller, make_shop(platform_sandbox, count=2))
+    with system_scope(reason="test"):
+        OrganizationFeature.objects.filter(organization=seller[0], name="platform_integrations").update(
+            is_enabled=False
+        )
+    from django.core.cache import cache
+
+    cache.clear()  # feature states are cached per organization
+    assert (
+        services.configuration_sync(
+            configuration_id=configuration.id, organization_id=configuration.organization_id, trigger="MANUAL"
+        )
+        is None
+    )
+    with system_scope(reason="test"):
+        assert not SyncRun.objects.exists()

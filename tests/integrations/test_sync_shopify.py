@@ -3,6 +3,7 @@ a second changes nothing, an update is picked up, failures back off and open the
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -51,11 +52,15 @@ def sync(configuration, **kwargs):
     )
 
 
-def test_a_first_sync_imports_every_order_once_and_a_second_changes_nothing(committed, platform_sandbox, seller):
+def test_a_first_sync_imports_every_order_once_and_a_second_changes_nothing(
+    committed, platform_sandbox, seller, caplog
+):
     shop = shopify_shop(platform_sandbox, count=300)  # two pages of 250
     configuration = connect(seller, shop)
-    run = sync(configuration)
+    with caplog.at_level(logging.INFO, logger="apps.integrations"):  # as production logs
+        run = sync(configuration)
     assert run.status == SyncStatus.SUCCEEDED, run.error
+    assert "integrations.sync_succeeded" in [record.msg for record in caplog.records]
     organization = seller[0]
     with tenant_scope(organization.id):
         run.refresh_from_db()

@@ -43,6 +43,9 @@ from apps.integrations.adapters.base import (
 from apps.integrations.credentials import credentials_open, credentials_seal
 from apps.integrations.models import Health, PlatformConfiguration, SyncRun, SyncStatus, SyncTrigger
 from apps.integrations.services.binder import ApplyResult, orders_apply
+from apps.tenancy.selectors import feature_is_active
+
+FEATURE = "platform_integrations"
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +178,8 @@ def configuration_sync(
     Call it outside a transaction: each step opens the organization's scope."""
     now = now or timezone.now()
     with tenant_scope(organization_id):
+        if not feature_is_active(organization_id=organization_id, name=FEATURE):
+            return None  # switched off: the shop stays connected and is not synced
         claim = _claim(configuration_id, trigger=trigger, now=now, full=full)
         if claim is None:
             return None
@@ -222,7 +227,7 @@ def _succeeded(claim: Claim, *, retries: int) -> SyncRun:
     run.save(update_fields=["status", "finished_at", "retries"])
     logger.info(
         "integrations.sync_succeeded",
-        extra={"configuration_id": str(configuration.id), "fetched": run.fetched, "created": run.created},
+        extra={"configuration_id": str(configuration.id), "fetched": run.fetched, "orders_created": run.created},
     )
     return run
 

@@ -22,6 +22,7 @@ from apps.core.errors import DomainError, ErrorCode, NotFound
 from apps.integrations.adapters import adapter_class
 from apps.integrations.credentials import credentials_open
 from apps.integrations.models import Platform, PlatformConfiguration, WebhookReceipt
+from apps.tenancy.selectors import feature_is_active
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,11 @@ def webhook_receive(*, platform: str, headers: Mapping[str, str], body: bytes, r
             receipt = WebhookReceipt.objects.get(configuration_id=configuration_id, dedupe_key=notice.dedupe_key[:128])
             logger.info("integrations.webhook_duplicate", extra={"platform": platform, "receipt_id": str(receipt.id)})
             return WebhookOutcome(receipt_id=receipt.id, duplicate=True, external_order_id=receipt.external_order_id)
-        if notice.external_order_id and configuration.is_active:
+        if (
+            notice.external_order_id
+            and configuration.is_active
+            and feature_is_active(organization_id=organization_id, name="platform_integrations")
+        ):
             receipt_text, organization_text = str(receipt.id), str(organization_id)
 
             def enqueue():
