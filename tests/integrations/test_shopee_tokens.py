@@ -132,10 +132,6 @@ def test_shopee_refusing_the_shipment_leaves_the_push_failed_with_the_reason(com
 
 def test_credentials_never_reach_logs_errors_or_the_sync_log(committed, platform_sandbox, seller, caplog):
     caplog.set_level(logging.DEBUG)
-    # apps.integrations.services.sync logs its success with extra={"created": ...}, a name LogRecord
-    # reserves: at INFO that raises KeyError and rolls the run's success back (reported to the lead).
-    # Its logger stays at WARNING here so the rest can be read at DEBUG.
-    caplog.set_level(logging.WARNING, logger="apps.integrations.services.sync")
     shop = add_shop(platform_sandbox, count=4)
     secrets_seen = {shop.credentials[name] for name in ("partner_key", "access_token", "refresh_token")}
     configuration = connect(seller, shop)
