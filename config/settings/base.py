@@ -881,6 +881,9 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # Its DEBUG lines carry request URLs, and some platforms (Shopee, Lazada) take the shop's
+        # access token in the query string: never logged, whatever the handlers do.
+        "urllib3": {"level": "WARNING"},
         # uvicorn's loggers through our handler (JSON, URL secrets redacted), however uvicorn
         # was started: listing them replaces the handlers its own logging set-up gave them.
         "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
