@@ -16,9 +16,15 @@ from apps.integrations.services import pushes, sync, webhooks
 
 
 @shared_task(base=TenantTask, atomic=False)
-def integrations_sync_configuration(*, configuration_id: str, organization_id: str, trigger: str = "SCHEDULE") -> str:
+def integrations_sync_configuration(
+    *, configuration_id: str, organization_id: str, trigger: str = "SCHEDULE", full: bool = False
+) -> str:
+    """One run of a shop's sync; `full`: the whole INITIAL_LOOKBACK again (the back-office's "Full re-sync")."""
     run = sync.configuration_sync(
-        configuration_id=UUID(configuration_id), organization_id=UUID(organization_id), trigger=SyncTrigger(trigger)
+        configuration_id=UUID(configuration_id),
+        organization_id=UUID(organization_id),
+        trigger=SyncTrigger(trigger),
+        full=full,
     )
     return "skipped" if run is None else run.status
 

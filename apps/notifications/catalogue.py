@@ -464,6 +464,28 @@ TYPES: tuple[NotificationType, ...] = (
         sample={"endpoint_id": "e1", "url": "https://example.com/hooks", "reason": "failing", "failures": 20},
     ),
     NotificationType(
+        key="integration.sync_paused",
+        label="A shop's sync paused after failing",
+        category="integrations",
+        # Only when the circuit breaker paused the shop: a single failed run is in the sync log,
+        # and the next run may well succeed.
+        events=("sync.failed",),
+        recipients=Members(ORGANIZATION, ADMINS),
+        default_channels=frozenset({"in_app", "email"}),
+        when=lambda payload: bool(payload.get("paused")),
+        sample={
+            "configuration_id": "3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b",
+            "platform": "shopify",
+            "shop_id": "nusantara-goods.myshopify.com",
+            "shop_name": "Nusantara Goods",
+            "run_id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+            "error_code": "PLATFORM_UNAVAILABLE",
+            "error": "The platform answered 503.",
+            "consecutive_failures": 5,
+            "paused": True,
+        },
+    ),
+    NotificationType(
         key="security.sign_in",
         label="New sign-in to your account",
         category="security",

@@ -276,6 +276,16 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "Мы перестали отправлять события на {{ url }} после {{ failures }} неудачных попыток ({{ reason }}). Исправьте и включите снова.",
         ),
     },
+    "integration.sync_paused": {
+        "en": (
+            "Shop {{ shop_name }} paused after {{ consecutive_failures }} failed syncs: {{ error_code }}",
+            "Manifest stopped syncing {{ shop_name }} ({{ platform|words }}, {{ shop_id }}) after {{ consecutive_failures }} failed syncs in a row: {{ error_code }}. {{ error }} One more run is tried after a pause; once the cause is fixed (the platform back, new credentials), use Sync now in the back-office to resume at once.",
+        ),
+        "ru": (
+            "Магазин {{ shop_name }} приостановлен после {{ consecutive_failures }} неудачных синхронизаций: {{ error_code }}",
+            "Manifest перестал синхронизировать {{ shop_name }} ({{ platform|words }}, {{ shop_id }}) после {{ consecutive_failures }} неудачных синхронизаций подряд: {{ error_code }}. {{ error }} После паузы будет ещё одна попытка; когда причина устранена (платформа снова доступна, новые ключи доступа), нажмите «Синхронизировать сейчас» в бэк-офисе, чтобы возобновить сразу.",
+        ),
+    },
     "security.sign_in": {
         "en": (
             "New sign-in to your account",

@@ -726,6 +726,14 @@ SPECTACULAR_SETTINGS = {
         "PointCategoryEnum": "apps.points.models.Category",
         "ReferralStatusEnum": "apps.points.models.ReferralStatus",
         "ReferralSourceEnum": "apps.points.models.ReferralSource",
+        "IntegrationPlatformEnum": "apps.integrations.models.Platform",
+        "IntegrationHealthEnum": "apps.integrations.models.Health",
+        "SyncRunTriggerEnum": "apps.integrations.models.SyncTrigger",
+        "SyncRunStatusEnum": "apps.integrations.models.SyncStatus",
+        "DuplicateFlagStatusEnum": "apps.integrations.models.DuplicateStatus",
+        "BillingRecordKindEnum": "apps.integrations.models.BillingKind",
+        "BillingRecordStatusEnum": "apps.integrations.models.BillingStatus",
+        "StatusPushStateEnum": "apps.integrations.models.PushState",
     },
 }
 
