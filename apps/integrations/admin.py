@@ -18,11 +18,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
-from apps.core.audit import audit_record
 from apps.core.errors import DomainError
 from apps.integrations import (
     admin_records,  # noqa: F401 - registers the sync log's, quarantine's, billing's, pushes' and duplicates' pages
@@ -31,7 +29,7 @@ from apps.integrations import (
 )
 from apps.integrations.adapters import adapter_class
 from apps.integrations.admin_common import IntegrationsSwitchedOn, changelist_link
-from apps.integrations.models import Platform, PlatformConfiguration, SyncTrigger
+from apps.integrations.models import Platform, PlatformConfiguration
 from apps.tenancy.admin_site import (
     OrganizationScopedAdmin,
     ServiceErrorsAsMessages,
@@ -292,7 +290,13 @@ class PlatformConfigurationAdmin(IntegrationsSwitchedOn, ServiceErrorsAsMessages
         permissions=["sync"],
     )
     def full_resync(self, request, queryset):
-        done = self._each(request, queryset, lambda row: full_resync_request(request, row))
+        done = self._each(
+            request,
+            queryset,
+            lambda row: services.configuration_sync_now(
+                actor=admin_actor(request, organization_id=row.organization_id), configuration_id=row.pk, full=True
+            ),
+        )
         if done:
             self.message_user(request, f"Full re-sync queued for {done} shop(s): see the sync log.", messages.SUCCESS)
 
@@ -307,29 +311,3 @@ class PlatformConfigurationAdmin(IntegrationsSwitchedOn, ServiceErrorsAsMessages
             else:
                 done += 1
         return done
-
-
-def full_resync_request(request, configuration: PlatformConfiguration) -> None:
-    """Queue a full run of the shop after commit (the sync task with full=True), audited as a sync
-    request. The run itself claims the shop's lease: one already running makes it skip."""
-    from apps.integrations import tasks
-
-    if not configuration.is_active:
-        raise DomainError("The shop is deactivated: activate it first.")
-    configuration_id, organization_id = str(configuration.pk), str(configuration.organization_id)
-    transaction.on_commit(
-        lambda: tasks.integrations_sync_configuration.delay(
-            configuration_id=configuration_id,
-            organization_id=organization_id,
-            trigger=SyncTrigger.MANUAL.value,
-            full=True,
-        )
-    )
-    audit_record(
-        action="integration.sync_requested",
-        resource_type="platform_configuration",
-        resource_id=configuration.pk,
-        new_values={"full": True},
-        organization_id=configuration.organization_id,
-        actor=admin_actor(request, organization_id=configuration.organization_id),
-    )

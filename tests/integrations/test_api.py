@@ -127,11 +127,6 @@ def test_a_shop_the_platform_does_not_know_is_400_on_the_credentials(api, seller
     assert configurations_of(organization) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Shopify's 401 is PlatformAuthExpired, which configuration_connect's _validated answers 503 "
-    "(only PlatformRejected is a refusal): the lead's services/configurations.py to fix",
-)
 def test_credentials_the_platform_refuses_are_400_and_never_echoed(api, seller, platform_sandbox):
     organization, admin, _ = seller
     shop = shopify_shop(platform_sandbox)

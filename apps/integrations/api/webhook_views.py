@@ -16,7 +16,7 @@ from apps.integrations.models import Platform
 PLATFORM_ALIASES = {**{value: value for value in Platform.values}, "tiktok": Platform.TIKTOK_SHOP}
 
 
-class WebhookOutput(serializers.Serializer):
+class PlatformWebhookOutput(serializers.Serializer):
     received = serializers.BooleanField()
     duplicate = serializers.BooleanField()
 
@@ -29,7 +29,7 @@ class PlatformWebhookView(APIView):
     @extend_schema(
         request={"application/json": {"type": "object"}},
         responses={
-            200: WebhookOutput,
+            200: PlatformWebhookOutput,
             401: OpenApiResponse(description="AUTH_TOKEN_INVALID: unknown shop or bad signature (logged)"),
             404: OpenApiResponse(description="NOT_FOUND: unknown platform"),
         },
@@ -43,4 +43,4 @@ class PlatformWebhookView(APIView):
             body=request._request.body,
             remote=request.META.get("REMOTE_ADDR", ""),
         )
-        return Response(WebhookOutput({"received": True, "duplicate": outcome.duplicate}).data)
+        return Response(PlatformWebhookOutput({"received": True, "duplicate": outcome.duplicate}).data)

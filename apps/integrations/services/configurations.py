@@ -15,7 +15,7 @@ from apps.core.audit import audit_record
 from apps.core.context import system_scope
 from apps.core.errors import DomainError, ErrorCode, NotFound, ValidationFailed
 from apps.integrations.adapters import adapter_class, adapter_for
-from apps.integrations.adapters.base import PlatformError, PlatformRejected, RefreshedCredentials
+from apps.integrations.adapters.base import PlatformAuthExpired, PlatformError, PlatformRejected, RefreshedCredentials
 from apps.integrations.credentials import credentials_open, credentials_rotate, credentials_seal
 from apps.integrations.models import Health, Platform, PlatformConfiguration
 
@@ -70,7 +70,7 @@ def _validated(platform: str, shop_id: str, credentials: dict) -> tuple[dict, ob
             adapter.credentials = dict(refreshed.credentials)
             expires_at = refreshed.access_token_expires_at
         adapter.validate_credentials()
-    except PlatformRejected as error:
+    except (PlatformRejected, PlatformAuthExpired) as error:
         raise CredentialsRejected(
             f"{Platform(platform).label} refused the credentials.",
             details={"credentials": [str(error)[:200]]},
@@ -203,9 +203,10 @@ def configuration_update(
 
 
 @transaction.atomic
-def configuration_sync_now(*, actor: Actor, configuration_id: UUID) -> PlatformConfiguration:
+def configuration_sync_now(*, actor: Actor, configuration_id: UUID, full: bool = False) -> PlatformConfiguration:
     """A manual run, at once (also for a paused shop: a manual run is the admin's trial), on the
-    sync queue after commit. Already running: nothing more (the running one reads to the end)."""
+    sync queue after commit. Already running: nothing more (the running one reads to the end).
+    `full`: read the whole lookback again, not from the watermark."""
     from apps.integrations import tasks
 
     configuration = _get_locked(actor, configuration_id)
@@ -214,13 +215,14 @@ def configuration_sync_now(*, actor: Actor, configuration_id: UUID) -> PlatformC
     configuration_id_text, organization_id_text = str(configuration.id), str(configuration.organization_id)
     transaction.on_commit(
         lambda: tasks.integrations_sync_configuration.delay(
-            configuration_id=configuration_id_text, organization_id=organization_id_text, trigger="MANUAL"
+            configuration_id=configuration_id_text, organization_id=organization_id_text, trigger="MANUAL", full=full
         )
     )
     audit_record(
         action="integration.sync_requested",
         resource_type="platform_configuration",
         resource_id=configuration.id,
+        new_values={"full": full},
         organization_id=actor.organization_id,
         actor=actor,
     )
