@@ -20,7 +20,9 @@ pytestmark = pytest.mark.usefixtures("integration_settings")
 
 
 def synced_shop(platform_sandbox, seller, statuses, count=1):
-    shop = make_shop(platform_sandbox, count=count, generate={"statuses": statuses})
+    shop = make_shop(platform_sandbox, count=count)
+    for index, order in enumerate(shop.orders.values()):  # each status in turn, not drawn: every one present
+        order.status = statuses[index % len(statuses)]
     configuration = connect(seller, shop)
     services.configuration_sync(
         configuration_id=configuration.id, organization_id=configuration.organization_id, trigger="MANUAL"
