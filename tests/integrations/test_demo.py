@@ -6,6 +6,7 @@ points web, worker and beat at it."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -66,8 +67,9 @@ def test_seeding_twice_connects_each_demo_shop_once_for_the_demo_seller(capsys):
 
 @pytest.mark.parametrize("platform", Platform.values)
 def test_a_demo_shop_seeded_while_the_sandbox_is_down_syncs_against_the_demo_sandbox(
-    platform, committed, platform_sandbox, integration_settings
+    platform, committed, platform_sandbox, integration_settings, caplog
 ):
+    caplog.set_level(logging.INFO)  # as `make run` logs: every record is made, its extra fields checked
     # Given the demo seeder's work, done without any platform call
     lines = demo.seed()
     with system_scope(reason="test: the demo shop", audit=False):
