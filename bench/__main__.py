@@ -17,6 +17,7 @@ Scenarios:
   passports     codes issued per second at 16 clients (no duplicate, no gap); the public scan page vs the bare view
   points        points awarded per second at 16 clients to 8 people, every running balance exact afterwards
   matching      service orders matched against 50,000 experts: experts scored per second, p95 of one order
+  platform-sync 100,000 orders synced from the four platform sandboxes: orders/s; a full re-sync changes nothing
 
 Each scenario starts what it needs (embedded PostgreSQL and Redis unless DATABASE_URL /
 REDIS_URL are set), creates a database of its own, seeds it, measures, and removes the
@@ -55,6 +56,10 @@ SCENARIOS = {
     ),
     "points": ("bench.points", "points awarded per second at 16 clients to 8 people, every running balance exact"),
     "matching": ("bench.matching", "service orders matched against 50,000 experts: experts scored/s, p95 of one order"),
+    "platform-sync": (
+        "bench.platform_sync",
+        "orders/s synced from the platform sandboxes (100k orders); a full re-sync adds and changes nothing",
+    ),
 }
 
 

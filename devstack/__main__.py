@@ -1,8 +1,9 @@
 """`python -m devstack run|test|exec`: the two commands of the README, and a helper.
 
 run   set up (services, database role, migrations, demo data), then serve web,
-      worker, beat, the payment and carrier tracking sandboxes, the mail catcher and the
-      SMS and web-push sandboxes until one Ctrl-C stops everything.
+      worker, beat, the payment and carrier tracking sandboxes, the mail catcher, the
+      SMS and web-push sandboxes and the e-commerce platform sandboxes (with demo shops)
+      until one Ctrl-C stops everything.
 test  the same set-up, then pytest with the arguments given after `test`.
 exec  the same environment, then any command (used by bench and by hand).
 """
@@ -50,6 +51,7 @@ PORTS = {
     "CARRIER_SANDBOX_PORT": "8011",
     "SMS_SANDBOX_PORT": "8012",
     "PUSH_SANDBOX_PORT": "8013",
+    "PLATFORM_SANDBOX_PORT": "8014",
     "MAIL_CATCHER_SMTP_PORT": "8025",
     "MAIL_CATCHER_HTTP_PORT": "8026",
 }
@@ -77,6 +79,22 @@ def _notification_environment(ports: dict[str, int]) -> dict[str, str]:
         "WEB_PUSH_VAPID_PUBLIC_KEY": vapid_public_key,
         # The sandbox push service speaks plain http on loopback; real push services are https.
         "WEB_PUSH_ALLOW_HTTP_ENDPOINTS": "true",
+    }
+
+
+def _platform_environment(ports: dict[str, int]) -> dict[str, str]:
+    """What web, worker and beat need to reach the four e-commerce platforms in the platform
+    sandbox (one port, a prefix each: sandboxes/platforms/server.py), and the address the
+    sandbox's webhooks come back to."""
+    sandbox = f"http://127.0.0.1:{ports['PLATFORM_SANDBOX_PORT']}"
+    return {
+        "SHOPIFY_API_URL": f"{sandbox}/shopify/{{shop}}",
+        "SHOPEE_API_URL": f"{sandbox}/shopee",
+        "LAZADA_API_URL": f"{sandbox}/lazada/rest",
+        "LAZADA_AUTH_URL": f"{sandbox}/lazada/auth",
+        "TIKTOK_SHOP_API_URL": f"{sandbox}/tiktok_shop",
+        "TIKTOK_SHOP_AUTH_URL": f"{sandbox}/tiktok_shop/auth",
+        "INTEGRATIONS_WEBHOOK_BASE_URL": f"http://127.0.0.1:{ports['PORT']}",
     }
 
 
@@ -114,7 +132,15 @@ def run() -> int:
         "CARRIER_SANDBOX_API_KEY": os.environ.get("CARRIER_SANDBOX_API_KEY") or _secret("carrier_sandbox_api_key"),
     }
     notifications = _notification_environment(ports)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", **payments, **carriers, **notifications}
+    platforms = _platform_environment(ports)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        **payments,
+        **carriers,
+        **notifications,
+        **platforms,
+    }
     commands = {
         # uvicorn with the project's options: WebSocket pings, no proxy headers (config/server.py).
         "web": [PYTHON, "-m", "config.server", "--host", "127.0.0.1", "--port", str(port)],
@@ -206,6 +232,18 @@ def run() -> int:
             "--port",
             str(ports["PUSH_SANDBOX_PORT"]),
         ],
+        # Shopify, Shopee, Lazada and TikTok Shop with the demo shops the demo seeder connected
+        # (sandboxes/platforms/demo.py): new orders every 20 s.
+        "platform-sandbox": [
+            PYTHON,
+            "-m",
+            "sandboxes.platforms",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ports["PLATFORM_SANDBOX_PORT"]),
+            "--demo",
+        ],
     }
     processes = {
         name: subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True) for name, command in commands.items()
@@ -226,6 +264,8 @@ def run() -> int:
         f"SMTP on 127.0.0.1:{ports['MAIL_CATCHER_SMTP_PORT']})\n"
         f"  SMS        {notifications['SMS_SANDBOX_URL']}/_sandbox/messages (sandbox SMS gateway: every SMS sent)\n"
         f"  Web push   http://127.0.0.1:{ports['PUSH_SANDBOX_PORT']}/_sandbox/messages (sandbox push service)\n"
+        f"  Platforms  http://127.0.0.1:{ports['PLATFORM_SANDBOX_PORT']} (sandbox Shopify, Shopee, Lazada and "
+        "TikTok Shop: a demo shop each, a new order every 20 s)\n"
         f"  Database   {started['postgres']}, Redis {started['redis']}\n"
         f"{banner}\n"
         "Ctrl-C stops the web server, the worker, beat, the sandboxes and the embedded services.\n",

@@ -4,6 +4,7 @@ from apps.integrations.services.binder import ApplyResult, orders_apply
 from apps.integrations.services.configurations import (
     UNSET,
     configuration_connect,
+    configuration_connect_trusted,
     configuration_register_webhooks,
     configuration_sync_now,
     configuration_update,
@@ -20,6 +21,7 @@ __all__ = [
     "ApplyResult",
     "WebhookOutcome",
     "configuration_connect",
+    "configuration_connect_trusted",
     "configuration_register_webhooks",
     "configuration_sync",
     "configuration_sync_now",

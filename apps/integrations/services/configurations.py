@@ -94,12 +94,10 @@ def _interval(value) -> int:
     return value
 
 
-@transaction.atomic
-def configuration_connect(
-    *, actor: Actor, platform: str, shop_id: str, name: str, credentials: dict, sync_interval: int | None = None
-) -> PlatformConfiguration:
-    """Connect a shop: the credentials are checked against the platform, then kept encrypted. The
-    first run is due at once. A shop is connected to one organization only (400 otherwise)."""
+def _connect_checks(*, platform: str, shop_id: str, credentials, sync_interval: int | None) -> tuple[str, int, dict]:
+    """What connecting a shop checks before asking the platform: the platform, the shop's id, the
+    interval, the credentials' fields, and that no organization has the shop yet. The shop's id
+    (stripped), the interval and the credentials (stripped)."""
     if platform not in Platform.values:
         raise ValidationFailed("Unknown platform.", details={"platform": [f"One of {', '.join(Platform.values)}."]})
     shop_id = (shop_id or "").strip()
@@ -111,7 +109,20 @@ def configuration_connect(
         raise ValidationFailed(
             "This shop is already connected.", details={"shop_id": ["Connected to an organization already."]}
         )
-    kept, expires_at = _validated(platform, shop_id, checked)
+    return shop_id, interval, checked
+
+
+def _configuration_create(
+    *,
+    actor: Actor,
+    platform: str,
+    shop_id: str,
+    name: str,
+    credentials: dict,
+    expires_at,
+    interval: int,
+    validated: bool,
+) -> PlatformConfiguration:
     try:
         with transaction.atomic():
             configuration = PlatformConfiguration.objects.create(
@@ -119,7 +130,7 @@ def configuration_connect(
                 platform=platform,
                 shop_id=shop_id,
                 name=(name or "").strip()[:200] or shop_id,
-                credentials_encrypted=credentials_seal(kept),
+                credentials_encrypted=credentials_seal(credentials),
                 access_token_expires_at=expires_at,
                 sync_interval=interval,
                 next_sync_at=timezone.now(),
@@ -129,15 +140,65 @@ def configuration_connect(
         raise ValidationFailed(
             "This shop is already connected.", details={"shop_id": ["Connected to an organization already."]}
         ) from None
+    new_values = {"platform": platform, "shop_id": shop_id, "name": configuration.name}
+    if not validated:
+        new_values["credentials_checked"] = False
     audit_record(
         action="integration.connected",
         resource_type="platform_configuration",
         resource_id=configuration.id,
-        new_values={"platform": platform, "shop_id": shop_id, "name": configuration.name},
+        new_values=new_values,
         organization_id=actor.organization_id,
         actor=actor,
     )
     return configuration
+
+
+@transaction.atomic
+def configuration_connect(
+    *, actor: Actor, platform: str, shop_id: str, name: str, credentials: dict, sync_interval: int | None = None
+) -> PlatformConfiguration:
+    """Connect a shop: the credentials are checked against the platform, then kept encrypted. The
+    first run is due at once. A shop is connected to one organization only (400 otherwise)."""
+    shop_id, interval, checked = _connect_checks(
+        platform=platform, shop_id=shop_id, credentials=credentials, sync_interval=sync_interval
+    )
+    kept, expires_at = _validated(platform, shop_id, checked)
+    return _configuration_create(
+        actor=actor,
+        platform=platform,
+        shop_id=shop_id,
+        name=name,
+        credentials=kept,
+        expires_at=expires_at,
+        interval=interval,
+        validated=True,
+    )
+
+
+@transaction.atomic
+def configuration_connect_trusted(
+    *, actor: Actor, platform: str, shop_id: str, name: str, credentials: dict, sync_interval: int | None = None
+) -> PlatformConfiguration:
+    """Connect a shop WITHOUT asking the platform whether it takes the credentials. For seeding
+    only (the demo data of `make run`, written while the platform sandbox is not running yet):
+    never for credentials a person typed. Every other check of `configuration_connect` holds
+    (platform, shop id, interval, the credentials' fields, one organization per shop). The first
+    run is due at once and is what finds out whether the credentials work; the token's expiry
+    is unknown (None: refreshed when the platform says it expired)."""
+    shop_id, interval, checked = _connect_checks(
+        platform=platform, shop_id=shop_id, credentials=credentials, sync_interval=sync_interval
+    )
+    return _configuration_create(
+        actor=actor,
+        platform=platform,
+        shop_id=shop_id,
+        name=name,
+        credentials=checked,
+        expires_at=None,
+        interval=interval,
+        validated=False,
+    )
 
 
 def _shop_taken(platform: str, shop_id: str) -> bool:

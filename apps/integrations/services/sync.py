@@ -227,7 +227,7 @@ def _succeeded(claim: Claim, *, retries: int) -> SyncRun:
     run.save(update_fields=["status", "finished_at", "retries"])
     logger.info(
         "integrations.sync_succeeded",
-        extra={"configuration_id": str(configuration.id), "fetched": run.fetched, "orders_created": run.created},
+        extra={"configuration_id": str(configuration.id), "fetched": run.fetched, "imported": run.created},
     )
     return run
 
