@@ -60,6 +60,9 @@ def test_a_shop_is_synced_by_one_run_at_a_time(committed, platform_sandbox, sell
         configuration_id=configuration.id, organization_id=configuration.organization_id, trigger="MANUAL", now=later
     )
     assert run is not None and run.status == SyncStatus.SUCCEEDED
+    with system_scope(reason="test"):
+        abandoned = SyncRun.objects.get(pk=claim.run_id)
+    assert (abandoned.status, abandoned.error_code) == (SyncStatus.FAILED, "ABANDONED")
 
 
 def test_shipping_a_platform_order_pushes_the_fulfilment_through_the_outbox(

@@ -90,6 +90,13 @@ def _claim(configuration_id: UUID, *, trigger: str, now: datetime, full: bool) -
         if configuration.watermark and not full
         else now - options["INITIAL_LOOKBACK"]
     )
+    # A run still RUNNING here lost its worker before it finished (its lease ran out): say so in the log.
+    SyncRun.objects.filter(configuration=configuration, status=SyncStatus.RUNNING).update(
+        status=SyncStatus.FAILED,
+        finished_at=now,
+        error_code="ABANDONED",
+        error="The run stopped before it finished (its worker died) and its lease ran out.",
+    )
     run = SyncRun.objects.create(
         organization_id=configuration.organization_id,
         configuration=configuration,
