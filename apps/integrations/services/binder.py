@@ -23,7 +23,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.errors import DomainError
@@ -336,7 +335,3 @@ def _flag_duplicates(
                     )
                 )
     DuplicateFlag.objects.bulk_create(flags, ignore_conflicts=True)
-
-
-def link_of_order(*, organization_id, order_id) -> PlatformOrderLink | None:
-    return PlatformOrderLink.objects.filter(Q(organization_id=organization_id) & Q(order_id=order_id)).first()

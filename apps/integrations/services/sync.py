@@ -111,11 +111,13 @@ def _claim(configuration_id: UUID, *, trigger: str, now: datetime, full: bool) -
     return Claim(configuration_id=configuration.id, run_id=run.id, window_start=window_start, window_end=now)
 
 
-def _adapter(configuration: PlatformConfiguration) -> PlatformAdapter:
+def _adapter(configuration: PlatformConfiguration, *, http=None) -> PlatformAdapter:
+    """The shop's adapter, with its credentials opened for this run only."""
     return adapter_for(
         platform=configuration.platform,
         shop_id=configuration.shop_id,
         credentials=credentials_open(configuration.credentials_encrypted),
+        http=http,
     )
 
 
@@ -193,12 +195,7 @@ def configuration_sync(
         configuration = PlatformConfiguration.objects.get(pk=configuration_id)
     adapter = None
     try:
-        adapter = adapter_for(
-            platform=configuration.platform,
-            shop_id=configuration.shop_id,
-            credentials=credentials_open(configuration.credentials_encrypted),
-            http=http,
-        )
+        adapter = _adapter(configuration, http=http)
         if _needs_refresh(configuration, adapter, now):
             _refresh(organization_id, configuration, adapter)
         try:
@@ -296,12 +293,7 @@ def order_fetch_and_apply(*, configuration_id: UUID, organization_id: UUID, exte
     only says which order to read. Outside a transaction, like a run."""
     with tenant_scope(organization_id):
         configuration = PlatformConfiguration.objects.get(pk=configuration_id)
-    adapter = adapter_for(
-        platform=configuration.platform,
-        shop_id=configuration.shop_id,
-        credentials=credentials_open(configuration.credentials_encrypted),
-        http=http,
-    )
+    adapter = _adapter(configuration, http=http)
     if _needs_refresh(configuration, adapter, timezone.now()):
         _refresh(organization_id, configuration, adapter)
     try:
