@@ -35,12 +35,9 @@ def web_process(**environment: str) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", **environment}
     command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--lifespan", "off", "--log-level", "warning"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # Its output (warnings and errors only) goes where the test's goes: pytest shows it with
+    # a failure, and a server's traceback is often the failure's cause.
+    server = subprocess.Popen([*command, "--lifespan", "off", "--log-level", "warning"], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         up = wait_until(lambda: _answers(f"{base}/health"), timeout=30)

@@ -106,6 +106,9 @@ def _may_subscribe(user_id, organization_id, group: str) -> bool:
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
     organization_id = None
+    # Set once the connection is closed or closing (the client left, or we closed it): nothing
+    # more is sent, and the disconnect that follows still runs the goodbyes.
+    connection_closed = False
 
     async def connect(self):
         self.groups_joined: set[str] = set()
@@ -204,6 +207,36 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         # Pushed straight to the group by a context (apps.core.live_groups.live_message), e.g.
         # a shipment's position: the subscription was checked, the content is sent as it is.
         await self.send_json(message["content"])
+
+    # --- sending to a client that may have gone --------------------------------------------
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        """Send to the client; nothing once the connection is closed or closing.
+
+        ASGI servers raise an OSError for a send on a closed connection (uvicorn's
+        ClientDisconnected, which it then swallows). Raised while a group message or a hook is
+        being handled, it would end the consumer before `disconnect` ran: the socket would stay
+        in its groups, and its `left` hooks would never run (a user online until the sweep).
+        The server queues the websocket.disconnect, which comes next."""
+        if self.connection_closed:
+            return
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except OSError:
+            self.connection_closed = True
+
+    async def send_json(self, content, close=False):
+        # Through `send` above: channels' own send_json goes straight to its parent's.
+        await self.send(text_data=await self.encode_json(content), close=close)
+
+    async def close(self, code=None, reason=None):
+        # After our close the server refuses any send (uvicorn: RuntimeError), and a message
+        # already on its way to this consumer would end it before `disconnect` ran.
+        if self.connection_closed:
+            return
+        self.connection_closed = True
+        with contextlib.suppress(OSError):
+            await super().close(code=code, reason=reason)
 
     # --- authentication ---------------------------------------------------------------
 
