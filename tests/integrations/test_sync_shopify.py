@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.core.context import system_scope, tenant_scope
 from apps.core.models import OutboxEvent
 from apps.integrations import services
+from apps.integrations.adapters import adapter_for
 from apps.integrations.models import (
     BillingRecord,
     Health,
@@ -20,6 +21,7 @@ from apps.integrations.models import (
     SyncRun,
     SyncStatus,
 )
+from apps.integrations.services.binder import orders_apply
 from apps.orders.models import Order
 from tests.integrations.conftest import new_shop_id
 
@@ -84,10 +86,10 @@ def test_an_order_updated_on_the_platform_is_updated_here(committed, platform_sa
     shop = shopify_shop(platform_sandbox, count=5)
     configuration = connect(seller, shop)
     assert sync(configuration).status == SyncStatus.SUCCEEDED
-    order_id = next(iter(shop.orders))
+    organization = seller[0]
+    order_id = _not_cancelled(organization)
     platform_sandbox.update_orders("shopify", shop.shop_id, [{"order_id": order_id, "status": "cancelled"}])
     run = sync(configuration)
-    organization = seller[0]
     with tenant_scope(organization.id):
         run.refresh_from_db()
         assert (run.updated, run.created) == (1, 0)
@@ -119,3 +121,66 @@ def test_failures_back_off_then_open_the_circuit(committed, platform_sandbox, se
     with system_scope(reason="test"):
         assert SyncRun.objects.filter(configuration_id=configuration.id).count() == 2
         assert PlatformConfiguration.objects.get(pk=configuration.id).lease_until is None
+
+
+def test_an_update_that_only_moves_the_platform_time_writes_nothing(committed, platform_sandbox, seller):
+    shop = shopify_shop(platform_sandbox, count=5)
+    configuration = connect(seller, shop)
+    assert sync(configuration).status == SyncStatus.SUCCEEDED
+    organization = seller[0]
+    with tenant_scope(organization.id):
+        before = {
+            link.external_id: (link.platform_updated_at, link.changed_at) for link in PlatformOrderLink.objects.all()
+        }
+        stamps = dict(Order.objects.values_list("id", "updated_at"))
+    # when the platform touches every order without changing any (its update time moves)
+    platform_sandbox.update_orders("shopify", shop.shop_id, [{"order_id": order_id} for order_id in shop.orders])
+    run = sync(configuration, full=True)
+    with tenant_scope(organization.id):
+        run.refresh_from_db()
+        assert (run.fetched, run.created, run.updated, run.unchanged) == (5, 0, 0, 5)
+        after = {
+            link.external_id: (link.platform_updated_at, link.changed_at) for link in PlatformOrderLink.objects.all()
+        }
+        assert after == before
+        assert dict(Order.objects.values_list("id", "updated_at")) == stamps
+        assert not OutboxEvent.objects.filter(event_type="platform_order.updated").exists()
+
+
+def test_a_copy_older_than_the_one_applied_does_not_take_the_order_back(committed, platform_sandbox, seller):
+    # given an order imported, then cancelled on the platform and synced again
+    shop = shopify_shop(platform_sandbox, count=5)
+    configuration = connect(seller, shop)
+    assert sync(configuration).status == SyncStatus.SUCCEEDED
+    organization = seller[0]
+    order_id = _not_cancelled(organization)
+    with tenant_scope(organization.id):
+        old_copy = PlatformOrderLink.objects.get(external_id=order_id).raw_payload
+    platform_sandbox.update_orders("shopify", shop.shop_id, [{"order_id": order_id, "status": "cancelled"}])
+    assert sync(configuration).status == SyncStatus.SUCCEEDED
+    with tenant_scope(organization.id):
+        link = PlatformOrderLink.objects.get(external_id=order_id)
+        assert link.platform_status.endswith("/cancelled")
+        state = (link.platform_status, link.platform_updated_at, link.changed_at, link.content_hash)
+        status = Order.objects.get(pk=link.order_id).status
+        events = OutboxEvent.objects.count()
+    # when the copy read before the cancellation is applied after it (a sync's page behind a webhook)
+    adapter = adapter_for(platform="shopify", shop_id=shop.shop_id, credentials=dict(shop.credentials))
+    with tenant_scope(organization.id):
+        configuration.refresh_from_db()
+        result = orders_apply(configuration=configuration, adapter=adapter, raws=[old_copy])
+        link.refresh_from_db()
+        # then it is not applied: the order keeps the platform's newer state, and nothing is told
+        assert (result.updated, result.unchanged) == (0, 1)
+        assert (link.platform_status, link.platform_updated_at, link.changed_at, link.content_hash) == state
+        assert Order.objects.get(pk=link.order_id).status == status
+        assert OutboxEvent.objects.count() == events
+
+
+def _not_cancelled(organization) -> str:
+    """An imported order the platform has not cancelled (the generated orders' statuses vary)."""
+    with tenant_scope(organization.id):
+        links = PlatformOrderLink.objects.exclude(platform_status__endswith="/cancelled").order_by("external_id")
+        external_id = links.values_list("external_id", flat=True).first()
+    assert external_id is not None, "every generated order is cancelled: change the seed"
+    return external_id

@@ -74,10 +74,12 @@ class NormalizedOrder:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def content_hash(self) -> str:
-        """SHA-256 of everything but the raw payload: equal when the platform changed nothing
-        we keep (a re-sync of an unchanged order then writes nothing)."""
+        """SHA-256 of everything but the raw payload and the platform's update time: equal when
+        the platform changed nothing we keep (a re-sync of an unchanged order then writes
+        nothing, nor does an update that only moved the platform's clock)."""
         content = asdict(self)
         content.pop("raw")
+        content.pop("updated_at")
         return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -7,7 +7,10 @@ names) and, in the caller's transaction and the organization's scope:
   same order at once apply it one after the other;
 - creates the order, its link, its billing records and `platform_order.imported` for an order never
   seen; updates the order and the link and publishes `platform_order.updated` for one that changed;
-  writes nothing at all for one whose content hash is unchanged (a re-sync changes 0 rows);
+  writes nothing at all for one whose content hash is unchanged (a re-sync changes 0 rows; an
+  update that only moved the platform's update time changes nothing we keep), nor for a copy
+  older than the one applied (a sync's page read before a webhook's fresher fetch of the order,
+  applied after it, must not take the order back);
 - flags probable duplicates across platforms (the same customer, items and amount within
   INTEGRATIONS["DUPLICATE_WINDOW"]) for staff review; nothing is merged.
 """
@@ -181,7 +184,7 @@ def orders_apply(
     for external_id, order in latest.items():
         link = links.get(external_id)
         content_hash = order.content_hash()
-        if link is not None and link.content_hash == content_hash:
+        if link is not None and (link.content_hash == content_hash or order.updated_at < link.platform_updated_at):
             result.unchanged += 1
             continue
         try:
