@@ -12,7 +12,10 @@ name, each written name then value + the raw body + app_secret. Answers are the 
          {"update_time_ge", "update_time_lt", "create_time_ge", "create_time_lt", "order_status"}
                                                           order ids, next_page_token ("" at the end)
     GET  /order/202309/orders?ids=a,b                     the orders' details, at most 50 ids
+    GET  /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers
+                                                          the providers an order's delivery option allows
     POST /fulfillment/202309/orders/{order_id}/packages   {"tracking_number", "shipping_provider_id"}
+                                                          (one of its delivery option's providers)
     PUT  /event/202309/webhooks                           {"address", "event_type"}
     GET  /auth/api/v2/token/refresh?app_key&app_secret&refresh_token&grant_type=refresh_token
 
@@ -73,6 +76,15 @@ CODE_INTERNAL = 36009004
 CODE_STATUS_NOT_ALLOWED = 21011001
 
 SHIPPABLE = frozenset({"AWAITING_SHIPMENT", "AWAITING_COLLECTION", "PARTIALLY_SHIPPING"})
+# Every order here ships by the seller's own delivery option, with these providers (TikTok gives
+# each delivery option its list; the ids are this sandbox's, in TikTok's 19-digit shape).
+DELIVERY_OPTION_ID = "7091146663229654785"
+SHIPPING_PROVIDERS = (
+    {"id": "6617675021119438849", "name": "J&T Express"},
+    {"id": "6617675021119438850", "name": "Pos Laju"},
+    {"id": "6617675021119438851", "name": "Ninja Van"},
+    {"id": "6617675021119438852", "name": "DHL eCommerce"},
+)
 # The webhook type of each topic the sandbox's control endpoint may name.
 WEBHOOK_TYPES = {"order.updated": 1, "ORDER_STATUS_CHANGE": 1, "RECIPIENT_ADDRESS_UPDATE": 3}
 
@@ -206,6 +218,11 @@ def _serve(state: PlatformState, shop: Shop, request, query: dict[str, str], tok
         return Answer(200, _envelope(_details(state, shop, query)))
     if path == "/event/202309/webhooks" and method == "PUT":
         return Answer(200, _envelope(_subscribe(state, shop, request.json())))
+    match = re.fullmatch(r"/logistics/202309/delivery_options/(?P<option>[^/]+)/shipping_providers", path)
+    if match and method == "GET":
+        if match["option"] != DELIVERY_OPTION_ID:
+            raise _error(404, CODE_NOT_FOUND, "The delivery option does not exist.")
+        return Answer(200, _envelope({"shipping_providers": [dict(provider) for provider in SHIPPING_PROVIDERS]}))
     match = re.fullmatch(r"/fulfillment/202309/orders/(?P<order_id>[^/]+)/packages", path)
     if match and method == "POST":
         return Answer(200, _envelope(_ship(state, shop, match["order_id"], request.json())))
@@ -402,7 +419,9 @@ def order_payload(shop: Shop, order: Order) -> dict:
             ],
         },
         "line_items": line_items,
-        "shipping_provider": order.carrier,
+        "delivery_option_id": DELIVERY_OPTION_ID,
+        "shipping_provider": _provider_name(order.carrier),
+        "shipping_provider_id": order.carrier,
         "tracking_number": order.tracking_number,
     }
     if order.status != "UNPAID":
@@ -412,11 +431,17 @@ def order_payload(shop: Shop, order: Order) -> dict:
     return payload
 
 
+def _provider_name(provider_id: str) -> str:
+    return next((known["name"] for known in SHIPPING_PROVIDERS if known["id"] == provider_id), "")
+
+
 def _ship(state: PlatformState, shop: Shop, order_id: str, body: dict) -> dict:
     tracking_number = str(body.get("tracking_number") or "").strip()
     provider = str(body.get("shipping_provider_id") or "").strip()
     if not tracking_number or not provider:
         raise _error(400, CODE_INVALID_PARAMETER, "tracking_number and shipping_provider_id are required.")
+    if provider not in {known["id"] for known in SHIPPING_PROVIDERS}:
+        raise _error(400, CODE_INVALID_PARAMETER, "The shipping_provider_id is not one of the delivery option's.")
     with state.lock:
         order = shop.orders.get(order_id)
         if order is None:

@@ -74,6 +74,10 @@ def test_a_refused_refresh_fails_the_run_without_reading(platform_sandbox, selle
     assert platform_orders(seller[0].id) == {}
 
 
+# The sandbox's id of "J&T Express" among its delivery option's providers (sandboxes/platforms/tiktok_shop.py).
+J_AND_T_EXPRESS = "6617675021119438849"
+
+
 def test_shipping_our_order_pushes_the_tracking_number_to_tiktok(platform_sandbox, seller):
     shop = platform_sandbox.add_shop(PLATFORM, generate={"count": 1, "seed": 12, "statuses": ["AWAITING_SHIPMENT"]})
     configuration = connect(seller, shop)
@@ -94,7 +98,7 @@ def test_shipping_our_order_pushes_the_tracking_number_to_tiktok(platform_sandbo
     assert [
         (fulfilment["order_id"], fulfilment["tracking_number"], fulfilment["shipping_provider_id"])
         for fulfilment in platform_sandbox.fulfilments(PLATFORM, shop.shop_id)
-    ] == [(external_id, "MY2612345678TT", "J&T Express")]
+    ] == [(external_id, "MY2612345678TT", J_AND_T_EXPRESS)]  # TikTok's id for the provider we named
     assert shop.orders[external_id].status == "IN_TRANSIT"
     with tenant_scope(organization.id):
         assert StatusPush.objects.get(pk=push.pk).sent_at is not None
@@ -130,3 +134,25 @@ def test_tiktok_refusing_the_shipment_fails_the_push_with_its_reason(platform_sa
     with tenant_scope(organization.id):
         assert "21011001" in StatusPush.objects.get(pk=push.pk).last_error
     assert platform_sandbox.fulfilments(PLATFORM, shop.shop_id) == []
+
+
+def test_a_carrier_tiktok_does_not_offer_for_the_order_fails_the_push_naming_those_it_does(platform_sandbox, seller):
+    shop = platform_sandbox.add_shop(PLATFORM, generate={"count": 1, "seed": 14, "statuses": ["AWAITING_SHIPMENT"]})
+    configuration = connect(seller, shop)
+    sync(configuration)
+    ((external_id, link),) = links(configuration).items()
+    organization, admin, actor = seller
+
+    with tenant_scope(organization.id, user_id=admin.id):
+        platform_order_ship(actor=actor, order_id=link.order_id, tracking_number="MY2700", carrier="Kerry Express")
+    outbox_relay(organization_id=organization.id)
+    with tenant_scope(organization.id):
+        push = StatusPush.objects.get(link=link)
+    state = status_push_send(push_id=push.id, organization_id=organization.id)
+
+    assert state == PushState.FAILED
+    with tenant_scope(organization.id):
+        reason = StatusPush.objects.get(pk=push.pk).last_error
+    assert "'Kerry Express'" in reason and "J&T Express, Pos Laju, Ninja Van, DHL eCommerce" in reason
+    assert platform_sandbox.fulfilments(PLATFORM, shop.shop_id) == []
+    assert shop.orders[external_id].status == "AWAITING_SHIPMENT"

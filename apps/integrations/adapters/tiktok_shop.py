@@ -51,6 +51,7 @@ SHOPS_PATH = "/authorization/202309/shops"
 SEARCH_PATH = "/order/202309/orders/search"
 DETAIL_PATH = "/order/202309/orders"
 WEBHOOKS_PATH = "/event/202309/webhooks"
+PROVIDERS_PATH = "/logistics/202309/delivery_options/{option}/shipping_providers"
 REFRESH_PATH = "/api/v2/token/refresh"
 DETAIL_IDS_MAX = 50
 PAGE_SIZE = 50  # one detail call per page
@@ -339,7 +340,10 @@ class TikTokShopAdapter(PlatformAdapter):
 
     def update_order_status(self, *, external_id: str, status: str, tracking_number: str, carrier: str) -> None:
         """Mark the order shipped with its tracking number (TikTok takes no other move from a
-        seller's system: delivery and completion are TikTok's to say)."""
+        seller's system: delivery and completion are TikTok's to say). TikTok wants the id of
+        one of the shipping providers the order's delivery option allows, where we know the
+        carrier by name: the name is looked up in that list (or taken as it is when it is one of
+        the ids)."""
         if status != "in_transit":
             raise PlatformRejected(f"TikTok Shop takes shipments only, not a move to {status[:24]}.")
         if not tracking_number or not carrier:
@@ -347,8 +351,31 @@ class TikTokShopAdapter(PlatformAdapter):
         self._call(
             "POST",
             f"/fulfillment/202309/orders/{external_id}/packages",
-            body={"tracking_number": tracking_number, "shipping_provider_id": carrier},
+            body={"tracking_number": tracking_number, "shipping_provider_id": self._provider_id(external_id, carrier)},
             what="the shipment",
+        )
+
+    def _provider_id(self, external_id: str, carrier: str) -> str:
+        order = self.fetch_order(external_id)
+        if order is None:
+            raise PlatformRejected("TikTok Shop does not know the order.")
+        option = text(order.get("delivery_option_id"), 64)
+        if not option:
+            raise PlatformRejected("TikTok Shop gave the order no delivery option to ship it by.")
+        data = self._call("GET", PROVIDERS_PATH.format(option=option), what="the shipping providers")
+        providers = [
+            (text(provider.get("id"), 64), text(provider.get("name"), 100))
+            for provider in data.get("shipping_providers") or []
+            if isinstance(provider, Mapping)
+        ]
+        wanted = " ".join(carrier.split()).casefold()
+        for provider_id, name in providers:
+            if carrier == provider_id or " ".join(name.split()).casefold() == wanted:
+                return provider_id
+        known = ", ".join(name for _, name in providers[:10]) or "none"
+        raise PlatformRejected(
+            f"TikTok Shop has no shipping provider {carrier[:60]!r} for this order (its delivery option allows: "
+            f"{known[:300]})."
         )
 
     def register_webhooks(self, *, callback_url: str) -> None:
