@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from apps.core.context import tenant_scope
 from apps.core.models import OutboxEvent
-from apps.integrations.adapters import adapter_for
 from apps.integrations.models import QuarantinedOrder, SyncStatus
 from apps.orders.models import Order
 from tests.integrations.lazada_support import PLATFORM, calls, connect, lazada_shop, links, reload, sync
@@ -19,24 +18,19 @@ from tests.integrations.lazada_support import PLATFORM, calls, connect, lazada_s
 pytestmark = pytest.mark.usefixtures("integration_settings")
 
 
-def test_reading_past_the_offset_cap_moves_the_window_and_misses_no_order(platform_sandbox):
-    # Given a seller with more orders in the window than offsets 0..5,000 reach (51 pages of 100).
-    # (The adapter alone: the binder would take minutes over 5,250 orders, and what it does with an
-    # order read twice is the re-sync test's.)
+def test_syncing_past_the_offset_cap_moves_the_window_and_imports_every_order_once(committed, seller, platform_sandbox):
+    # Given a seller with more orders in the window than offsets 0..5,000 reach (51 pages of 100)
     shop = lazada_shop(platform_sandbox, count=5_250)
-    adapter = adapter_for(platform=PLATFORM, shop_id=shop.shop_id, credentials=dict(shop.credentials))
-    now = timezone.now()
+    configuration = connect(seller, shop)
 
-    # When the adapter reads the window to the end
-    seen = []
-    for page in adapter.iter_orders(updated_from=now - timedelta(days=8), updated_to=now):
-        assert len(page) <= 100
-        assert all(raw["order_items"] for raw in page), "every order comes with its item rows"
-        seen.extend(adapter.normalize(raw).external_id for raw in page)
+    # When the shop is synced to the end
+    run = sync(configuration)
 
-    # Then every order was read, those at the window's move twice at most, and every one maps
-    assert set(seen) == set(shop.orders)
-    assert len(seen) - len(set(seen)) < 100
+    # Then every order was imported once; those read again at the window's move were applied once
+    assert run.status == SyncStatus.SUCCEEDED, run.error
+    assert (run.created, run.updated, run.quarantined) == (5_250, 0, 0)
+    assert run.fetched - run.created == run.unchanged < 100
+    assert set(links(configuration)) == set(shop.orders)
     # And no page was refused for its offset: past 5,000 the window moved up, from offset 0 again
     listing = calls(platform_sandbox, shop, "/rest/orders/get")
     assert all(call["status"] == 200 for call in listing)
