@@ -78,30 +78,42 @@ def test_a_refused_refresh_fails_the_run_without_reading(platform_sandbox, selle
 J_AND_T_EXPRESS = "6617675021119438849"
 
 
-def test_shipping_our_order_pushes_the_tracking_number_to_tiktok(platform_sandbox, seller):
-    shop = platform_sandbox.add_shop(PLATFORM, generate={"count": 1, "seed": 12, "statuses": ["AWAITING_SHIPMENT"]})
+def shop_with_an_order_to_ship(platform_sandbox, seller, *, seed: int):
+    """A TikTok shop with one order awaiting shipment, connected and synced: (shop, configuration,
+    its external id, its link)."""
+    shop = platform_sandbox.add_shop(PLATFORM, generate={"count": 1, "seed": seed, "statuses": ["AWAITING_SHIPMENT"]})
     configuration = connect(seller, shop)
     sync(configuration)
     ((external_id, link),) = links(configuration).items()
-    organization, admin, actor = seller
+    return shop, configuration, external_id, link
 
+
+def ship_and_push(seller, link, *, tracking_number: str, carrier: str) -> tuple[StatusPush, str]:
+    """Ship our order, relay its event (what the relay task does: order.status_changed makes the
+    push), then send the push as the worker would: (the push, the state it ended in)."""
+    organization, admin, actor = seller
     with tenant_scope(organization.id, user_id=admin.id):
-        platform_order_ship(
-            actor=actor, order_id=link.order_id, tracking_number="MY2612345678TT", carrier="J&T Express"
-        )
-    outbox_relay(organization_id=organization.id)  # order.status_changed → the push (what the relay task does)
+        platform_order_ship(actor=actor, order_id=link.order_id, tracking_number=tracking_number, carrier=carrier)
+    outbox_relay(organization_id=organization.id)
     with tenant_scope(organization.id):
         push = StatusPush.objects.get(link=link)
     state = status_push_send(push_id=push.id, organization_id=organization.id)
+    with tenant_scope(organization.id):
+        push.refresh_from_db()
+    return push, state
 
-    assert state == PushState.SENT
+
+def test_shipping_our_order_pushes_the_tracking_number_to_tiktok(platform_sandbox, seller):
+    shop, configuration, external_id, link = shop_with_an_order_to_ship(platform_sandbox, seller, seed=12)
+
+    push, state = ship_and_push(seller, link, tracking_number="MY2612345678TT", carrier="J&T Express")
+
+    assert state == PushState.SENT and push.sent_at is not None
     assert [
         (fulfilment["order_id"], fulfilment["tracking_number"], fulfilment["shipping_provider_id"])
         for fulfilment in platform_sandbox.fulfilments(PLATFORM, shop.shop_id)
     ] == [(external_id, "MY2612345678TT", J_AND_T_EXPRESS)]  # TikTok's id for the provider we named
     assert shop.orders[external_id].status == "IN_TRANSIT"
-    with tenant_scope(organization.id):
-        assert StatusPush.objects.get(pk=push.pk).sent_at is not None
 
     # TikTok now says IN_TRANSIT too: the next sync records it and asks for no second push.
     settle(shop)
@@ -109,50 +121,31 @@ def test_shipping_our_order_pushes_the_tracking_number_to_tiktok(platform_sandbo
 
     assert run.updated == 1
     assert links(configuration)[external_id].platform_status == "IN_TRANSIT"
+    organization = seller[0]
     outbox_relay(organization_id=organization.id)
     with tenant_scope(organization.id):
         assert StatusPush.objects.filter(link=link).count() == 1
 
 
 def test_tiktok_refusing_the_shipment_fails_the_push_with_its_reason(platform_sandbox, seller):
-    shop = platform_sandbox.add_shop(PLATFORM, generate={"count": 1, "seed": 13, "statuses": ["AWAITING_SHIPMENT"]})
-    configuration = connect(seller, shop)
-    sync(configuration)
-    ((external_id, link),) = links(configuration).items()
-    organization, admin, actor = seller
+    shop, _, external_id, link = shop_with_an_order_to_ship(platform_sandbox, seller, seed=13)
     # The buyer cancelled on TikTok after our last read: TikTok refuses to ship it.
     platform_sandbox.update_orders(PLATFORM, shop.shop_id, [{"order_id": external_id, "status": "CANCELLED"}])
 
-    with tenant_scope(organization.id, user_id=admin.id):
-        platform_order_ship(actor=actor, order_id=link.order_id, tracking_number="MY2699", carrier="Pos Laju")
-    outbox_relay(organization_id=organization.id)
-    with tenant_scope(organization.id):
-        push = StatusPush.objects.get(link=link)
-    state = status_push_send(push_id=push.id, organization_id=organization.id)
+    push, state = ship_and_push(seller, link, tracking_number="MY2699", carrier="Pos Laju")
 
     assert state == PushState.FAILED
-    with tenant_scope(organization.id):
-        assert "21011001" in StatusPush.objects.get(pk=push.pk).last_error
+    assert "21011001" in push.last_error
     assert platform_sandbox.fulfilments(PLATFORM, shop.shop_id) == []
 
 
 def test_a_carrier_tiktok_does_not_offer_for_the_order_fails_the_push_naming_those_it_does(platform_sandbox, seller):
-    shop = platform_sandbox.add_shop(PLATFORM, generate={"count": 1, "seed": 14, "statuses": ["AWAITING_SHIPMENT"]})
-    configuration = connect(seller, shop)
-    sync(configuration)
-    ((external_id, link),) = links(configuration).items()
-    organization, admin, actor = seller
+    shop, _, external_id, link = shop_with_an_order_to_ship(platform_sandbox, seller, seed=14)
 
-    with tenant_scope(organization.id, user_id=admin.id):
-        platform_order_ship(actor=actor, order_id=link.order_id, tracking_number="MY2700", carrier="Kerry Express")
-    outbox_relay(organization_id=organization.id)
-    with tenant_scope(organization.id):
-        push = StatusPush.objects.get(link=link)
-    state = status_push_send(push_id=push.id, organization_id=organization.id)
+    push, state = ship_and_push(seller, link, tracking_number="MY2700", carrier="Kerry Express")
 
     assert state == PushState.FAILED
-    with tenant_scope(organization.id):
-        reason = StatusPush.objects.get(pk=push.pk).last_error
-    assert "'Kerry Express'" in reason and "J&T Express, Pos Laju, Ninja Van, DHL eCommerce" in reason
+    assert "'Kerry Express'" in push.last_error
+    assert "J&T Express, Pos Laju, Ninja Van, DHL eCommerce" in push.last_error
     assert platform_sandbox.fulfilments(PLATFORM, shop.shop_id) == []
     assert shop.orders[external_id].status == "AWAITING_SHIPMENT"
