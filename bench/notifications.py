@@ -16,8 +16,9 @@ every consumer of the event (the notifications fan-out writes 50 Notification an
 Delivery rows and the fanned-out mark, then on commit pushes each person's live feed and
 enqueues one `deliveries_send` task of 50 e-mails), and the send task claims, sends them over
 one SMTP connection to the mail catcher and records them. The events' orders are platform
-orders (kind `platform`, to `shipped`): the other consumers of the event (tracking, escrow,
-marketplace) have nothing to do for them, the live feed's broadcast runs as usual.
+orders of the self-purchase kind, to `in_transit`: the other consumers of the event (tracking,
+escrow, marketplace) have nothing to do for them, the live feed's broadcast runs as usual. (Not
+platform orders: their moves other than a cancellation are not told.)
 
 The mail catcher is sandboxes/mail_catcher.py's, started with `start_catcher` in a process of
 its own (its CPU is its own and is reported): every message goes through its SMTP server, its
@@ -147,11 +148,11 @@ def _publish(seeded: Seeded, *, first: int, count: int, batch: int) -> list[uuid
                     OrderStatusChanged(
                         organization_id=seeded.organization_id,
                         order_id=str(uuid.UUID(int=sequence + 1)),
-                        number=f"PL-2026-{sequence + 1:06d}",
-                        kind="platform",
+                        number=f"SP-2026-{sequence + 1:06d}",
+                        kind="self_purchase",
                         party_organization_ids=[str(seeded.organization_id)],
                         from_status="confirmed",
-                        to_status="shipped",
+                        to_status="in_transit",
                         note="",
                     )
                 )

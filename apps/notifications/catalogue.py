@@ -121,6 +121,13 @@ DISPATCHERS = frozenset({"org_admin", "operator"})
 SERVICE_ORDER_PROGRESS = ("service_order.status_changed", "service_order.completed")
 
 
+def _order_status_worth_telling(payload: dict) -> bool:
+    # A platform order (Shopee, Lazada, Shopify, TikTok Shop) moves as its platform says, several
+    # times each and thousands a day for a busy seller, who follows them on the platform: of those
+    # moves only a cancellation is told here (the goods must not go out). Others' orders: every move.
+    return payload.get("kind") != "platform" or payload.get("to_status") == "cancelled"
+
+
 def _service_order_progress(payload: dict) -> bool:
     return "action" not in payload or payload["action"] in ("accept", "decline", "start")
 
@@ -183,6 +190,7 @@ TYPES: tuple[NotificationType, ...] = (
         events=("order.status_changed",),
         recipients=Members(PARTIES, OPERATIONS),
         digestible=True,
+        when=_order_status_worth_telling,
         sample={**_ORDER, "kind": "freight", "from_status": "confirmed", "to_status": "in_transit", "note": ""},
     ),
     NotificationType(

@@ -5,7 +5,10 @@ relayed as the outbox relay hands them to the fan-out; the e-mail goes out throu
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from apps.core.context import tenant_scope, user_scope
 from apps.core.models import OutboxEvent
@@ -14,6 +17,7 @@ from apps.notifications.models import Delivery, Notification
 from apps.tenancy.roles import Role
 from tests.factories import member
 from tests.integrations.api_support import connect, shopify_shop, sync
+from tests.integrations.conftest import new_shop_id
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("integration_settings")]
 
@@ -95,3 +99,30 @@ def test_a_paused_shop_tells_the_organizations_admins_in_the_app_and_by_email(fa
     assert "after 2 failed syncs in a row: PLATFORM_UNAVAILABLE" in mail.body and "Sync now" in mail.body
     for secret in shop.credentials.values():
         assert secret not in mail.subject + mail.body
+
+
+def test_of_a_platform_orders_moves_only_a_cancellation_is_told(seller, platform_sandbox, people):
+    # given two paid Shopify orders imported (confirmed here)
+    now = timezone.now()
+    generate = {"count": 2, "seed": 5, "statuses": ["paid/unfulfilled"], "start": (now - timedelta(days=1)).isoformat()}
+    shop = platform_sandbox.add_shop("shopify", f"{new_shop_id('n')}.myshopify.com", generate=generate)
+    configuration = connect(seller, shop)
+    sync(configuration)
+    shipped, cancelled = sorted(shop.orders)
+    # when the platform ships one and cancels the other, and the next sync follows
+    platform_sandbox.update_orders(
+        "shopify",
+        shop.shop_id,
+        [{"order_id": shipped, "status": "paid/fulfilled"}, {"order_id": cancelled, "status": "cancelled"}],
+    )
+    sync(configuration)
+    with tenant_scope(configuration.organization_id):  # as the relay hands them to the fan-out
+        moves = OutboxEvent.objects.filter(event_type="order.status_changed")
+        written = {row.payload["to_status"]: notifications.event_fan_out(event=row) for row in moves}
+
+    # then the shipment tells nobody, the cancellation the seller's operations people (its admins
+    # and customer service; an operator is not one of the order roles told)
+    assert written == {"in_transit": 0, "cancelled": 3}
+    heard = told(people)
+    assert sorted(heard) == ["admin", "customer service", "second admin"]
+    assert {notification.type for found in heard.values() for notification in found} == {"order.status_changed"}
