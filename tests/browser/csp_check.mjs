@@ -10,85 +10,20 @@
 // PUBLIC_PATHS (comma-separated), CHROMIUM (default /usr/bin/chromium), MAX_PAGES (default 200).
 // Run by tests/browser/test_pages_in_chromium.py (make browser-check), which sets all of them.
 
-import crypto from "node:crypto";
+import { backOffice } from "./harness.mjs";
 
-import { chromium } from "playwright-core";
-
-const base = process.env.BASE_URL.replace(/\/$/, "");
-const origin = new URL(base).origin;
 const maxPages = Number(process.env.MAX_PAGES || 200);
-const problems = [];
-const visited = [];
 const exercised = { calendar: 0, clock: 0, selectFilter: 0, select2: 0, swaggerOperations: 0, formsSent: 0, canary: false };
 
-// RFC 6238 code of the current 30-second step, as django-otp's TOTPDevice checks it.
-function totp(hexKey) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
-  const digest = crypto.createHmac("sha1", Buffer.from(hexKey, "hex")).update(counter).digest();
-  const offset = digest[digest.length - 1] & 0xf;
-  const code = (digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
-  return String(code).padStart(6, "0");
-}
-
-// Playwright gives the browser a new, empty profile of its own.
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
+const session = await backOffice({
+  violationFields: ["directive", "blocked", "sample", "source"],
+  titles: true,
+  // A page's own status is in the report (a public page may answer 404 by design).
+  ignoreLoadFailure: (source, current) => source === current,
+  // Any failed same-origin request but the pages' own (a document's status is in the report).
+  failedResponse: (response) => response.request().resourceType() !== "document",
 });
-const context = await browser.newContext();
-// Injected by the DevTools protocol, so the page's policy does not apply to it.
-await context.addInitScript(() => {
-  window.__cspViolations = [];
-  document.addEventListener("securitypolicyviolation", (event) => {
-    window.__cspViolations.push({
-      directive: event.effectiveDirective,
-      blocked: event.blockedURI,
-      sample: event.sample,
-      source: `${event.sourceFile}:${event.lineNumber}`,
-    });
-  });
-});
-const page = await context.newPage();
-let current = "";
-page.on("console", (message) => {
-  if (message.type() !== "error") return;
-  const source = message.location().url || "";
-  // A page's own status is in the report (a public page may answer 404 by design); the browser's
-  // own request for /favicon.ico is no page's doing.
-  if (message.text().startsWith("Failed to load resource") && (source === current || source.endsWith("/favicon.ico"))) {
-    return;
-  }
-  problems.push({ url: current, kind: "console", text: `${message.text()} (${source})` });
-});
-page.on("pageerror", (error) => problems.push({ url: current, kind: "exception", text: String(error) }));
-page.on("response", (response) => {
-  if (response.url().startsWith(origin) && response.status() >= 400 && response.request().resourceType() !== "document") {
-    problems.push({ url: current, kind: "request", text: `${response.status()} ${response.url()}` });
-  }
-});
-
-async function collectViolations() {
-  const violations = await page.evaluate(() => window.__cspViolations.splice(0)).catch(() => []);
-  for (const violation of violations) problems.push({ url: current, kind: "csp", text: JSON.stringify(violation) });
-  return violations.length;
-}
-
-async function open(url, { waitUntil = "load" } = {}) {
-  current = url;
-  const response = await page.goto(url, { waitUntil });
-  visited.push({ url, status: response.status(), title: await page.title() });
-  return response;
-}
+const { base, origin, context, page, problems, visited, open, collectViolations } = session;
 
 // Work the widgets of the page, the way a person would open them.
 async function exerciseWidgets() {
@@ -134,17 +69,9 @@ function adminLinks(hrefs, seen) {
   return links;
 }
 
-try {
+await session.run(async () => {
   // Sign in through the admin's own form.
-  await open(`${base}/admin/login/?next=/admin/`);
-  await collectViolations();
-  await page.fill("#id_username", process.env.ADMIN_EMAIL);
-  await page.fill("#id_password", process.env.ADMIN_PASSWORD);
-  if (process.env.ADMIN_TOTP_KEY) await page.fill("#id_otp_token", totp(process.env.ADMIN_TOTP_KEY));
-  await Promise.all([page.waitForURL(`${base}/admin/`), page.click("input[type=submit]")]);
-  current = page.url();
-  visited.push({ url: current, status: 200, title: await page.title() });
-  await collectViolations();
+  await session.signIn({ check: true });
 
   // The checker sees a violation when there is one: an inline script added to the page.
   const beforeCanary = problems.length;
@@ -213,11 +140,6 @@ try {
     }
     await collectViolations();
   }
-} catch (error) {
-  problems.push({ url: current, kind: "check", text: String(error && error.stack ? error.stack : error) });
-} finally {
-  await browser.close();
-}
+});
 
-process.stdout.write(JSON.stringify({ visited, exercised, problems }, null, 2) + "\n");
-process.exit(problems.length || !exercised.canary ? 1 : 0);
+session.finish({ visited, exercised, problems }, problems.length || !exercised.canary);

@@ -9,71 +9,14 @@
 // CASE_PATH, CASE_NUMBER, CHROMIUM (default /usr/bin/chromium), SCREENSHOT (a path: the case page, whole).
 // Run by tests/browser/test_dispute_pages_in_chromium.py (make browser-check).
 
-import crypto from "node:crypto";
+import { backOffice } from "./harness.mjs";
 
-import { chromium } from "playwright-core";
-
-const base = process.env.BASE_URL.replace(/\/$/, "");
-const origin = new URL(base).origin;
-const problems = [];
-const visited = [];
 const checks = {};
+const session = await backOffice({ context: { viewport: { width: 1400, height: 1000 } } });
+const { page, problems, visited, open, collectViolations } = session;
 
-// RFC 6238 code of the current 30-second step, as django-otp's TOTPDevice checks it.
-function totp(hexKey) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
-  const digest = crypto.createHmac("sha1", Buffer.from(hexKey, "hex")).update(counter).digest();
-  const offset = digest[digest.length - 1] & 0xf;
-  return String((digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-await context.addInitScript(() => {
-  window.__cspViolations = [];
-  document.addEventListener("securitypolicyviolation", (event) => {
-    window.__cspViolations.push({ directive: event.effectiveDirective, blocked: event.blockedURI, sample: event.sample });
-  });
-});
-const page = await context.newPage();
-let current = "";
-page.on("console", (message) => {
-  if (message.type() !== "error") return;
-  // The browser's own request for /favicon.ico is no page's doing.
-  const source = message.location().url || "";
-  if (message.text().startsWith("Failed to load resource") && source.endsWith("/favicon.ico")) return;
-  problems.push({ url: current, kind: "console", text: `${message.text()} (${source})` });
-});
-page.on("pageerror", (error) => problems.push({ url: current, kind: "exception", text: String(error) }));
-page.on("response", (response) => {
-  if (response.url().startsWith(origin) && response.status() >= 400 && !response.url().endsWith("/favicon.ico")) {
-    problems.push({ url: current, kind: "request", text: `${response.status()} ${response.url()}` });
-  }
-});
-
-async function open(path) {
-  current = `${base}${path}`;
-  const response = await page.goto(current, { waitUntil: "load" });
-  visited.push({ url: current, status: response.status() });
-  return response;
-}
-
-async function collectViolations() {
-  const violations = await page.evaluate(() => window.__cspViolations.splice(0)).catch(() => []);
-  for (const violation of violations) problems.push({ url: current, kind: "csp", text: JSON.stringify(violation) });
-}
-
-try {
-  await open("/admin/login/?next=/admin/");
-  await page.fill("#id_username", process.env.ADMIN_EMAIL);
-  await page.fill("#id_password", process.env.ADMIN_PASSWORD);
-  if (process.env.ADMIN_TOTP_KEY) await page.fill("#id_otp_token", totp(process.env.ADMIN_TOTP_KEY));
-  await Promise.all([page.waitForURL(`${base}/admin/`), page.click("input[type=submit]")]);
+await session.run(async () => {
+  await session.signIn();
 
   await open(process.env.LIST_PATH);
   await collectViolations();
@@ -97,11 +40,6 @@ try {
   checks.downloads = await page.locator("a.download").count();
   checks.actionForms = await page.locator("form.mediation-form").count();
   if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
-} catch (error) {
-  problems.push({ url: current, kind: "check", text: String(error && error.stack ? error.stack : error) });
-} finally {
-  await browser.close();
-}
+});
 
-process.stdout.write(JSON.stringify({ visited, checks, problems }, null, 2) + "\n");
-process.exit(problems.length ? 1 : 0);
+session.finish({ visited, checks, problems });

@@ -12,65 +12,35 @@
 // /usr/bin/chromium), SCREENSHOT (a path: the last page, whole).
 // Run by tests/browser/test_integrations_admin_in_chromium.py (make browser-check).
 
-import { chromium } from "playwright-core";
+import { backOffice } from "./harness.mjs";
 
-const base = process.env.BASE_URL.replace(/\/$/, "");
-const origin = new URL(base).origin;
 const secrets = JSON.parse(process.env.SECRETS || "{}");
-const problems = [];
-const visited = [];
 // shopIdSeen: the pages whose HTML holds the shop's id, found the same way as the secrets would be
 // (the control that the search reads the pages at all).
 const checks = {
   secretsSearched: Object.values(secrets).filter(Boolean).length, secretsSeen: [], shopIdSeen: [], pagesChecked: 0,
 };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-await context.addInitScript(() => {
-  window.__cspViolations = [];
-  document.addEventListener("securitypolicyviolation", (event) => {
-    window.__cspViolations.push({ directive: event.effectiveDirective, blocked: event.blockedURI, sample: event.sample });
-  });
-});
-const page = await context.newPage();
-let current = "";
-page.on("console", (message) => {
-  if (message.type() !== "error") return;
-  // The browser's own request for /favicon.ico is no page's doing.
-  const source = message.location().url || "";
-  if (message.text().startsWith("Failed to load resource") && source.endsWith("/favicon.ico")) return;
-  problems.push({ url: current, kind: "console", text: `${message.text()} (${source})` });
-});
-page.on("pageerror", (error) => problems.push({ url: current, kind: "exception", text: String(error) }));
-page.on("response", (response) => {
-  if (response.url().startsWith(origin) && response.status() >= 400 && !response.url().endsWith("/favicon.ico")) {
-    problems.push({ url: current, kind: "request", text: `${response.status()} ${response.url()}` });
-  }
-});
+const session = await backOffice({ context: { viewport: { width: 1400, height: 1000 } } });
+const { base, page, problems, visited, collectViolations } = session;
 
 // What every page visited goes through: its CSP violations become problems, and its HTML (the
 // DOM as served and scripted) must hold none of the credential values typed into the form.
 async function arrived(response) {
-  current = page.url();
-  visited.push({ url: current, status: response ? response.status() : null });
-  const violations = await page.evaluate(() => window.__cspViolations.splice(0)).catch(() => []);
-  for (const violation of violations) problems.push({ url: current, kind: "csp", text: JSON.stringify(violation) });
+  session.current = page.url();
+  visited.push({ url: session.current, status: response ? response.status() : null });
+  await collectViolations();
   const html = await page.content();
   checks.pagesChecked += 1;
   for (const [name, value] of Object.entries(secrets)) {
-    if (value && html.includes(value)) checks.secretsSeen.push({ url: current, field: name });
+    if (value && html.includes(value)) checks.secretsSeen.push({ url: session.current, field: name });
   }
-  if (html.includes(process.env.SHOP_ID)) checks.shopIdSeen.push(pathOf(current));
+  if (html.includes(process.env.SHOP_ID)) checks.shopIdSeen.push(pathOf(session.current));
 }
 
 async function open(path) {
-  current = `${base}${path}`;
-  await arrived(await page.goto(current, { waitUntil: "load" }));
+  session.current = `${base}${path}`;
+  await arrived(await page.goto(session.current, { waitUntil: "load" }));
 }
 
 // A click that navigates (a link, or a form sent and its redirect followed): the page it ends on.
@@ -83,10 +53,10 @@ const pathOf = (url) => { const parsed = new URL(url); return parsed.pathname + 
 const texts = async (selector) => (await page.locator(selector).allInnerTexts()).map((text) => text.trim());
 const shopIdsListed = () => texts("#result_list tbody td.field-shop_id");
 
-try {
+await session.run(async () => {
+  // Signed in as an organization admin: no one-time code.
   await open("/admin/login/?next=/admin/");
-  await page.fill("#id_username", process.env.ADMIN_EMAIL);
-  await page.fill("#id_password", process.env.ADMIN_PASSWORD);
+  await session.fillSignIn({ otp: false });
   await follow(page.locator("input[type=submit]"));
   checks.signedIn = pathOf(page.url()) === "/admin/";
 
@@ -140,11 +110,6 @@ try {
     };
   }
   if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
-} catch (error) {
-  problems.push({ url: current, kind: "check", text: String(error && error.stack ? error.stack : error) });
-} finally {
-  await browser.close();
-}
+});
 
-process.stdout.write(JSON.stringify({ visited, checks, problems }, null, 2) + "\n");
-process.exit(problems.length ? 1 : 0);
+session.finish({ visited, checks, problems });

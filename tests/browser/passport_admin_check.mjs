@@ -11,74 +11,18 @@
 // CHROMIUM (default /usr/bin/chromium), SCREENSHOT (a path: the device's page, whole).
 // Run by tests/browser/test_passport_admin_in_chromium.py (make browser-check).
 
-import crypto from "node:crypto";
 import fs from "node:fs/promises";
 
-import { chromium } from "playwright-core";
+import { backOffice } from "./harness.mjs";
 
-const base = process.env.BASE_URL.replace(/\/$/, "");
-const origin = new URL(base).origin;
-const problems = [];
-const visited = [];
 const checks = {};
-
-// RFC 6238 code of the current 30-second step, as django-otp's TOTPDevice checks it.
-function totp(hexKey) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
-  const digest = crypto.createHmac("sha1", Buffer.from(hexKey, "hex")).update(counter).digest();
-  const offset = digest[digest.length - 1] & 0xf;
-  return String((digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
-await context.addInitScript(() => {
-  window.__cspViolations = [];
-  document.addEventListener("securitypolicyviolation", (event) => {
-    window.__cspViolations.push({ directive: event.effectiveDirective, blocked: event.blockedURI, sample: event.sample });
-  });
-});
-const page = await context.newPage();
-let current = "";
-page.on("console", (message) => {
-  if (message.type() !== "error") return;
-  // The browser's own request for /favicon.ico is no page's doing.
-  const source = message.location().url || "";
-  if (message.text().startsWith("Failed to load resource") && source.endsWith("/favicon.ico")) return;
-  problems.push({ url: current, kind: "console", text: `${message.text()} (${source})` });
-});
-page.on("pageerror", (error) => problems.push({ url: current, kind: "exception", text: String(error) }));
-page.on("response", (response) => {
-  if (response.url().startsWith(origin) && response.status() >= 400 && !response.url().endsWith("/favicon.ico")) {
-    problems.push({ url: current, kind: "request", text: `${response.status()} ${response.url()}` });
-  }
-});
-
-async function open(path) {
-  current = `${base}${path}`;
-  const response = await page.goto(current, { waitUntil: "load" });
-  visited.push({ url: current, status: response.status() });
-  return response;
-}
-
-async function collectViolations() {
-  const violations = await page.evaluate(() => window.__cspViolations.splice(0)).catch(() => []);
-  for (const violation of violations) problems.push({ url: current, kind: "csp", text: JSON.stringify(violation) });
-}
+const session = await backOffice({ context: { viewport: { width: 1400, height: 1000 }, acceptDownloads: true } });
+const { base, page, problems, visited, open, collectViolations } = session;
 
 const rowOf = (code) => page.locator("#result_list tbody tr", { hasText: code });
 
-try {
-  await open("/admin/login/?next=/admin/");
-  await page.fill("#id_username", process.env.ADMIN_EMAIL);
-  await page.fill("#id_password", process.env.ADMIN_PASSWORD);
-  if (process.env.ADMIN_TOTP_KEY) await page.fill("#id_otp_token", totp(process.env.ADMIN_TOTP_KEY));
-  await Promise.all([page.waitForURL(`${base}/admin/`), page.click("input[type=submit]")]);
+await session.run(async () => {
+  await session.signIn();
   checks.moduleShown = await page.locator("#content-main .app-passports").count() > 0;
 
   await open(process.env.LIST_PATH);
@@ -122,11 +66,6 @@ try {
     checks.takeoversListed = await rowOf(process.env.TAKEOVER_CODE).count();
     checks.decideActions = await page.locator("select[name=action] option[value=approve], select[name=action] option[value=reject]").count();
   }
-} catch (error) {
-  problems.push({ url: current, kind: "check", text: String(error && error.stack ? error.stack : error) });
-} finally {
-  await browser.close();
-}
+});
 
-process.stdout.write(JSON.stringify({ visited, checks, problems }, null, 2) + "\n");
-process.exit(problems.length ? 1 : 0);
+session.finish({ visited, checks, problems });
