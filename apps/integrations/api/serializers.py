@@ -256,26 +256,8 @@ class PlatformOrderOutput(serializers.ModelSerializer):
 
     class Meta:
         model = PlatformOrderLink
-        fields = [
-            "id",
-            "configuration_id",
-            "platform",
-            "shop_id",
-            "external_id",
-            "order_id",
-            "order_number",
-            "platform_status",
-            "mapped_status",
-            "platform_created_at",
-            "platform_updated_at",
-            "total_amount",
-            "currency",
-            "is_paid",
-            "tracking_number",
-            "carrier",
-            "imported_at",
-            "changed_at",
-        ]
+        # The columns the selectors load, so a field shown is never a deferred load per row.
+        fields = [name for name in selectors.LINK_COLUMNS if name != "organization_id"]
         read_only_fields = fields
 
 
